@@ -1,1 +1,605 @@
-//! placeholder
+//! # evident
+//!
+//! The Evident compliance engine: the audit event schema, storage, and the sequencer that
+//! turns events into entries of the evidence ledger ([`evident_ledger`]).
+//!
+//! [`Engine`] is the facade: open a data directory, append events, read and query them,
+//! prove inclusion and consistency, serve tiles, verify the whole log, erase a person's data,
+//! manage API keys. The HTTP server and the CLI are thin layers over it.
+//!
+//! ```
+//! # fn main() -> Result<(), evident::Error> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let engine = evident::Engine::open(dir.path(), true)?;
+//! let event = evident::AuditEvent::from_json(serde_json::json!({
+//!     "actor": {"id": "alice", "ip": "192.0.2.7"},
+//!     "action": "record.read",
+//!     "resource": {"type": "patient_record", "id": "p-1"},
+//!     "outcome": "success"
+//! }))?;
+//! let receipt = engine.append_blocking(vec![event])?;
+//! assert_eq!(receipt.receipts[0].index, 0);
+//! assert_eq!(engine.verify(|_| {})?.entries, 1);
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod apikey;
+pub mod datadir;
+mod error;
+pub mod event;
+pub mod personal;
+pub mod sequencer;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use evident_ledger::audit::Auditor;
+use evident_ledger::proof;
+use evident_ledger::tiles::{self, TilePath, TILE_WIDTH};
+use evident_ledger::tlog_proof::TlogProof;
+use evident_ledger::Hash;
+use serde_json::Value;
+
+pub use apikey::{ApiKey, NewApiKey, Role};
+pub use error::{Error, Result};
+pub use event::{AuditEvent, PreparedEntry};
+pub use sequencer::{BatchReceipt, Receipt, SignedCheckpoint};
+
+use sequencer::Sequencer;
+use store::sqlite::{SqliteBackend, SqliteStore};
+use store::{ApiKeyRecord, EventQuery, LogStore, StoredEntry};
+
+/// The most events one append call takes.
+pub const MAX_BATCH_EVENTS: usize = 10_000;
+
+/// An open data directory with its sequencer running.
+pub struct Engine {
+    dir: PathBuf,
+    origin: String,
+    backend: SqliteBackend,
+    readers: Mutex<Vec<SqliteStore>>,
+    sequencer: Sequencer,
+}
+
+/// A reader connection borrowed from the pool.
+struct Reader<'a> {
+    engine: &'a Engine,
+    store: Option<SqliteStore>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = SqliteStore;
+    fn deref(&self) -> &SqliteStore {
+        // Present from creation until drop.
+        self.store.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let (Some(store), Ok(mut pool)) = (self.store.take(), self.engine.readers.lock()) {
+            if pool.len() < 16 {
+                pool.push(store);
+            }
+        }
+    }
+}
+
+/// An inclusion proof with the checkpoint it leads to.
+#[derive(Debug, Clone)]
+pub struct InclusionProof {
+    /// the entry's index
+    pub index: u64,
+    /// the tree size proved against
+    pub size: u64,
+    /// the entry's leaf hash
+    pub leaf: Hash,
+    /// the audit path, leaf side first
+    pub proof: Vec<Hash>,
+    /// the root at `size`
+    pub root: Hash,
+    /// the signed checkpoint at `size`, when one was signed at exactly that size
+    pub checkpoint: Option<String>,
+}
+
+/// One entry as read back.
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    /// its index
+    pub index: u64,
+    /// its leaf hash
+    pub leaf: Vec<u8>,
+    /// the entry as stored (personal fields as commitments)
+    pub entry: Value,
+    /// the stored personal values, when asked to reveal them
+    pub revealed: Vec<store::StoredPersonal>,
+}
+
+/// One page of a query.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// the matching entries
+    pub events: Vec<EventRecord>,
+    /// pass as `cursor` for the next page; `None` at the end
+    pub next_cursor: Option<u64>,
+}
+
+/// What a full verification checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// entries replayed
+    pub entries: u64,
+    /// bytes of entries hashed
+    pub bytes: u64,
+    /// checkpoints whose signature and root were checked
+    pub checkpoints: u64,
+    /// stored personal values checked against their commitments
+    pub personal: u64,
+    /// the root of the whole log
+    pub root: Hash,
+}
+
+/// What erasing a data subject did.
+#[derive(Debug, Clone)]
+pub struct ErasureReport {
+    /// personal values destroyed
+    pub removed: u64,
+    /// where the erasure record landed in the log
+    pub receipt: Receipt,
+}
+
+impl Engine {
+    /// Opens a data directory (creating it first if `create`) and starts the sequencer.
+    pub fn open(dir: &Path, create: bool) -> Result<Self> {
+        if create {
+            datadir::init(dir, None)?;
+        } else if !dir.join(datadir::DB_FILE).exists() {
+            return Err(Error::DataDir(format!(
+                "no Evident data in `{}`; run `evident init --data-dir {}` first",
+                dir.display(),
+                dir.display()
+            )));
+        }
+        let signer = datadir::load_signer(dir)?;
+        let backend = SqliteBackend::open(&dir.join(datadir::DB_FILE))?;
+        let writer = backend.connect()?;
+        if let Some(origin) = writer.meta("origin")? {
+            if origin != signer.name() {
+                return Err(Error::DataDir(format!(
+                    "the database belongs to the log `{origin}` but the signing key to `{}`",
+                    signer.name()
+                )));
+            }
+        }
+        let origin = signer.name().to_string();
+        let sequencer = Sequencer::start(Box::new(writer), signer)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            origin,
+            backend,
+            readers: Mutex::new(Vec::new()),
+            sequencer,
+        })
+    }
+
+    fn reader(&self) -> Result<Reader<'_>> {
+        let pooled = self.readers.lock().ok().and_then(|mut p| p.pop());
+        let store = match pooled {
+            Some(store) => store,
+            None => self.backend.connect()?,
+        };
+        Ok(Reader {
+            engine: self,
+            store: Some(store),
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The log's origin line (also its key name).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The C2SP verifier key (`name+hex8+base64`) auditors check checkpoints with.
+    pub fn verifier_key(&self) -> String {
+        self.sequencer.shared.verifier.to_key_string()
+    }
+
+    /// The number of durable, signed entries.
+    pub fn size(&self) -> u64 {
+        self.sequencer.shared.committed.load(Ordering::Acquire)
+    }
+
+    /// Validates and encodes events, all or none.
+    pub fn prepare(events: &[AuditEvent]) -> Result<Vec<PreparedEntry>> {
+        if events.len() > MAX_BATCH_EVENTS {
+            return Err(Error::BadRequest(format!(
+                "a batch holds at most {MAX_BATCH_EVENTS} events, got {}",
+                events.len()
+            )));
+        }
+        let received = event::now_us();
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                e.prepare(received).map_err(|err| match err {
+                    Error::InvalidEvent(m) if events.len() > 1 => {
+                        Error::InvalidEvent(format!("event {i}: {m}"))
+                    }
+                    other => other,
+                })
+            })
+            .collect()
+    }
+
+    /// Appends events; answers once they are durable and covered by a signed checkpoint.
+    pub async fn append(&self, events: Vec<AuditEvent>) -> Result<BatchReceipt> {
+        let prepared = Self::prepare(&events)?;
+        self.sequencer.append(prepared).await
+    }
+
+    /// [`Engine::append`] outside an async runtime.
+    pub fn append_blocking(&self, events: Vec<AuditEvent>) -> Result<BatchReceipt> {
+        let prepared = Self::prepare(&events)?;
+        self.sequencer.append_blocking(prepared)
+    }
+
+    /// Appends already prepared entries.
+    pub async fn append_prepared(&self, entries: Vec<PreparedEntry>) -> Result<BatchReceipt> {
+        self.sequencer.append(entries).await
+    }
+
+    /// [`Engine::append_prepared`] outside an async runtime.
+    pub fn append_prepared_blocking(&self, entries: Vec<PreparedEntry>) -> Result<BatchReceipt> {
+        self.sequencer.append_blocking(entries)
+    }
+
+    fn record(&self, store: &SqliteStore, entry: StoredEntry, reveal: bool) -> Result<EventRecord> {
+        let value: Value = serde_json::from_slice(&entry.data)
+            .map_err(|e| Error::Integrity(format!("entry {} is not JSON: {e}", entry.index)))?;
+        let revealed = if reveal {
+            store.personal_of(entry.index)?
+        } else {
+            Vec::new()
+        };
+        Ok(EventRecord {
+            index: entry.index,
+            leaf: entry.leaf,
+            entry: value,
+            revealed,
+        })
+    }
+
+    /// One event by index. `reveal` adds its stored personal values.
+    pub fn event(&self, index: u64, reveal: bool) -> Result<EventRecord> {
+        let store = self.reader()?;
+        if index >= self.size() {
+            return Err(Error::NotFound(format!(
+                "no entry {index}: the log has {} entries",
+                self.size()
+            )));
+        }
+        let entry = store
+            .entry(index)?
+            .ok_or_else(|| Error::NotFound(format!("entry {index} is not stored")))?;
+        self.record(&store, entry, reveal)
+    }
+
+    /// One page of events matching `query`.
+    pub fn query(&self, query: &EventQuery) -> Result<Page> {
+        let store = self.reader()?;
+        let limit = query.limit.clamp(1, 1000);
+        let mut q = query.clone();
+        q.limit = limit;
+        let committed = self.size();
+        let rows: Vec<StoredEntry> = store
+            .query(&q)?
+            .into_iter()
+            .filter(|e| e.index < committed)
+            .collect();
+        let next_cursor = (rows.len() == limit as usize)
+            .then(|| rows.last().map(|e| e.index))
+            .flatten();
+        let events = rows
+            .into_iter()
+            .map(|e| self.record(&store, e, false))
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            events,
+            next_cursor,
+        })
+    }
+
+    /// The latest signed checkpoint.
+    pub fn checkpoint(&self) -> Option<Arc<SignedCheckpoint>> {
+        self.sequencer.shared.latest()
+    }
+
+    fn check_size(&self, size: u64) -> Result<()> {
+        let committed = self.size();
+        if size > committed {
+            return Err(Error::NotFound(format!(
+                "tree size {size} is beyond the latest signed checkpoint ({committed})"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` entries (default: the
+    /// latest checkpoint).
+    pub fn inclusion_proof(&self, index: u64, size: Option<u64>) -> Result<InclusionProof> {
+        let latest = self
+            .checkpoint()
+            .ok_or_else(|| Error::NotFound("the log is empty".into()))?;
+        let size = size.unwrap_or(latest.checkpoint.size);
+        self.check_size(size)?;
+        if index >= size {
+            return Err(Error::NotFound(format!(
+                "no entry {index} in a tree of size {size}"
+            )));
+        }
+        let tree = self
+            .sequencer
+            .shared
+            .tree
+            .read()
+            .map_err(|_| Error::Integrity("tree lock poisoned".into()))?;
+        let proof = proof::inclusion_proof(&*tree, index, size)?;
+        let leaf = tree
+            .leaf(index)
+            .ok_or_else(|| Error::NotFound(format!("no entry {index}")))?;
+        let root = tree
+            .root_at(size)
+            .ok_or_else(|| Error::NotFound(format!("no tree of size {size}")))?;
+        drop(tree);
+        let checkpoint = if size == latest.checkpoint.size {
+            Some(latest.note.clone())
+        } else {
+            self.reader()?
+                .checkpoint_covering(size)?
+                .filter(|c| c.size == size)
+                .map(|c| c.note)
+        };
+        Ok(InclusionProof {
+            index,
+            size,
+            leaf,
+            proof,
+            root,
+            checkpoint,
+        })
+    }
+
+    /// The consistency proof between two tree sizes.
+    pub fn consistency_proof(&self, first: u64, second: u64) -> Result<Vec<Hash>> {
+        self.check_size(second)?;
+        let tree = self
+            .sequencer
+            .shared
+            .tree
+            .read()
+            .map_err(|_| Error::Integrity("tree lock poisoned".into()))?;
+        Ok(proof::consistency_proof(&*tree, first, second)?)
+    }
+
+    /// A C2SP tlog-proof of entry `index` against the latest signed checkpoint.
+    pub fn tlog_proof(&self, index: u64) -> Result<TlogProof> {
+        let p = self.inclusion_proof(index, None)?;
+        let checkpoint = p
+            .checkpoint
+            .ok_or_else(|| Error::NotFound("no signed checkpoint".into()))?;
+        Ok(TlogProof {
+            extra: None,
+            index,
+            proof: p.proof,
+            checkpoint,
+        })
+    }
+
+    /// A tlog-tiles resource: a hash tile or an entry bundle.
+    pub fn tile(&self, path: &TilePath) -> Result<Vec<u8>> {
+        let committed = u128::from(self.size());
+        let missing = || Error::NotFound("no such tile in this log (yet)".into());
+        match path {
+            TilePath::Hashes { level, index, .. } => {
+                let span = u128::from(TILE_WIDTH).pow(u32::from(*level));
+                let end =
+                    (u128::from(*index) * u128::from(TILE_WIDTH) + u128::from(path.width())) * span;
+                if end > committed {
+                    return Err(missing());
+                }
+                let tree = self
+                    .sequencer
+                    .shared
+                    .tree
+                    .read()
+                    .map_err(|_| Error::Integrity("tree lock poisoned".into()))?;
+                tiles::hash_tile(&tree, path).map_err(|_| missing())
+            }
+            TilePath::Entries { .. } => {
+                let range = path.entry_range().ok_or_else(missing)?;
+                if u128::from(range.end) > committed {
+                    return Err(missing());
+                }
+                let entries = self.reader()?.entries(range.start, range.end)?;
+                if entries.len() as u64 != range.end - range.start {
+                    return Err(Error::Integrity(format!(
+                        "entries {}..{} are not all stored",
+                        range.start, range.end
+                    )));
+                }
+                Ok(
+                    tiles::encode_bundle(entries.iter().map(|e| e.data.as_slice()))
+                        .map_err(|e| Error::Integrity(e.to_string()))?,
+                )
+            }
+        }
+    }
+
+    /// Replays the whole log from storage: every entry against its leaf hash, every signed
+    /// checkpoint's signature and root, and every stored personal value against its
+    /// commitment. `progress` is called with the number of entries replayed so far.
+    pub fn verify(&self, mut progress: impl FnMut(u64)) -> Result<VerifyReport> {
+        let store = self.reader()?;
+        let verifier = &self.sequencer.shared.verifier;
+        verify_store(&*store, verifier, &mut progress)
+    }
+
+    /// Destroys every stored personal value of `subject` and logs the erasure.
+    pub fn erase_subject(&self, subject: &str, actor: &str) -> Result<ErasureReport> {
+        if subject.is_empty() {
+            return Err(Error::BadRequest("the subject must not be empty".into()));
+        }
+        let removed = self.backend.connect()?.erase_subject(subject)?;
+        let mut event = event::system_event(
+            "evident.personal.erased",
+            "data_subject",
+            Some(subject),
+            serde_json::json!({"values_destroyed": removed, "requested_by": actor}),
+        );
+        event.severity = Some(event::Severity::Medium);
+        let receipt = self.append_blocking(vec![event])?;
+        Ok(ErasureReport {
+            removed,
+            receipt: receipt.receipts[0],
+        })
+    }
+
+    /// Creates an API key and logs its creation. The token is returned once.
+    pub fn create_api_key(
+        &self,
+        role: Role,
+        label: Option<&str>,
+        actor: &str,
+    ) -> Result<NewApiKey> {
+        let key = apikey::generate(role)?;
+        self.backend.connect()?.insert_api_key(&ApiKeyRecord {
+            id: key.id.clone(),
+            secret_hash: key.secret_hash.clone(),
+            role: role.as_str().to_string(),
+            label: label.map(str::to_string),
+            created_us: event::now_us(),
+            revoked_us: None,
+        })?;
+        let mut event = event::system_event(
+            "evident.apikey.created",
+            "api_key",
+            Some(&key.id),
+            serde_json::json!({"role": role.as_str(), "label": label, "created_by": actor}),
+        );
+        event.severity = Some(event::Severity::Medium);
+        self.append_blocking(vec![event])?;
+        Ok(key)
+    }
+
+    /// Revokes an API key and logs the revocation.
+    pub fn revoke_api_key(&self, id: &str, actor: &str) -> Result<()> {
+        if !self
+            .backend
+            .connect()?
+            .revoke_api_key(id, event::now_us())?
+        {
+            return Err(Error::NotFound(format!("no active API key `{id}`")));
+        }
+        let mut event = event::system_event(
+            "evident.apikey.revoked",
+            "api_key",
+            Some(id),
+            serde_json::json!({"revoked_by": actor}),
+        );
+        event.severity = Some(event::Severity::Medium);
+        self.append_blocking(vec![event])?;
+        Ok(())
+    }
+
+    /// All API keys (without secrets).
+    pub fn api_keys(&self) -> Result<Vec<ApiKeyRecord>> {
+        self.reader()?.api_keys()
+    }
+
+    /// Checks a bearer token; `None` for unknown, malformed or revoked keys.
+    pub fn authenticate(&self, token: &str) -> Result<Option<ApiKey>> {
+        let Some((id, secret)) = apikey::split_token(token) else {
+            return Ok(None);
+        };
+        let Some(record) = self.reader()?.api_key(id)? else {
+            return Ok(None);
+        };
+        if record.revoked_us.is_some() || apikey::hash_secret(secret) != record.secret_hash {
+            return Ok(None);
+        }
+        Ok(Some(ApiKey {
+            id: record.id,
+            role: Role::parse(&record.role)?,
+        }))
+    }
+
+    /// Stops the sequencer after the queued appends.
+    pub fn shutdown(&self) {
+        self.sequencer.shutdown();
+    }
+}
+
+/// Verifies a store against a verifier key; see [`Engine::verify`]. Usable without a running
+/// sequencer (and so on a copy of a data directory, with an independently obtained key).
+pub fn verify_store(
+    store: &dyn LogStore,
+    verifier: &evident_ledger::note::NoteVerifier,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport> {
+    let checkpoints = store.checkpoints()?;
+    let fault = |f: evident_ledger::audit::Fault| Error::Integrity(f.to_string());
+    let mut auditor = Auditor::new(verifier, &checkpoints).map_err(fault)?;
+    store.scan_entries(&mut |index, leaf, data| {
+        auditor.push(index, data, Some(leaf)).map_err(fault)?;
+        if index % 65_536 == 0 {
+            progress(index);
+        }
+        Ok(())
+    })?;
+    let report = auditor.finish().map_err(fault)?;
+    progress(report.entries);
+    let mut personal = 0u64;
+    store.scan_personal(&mut |p, data| {
+        let bad = |why: &str| {
+            Error::Integrity(format!(
+                "personal value `{}` of entry {}: {why}",
+                p.path, p.index
+            ))
+        };
+        let entry: Value =
+            serde_json::from_slice(data).map_err(|_| bad("its entry is missing or not JSON"))?;
+        let commitment = entry
+            .get("personal")
+            .and_then(|m| m.get(&p.path))
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("the entry holds no commitment for it"))?;
+        let value: Value =
+            serde_json::from_str(&p.value).map_err(|_| bad("the stored value is not JSON"))?;
+        if !personal::verify_reveal(commitment, &p.path, &p.salt, &value)? {
+            return Err(bad("it does not match the commitment in the entry"));
+        }
+        personal += 1;
+        Ok(())
+    })?;
+    Ok(VerifyReport {
+        entries: report.entries,
+        bytes: report.bytes,
+        checkpoints: report.checkpoints,
+        personal,
+        root: report.root,
+    })
+}
+
+/// Re-exported for callers that build their own queries.
+pub use store::EventQuery as Query;

@@ -1,0 +1,80 @@
+//! The engine's one error type.
+
+use thiserror::Error;
+
+/// Everything the engine can refuse or fail at.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The caller sent something invalid; nothing was stored.
+    #[error("invalid event: {0}")]
+    InvalidEvent(String),
+    /// One entry is over the 64 KiB entry limit.
+    #[error("event is {size} bytes once encoded; the limit is {limit} bytes")]
+    TooLarge {
+        /// the encoded size
+        size: usize,
+        /// the limit
+        limit: usize,
+    },
+    /// Something asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A request parameter is out of range or malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The stored log does not match its own signed checkpoints; nothing more is signed.
+    #[error("log integrity failure: {0}")]
+    Integrity(String),
+    /// The data directory is missing, unreadable or of another version.
+    #[error("data directory: {0}")]
+    DataDir(String),
+    /// An append could not be made durable; nothing from it was stored.
+    #[error("append failed, nothing was stored: {0}")]
+    AppendFailed(String),
+    /// The sequencer has stopped (the engine is shutting down).
+    #[error("the ledger is shut down")]
+    ShutDown,
+    /// The storage backend failed.
+    #[error("storage: {0}")]
+    Storage(#[from] rusqlite::Error),
+    /// The ledger library refused something.
+    #[error(transparent)]
+    Ledger(#[from] evident_ledger::Error),
+    /// An I/O error, with what was being done.
+    #[error("{context}: {source}")]
+    Io {
+        /// what was being done
+        context: String,
+        /// the cause
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let context = context.into();
+        move |source| Self::Io { context, source }
+    }
+}
+
+impl From<evident_ledger::ProofError> for Error {
+    fn from(e: evident_ledger::ProofError) -> Self {
+        Self::BadRequest(e.to_string())
+    }
+}
+
+impl From<evident_ledger::NoteError> for Error {
+    fn from(e: evident_ledger::NoteError) -> Self {
+        Self::Ledger(e.into())
+    }
+}
+
+/// The engine's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<rusqlite::types::FromSqlError> for Error {
+    fn from(e: rusqlite::types::FromSqlError) -> Self {
+        Self::Integrity(format!("a stored value has the wrong type: {e}"))
+    }
+}

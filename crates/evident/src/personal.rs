@@ -1,0 +1,140 @@
+//! Personal data beside the tree: salted commitments in the leaf, values in a separate
+//! table that erasure can empty without touching any proof.
+//!
+//! The leaf holds `sha256:hex(SHA-256("evident/personal/v1" 0x00 path 0x00 salt value))`
+//! where `value` is the RFC 8785 encoding of the field. The 32-byte random salt makes the
+//! commitment unguessable even for low-entropy values such as IP addresses; erasing the salt
+//! and value leaves the commitment as an opaque, unlinkable hash.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+const DOMAIN: &[u8] = b"evident/personal/v1";
+
+/// A personal value removed from an entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonalField {
+    /// the RFC 6901 JSON pointer it was removed from
+    pub path: String,
+    /// the person it is about (for erasure)
+    pub subject: String,
+    /// the random salt
+    pub salt: [u8; 32],
+    /// the RFC 8785 encoding of the value
+    pub value: String,
+}
+
+impl PersonalField {
+    /// The commitment written into the leaf.
+    pub fn commitment(&self) -> [u8; 32] {
+        commit(&self.path, &self.salt, self.value.as_bytes())
+    }
+
+    /// `sha256:<hex>`.
+    pub fn commitment_string(&self) -> String {
+        format!("sha256:{}", hex::encode(self.commitment()))
+    }
+}
+
+fn commit(path: &str, salt: &[u8], value: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(DOMAIN);
+    h.update([0]);
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(salt);
+    h.update(value);
+    h.finalize().into()
+}
+
+/// Checks a revealed value against a commitment string from an entry. `value` is JSON; it is
+/// canonicalised before hashing, so any spelling of the same JSON value matches.
+pub fn verify_reveal(commitment: &str, path: &str, salt: &[u8], value: &Value) -> Result<bool> {
+    let hex_part = commitment
+        .strip_prefix("sha256:")
+        .ok_or_else(|| Error::BadRequest("a commitment starts with `sha256:`".into()))?;
+    let expected = hex::decode(hex_part)
+        .map_err(|_| Error::BadRequest("a commitment is `sha256:` and 64 hex digits".into()))?;
+    let canonical = serde_jcs::to_vec(value).map_err(|e| Error::BadRequest(e.to_string()))?;
+    Ok(commit(path, salt, &canonical).as_slice() == expected.as_slice())
+}
+
+/// Removes the field at `path` from `event` and returns it with a fresh salt.
+pub fn extract(event: &mut Value, path: &str, subject: &str) -> Result<PersonalField> {
+    let fail = |why: &str| Error::InvalidEvent(format!("personal field `{path}`: {why}"));
+    if !path.starts_with('/') || path.len() > 256 {
+        return Err(fail("must be a JSON pointer such as `/actor/ip`"));
+    }
+    if matches!(
+        path,
+        "/v" | "/time" | "/received_at" | "/action" | "/outcome" | "/personal"
+    ) || path.starts_with("/resource/type")
+    {
+        return Err(fail("this field cannot be personal"));
+    }
+    let (parent_path, key) = path.rsplit_once('/').ok_or_else(|| fail("not a pointer"))?;
+    let key = key.replace("~1", "/").replace("~0", "~");
+    let parent = if parent_path.is_empty() {
+        Some(&mut *event)
+    } else {
+        event.pointer_mut(parent_path)
+    };
+    let removed = match parent {
+        Some(Value::Object(map)) => map.remove(&key),
+        _ => None,
+    };
+    let removed = removed.ok_or_else(|| fail("no such field in the event"))?;
+    let value = String::from_utf8(
+        serde_jcs::to_vec(&removed).map_err(|e| Error::InvalidEvent(e.to_string()))?,
+    )
+    .map_err(|e| Error::InvalidEvent(e.to_string()))?;
+    let mut salt = [0u8; 32];
+    getrandom::fill(&mut salt).map_err(|e| Error::InvalidEvent(format!("random source: {e}")))?;
+    Ok(PersonalField {
+        path: path.to_string(),
+        subject: subject.to_string(),
+        salt,
+        value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reveal_matches_only_the_committed_value() {
+        let mut event =
+            json!({"actor": {"id": "u", "ip": "10.0.0.1"}, "m": {"a/b": {"y": 1, "x": 2}}});
+        let ip = extract(&mut event, "/actor/ip", "u").unwrap();
+        let nested = extract(&mut event, "/m/a~1b", "u").unwrap();
+        assert_eq!(event, json!({"actor": {"id": "u"}, "m": {}}));
+        let c = ip.commitment_string();
+        assert!(verify_reveal(&c, "/actor/ip", &ip.salt, &json!("10.0.0.1")).unwrap());
+        assert!(!verify_reveal(&c, "/actor/ip", &ip.salt, &json!("10.0.0.2")).unwrap());
+        assert!(!verify_reveal(&c, "/actor/id", &ip.salt, &json!("10.0.0.1")).unwrap());
+        assert!(!verify_reveal(&c, "/actor/ip", &[0; 32], &json!("10.0.0.1")).unwrap());
+        // Key order does not matter: values are canonicalised.
+        let c = nested.commitment_string();
+        assert!(verify_reveal(&c, "/m/a~1b", &nested.salt, &json!({"x": 2, "y": 1})).unwrap());
+        assert!(verify_reveal("md5:00", "/x", &[], &json!(1)).is_err());
+    }
+
+    #[test]
+    fn bad_pointers_are_refused() {
+        let mut event = json!({"action": "a", "actor": {"id": "u"}});
+        for bad in [
+            "",
+            "actor",
+            "/action",
+            "/actor/missing",
+            "/nothing/here",
+            "/personal",
+        ] {
+            assert!(extract(&mut event, bad, "u").is_err(), "{bad}");
+        }
+    }
+}

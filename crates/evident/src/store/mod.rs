@@ -1,0 +1,161 @@
+//! Storage: one trait for everything the engine keeps, one backend per module.
+//!
+//! The life of a leaf: a caller's event is validated and encoded ([`crate::event`]), queued to
+//! the sequencer ([`crate::sequencer`]), which gives it the next index, hashes it into the
+//! in-memory tree, signs a checkpoint over the new root and hands the whole batch to
+//! [`LogStore::append`] — entries, personal values and the checkpoint in one durable
+//! transaction. Only then is the caller answered. `append` refuses (with
+//! [`AppendOutcome::Conflict`]) if another process appended first, so several processes can
+//! share a data directory without ever forking the log.
+
+pub mod sqlite;
+
+use evident_ledger::audit::StoredCheckpoint;
+use evident_ledger::Hash;
+
+use crate::event::PreparedEntry;
+use crate::Result;
+
+/// One stored entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    /// its index in the log
+    pub index: u64,
+    /// the leaf hash stored beside it
+    pub leaf: Vec<u8>,
+    /// the canonical JSON bytes
+    pub data: Vec<u8>,
+}
+
+/// A personal value stored beside the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPersonal {
+    /// the entry's index
+    pub index: u64,
+    /// the JSON pointer the value was taken from
+    pub path: String,
+    /// the data subject
+    pub subject: String,
+    /// the salt
+    pub salt: Vec<u8>,
+    /// the RFC 8785 encoding of the value
+    pub value: String,
+}
+
+/// Filters for [`LogStore::query`]. Every set field must match.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    /// `actor.id`
+    pub actor: Option<String>,
+    /// `action`
+    pub action: Option<String>,
+    /// `resource.type`
+    pub resource_type: Option<String>,
+    /// `resource.id`
+    pub resource_id: Option<String>,
+    /// `outcome`
+    pub outcome: Option<String>,
+    /// event time at or after, µs since the epoch
+    pub since_us: Option<i64>,
+    /// event time before, µs since the epoch
+    pub until_us: Option<i64>,
+    /// only entries after this index (ascending) or before it (descending): the page cursor
+    pub cursor: Option<u64>,
+    /// newest first
+    pub descending: bool,
+    /// page size
+    pub limit: u32,
+}
+
+/// An API key's stored record (the secret itself is never stored, only its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// the public key id
+    pub id: String,
+    /// SHA-256 of the secret part
+    pub secret_hash: Vec<u8>,
+    /// `admin`, `writer` or `reader`
+    pub role: String,
+    /// a free label
+    pub label: Option<String>,
+    /// creation time, µs
+    pub created_us: i64,
+    /// revocation time, µs
+    pub revoked_us: Option<i64>,
+}
+
+/// What [`LogStore::append`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// The batch is durable.
+    Appended,
+    /// The log no longer has the expected size: another writer appended. Nothing was written.
+    Conflict {
+        /// the log's actual size
+        size: u64,
+    },
+}
+
+/// An entry ready to store: its index, leaf hash and encoded event.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    /// the index the sequencer gave it
+    pub index: u64,
+    /// its leaf hash
+    pub leaf: Hash,
+    /// the encoded event
+    pub entry: &'a PreparedEntry,
+}
+
+/// Everything Evident keeps, behind one interface per backend.
+pub trait LogStore: Send {
+    /// A metadata value.
+    fn meta(&self, key: &str) -> Result<Option<String>>;
+    /// Sets a metadata value.
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
+    /// The number of entries.
+    fn size(&self) -> Result<u64>;
+    /// Calls `f` with every leaf hash in `from..to`, in order.
+    fn leaf_hashes(
+        &self,
+        from: u64,
+        to: u64,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()>;
+    /// Durably appends a batch that starts at index `base`, with its personal values and the
+    /// checkpoint that covers it, atomically.
+    fn append(
+        &mut self,
+        base: u64,
+        entries: &[NewEntry<'_>],
+        checkpoint: &StoredCheckpoint,
+    ) -> Result<AppendOutcome>;
+    /// The checkpoint with the largest size.
+    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;
+    /// The smallest checkpoint covering at least `size` entries.
+    fn checkpoint_covering(&self, size: u64) -> Result<Option<StoredCheckpoint>>;
+    /// All checkpoints, by size.
+    fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>>;
+    /// One entry.
+    fn entry(&self, index: u64) -> Result<Option<StoredEntry>>;
+    /// The entries in `from..to`.
+    fn entries(&self, from: u64, to: u64) -> Result<Vec<StoredEntry>>;
+    /// Calls `f` with every entry as stored, in storage order (which verification checks).
+    fn scan_entries(&self, f: &mut dyn FnMut(u64, &[u8], &[u8]) -> Result<()>) -> Result<()>;
+    /// One page of entries matching `query`.
+    fn query(&self, query: &EventQuery) -> Result<Vec<StoredEntry>>;
+    /// The personal values of one entry.
+    fn personal_of(&self, index: u64) -> Result<Vec<StoredPersonal>>;
+    /// Calls `f` with every stored personal value and the entry it belongs to.
+    fn scan_personal(&self, f: &mut dyn FnMut(&StoredPersonal, &[u8]) -> Result<()>) -> Result<()>;
+    /// Deletes every personal value of `subject`; returns how many were deleted.
+    fn erase_subject(&mut self, subject: &str) -> Result<u64>;
+    /// Stores a new API key.
+    fn insert_api_key(&mut self, key: &ApiKeyRecord) -> Result<()>;
+    /// Looks up an API key by id.
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>>;
+    /// All API keys.
+    fn api_keys(&self) -> Result<Vec<ApiKeyRecord>>;
+    /// Marks a key revoked; false if there is no such active key.
+    fn revoke_api_key(&mut self, id: &str, at_us: i64) -> Result<bool>;
+}
