@@ -1,1 +1,61 @@
-fn main() {}
+//! `evident`: the one binary. `main` turns `run` into an exit code in one place; every
+//! capability lives in the library crates.
+
+mod args;
+mod bench;
+mod commands;
+mod demo;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit code for a verification that found the log or a proof bad.
+const EXIT_VERIFY_FAILED: u8 = 1;
+/// Exit code for every other error (bad usage, bad input, I/O).
+const EXIT_ERROR: u8 = 2;
+
+/// An error that means "checked, and it is not valid", as opposed to "could not check".
+#[derive(Debug)]
+struct VerificationFailed(String);
+
+impl std::fmt::Display for VerificationFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for VerificationFailed {}
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    init_logging(cli.quiet);
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            if err.downcast_ref::<VerificationFailed>().is_some() {
+                ExitCode::from(EXIT_VERIFY_FAILED)
+            } else {
+                ExitCode::from(EXIT_ERROR)
+            }
+        }
+    }
+}
+
+fn init_logging(quiet: bool) {
+    let default = if quiet { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EVIDENT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -295,6 +295,21 @@ impl Engine {
         self.record(&store, entry, reveal)
     }
 
+    /// The exact bytes of entry `index` (what its leaf hash is computed over).
+    pub fn entry_bytes(&self, index: u64) -> Result<Vec<u8>> {
+        if index >= self.size() {
+            return Err(Error::NotFound(format!(
+                "no entry {index}: the log has {} entries",
+                self.size()
+            )));
+        }
+        let entry = self
+            .reader()?
+            .entry(index)?
+            .ok_or_else(|| Error::NotFound(format!("entry {index} is not stored")))?;
+        Ok(entry.data)
+    }
+
     /// One page of events matching `query`.
     pub fn query(&self, query: &EventQuery) -> Result<Page> {
         let store = self.reader()?;

@@ -1,0 +1,315 @@
+//! The command line: every verb, flag and environment variable, with help that teaches.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Evident: a self-hosted compliance engine whose every control leaves evidence in one
+/// tamper-evident Merkle log that auditors verify offline.
+///
+/// Start with `evident demo` to see the whole loop (serve, append, prove, verify), or
+/// `evident init` then `evident serve` to run it for real.
+#[derive(Debug, Parser)]
+#[command(
+    name = "evident",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Only print warnings and errors (logs go to stderr; filter with EVIDENT_LOG=debug).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DataDir {
+    /// The data directory (SQLite database and signing key).
+    #[arg(
+        long,
+        env = "EVIDENT_DATA_DIR",
+        default_value = "./evident-data",
+        value_name = "DIR"
+    )]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a data directory with a new log and signing key (idempotent).
+    ///
+    /// The signing key is written to DIR/signing.key, readable by the owner only. Running
+    /// `init` again on an existing directory changes nothing and prints the same facts.
+    Init {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The log's origin line, e.g. `audit.example.com/prod`. Default: a random
+        /// `evident.local/<id>`. Fixed once the log exists.
+        #[arg(long, value_name = "ORIGIN")]
+        origin: Option<String>,
+    },
+    /// Run the HTTP API (creates the data directory on first start).
+    ///
+    /// Binds to 127.0.0.1:8470 by default. Endpoints are listed at /openapi.json and in
+    /// docs/api.md; everything but /healthz, /metrics, /openapi.json and the public log
+    /// under /log/ needs `Authorization: Bearer <API key>` (see `evident apikey create`).
+    Serve {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Address to listen on.
+        #[arg(
+            long,
+            env = "EVIDENT_LISTEN",
+            default_value = "127.0.0.1:8470",
+            value_name = "HOST:PORT"
+        )]
+        listen: SocketAddr,
+        /// Allow listening on a non-loopback address without TLS. API keys and events then
+        /// cross the network in clear text: only for a trusted network or a TLS proxy.
+        #[arg(long, env = "EVIDENT_DANGER_PLAINTEXT_NETWORK")]
+        danger_plaintext_network: bool,
+    },
+    /// Work with the evidence log: append, read, query, prove, verify.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Manage API keys for services calling the HTTP API.
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+    /// Verify, offline, what a log handed you: a tlog-proof, a checkpoint, or a revealed
+    /// personal value.
+    ///
+    /// This is what an auditor runs. It needs no data directory and no network: only the
+    /// log's verifier key (`evident log vkey` prints it) and the files.
+    ///
+    /// Examples:
+    ///   evident verify entry.tlog-proof --vkey "$VKEY" --entry entry.json
+    ///   evident verify checkpoint.txt --vkey "$VKEY"
+    ///   evident verify --commitment sha256:… --path /actor/ip --salt BASE64 --value '"192.0.2.7"'
+    #[command(verbatim_doc_comment)]
+    Verify(VerifyArgs),
+    /// Run a self-contained demonstration: start a server on a free loopback port, create a
+    /// key, append events over HTTP, fetch a proof and verify it offline, verify the log.
+    Demo {
+        /// Keep the demo's data here instead of a temporary directory.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// How many events to append.
+        #[arg(long, default_value_t = 1000)]
+        events: u64,
+    },
+    /// Measure performance (see docs/performance.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Append audit events: JSON lines from FILE, or from stdin when FILE is `-` or absent.
+    ///
+    /// A file is validated completely before anything is appended, so a bad line stores
+    /// nothing. From stdin, events are appended in batches as they come; a bad line stops
+    /// the run and says how many were appended before it.
+    Append {
+        #[command(flatten)]
+        dir: DataDir,
+        /// JSON-lines file (one event object per line).
+        file: Option<PathBuf>,
+        /// Events per durable batch.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        batch: u64,
+    },
+    /// Print the latest events as JSON lines, oldest first.
+    Tail {
+        #[command(flatten)]
+        dir: DataDir,
+        /// How many.
+        #[arg(short = 'n', long, default_value_t = 10)]
+        lines: u32,
+        /// Keep printing new events as they are appended.
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Query events by actor, action, resource, outcome and time, as JSON lines.
+    Query {
+        #[command(flatten)]
+        dir: DataDir,
+        #[command(flatten)]
+        filter: QueryFilter,
+    },
+    /// Print one event (with `--reveal`, its personal values too).
+    Show {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The entry index.
+        index: u64,
+        /// Include the stored personal values and their salts.
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Recompute the whole tree from storage and check every signed checkpoint.
+    ///
+    /// Checks that every entry matches its leaf hash, that no index is missing or out of
+    /// order, that every stored checkpoint is validly signed and filed under its own size,
+    /// that the entries hash to every signed root (so the checkpoints are mutually
+    /// consistent), and that every stored personal value matches its commitment. The first
+    /// fault is named; the exit code is 1.
+    Verify {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Check signatures with this verifier key instead of the one in the data directory
+        /// (an auditor should pass the key published by the log operator).
+        #[arg(long, value_name = "VKEY")]
+        vkey: Option<String>,
+    },
+    /// Write a C2SP tlog-proof that entry INDEX is in the log.
+    Prove {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The entry index.
+        index: u64,
+        /// Write the proof here instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Also write the entry's exact bytes here (what `evident verify --entry` hashes).
+        #[arg(long, value_name = "FILE")]
+        entry_out: Option<PathBuf>,
+    },
+    /// Print the verifier key (`name+hex8+base64`) auditors check checkpoints with.
+    Vkey {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Print the latest signed checkpoint.
+    Checkpoint {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Erase every stored personal value of a data subject (GDPR Art. 17). The log stays
+    /// verifiable; the erasure itself is logged.
+    Erase {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The data subject (by default the `actor.id` of their events).
+        #[arg(long)]
+        subject: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueryFilter {
+    /// `actor.id` equals.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// `action` equals.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// `resource.type` equals.
+    #[arg(long)]
+    pub resource_type: Option<String>,
+    /// `resource.id` equals.
+    #[arg(long)]
+    pub resource_id: Option<String>,
+    /// `outcome` equals (success, failure, denied, error, unknown).
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// Event time at or after (RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Event time before (RFC 3339).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// At most this many events (0: all).
+    #[arg(long, default_value_t = 100)]
+    pub limit: u64,
+    /// Newest first.
+    #[arg(long)]
+    pub newest_first: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    /// Create a key and print it once. Its creation is a ledger event.
+    Create {
+        #[command(flatten)]
+        dir: DataDir,
+        /// admin (everything), writer (append and read) or reader (read).
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// A label, e.g. the service that will use it.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Revoke a key by id. Its revocation is a ledger event.
+    Revoke {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The key id (the part after `evk_`, before the second `_`).
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Writer,
+    Reader,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A `.tlog-proof` file or a signed checkpoint.
+    #[arg(required_unless_present = "commitment")]
+    pub file: Option<PathBuf>,
+    /// The log's verifier key (`name+hex8+base64`); also EVIDENT_VKEY.
+    #[arg(
+        long,
+        env = "EVIDENT_VKEY",
+        value_name = "VKEY",
+        required_unless_present = "commitment"
+    )]
+    pub vkey: Option<String>,
+    /// For a tlog-proof: the file holding the entry's exact bytes.
+    #[arg(long, value_name = "FILE", conflicts_with = "leaf_hash")]
+    pub entry: Option<PathBuf>,
+    /// For a tlog-proof: the entry's leaf hash in hex, instead of `--entry`.
+    #[arg(long, value_name = "HEX")]
+    pub leaf_hash: Option<String>,
+    /// Check a revealed personal value: the `sha256:…` commitment from the entry.
+    #[arg(long, requires_all = ["path", "salt", "value"])]
+    pub commitment: Option<String>,
+    /// The JSON pointer of the personal field, e.g. `/actor/ip`.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// The salt, base64.
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// The revealed value, as JSON (a string needs its quotes: '"192.0.2.7"').
+    #[arg(long)]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Ledger throughput and latency: library and HTTP appends, proof generation, verify
+    /// speed next to this machine's SHA-256 speed.
+    Ledger {
+        /// Scratch directory for the benchmark's logs (default: a temporary directory).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Events for the append benchmarks.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Tree size for the proof benchmark.
+        #[arg(long, default_value_t = 1_000_000)]
+        proof_tree: u64,
+    },
+}

@@ -1,0 +1,292 @@
+//! `evident bench ledger`: the ledger's throughput and latency on this machine, each figure
+//! printed next to the target, the published peers or the physical limit measured in the same
+//! run (SHA-256 speed). See docs/performance.md.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use evident::{AuditEvent, Engine, PreparedEntry, Role};
+use evident_ledger::hash::leaf_hash;
+use evident_ledger::proof::{consistency_proof, inclusion_proof};
+use evident_ledger::tree::Tree;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const ENTRY_BYTES: usize = 512;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn fmt_d(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.1} µs")
+    } else {
+        format!("{:.2} ms", us / 1000.0)
+    }
+}
+
+fn lat(samples: &mut [Duration]) -> String {
+    samples.sort();
+    format!(
+        "p50 {} p99 {}",
+        fmt_d(percentile(samples, 0.5)),
+        fmt_d(percentile(samples, 0.99))
+    )
+}
+
+/// A 512-byte (encoded) event, unique per `i`.
+fn event_json(i: u64, pad: usize) -> Value {
+    let mut v = crate::demo::sample_event(i);
+    v["metadata"]["pad"] = Value::String("x".repeat(pad));
+    v
+}
+
+fn padding() -> Result<usize> {
+    let base = AuditEvent::from_json(event_json(0, 0))?
+        .prepare(0)?
+        .data
+        .len();
+    Ok(ENTRY_BYTES.saturating_sub(base + 2))
+}
+
+fn sha256_mb_s() -> f64 {
+    let buf = vec![0x5au8; 1 << 16];
+    let started = Instant::now();
+    let mut total = 0usize;
+    let mut h = Sha256::new();
+    while started.elapsed() < Duration::from_millis(800) {
+        for _ in 0..64 {
+            h.update(&buf);
+            total += buf.len();
+        }
+    }
+    std::hint::black_box(h.finalize());
+    total as f64 / 1e6 / started.elapsed().as_secs_f64()
+}
+
+pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64) -> Result<()> {
+    let scratch = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("evident-bench-{}", std::process::id()))
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)?;
+    println!(
+        "evident bench ledger — {} cores, {} events of {ENTRY_BYTES} bytes",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        events
+    );
+
+    let sha = sha256_mb_s();
+    println!("sha256 (this machine, one core, 64 KiB blocks): {sha:.0} MB/s");
+
+    let pad = padding()?;
+    // Preparation (validation, personal-field commitments, RFC 8785) per event, one core.
+    let sample: Vec<AuditEvent> = (0..20_000)
+        .map(|i| AuditEvent::from_json(event_json(i, pad)))
+        .collect::<Result<_, _>>()?;
+    let started = Instant::now();
+    let prepared_sample: Vec<PreparedEntry> = sample
+        .iter()
+        .map(|e| e.prepare(0))
+        .collect::<Result<_, _>>()?;
+    let prep_rate = sample.len() as f64 / started.elapsed().as_secs_f64();
+    let mean_len =
+        prepared_sample.iter().map(|p| p.data.len()).sum::<usize>() / prepared_sample.len();
+    println!("event preparation (validate, commit personal fields, RFC 8785): {prep_rate:.0} events/s per core; mean entry {mean_len} bytes");
+
+    // Library appends: two producers queue batches of 1,000; the sequencer group-commits.
+    let lib_dir = scratch.join("library");
+    let engine = Arc::new(Engine::open(&lib_dir, true)?);
+    let prepared: Vec<PreparedEntry> = (0..events)
+        .map(|i| AuditEvent::from_json(event_json(i, pad)).and_then(|e| e.prepare(0)))
+        .collect::<Result<_, _>>()?;
+    let chunks: Vec<Vec<PreparedEntry>> = prepared
+        .chunks(1000)
+        .map(<[PreparedEntry]>::to_vec)
+        .collect();
+    drop(prepared);
+    let producers = 4;
+    let mut per_thread: Vec<Vec<Vec<PreparedEntry>>> = (0..producers).map(|_| Vec::new()).collect();
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        per_thread[i % producers].push(chunk);
+    }
+    let started = Instant::now();
+    let handles: Vec<_> = per_thread
+        .into_iter()
+        .map(|batches| {
+            let engine = engine.clone();
+            std::thread::spawn(move || -> Result<Vec<Duration>> {
+                let mut lat = Vec::new();
+                for batch in batches {
+                    let t = Instant::now();
+                    engine.append_prepared_blocking(batch)?;
+                    lat.push(t.elapsed());
+                }
+                Ok(lat)
+            })
+        })
+        .collect();
+    let mut lib_lat = Vec::new();
+    for h in handles {
+        lib_lat.extend(
+            h.join()
+                .map_err(|_| anyhow::anyhow!("producer panicked"))??,
+        );
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "library durable appends: {:.0} events/s (target ≥ 150,000; peers 1,500–5,000 per log); batch of 1,000 append→ack=signed checkpoint {}",
+        events as f64 / secs,
+        lat(&mut lib_lat)
+    );
+
+    // Single appends, one at a time: the latency floor (one fsync'd transaction each).
+    let mut single = Vec::new();
+    for i in 0..200 {
+        let e = AuditEvent::from_json(event_json(events + i, pad))?.prepare(0)?;
+        let t = Instant::now();
+        engine.append_prepared_blocking(vec![e])?;
+        single.push(t.elapsed());
+    }
+    println!(
+        "single event append→ack=signed checkpoint, unloaded: {}",
+        lat(&mut single)
+    );
+
+    http(&scratch, events.min(300_000), pad)?;
+
+    // Proofs on the library log (or an in-memory tree of `proof_tree` leaves).
+    let size = engine.size();
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    let (mut inc, mut con) = (Vec::new(), Vec::new());
+    if size >= proof_tree {
+        for _ in 0..20_000 {
+            let i = next(size);
+            let t = Instant::now();
+            std::hint::black_box(engine.inclusion_proof(i, None)?);
+            inc.push(t.elapsed());
+            let m = 1 + next(size - 1);
+            let t = Instant::now();
+            std::hint::black_box(engine.consistency_proof(m, size)?);
+            con.push(t.elapsed());
+        }
+    } else {
+        let tree = Tree::from_leaves((0..proof_tree).map(|i| leaf_hash(&i.to_le_bytes())));
+        for _ in 0..20_000 {
+            let i = next(proof_tree);
+            let t = Instant::now();
+            std::hint::black_box(inclusion_proof(&tree, i, proof_tree)?);
+            inc.push(t.elapsed());
+            let m = 1 + next(proof_tree - 1);
+            let t = Instant::now();
+            std::hint::black_box(consistency_proof(&tree, m, proof_tree)?);
+            con.push(t.elapsed());
+        }
+    }
+    let at = size.max(proof_tree);
+    println!(
+        "inclusion proof at {at} entries: {} (target p50 ≤ 100 µs)",
+        lat(&mut inc)
+    );
+    println!(
+        "consistency proof at {at} entries: {} (target p50 ≤ 100 µs)",
+        lat(&mut con)
+    );
+
+    let started = Instant::now();
+    let report = engine.verify(|_| {})?;
+    let secs = started.elapsed().as_secs_f64();
+    let mb_s = report.bytes as f64 / 1e6 / secs;
+    println!(
+        "full log verify: {} entries, {:.0} MB in {secs:.2}s = {mb_s:.0} MB/s = {:.0}% of SHA-256 ({sha:.0} MB/s; target ≥ 50%)",
+        report.entries,
+        report.bytes as f64 / 1e6,
+        100.0 * mb_s / sha
+    );
+    engine.shutdown();
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+/// HTTP appends in batches of 100 from four client threads with keep-alive connections.
+fn http(scratch: &std::path::Path, events: u64, pad: usize) -> Result<()> {
+    let engine = Arc::new(Engine::open(&scratch.join("http"), true)?);
+    let key = engine.create_api_key(Role::Writer, Some("bench"), "bench")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let base = format!("http://{}/v1/events", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = runtime.spawn(evident_server::serve(engine.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    let bodies: Vec<String> = (0..events.div_ceil(100))
+        .map(|b| {
+            let batch: Vec<Value> = (b * 100..((b + 1) * 100).min(events))
+                .map(|i| event_json(i, pad))
+                .collect();
+            json!(batch).to_string()
+        })
+        .collect();
+    let clients = 4;
+    let mut per_client: Vec<Vec<String>> = (0..clients).map(|_| Vec::new()).collect();
+    for (i, body) in bodies.into_iter().enumerate() {
+        per_client[i % clients].push(body);
+    }
+    let token = key.token.to_string();
+    let started = Instant::now();
+    let handles: Vec<_> = per_client
+        .into_iter()
+        .map(|bodies| {
+            let base = base.clone();
+            let auth = format!("Bearer {token}");
+            std::thread::spawn(move || -> Result<Vec<Duration>> {
+                let agent = ureq::Agent::new_with_defaults();
+                let mut lat = Vec::new();
+                for body in bodies {
+                    let t = Instant::now();
+                    agent
+                        .post(&base)
+                        .header("Authorization", &auth)
+                        .content_type("application/json")
+                        .send(&body)
+                        .context("HTTP append")?
+                        .body_mut()
+                        .read_to_string()?;
+                    lat.push(t.elapsed());
+                }
+                Ok(lat)
+            })
+        })
+        .collect();
+    let mut http_lat = Vec::new();
+    for h in handles {
+        http_lat.extend(h.join().map_err(|_| anyhow::anyhow!("client panicked"))??);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "HTTP durable appends, batches of 100, 4 keep-alive clients on the same 2 cores: {:.0} events/s (target ≥ 50,000); request→ack=signed checkpoint {}",
+        events as f64 / secs,
+        lat(&mut http_lat)
+    );
+    let _ = stop.send(());
+    runtime.block_on(server)??;
+    engine.shutdown();
+    Ok(())
+}

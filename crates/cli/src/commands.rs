@@ -1,0 +1,524 @@
+//! One function per verb: parse what the user gave, call the engine, print the result.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use evident::store::{EventQuery, LogStore};
+use evident::{AuditEvent, Engine, Role};
+use evident_ledger::hash::leaf_hash;
+use evident_ledger::note::NoteVerifier;
+use evident_ledger::tlog_proof::TlogProof;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+
+use crate::args::{
+    ApikeyCommand, BenchCommand, Cli, Command, LogCommand, QueryFilter, RoleArg, VerifyArgs,
+};
+use crate::VerificationFailed;
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init { dir, origin } => init(&dir.data_dir, origin.as_deref()),
+        Command::Serve {
+            dir,
+            listen,
+            danger_plaintext_network,
+        } => serve(&dir.data_dir, listen, danger_plaintext_network),
+        Command::Log(cmd) => log(cmd),
+        Command::Apikey(cmd) => apikey(cmd),
+        Command::Verify(args) => verify_offline(&args),
+        Command::Demo { data_dir, events } => crate::demo::run(data_dir, events),
+        Command::Bench(BenchCommand::Ledger {
+            dir,
+            events,
+            proof_tree,
+        }) => crate::bench::ledger(dir, events, proof_tree),
+    }
+}
+
+fn open(dir: &Path) -> Result<Engine> {
+    Engine::open(dir, false)
+        .with_context(|| format!("opening the data directory `{}`", dir.display()))
+}
+
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+fn bar(len: u64, unit: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template(&format!(
+        "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})"
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::new(len).with_style(style)
+}
+
+fn init(dir: &Path, origin: Option<&str>) -> Result<()> {
+    let report = evident::datadir::init(dir, origin)?;
+    let engine = open(dir)?;
+    println!(
+        "{} log `{}` in {}",
+        if report.created { "created" } else { "found" },
+        report.origin,
+        dir.display()
+    );
+    println!("verifier key: {}", engine.verifier_key());
+    Ok(())
+}
+
+fn serve(dir: &Path, listen: std::net::SocketAddr, danger_plaintext_network: bool) -> Result<()> {
+    if !listen.ip().is_loopback() && !danger_plaintext_network {
+        bail!(
+            "refusing to listen on {listen} without TLS: API keys and events would cross the network \
+             in clear text. Listen on a loopback address behind a TLS proxy, or pass \
+             --danger-plaintext-network if the network is trusted"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let engine = std::sync::Arc::new(
+            Engine::open(dir, true).with_context(|| format!("opening `{}`", dir.display()))?,
+        );
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let local = listener.local_addr()?;
+        if !local.ip().is_loopback() {
+            tracing::warn!("serving plaintext HTTP on a non-loopback address ({local})");
+        }
+        tracing::info!(
+            address = %local,
+            origin = engine.origin(),
+            size = engine.size(),
+            vkey = %engine.verifier_key(),
+            "evident is serving"
+        );
+        println!("listening on http://{local}");
+        evident_server::serve(engine.clone(), listener, shutdown_signal()).await?;
+        engine.shutdown();
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn log(cmd: LogCommand) -> Result<()> {
+    match cmd {
+        LogCommand::Append { dir, file, batch } => {
+            append(&dir.data_dir, file.as_deref(), batch as usize)
+        }
+        LogCommand::Tail { dir, lines, follow } => tail(&dir.data_dir, lines, follow),
+        LogCommand::Query { dir, filter } => query(&dir.data_dir, &filter),
+        LogCommand::Show { dir, index, reveal } => {
+            let engine = open(&dir.data_dir)?;
+            let record = engine.event(index, reveal)?;
+            let mut out = json!({"index": record.index, "leaf_hash": hex::encode(&record.leaf), "event": record.entry});
+            if reveal {
+                out["personal"] = record
+                    .revealed
+                    .iter()
+                    .map(|p| json!({"path": p.path, "value": serde_json::from_str::<Value>(&p.value).unwrap_or(Value::Null), "salt": B64.encode(&p.salt), "subject": p.subject}))
+                    .collect();
+            }
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(())
+        }
+        LogCommand::Verify { dir, vkey } => verify_log(&dir.data_dir, vkey.as_deref()),
+        LogCommand::Prove {
+            dir,
+            index,
+            out,
+            entry_out,
+        } => {
+            let engine = open(&dir.data_dir)?;
+            let proof = engine.tlog_proof(index)?;
+            if let Some(path) = entry_out {
+                let bytes = engine.entry_bytes(index)?;
+                std::fs::write(&path, bytes)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            match out {
+                Some(path) => std::fs::write(&path, proof.to_text())
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{}", proof.to_text()),
+            }
+            Ok(())
+        }
+        LogCommand::Vkey { dir } => {
+            let signer = evident::datadir::load_signer(&dir.data_dir)?;
+            println!("{}", signer.verifier().to_key_string());
+            Ok(())
+        }
+        LogCommand::Checkpoint { dir } => {
+            let engine = open(&dir.data_dir)?;
+            match engine.checkpoint() {
+                Some(c) => print!("{}", c.note),
+                None => bail!("the log is empty: no checkpoint yet"),
+            }
+            Ok(())
+        }
+        LogCommand::Erase { dir, subject } => {
+            let engine = open(&dir.data_dir)?;
+            let report = engine.erase_subject(&subject, &cli_actor())?;
+            println!(
+                "destroyed {} personal values of `{subject}`; erasure recorded as entry {}",
+                report.removed, report.receipt.index
+            );
+            Ok(())
+        }
+    }
+}
+
+fn parse_line(line: &str, number: usize) -> Result<AuditEvent> {
+    let value: Value =
+        serde_json::from_str(line).with_context(|| format!("line {number}: malformed JSON"))?;
+    let event = AuditEvent::from_json(value).with_context(|| format!("line {number}"))?;
+    event.prepare(0).with_context(|| format!("line {number}"))?;
+    Ok(event)
+}
+
+fn append(dir: &Path, file: Option<&Path>, batch: usize) -> Result<()> {
+    let engine = open(dir)?;
+    let started = Instant::now();
+    let mut appended = 0u64;
+    let mut last = None;
+    let mut flush = |events: &mut Vec<AuditEvent>, appended: &mut u64| -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let receipt = engine.append_blocking(std::mem::take(events))?;
+        *appended += receipt.receipts.len() as u64;
+        last = Some(receipt.checkpoint);
+        Ok(())
+    };
+    match file.filter(|f| f.as_os_str() != "-") {
+        Some(path) => {
+            let open_file =
+                || File::open(path).with_context(|| format!("opening {}", path.display()));
+            // First pass: validate everything, so a bad line stores nothing.
+            let mut lines = 0u64;
+            for (i, line) in BufReader::new(open_file()?).lines().enumerate() {
+                let line = line.with_context(|| format!("reading line {}", i + 1))?;
+                if !line.trim().is_empty() {
+                    parse_line(&line, i + 1)?;
+                    lines += 1;
+                }
+            }
+            let progress = bar(lines, "events");
+            let mut events = Vec::with_capacity(batch);
+            for line in BufReader::new(open_file()?).lines() {
+                let line = line?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                events.push(AuditEvent::from_json(serde_json::from_str(&line)?)?);
+                if events.len() == batch {
+                    flush(&mut events, &mut appended)?;
+                    progress.set_position(appended);
+                }
+            }
+            flush(&mut events, &mut appended)?;
+            progress.finish_and_clear();
+        }
+        None => {
+            let stdin = std::io::stdin();
+            let mut events = Vec::with_capacity(batch);
+            for (i, line) in stdin.lock().lines().enumerate() {
+                let line = line.with_context(|| format!("reading line {}", i + 1))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match parse_line(&line, i + 1) {
+                    Ok(event) => events.push(event),
+                    Err(e) => {
+                        flush(&mut events, &mut appended)?;
+                        return Err(e.context(format!(
+                            "stopped; {appended} events before this line were appended"
+                        )));
+                    }
+                }
+                if events.len() == batch {
+                    flush(&mut events, &mut appended)?;
+                }
+            }
+            flush(&mut events, &mut appended)?;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    match last {
+        Some(c) => eprintln!(
+            "appended {appended} events in {secs:.2}s ({:.0}/s); log size {} (checkpoint signed)",
+            appended as f64 / secs.max(1e-9),
+            c.checkpoint.size
+        ),
+        None => eprintln!("no events in the input"),
+    }
+    Ok(())
+}
+
+fn print_record(out: &mut impl Write, record: &evident::EventRecord) -> Result<()> {
+    let line = json!({"index": record.index, "leaf_hash": hex::encode(&record.leaf), "event": record.entry});
+    writeln!(out, "{line}")?;
+    Ok(())
+}
+
+fn tail(dir: &Path, lines: u32, follow: bool) -> Result<()> {
+    let backend = evident::store::sqlite::SqliteBackend::open(&dir.join(evident::datadir::DB_FILE))
+        .with_context(|| format!("opening the data directory `{}`", dir.display()))?;
+    let store = backend.connect()?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut newest = store.query(&EventQuery {
+        descending: true,
+        limit: lines.clamp(1, 1000),
+        ..Default::default()
+    })?;
+    newest.reverse();
+    let mut last = None;
+    for entry in &newest {
+        print_stored(&mut out, entry)?;
+        last = Some(entry.index);
+    }
+    out.flush()?;
+    while follow {
+        // Entries are stored with the checkpoint that covers them, so whatever is visible is
+        // durable and signed, whichever process appended it.
+        let page = store.query(&EventQuery {
+            cursor: last,
+            limit: 1000,
+            ..Default::default()
+        })?;
+        if page.is_empty() {
+            std::thread::sleep(Duration::from_millis(500));
+            continue;
+        }
+        for entry in &page {
+            print_stored(&mut out, entry)?;
+            last = Some(entry.index);
+        }
+        out.flush()?;
+    }
+    Ok(())
+}
+
+fn print_stored(out: &mut impl Write, entry: &evident::store::StoredEntry) -> Result<()> {
+    let event: Value = serde_json::from_slice(&entry.data)?;
+    let line = json!({"index": entry.index, "leaf_hash": hex::encode(&entry.leaf), "event": event});
+    writeln!(out, "{line}")?;
+    Ok(())
+}
+
+fn query(dir: &Path, f: &QueryFilter) -> Result<()> {
+    let engine = open(dir)?;
+    let time = |t: &Option<String>| -> Result<Option<i64>> {
+        t.as_deref()
+            .map(evident::event::parse_time)
+            .transpose()
+            .map_err(Into::into)
+    };
+    let mut q = EventQuery {
+        actor: f.actor.clone(),
+        action: f.action.clone(),
+        resource_type: f.resource_type.clone(),
+        resource_id: f.resource_id.clone(),
+        outcome: f.outcome.clone(),
+        since_us: time(&f.since).context("--since")?,
+        until_us: time(&f.until).context("--until")?,
+        cursor: None,
+        descending: f.newest_first,
+        limit: 1000,
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut printed = 0u64;
+    loop {
+        let page = engine.query(&q)?;
+        for record in &page.events {
+            if f.limit != 0 && printed == f.limit {
+                return Ok(());
+            }
+            print_record(&mut out, record)?;
+            printed += 1;
+        }
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => return Ok(()),
+        }
+    }
+}
+
+fn verify_log(dir: &Path, vkey: Option<&str>) -> Result<()> {
+    let engine = open(dir)?;
+    let size = engine.size();
+    let progress = bar(size, "entries");
+    let started = Instant::now();
+    let result = match vkey {
+        Some(vkey) => {
+            let verifier = NoteVerifier::parse(vkey).context("--vkey")?;
+            let backend =
+                evident::store::sqlite::SqliteBackend::open(&dir.join(evident::datadir::DB_FILE))?;
+            let store = backend.connect()?;
+            evident::verify_store(&store, &verifier, &mut |n| progress.set_position(n))
+        }
+        None => engine.verify(|n| progress.set_position(n)),
+    };
+    progress.finish_and_clear();
+    match result {
+        Ok(r) => {
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "ok: {} entries ({:.1} MB, {:.0} MB/s), {} signed checkpoints, {} personal values checked; root {}",
+                r.entries,
+                r.bytes as f64 / 1e6,
+                r.bytes as f64 / 1e6 / secs.max(1e-9),
+                r.checkpoints,
+                r.personal,
+                B64.encode(r.root)
+            );
+            Ok(())
+        }
+        Err(evident::Error::Integrity(m)) => {
+            Err(VerificationFailed(format!("log verification failed: {m}")).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn verify_offline(args: &VerifyArgs) -> Result<()> {
+    if let Some(commitment) = &args.commitment {
+        let (Some(path), Some(salt), Some(value)) = (&args.path, &args.salt, &args.value) else {
+            bail!("--commitment needs --path, --salt and --value");
+        };
+        let salt = B64.decode(salt).context("--salt is not base64")?;
+        let value: Value = serde_json::from_str(value)
+            .context("--value is not JSON (a string needs its quotes)")?;
+        return if evident::personal::verify_reveal(commitment, path, &salt, &value)? {
+            println!("ok: the value matches the commitment");
+            Ok(())
+        } else {
+            Err(VerificationFailed("the value does not match the commitment".into()).into())
+        };
+    }
+    let (Some(file), Some(vkey)) = (&args.file, &args.vkey) else {
+        bail!("give a proof or checkpoint file and --vkey");
+    };
+    let verifier = NoteVerifier::parse(vkey).context("--vkey")?;
+    let mut text = String::new();
+    File::open(file)
+        .with_context(|| format!("opening {}", file.display()))?
+        .take(2 << 20)
+        .read_to_string(&mut text)
+        .with_context(|| format!("{} is not UTF-8 text", file.display()))?;
+    let fail = |e: &dyn std::fmt::Display| VerificationFailed(format!("{}: {e}", file.display()));
+    if text.starts_with("c2sp.org/tlog-proof@") {
+        let proof = TlogProof::parse(&text).map_err(|e| fail(&e))?;
+        let leaf = match (&args.entry, &args.leaf_hash) {
+            (Some(entry), _) => leaf_hash(
+                &std::fs::read(entry).with_context(|| format!("reading {}", entry.display()))?,
+            ),
+            (None, Some(h)) => hex::decode(h)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .context("--leaf-hash must be 64 hex digits")?,
+            (None, None) => bail!(
+                "a tlog-proof is checked against an entry: give --entry FILE or --leaf-hash HEX"
+            ),
+        };
+        let checkpoint = proof.verify(&verifier, &leaf).map_err(|e| fail(&e))?;
+        println!(
+            "ok: entry {} is in the log `{}` at size {} (root {})",
+            proof.index,
+            checkpoint.origin,
+            checkpoint.size,
+            B64.encode(checkpoint.root)
+        );
+    } else {
+        let checkpoint = verifier.verify_checkpoint(&text).map_err(|e| fail(&e))?;
+        println!(
+            "ok: checkpoint of `{}` at size {} (root {}) is signed by {}",
+            checkpoint.origin,
+            checkpoint.size,
+            B64.encode(checkpoint.root),
+            vkey.split('+').take(2).collect::<Vec<_>>().join("+")
+        );
+    }
+    Ok(())
+}
+
+fn apikey(cmd: ApikeyCommand) -> Result<()> {
+    match cmd {
+        ApikeyCommand::Create { dir, role, label } => {
+            let engine = open(&dir.data_dir)?;
+            let role = match role {
+                RoleArg::Admin => Role::Admin,
+                RoleArg::Writer => Role::Writer,
+                RoleArg::Reader => Role::Reader,
+            };
+            let key = engine.create_api_key(role, label.as_deref(), &cli_actor())?;
+            eprintln!(
+                "created {} key {} (shown once; store it as a secret):",
+                role.as_str(),
+                key.id
+            );
+            println!("{}", key.token.as_str());
+            Ok(())
+        }
+        ApikeyCommand::List { dir } => {
+            let engine = open(&dir.data_dir)?;
+            for k in engine.api_keys()? {
+                println!(
+                    "{}\t{}\t{}\tcreated {}\t{}",
+                    k.id,
+                    k.role,
+                    k.label.unwrap_or_default(),
+                    evident::event::format_time(k.created_us),
+                    k.revoked_us.map_or_else(
+                        || "active".to_string(),
+                        |t| format!("revoked {}", evident::event::format_time(t))
+                    )
+                );
+            }
+            Ok(())
+        }
+        ApikeyCommand::Revoke { dir, id } => {
+            let engine = open(&dir.data_dir)?;
+            engine.revoke_api_key(&id, &cli_actor())?;
+            println!("revoked {id}");
+            Ok(())
+        }
+    }
+}

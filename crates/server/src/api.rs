@@ -1,0 +1,595 @@
+//! The routes, their authentication, and the mapping of engine errors to HTTP answers.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use evident::store::EventQuery;
+use evident::{ApiKey, AuditEvent, Error, EventRecord, Role};
+use evident_ledger::tiles::TilePath;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{AppState, MAX_BODY_BYTES, OPENAPI};
+
+type Shared = State<Arc<AppState>>;
+
+/// An HTTP error with a JSON body.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        let message = e.to_string();
+        let (status, code) = match e {
+            Error::InvalidEvent(_) => (StatusCode::BAD_REQUEST, "invalid_event"),
+            Error::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::BadRequest(_) | Error::Ledger(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Error::AppendFailed(_) | Error::ShutDown => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
+            Error::Integrity(_) => (StatusCode::INTERNAL_SERVER_ERROR, "integrity"),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        if status.is_server_error() {
+            tracing::error!(%message, "request failed");
+        }
+        Self::new(status, code, message)
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::bad_request(format!("bad query parameters: {}", r.body_text()))
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Builds the router over shared state.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/log/checkpoint", get(log_checkpoint))
+        .route("/log/tile/{*path}", get(log_tile))
+        .route("/v1/events", post(append).get(query))
+        .route("/v1/events/{index}", get(get_event))
+        .route("/v1/checkpoint", get(checkpoint))
+        .route("/v1/proof/inclusion", get(inclusion))
+        .route("/v1/proof/consistency", get(consistency))
+        .route("/v1/personal/erase", post(erase))
+        .route("/v1/apikeys", post(create_key).get(list_keys))
+        .route("/v1/apikeys/{id}", delete(revoke_key))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint; see /openapi.json",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Counts requests by route and status, and echoes `X-Request-ID`.
+async fn observe(State(state): Shared, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let request_id = request.headers().get("x-request-id").cloned();
+    let mut response = next.run(request).await;
+    if let Some(id) = request_id {
+        response.headers_mut().insert("x-request-id", id);
+    }
+    state
+        .metrics
+        .requests
+        .get_or_create(&vec![
+            ("route".to_string(), route),
+            ("status".to_string(), response.status().as_u16().to_string()),
+        ])
+        .inc();
+    response
+}
+
+fn authenticate(state: &AppState, headers: &HeaderMap, needed: Role) -> ApiResult<ApiKey> {
+    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("this endpoint needs `Authorization: Bearer <API key>`"))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <API key>`"))?;
+    let key = state
+        .engine
+        .authenticate(token.trim())?
+        .ok_or_else(|| unauthorized("unknown or revoked API key"))?;
+    if !key.role.allows(needed) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "this needs the `{}` role; the key has `{}`",
+                needed.as_str(),
+                key.role.as_str()
+            ),
+        ));
+    }
+    Ok(key)
+}
+
+async fn healthz(State(state): Shared) -> Json<Value> {
+    Json(json!({"status": "ok", "origin": state.engine.origin(), "size": state.engine.size()}))
+}
+
+async fn metrics(State(state): Shared) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(state.engine.size()),
+    )
+        .into_response()
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn log_checkpoint(State(state): Shared) -> ApiResult<Response> {
+    let latest = state.engine.checkpoint().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the log is empty: no checkpoint yet",
+        )
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=2"),
+        ],
+        latest.note.clone(),
+    )
+        .into_response())
+}
+
+async fn log_tile(State(state): Shared, Path(path): Path<String>) -> ApiResult<Response> {
+    let tile = TilePath::parse(&path)
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()))?;
+    let bytes = state.engine.tile(&tile)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn parse_events(body: Result<Bytes, BytesRejection>) -> ApiResult<Vec<AuditEvent>> {
+    let body = body.map_err(|r| {
+        let status = r.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "bad_request"
+        };
+        ApiError::new(
+            status,
+            code,
+            format!(
+                "{} (limit {MAX_BODY_BYTES} bytes per request)",
+                r.body_text()
+            ),
+        )
+    })?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not valid UTF-8: {e}")))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    let items = match value {
+        Value::Object(_) => vec![value],
+        Value::Array(items) if !items.is_empty() => items,
+        Value::Array(_) => return Err(ApiError::bad_request("the batch is empty")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "expected an event object or a JSON array of events",
+            ))
+        }
+    };
+    if items.len() > evident::MAX_BATCH_EVENTS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "a batch holds at most {} events, got {}",
+                evident::MAX_BATCH_EVENTS,
+                items.len()
+            ),
+        ));
+    }
+    let many = items.len() > 1;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            AuditEvent::from_json(v).map_err(|e| {
+                let mut err = ApiError::from(e);
+                if many {
+                    err.message = format!("event {i}: {}", err.message);
+                }
+                err
+            })
+        })
+        .collect()
+}
+
+fn checkpoint_json(c: &evident::SignedCheckpoint) -> Value {
+    json!({
+        "size": c.checkpoint.size,
+        "root": B64.encode(c.checkpoint.root),
+        "note": c.note,
+    })
+}
+
+async fn append(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Writer)?;
+    let started = Instant::now();
+    let events = parse_events(body)?;
+    let receipt = state.engine.append(events).await?;
+    state
+        .metrics
+        .events_appended
+        .inc_by(receipt.receipts.len() as u64);
+    state
+        .metrics
+        .append_seconds
+        .observe(started.elapsed().as_secs_f64());
+    let events: Vec<Value> = receipt
+        .receipts
+        .iter()
+        .map(|r| json!({"index": r.index, "leaf_hash": hex::encode(r.leaf)}))
+        .collect();
+    Ok(Json(
+        json!({"events": events, "checkpoint": checkpoint_json(&receipt.checkpoint)}),
+    ))
+}
+
+fn record_json(record: &EventRecord) -> Value {
+    let mut out = json!({
+        "index": record.index,
+        "leaf_hash": hex::encode(&record.leaf),
+        "event": record.entry,
+    });
+    if !record.revealed.is_empty() {
+        out["personal"] = record
+            .revealed
+            .iter()
+            .map(|p| {
+                json!({
+                    "path": p.path,
+                    "value": serde_json::from_str::<Value>(&p.value).unwrap_or(Value::Null),
+                    "salt": B64.encode(&p.salt),
+                    "subject": p.subject,
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventParams {
+    #[serde(default)]
+    reveal: bool,
+}
+
+async fn get_event(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(index): Path<String>,
+    params: Result<Query<EventParams>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let key = authenticate(&state, &headers, Role::Reader)?;
+    let Query(params) = params?;
+    let index: u64 = index.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "`{}` is not an entry index",
+            index.chars().take(40).collect::<String>()
+        ))
+    })?;
+    if params.reveal && !key.role.allows(Role::Admin) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "revealing personal data needs the `admin` role",
+        ));
+    }
+    Ok(Json(record_json(
+        &state.engine.event(index, params.reveal)?,
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryParams {
+    actor: Option<String>,
+    action: Option<String>,
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+    outcome: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    cursor: Option<u64>,
+    limit: Option<u32>,
+    order: Option<String>,
+}
+
+async fn query(
+    State(state): Shared,
+    headers: HeaderMap,
+    params: Result<Query<QueryParams>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Reader)?;
+    let Query(p) = params?;
+    let time = |t: &Option<String>| t.as_deref().map(evident::event::parse_time).transpose();
+    let descending = match p.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "`order` is `asc` or `desc`, not `{other}`"
+            )))
+        }
+    };
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("`limit` is between 1 and 1000"));
+    }
+    let q = EventQuery {
+        actor: p.actor,
+        action: p.action,
+        resource_type: p.resource_type,
+        resource_id: p.resource_id,
+        outcome: p.outcome,
+        since_us: time(&p.since).map_err(|e| ApiError::bad_request(format!("`since`: {e}")))?,
+        until_us: time(&p.until).map_err(|e| ApiError::bad_request(format!("`until`: {e}")))?,
+        cursor: p.cursor,
+        descending,
+        limit,
+    };
+    let page = state.engine.query(&q)?;
+    let events: Vec<Value> = page.events.iter().map(record_json).collect();
+    Ok(Json(
+        json!({"events": events, "next_cursor": page.next_cursor}),
+    ))
+}
+
+async fn checkpoint(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Reader)?;
+    let latest = state.engine.checkpoint().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the log is empty: no checkpoint yet",
+        )
+    })?;
+    Ok(Json(checkpoint_json(&latest)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InclusionParams {
+    index: u64,
+    size: Option<u64>,
+    format: Option<String>,
+}
+
+async fn inclusion(
+    State(state): Shared,
+    headers: HeaderMap,
+    params: Result<Query<InclusionParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    authenticate(&state, &headers, Role::Reader)?;
+    let Query(p) = params?;
+    match p.format.as_deref() {
+        None | Some("json") => {
+            let proof = state.engine.inclusion_proof(p.index, p.size)?;
+            Ok(Json(json!({
+                "index": proof.index,
+                "size": proof.size,
+                "leaf_hash": hex::encode(proof.leaf),
+                "root": B64.encode(proof.root),
+                "proof": proof.proof.iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
+                "checkpoint": proof.checkpoint,
+            }))
+            .into_response())
+        }
+        Some("tlog-proof") => {
+            if p.size.is_some() {
+                return Err(ApiError::bad_request(
+                    "a tlog-proof is always against the latest checkpoint; drop `size`",
+                ));
+            }
+            let proof = state.engine.tlog_proof(p.index)?;
+            Ok((
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                proof.to_text(),
+            )
+                .into_response())
+        }
+        Some(other) => Err(ApiError::bad_request(format!(
+            "`format` is `json` or `tlog-proof`, not `{other}`"
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsistencyParams {
+    from: u64,
+    to: Option<u64>,
+}
+
+async fn consistency(
+    State(state): Shared,
+    headers: HeaderMap,
+    params: Result<Query<ConsistencyParams>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Reader)?;
+    let Query(p) = params?;
+    let to = p.to.unwrap_or_else(|| state.engine.size());
+    let proof = state.engine.consistency_proof(p.from, to)?;
+    Ok(Json(json!({
+        "from": p.from,
+        "to": to,
+        "proof": proof.iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
+    })))
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> ApiResult<T> {
+    let body = body.map_err(|r| ApiError::new(r.status(), "bad_request", r.body_text()))?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EraseRequest {
+    subject: String,
+}
+
+async fn erase(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let key = authenticate(&state, &headers, Role::Admin)?;
+    let req: EraseRequest = json_body(body)?;
+    let engine = state.engine.clone();
+    let actor = format!("apikey:{}", key.id);
+    let report = tokio::task::spawn_blocking(move || engine.erase_subject(&req.subject, &actor))
+        .await
+        .map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })??;
+    Ok(Json(json!({
+        "values_destroyed": report.removed,
+        "record": {"index": report.receipt.index, "leaf_hash": hex::encode(report.receipt.leaf)},
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateKeyRequest {
+    role: String,
+    label: Option<String>,
+}
+
+async fn create_key(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let key = authenticate(&state, &headers, Role::Admin)?;
+    let req: CreateKeyRequest = json_body(body)?;
+    let role = Role::parse(&req.role)?;
+    let engine = state.engine.clone();
+    let actor = format!("apikey:{}", key.id);
+    let created = tokio::task::spawn_blocking(move || {
+        engine.create_api_key(role, req.label.as_deref(), &actor)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
+    let body =
+        json!({"id": created.id, "role": created.role.as_str(), "token": created.token.as_str()});
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn list_keys(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Admin)?;
+    let keys: Vec<Value> = state
+        .engine
+        .api_keys()?
+        .into_iter()
+        .map(|k| {
+            json!({
+                "id": k.id,
+                "role": k.role,
+                "label": k.label,
+                "created_at": evident::event::format_time(k.created_us),
+                "revoked_at": k.revoked_us.map(evident::event::format_time),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"keys": keys})))
+}
+
+async fn revoke_key(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let key = authenticate(&state, &headers, Role::Admin)?;
+    let engine = state.engine.clone();
+    let actor = format!("apikey:{}", key.id);
+    tokio::task::spawn_blocking(move || engine.revoke_api_key(&id, &actor))
+        .await
+        .map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })??;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,66 @@
+//! Prometheus metrics (OpenMetrics text at `/metrics`).
+
+use std::sync::Mutex;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+type Labels = Vec<(String, String)>;
+
+pub(crate) struct Metrics {
+    registry: Mutex<Registry>,
+    pub(crate) requests: Family<Labels, Counter>,
+    pub(crate) events_appended: Counter,
+    pub(crate) append_seconds: Histogram,
+    pub(crate) log_size: Gauge,
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Self {
+        let requests = Family::<Labels, Counter>::default();
+        let events_appended = Counter::default();
+        let append_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
+        let log_size = Gauge::default();
+        let mut registry = Registry::with_prefix("evident");
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "events_appended",
+            "Events made durable",
+            events_appended.clone(),
+        );
+        registry.register(
+            "append_seconds",
+            "Time from receiving an append to its durable, signed acknowledgement",
+            append_seconds.clone(),
+        );
+        registry.register(
+            "log_size",
+            "Entries covered by the latest signed checkpoint",
+            log_size.clone(),
+        );
+        Self {
+            registry: Mutex::new(registry),
+            requests,
+            events_appended,
+            append_seconds,
+            log_size,
+        }
+    }
+
+    pub(crate) fn render(&self, size: u64) -> String {
+        self.log_size.set(i64::try_from(size).unwrap_or(i64::MAX));
+        let mut out = String::new();
+        if let Ok(registry) = self.registry.lock() {
+            let _ = encode(&mut out, &registry);
+        }
+        out
+    }
+}
