@@ -277,7 +277,14 @@ fn check_required(field: &str, value: &str) -> Result<()> {
 impl AuditEvent {
     /// Parses one event from JSON, naming the offending field on error.
     pub fn from_json(value: Value) -> Result<Self> {
-        serde_json::from_value(value).map_err(|e| Error::InvalidEvent(e.to_string()))
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            if path == "." {
+                Error::InvalidEvent(e.into_inner().to_string())
+            } else {
+                Error::InvalidEvent(format!("`{path}`: {}", e.into_inner()))
+            }
+        })
     }
 
     fn validate(&self) -> Result<()> {

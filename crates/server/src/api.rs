@@ -116,7 +116,22 @@ async fn observe(State(state): Shared, request: Request, next: Next) -> Response
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let request_id = request.headers().get("x-request-id").cloned();
-    let mut response = next.run(request).await;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut response = if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        // Refuse from the declared length alone: no need to read megabytes of a body we reject.
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is larger than the limit of {MAX_BODY_BYTES} bytes per request"),
+        )
+        .into_response()
+    } else {
+        next.run(request).await
+    };
     if let Some(id) = request_id {
         response.headers_mut().insert("x-request-id", id);
     }

@@ -1,0 +1,488 @@
+//! The HTTP API against a real server on a loopback port: every endpoint, its
+//! authentication, and the 4xx answers to bad input — after which nothing stored has changed.
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use evident::{Engine, Role};
+use evident_ledger::hash::leaf_hash;
+use evident_ledger::note::NoteVerifier;
+use evident_ledger::proof::verify_consistency;
+use evident_ledger::tiles::decode_bundle;
+use evident_ledger::tlog_proof::TlogProof;
+use serde_json::{json, Value};
+
+struct Server {
+    base: String,
+    engine: Arc<Engine>,
+    admin: String,
+    writer: String,
+    reader: String,
+    agent: ureq::Agent,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+    headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
+    fn error(&self) -> String {
+        let v = self.json();
+        assert!(
+            v["error"]["code"].is_string(),
+            "error body without code: {v}"
+        );
+        v["error"]["message"].as_str().unwrap().to_string()
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(Engine::open(dir.path(), true).unwrap());
+    let admin = engine
+        .create_api_key(Role::Admin, None, "test")
+        .unwrap()
+        .token
+        .to_string();
+    let writer = engine
+        .create_api_key(Role::Writer, None, "test")
+        .unwrap()
+        .token
+        .to_string();
+    let reader = engine
+        .create_api_key(Role::Reader, None, "test")
+        .unwrap()
+        .token
+        .to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    runtime.spawn(evident_server::serve(engine.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    Server {
+        base,
+        engine,
+        admin,
+        writer,
+        reader,
+        agent,
+        _stop: stop,
+        _runtime: runtime,
+        _dir: dir,
+    }
+}
+
+impl Server {
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> Reply {
+        let url = format!("{}{}", self.base, path);
+        let mut response = match (method, body) {
+            ("GET", _) => {
+                let mut r = self.agent.get(&url);
+                if let Some(t) = token {
+                    r = r.header("Authorization", format!("Bearer {t}"));
+                }
+                r.header("X-Request-ID", "req-42").call()
+            }
+            ("DELETE", _) => {
+                let mut r = self.agent.delete(&url);
+                if let Some(t) = token {
+                    r = r.header("Authorization", format!("Bearer {t}"));
+                }
+                r.call()
+            }
+            (_, body) => {
+                let mut r = self.agent.post(&url).content_type("application/json");
+                if let Some(t) = token {
+                    r = r.header("Authorization", format!("Bearer {t}"));
+                }
+                r.send(body.unwrap_or_default())
+            }
+        }
+        .unwrap();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    v.to_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap();
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call("GET", path, token, None)
+    }
+
+    fn post(&self, path: &str, token: Option<&str>, body: &[u8]) -> Reply {
+        self.call("POST", path, token, Some(body))
+    }
+}
+
+fn event(i: u64) -> Value {
+    json!({
+        "actor": {"id": format!("user-{}", i % 3), "ip": "198.51.100.4", "auth": {"mfa": true}},
+        "action": if i % 2 == 0 { "record.read" } else { "record.update" },
+        "resource": {"type": "patient_record", "id": format!("pr-{i}")},
+        "outcome": "success",
+        "time": "2026-11-22T10:00:00Z",
+        "metadata": {"i": i}
+    })
+}
+
+#[test]
+fn public_endpoints_need_no_key() {
+    let s = start();
+    let health = s.get("/healthz", None);
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+    let openapi = s.get("/openapi.json", None).json();
+    assert!(openapi["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/v1/events",
+        "/v1/events/{index}",
+        "/v1/checkpoint",
+        "/v1/proof/inclusion",
+        "/v1/proof/consistency",
+        "/log/checkpoint",
+        "/healthz",
+        "/metrics",
+    ] {
+        assert!(openapi["paths"].get(path).is_some(), "OpenAPI lacks {path}");
+    }
+    let metrics = s.get("/metrics", None);
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics.text().contains("evident_http_requests_total"),
+        "{}",
+        metrics.text()
+    );
+    assert_eq!(
+        s.get("/log/checkpoint", None).status,
+        200,
+        "key events already signed a checkpoint"
+    );
+    let unknown = s.get("/nope", None);
+    assert_eq!(unknown.status, 404);
+    unknown.error();
+}
+
+#[test]
+fn every_private_endpoint_needs_a_key_with_the_right_role() {
+    let s = start();
+    for path in [
+        "/v1/events",
+        "/v1/events/0",
+        "/v1/checkpoint",
+        "/v1/proof/inclusion?index=0",
+        "/v1/proof/consistency?from=1",
+        "/v1/apikeys",
+    ] {
+        let r = s.get(path, None);
+        assert_eq!(r.status, 401, "{path}");
+        assert!(r.error().contains("Bearer"));
+        assert_eq!(
+            s.get(path, Some("evk_000000000000_nope")).status,
+            401,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        s.post(
+            "/v1/events",
+            Some(&s.reader),
+            event(0).to_string().as_bytes()
+        )
+        .status,
+        403
+    );
+    assert_eq!(s.get("/v1/apikeys", Some(&s.writer)).status, 403);
+    assert_eq!(
+        s.get("/v1/events/0?reveal=true", Some(&s.reader)).status,
+        403
+    );
+    let created = s.post(
+        "/v1/apikeys",
+        Some(&s.admin),
+        br#"{"role": "reader", "label": "dash"}"#,
+    );
+    assert_eq!(created.status, 201);
+    let token = created.json()["token"].as_str().unwrap().to_string();
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.get("/v1/checkpoint", Some(&token)).status, 200);
+    assert_eq!(
+        s.call("DELETE", &format!("/v1/apikeys/{id}"), Some(&s.admin), None)
+            .status,
+        204
+    );
+    assert_eq!(s.get("/v1/checkpoint", Some(&token)).status, 401);
+    let keys = s.get("/v1/apikeys", Some(&s.admin)).json();
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 4);
+    assert!(!keys.to_string().contains(&token));
+}
+
+#[test]
+fn append_read_query_prove() {
+    let s = start();
+    let base = s.engine.size();
+    let one = s.post(
+        "/v1/events",
+        Some(&s.writer),
+        event(0).to_string().as_bytes(),
+    );
+    assert_eq!(one.status, 200, "{}", one.text());
+    let one = one.json();
+    assert_eq!(one["events"][0]["index"], base);
+    let batch: Vec<Value> = (1..=250).map(event).collect();
+    let reply = s
+        .post(
+            "/v1/events",
+            Some(&s.writer),
+            json!(batch).to_string().as_bytes(),
+        )
+        .json();
+    assert_eq!(reply["events"].as_array().unwrap().len(), 250);
+    assert_eq!(reply["checkpoint"]["size"], base + 251);
+
+    let got = s.get(&format!("/v1/events/{}", base + 7), Some(&s.reader));
+    assert_eq!(got.header("x-request-id"), Some("req-42"));
+    let got = got.json();
+    assert_eq!(got["event"]["resource"]["id"], "pr-7");
+    assert!(got["event"]["received_at"].is_string());
+    assert!(got.get("personal").is_none());
+    let revealed = s
+        .get(
+            &format!("/v1/events/{}?reveal=true", base + 7),
+            Some(&s.admin),
+        )
+        .json();
+    assert_eq!(revealed["personal"][0]["value"], "198.51.100.4");
+
+    let page = s
+        .get(
+            "/v1/events?actor=user-1&action=record.update&limit=10",
+            Some(&s.reader),
+        )
+        .json();
+    let events = page["events"].as_array().unwrap();
+    assert_eq!(events.len(), 10);
+    assert!(events
+        .iter()
+        .all(|e| e["event"]["actor"]["id"] == "user-1" && e["event"]["action"] == "record.update"));
+    let next = page["next_cursor"].as_u64().unwrap();
+    let page2 = s
+        .get(
+            &format!("/v1/events?actor=user-1&action=record.update&limit=10&cursor={next}"),
+            Some(&s.reader),
+        )
+        .json();
+    assert!(page2["events"][0]["index"].as_u64().unwrap() > next);
+    let none = s
+        .get("/v1/events?since=2026-11-23T00:00:00Z", Some(&s.reader))
+        .json();
+    assert!(none["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["event"]["actor"]["type"] == "system"));
+
+    let vkey = NoteVerifier::parse(&s.engine.verifier_key()).unwrap();
+    let note = s.get("/log/checkpoint", None).text();
+    let cp = vkey.verify_checkpoint(&note).unwrap();
+    assert_eq!(cp.size, base + 251);
+
+    let proof = s
+        .get(
+            &format!("/v1/proof/inclusion?index={}&format=tlog-proof", base + 100),
+            Some(&s.reader),
+        )
+        .text();
+    let bundle = s.get("/log/tile/entries/000.p/254", None);
+    assert_eq!(bundle.status, 200);
+    assert_eq!(
+        bundle.header("content-type"),
+        Some("application/octet-stream")
+    );
+    let entries = decode_bundle(&bundle.body).unwrap();
+    let entry = entries[(base + 100) as usize];
+    TlogProof::parse(&proof)
+        .unwrap()
+        .verify(&vkey, &leaf_hash(entry))
+        .unwrap();
+    let tile = s.get("/log/tile/0/000.p/254", None);
+    assert_eq!(&tile.body[..32], &leaf_hash(entries[0]));
+    assert_eq!(s.get("/log/tile/0/000", None).status, 404);
+    assert_eq!(s.get("/log/tile/0/0", None).status, 404);
+    assert_eq!(s.get("/log/tile/entries/x000/000", None).status, 404);
+
+    let json_proof = s
+        .get(
+            &format!("/v1/proof/inclusion?index={}&size=100", base),
+            Some(&s.reader),
+        )
+        .json();
+    assert_eq!(json_proof["size"], 100);
+    let root100 = B64.decode(json_proof["root"].as_str().unwrap()).unwrap();
+    let consistency = s
+        .get(
+            &format!("/v1/proof/consistency?from=100&to={}", cp.size),
+            Some(&s.reader),
+        )
+        .json();
+    let hashes: Vec<[u8; 32]> = consistency["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| B64.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+        .collect();
+    verify_consistency(100, cp.size, &root100, &cp.root, &hashes).unwrap();
+
+    let erased = s
+        .post(
+            "/v1/personal/erase",
+            Some(&s.admin),
+            br#"{"subject": "user-1"}"#,
+        )
+        .json();
+    assert_eq!(erased["values_destroyed"], 84);
+    assert_eq!(s.engine.verify(|_| {}).unwrap().personal, 251 - 84);
+}
+
+#[test]
+fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
+    let s = start();
+    s.post(
+        "/v1/events",
+        Some(&s.writer),
+        event(1).to_string().as_bytes(),
+    );
+    let before = s.engine.size();
+    let w = Some(s.writer.as_str());
+    let mut huge = event(2);
+    huge["metadata"]["blob"] = Value::String("a".repeat(70_000));
+    let mut unknown = event(3);
+    unknown["colour"] = json!("red");
+    let mut wrong_type = event(4);
+    wrong_type["outcome"] = json!(7);
+    let mut bad_batch: Vec<Value> = (0..5).map(event).collect();
+    bad_batch[4]["resource"] = json!({"id": "no type"});
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (b"{\"actor\": ".to_vec(), 400, "malformed JSON"),
+        (vec![0xff, 0xfe, b'{', b'}'], 400, "UTF-8"),
+        (b"42".to_vec(), 400, "expected an event object"),
+        (b"[]".to_vec(), 400, "empty"),
+        (b"".to_vec(), 400, "malformed JSON"),
+        (unknown.to_string().into_bytes(), 400, "colour"),
+        (wrong_type.to_string().into_bytes(), 400, "outcome"),
+        (json!(bad_batch).to_string().into_bytes(), 400, "event 4"),
+        (huge.to_string().into_bytes(), 413, "limit is 65535"),
+        (json!(vec![json!({}); 10_001]).to_string().into_bytes(), 413, "at most 10000"),
+        (br#"{"actor": {"id": "x\u0000y"}, "action": "a", "resource": {"type": "r"}, "outcome": "success"}"#.to_vec(), 400, "control"),
+    ];
+    for (body, status, needle) in cases {
+        let r = s.post("/v1/events", w, &body);
+        assert_eq!(r.status, status, "{needle}: {}", r.text());
+        let message = r.error();
+        assert!(
+            message.contains(needle),
+            "{message:?} should mention {needle:?}"
+        );
+    }
+    // A body over the request limit is refused from its Content-Length, before it is read.
+    let mut stream = std::net::TcpStream::connect(s.base.trim_start_matches("http://")).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        stream,
+        "POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n[",
+        s.writer,
+        17 * 1024 * 1024
+    )
+    .unwrap();
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 413");
+
+    let r = Server::get;
+    for (path, status) in [
+        ("/v1/events/999999", 404),
+        ("/v1/events/abc", 400),
+        ("/v1/events/-1", 400),
+        ("/v1/events/1?bogus=1", 400),
+        ("/v1/proof/inclusion", 400),
+        ("/v1/proof/inclusion?index=abc", 400),
+        ("/v1/proof/inclusion?index=999999", 404),
+        ("/v1/proof/inclusion?index=0&size=999999", 404),
+        ("/v1/proof/inclusion?index=0&format=pdf", 400),
+        ("/v1/proof/consistency?from=0", 400),
+        ("/v1/proof/consistency?from=3&to=2", 400),
+        ("/v1/proof/consistency?from=1&to=999999", 404),
+        ("/v1/events?limit=0", 400),
+        ("/v1/events?limit=5000", 400),
+        ("/v1/events?order=sideways", 400),
+        ("/v1/events?since=yesterday", 400),
+        ("/v1/events?colour=red", 400),
+        ("/log/tile/0/999.p/1", 404),
+        ("/log/tile/99/000", 404),
+    ] {
+        let reply = r(&s, path, Some(&s.reader));
+        assert_eq!(reply.status, status, "{path}: {}", reply.text());
+        reply.error();
+    }
+    assert_eq!(
+        s.post("/v1/apikeys", Some(&s.admin), br#"{"role": "root"}"#)
+            .status,
+        400
+    );
+    assert_eq!(
+        s.post("/v1/personal/erase", Some(&s.admin), br#"{"subject": 5}"#)
+            .status,
+        400
+    );
+    assert_eq!(
+        s.call("DELETE", "/v1/apikeys/nope", Some(&s.admin), None)
+            .status,
+        404
+    );
+    assert_eq!(s.engine.size(), before, "a refused request changed the log");
+    s.engine.verify(|_| {}).unwrap();
+}
