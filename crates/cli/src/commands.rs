@@ -391,8 +391,9 @@ fn verify_log(dir: &Path, vkey: Option<&str>) -> Result<()> {
             let verifier = NoteVerifier::parse(vkey).context("--vkey")?;
             let backend =
                 evident::store::sqlite::SqliteBackend::open(&dir.join(evident::datadir::DB_FILE))?;
-            let store = backend.connect()?;
-            evident::verify_store(&store, &verifier, &mut |n| progress.set_position(n))
+            let connect =
+                || -> evident::Result<Box<dyn LogStore>> { Ok(Box::new(backend.connect()?)) };
+            evident::verify_store(connect, &verifier, &mut |n| progress.set_position(n))
         }
         None => engine.verify(|n| progress.set_position(n)),
     };

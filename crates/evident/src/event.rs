@@ -275,6 +275,47 @@ fn check_required(field: &str, value: &str) -> Result<()> {
 }
 
 impl AuditEvent {
+    /// Parses one event, or an array of events, straight from JSON bytes, naming the
+    /// offending event and field on error.
+    pub fn parse_many(bytes: &[u8]) -> Result<Vec<Self>> {
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let result = match first {
+            Some(b'[') => serde_path_to_error::deserialize::<_, Vec<Self>>(&mut de),
+            Some(b'{') => serde_path_to_error::deserialize::<_, Self>(&mut de).map(|e| vec![e]),
+            _ => {
+                return Err(Error::BadRequest(
+                    "expected an event object or a JSON array of events".into(),
+                ))
+            }
+        };
+        let events = result.map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Error::BadRequest(format!("malformed JSON: {inner}"));
+            }
+            match path.strip_prefix('[').and_then(|p| p.split_once(']')) {
+                Some((index, rest)) => {
+                    let rest = rest.trim_start_matches('.');
+                    if rest.is_empty() {
+                        Error::InvalidEvent(format!("event {index}: {inner}"))
+                    } else {
+                        Error::InvalidEvent(format!("event {index}: `{rest}`: {inner}"))
+                    }
+                }
+                None if path == "." => Error::InvalidEvent(inner.to_string()),
+                None => Error::InvalidEvent(format!("`{path}`: {inner}")),
+            }
+        })?;
+        de.end()
+            .map_err(|e| Error::BadRequest(format!("malformed JSON: {e}")))?;
+        if events.is_empty() {
+            return Err(Error::BadRequest("the batch is empty".into()));
+        }
+        Ok(events)
+    }
+
     /// Parses one event from JSON, naming the offending field on error.
     pub fn from_json(value: Value) -> Result<Self> {
         serde_path_to_error::deserialize(value).map_err(|e| {
@@ -365,7 +406,7 @@ impl AuditEvent {
                 obj.insert("personal".into(), Value::Object(commitments));
             }
         }
-        let data = serde_jcs::to_vec(&value).map_err(|e| Error::InvalidEvent(e.to_string()))?;
+        let data = crate::canonical::to_vec(&value);
         if data.len() > MAX_ENTRY_BYTES {
             return Err(Error::TooLarge {
                 size: data.len(),

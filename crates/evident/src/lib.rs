@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod apikey;
+pub mod canonical;
 pub mod datadir;
 mod error;
 pub mod event;
@@ -465,9 +466,9 @@ impl Engine {
     /// checkpoint's signature and root, and every stored personal value against its
     /// commitment. `progress` is called with the number of entries replayed so far.
     pub fn verify(&self, mut progress: impl FnMut(u64)) -> Result<VerifyReport> {
-        let store = self.reader()?;
         let verifier = &self.sequencer.shared.verifier;
-        verify_store(&*store, verifier, &mut progress)
+        let connect = || -> Result<Box<dyn LogStore>> { Ok(Box::new(self.backend.connect()?)) };
+        verify_store(connect, verifier, &mut progress)
     }
 
     /// Destroys every stored personal value of `subject` and logs the erasure.
@@ -567,46 +568,41 @@ impl Engine {
 
 /// Verifies a store against a verifier key; see [`Engine::verify`]. Usable without a running
 /// sequencer (and so on a copy of a data directory, with an independently obtained key).
-pub fn verify_store(
-    store: &dyn LogStore,
+/// `connect` opens a connection; two are used, so entries and personal values are checked in
+/// parallel.
+pub fn verify_store<F>(
+    connect: F,
     verifier: &evident_ledger::note::NoteVerifier,
     progress: &mut dyn FnMut(u64),
-) -> Result<VerifyReport> {
+) -> Result<VerifyReport>
+where
+    F: Fn() -> Result<Box<dyn LogStore>>,
+{
+    let store = connect()?;
+    let personal_store = connect()?;
     let checkpoints = store.checkpoints()?;
     let fault = |f: evident_ledger::audit::Fault| Error::Integrity(f.to_string());
     let mut auditor = Auditor::new(verifier, &checkpoints).map_err(fault)?;
-    store.scan_entries(&mut |index, leaf, data| {
-        auditor.push(index, data, Some(leaf)).map_err(fault)?;
-        if index % 65_536 == 0 {
-            progress(index);
-        }
-        Ok(())
-    })?;
-    let report = auditor.finish().map_err(fault)?;
+    let (entries, personal) = std::thread::scope(|scope| {
+        let personal = scope.spawn(move || verify_personal(&*personal_store));
+        let entries = store
+            .scan_entries(&mut |index, leaf, data| {
+                auditor.push(index, data, Some(leaf)).map_err(fault)?;
+                if index % 65_536 == 0 {
+                    progress(index);
+                }
+                Ok(())
+            })
+            .and_then(|()| auditor.finish().map_err(fault));
+        let personal = personal
+            .join()
+            .unwrap_or_else(|_| Err(Error::Integrity("the personal-value check crashed".into())));
+        (entries, personal)
+    });
+    // A fault in the entries themselves is the more fundamental one to report.
+    let report = entries?;
+    let personal = personal?;
     progress(report.entries);
-    let mut personal = 0u64;
-    store.scan_personal(&mut |p, data| {
-        let bad = |why: &str| {
-            Error::Integrity(format!(
-                "personal value `{}` of entry {}: {why}",
-                p.path, p.index
-            ))
-        };
-        let entry: Value =
-            serde_json::from_slice(data).map_err(|_| bad("its entry is missing or not JSON"))?;
-        let commitment = entry
-            .get("personal")
-            .and_then(|m| m.get(&p.path))
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("the entry holds no commitment for it"))?;
-        let value: Value =
-            serde_json::from_str(&p.value).map_err(|_| bad("the stored value is not JSON"))?;
-        if !personal::verify_reveal(commitment, &p.path, &p.salt, &value)? {
-            return Err(bad("it does not match the commitment in the entry"));
-        }
-        personal += 1;
-        Ok(())
-    })?;
     Ok(VerifyReport {
         entries: report.entries,
         bytes: report.bytes,
@@ -614,6 +610,44 @@ pub fn verify_store(
         personal,
         root: report.root,
     })
+}
+
+/// The part of an entry the personal-value check reads; everything else is skipped unparsed.
+#[derive(serde::Deserialize)]
+struct Commitments {
+    #[serde(default)]
+    personal: std::collections::BTreeMap<String, String>,
+}
+
+/// Checks every stored personal value against the commitment in its entry.
+fn verify_personal(store: &dyn LogStore) -> Result<u64> {
+    let mut checked = 0u64;
+    let mut cached: Option<(u64, Commitments)> = None;
+    store.scan_personal(&mut |p, data| {
+        let bad = |why: &str| {
+            Error::Integrity(format!(
+                "personal value `{}` of entry {}: {why}",
+                p.path, p.index
+            ))
+        };
+        if cached.as_ref().is_none_or(|(i, _)| *i != p.index) {
+            let parsed: Commitments = serde_json::from_slice(data)
+                .map_err(|_| bad("its entry is missing or not JSON"))?;
+            cached = Some((p.index, parsed));
+        }
+        let commitment = cached
+            .as_ref()
+            .and_then(|(_, c)| c.personal.get(&p.path))
+            .ok_or_else(|| bad("the entry holds no commitment for it"))?;
+        let value: Value =
+            serde_json::from_str(&p.value).map_err(|_| bad("the stored value is not JSON"))?;
+        if !personal::verify_reveal(commitment, &p.path, &p.salt, &value)? {
+            return Err(bad("it does not match the commitment in the entry"));
+        }
+        checked += 1;
+        Ok(())
+    })?;
+    Ok(checked)
 }
 
 /// Re-exported for callers that build their own queries.

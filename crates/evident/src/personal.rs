@@ -57,8 +57,7 @@ pub fn verify_reveal(commitment: &str, path: &str, salt: &[u8], value: &Value) -
         .ok_or_else(|| Error::BadRequest("a commitment starts with `sha256:`".into()))?;
     let expected = hex::decode(hex_part)
         .map_err(|_| Error::BadRequest("a commitment is `sha256:` and 64 hex digits".into()))?;
-    let canonical = serde_jcs::to_vec(value).map_err(|e| Error::BadRequest(e.to_string()))?;
-    Ok(commit(path, salt, &canonical).as_slice() == expected.as_slice())
+    Ok(commit(path, salt, &crate::canonical::to_vec(value)).as_slice() == expected.as_slice())
 }
 
 /// Removes the field at `path` from `event` and returns it with a fresh salt.
@@ -86,10 +85,8 @@ pub fn extract(event: &mut Value, path: &str, subject: &str) -> Result<PersonalF
         _ => None,
     };
     let removed = removed.ok_or_else(|| fail("no such field in the event"))?;
-    let value = String::from_utf8(
-        serde_jcs::to_vec(&removed).map_err(|e| Error::InvalidEvent(e.to_string()))?,
-    )
-    .map_err(|e| Error::InvalidEvent(e.to_string()))?;
+    let value = String::from_utf8(crate::canonical::to_vec(&removed))
+        .map_err(|e| Error::InvalidEvent(e.to_string()))?;
     let mut salt = [0u8; 32];
     getrandom::fill(&mut salt).map_err(|e| Error::InvalidEvent(format!("random source: {e}")))?;
     Ok(PersonalField {

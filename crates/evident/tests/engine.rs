@@ -224,6 +224,17 @@ fn bad_batches_store_nothing() {
     engine.verify(|_| {}).unwrap();
 }
 
+fn verify_dir(dir: &std::path::Path) -> String {
+    let backend = evident::store::sqlite::SqliteBackend::open(&dir.join("evident.db")).unwrap();
+    let verifier = evident::datadir::load_signer(dir).unwrap().verifier();
+    let connect = || -> evident::Result<Box<dyn evident::store::LogStore>> {
+        Ok(Box::new(backend.connect()?))
+    };
+    evident::verify_store(connect, &verifier, &mut |_| {})
+        .unwrap_err()
+        .to_string()
+}
+
 /// Tampers with a closed data directory, then checks that verify names the damage.
 fn tampered(sql: &str) -> String {
     let (dir, engine) = filled(300);
@@ -232,16 +243,7 @@ fn tampered(sql: &str) -> String {
     let conn = Connection::open(dir.path().join("evident.db")).unwrap();
     conn.execute_batch(sql).unwrap();
     drop(conn);
-    let store = evident::store::sqlite::SqliteBackend::open(&dir.path().join("evident.db"))
-        .unwrap()
-        .connect()
-        .unwrap();
-    let verifier = evident::datadir::load_signer(dir.path())
-        .unwrap()
-        .verifier();
-    let err = evident::verify_store(&store, &verifier, &mut |_| {})
-        .unwrap_err()
-        .to_string();
+    let err = verify_dir(dir.path());
     // The engine refuses to start sequencing on a log that contradicts its checkpoints.
     if let Err(open) = Engine::open(dir.path(), false) {
         assert!(open.to_string().contains("integrity"), "{open}");
@@ -276,16 +278,7 @@ fn verify_names_a_changed_byte_even_with_its_leaf_hash_recomputed() {
     )
     .unwrap();
     drop(conn);
-    let store = evident::store::sqlite::SqliteBackend::open(&dir.path().join("evident.db"))
-        .unwrap()
-        .connect()
-        .unwrap();
-    let verifier = evident::datadir::load_signer(dir.path())
-        .unwrap()
-        .verifier();
-    let err = evident::verify_store(&store, &verifier, &mut |_| {})
-        .unwrap_err()
-        .to_string();
+    let err = verify_dir(dir.path());
     assert!(
         err.contains("do not match the signed checkpoint at size 100") && err.contains("in 0..100"),
         "{err}"

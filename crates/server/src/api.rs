@@ -242,45 +242,21 @@ fn parse_events(body: Result<Bytes, BytesRejection>) -> ApiResult<Vec<AuditEvent
             ),
         )
     })?;
-    let text = std::str::from_utf8(&body)
+    std::str::from_utf8(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not valid UTF-8: {e}")))?;
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
-    let items = match value {
-        Value::Object(_) => vec![value],
-        Value::Array(items) if !items.is_empty() => items,
-        Value::Array(_) => return Err(ApiError::bad_request("the batch is empty")),
-        _ => {
-            return Err(ApiError::bad_request(
-                "expected an event object or a JSON array of events",
-            ))
-        }
-    };
-    if items.len() > evident::MAX_BATCH_EVENTS {
+    let events = AuditEvent::parse_many(&body)?;
+    if events.len() > evident::MAX_BATCH_EVENTS {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             format!(
                 "a batch holds at most {} events, got {}",
                 evident::MAX_BATCH_EVENTS,
-                items.len()
+                events.len()
             ),
         ));
     }
-    let many = items.len() > 1;
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            AuditEvent::from_json(v).map_err(|e| {
-                let mut err = ApiError::from(e);
-                if many {
-                    err.message = format!("event {i}: {}", err.message);
-                }
-                err
-            })
-        })
-        .collect()
+    Ok(events)
 }
 
 fn checkpoint_json(c: &evident::SignedCheckpoint) -> Value {

@@ -411,7 +411,7 @@ fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
         (vec![0xff, 0xfe, b'{', b'}'], 400, "UTF-8"),
         (b"42".to_vec(), 400, "expected an event object"),
         (b"[]".to_vec(), 400, "empty"),
-        (b"".to_vec(), 400, "malformed JSON"),
+        (b"".to_vec(), 400, "expected an event object"),
         (unknown.to_string().into_bytes(), 400, "colour"),
         (wrong_type.to_string().into_bytes(), 400, "outcome"),
         (json!(bad_batch).to_string().into_bytes(), 400, "event 4"),

@@ -112,6 +112,9 @@ impl SqliteBackend {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // A larger page cache keeps the index pages of busy logs in memory (64 MiB).
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         Ok(SqliteStore { conn })
     }
 }
