@@ -292,7 +292,7 @@ impl AuditEvent {
         let events = result.map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
+            if inner.is_eof() || (inner.is_syntax() && path == ".") {
                 return Error::BadRequest(format!("malformed JSON: {inner}"));
             }
             match path.strip_prefix('[').and_then(|p| p.split_once(']')) {
