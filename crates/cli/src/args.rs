@@ -311,5 +311,8 @@ pub enum BenchCommand {
         /// Tree size for the proof benchmark.
         #[arg(long, default_value_t = 1_000_000)]
         proof_tree: u64,
+        /// Skip the HTTP benchmark.
+        #[arg(long)]
+        skip_http: bool,
     },
 }

@@ -72,7 +72,7 @@ fn sha256_mb_s() -> f64 {
     total as f64 / 1e6 / started.elapsed().as_secs_f64()
 }
 
-pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64) -> Result<()> {
+pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64, skip_http: bool) -> Result<()> {
     let scratch = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("evident-bench-{}", std::process::id()))
     });
@@ -161,7 +161,9 @@ pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64) -> Result<()> 
         lat(&mut single)
     );
 
-    http(&scratch, events.min(300_000), pad)?;
+    if !skip_http {
+        http(&scratch, events.min(300_000), pad)?;
+    }
 
     // Proofs on the library log (or an in-memory tree of `proof_tree` leaves).
     let size = engine.size();

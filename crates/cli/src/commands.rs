@@ -37,7 +37,8 @@ pub fn run(cli: Cli) -> Result<()> {
             dir,
             events,
             proof_tree,
-        }) => crate::bench::ledger(dir, events, proof_tree),
+            skip_http,
+        }) => crate::bench::ledger(dir, events, proof_tree, skip_http),
     }
 }
 
@@ -314,7 +315,10 @@ fn tail(dir: &Path, lines: u32, follow: bool) -> Result<()> {
         last = Some(entry.index);
     }
     out.flush()?;
-    while follow {
+    if !follow {
+        return Ok(());
+    }
+    loop {
         // Entries are stored with the checkpoint that covers them, so whatever is visible is
         // durable and signed, whichever process appended it.
         let page = store.query(&EventQuery {
@@ -332,7 +336,6 @@ fn tail(dir: &Path, lines: u32, follow: bool) -> Result<()> {
         }
         out.flush()?;
     }
-    Ok(())
 }
 
 fn print_stored(out: &mut impl Write, entry: &evident::store::StoredEntry) -> Result<()> {

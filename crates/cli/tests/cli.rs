@@ -1,6 +1,12 @@
 //! The `evident` binary as users and scripts meet it: exit codes, messages, files, and the
 //! crash test (acknowledged appends survive `kill -9`).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

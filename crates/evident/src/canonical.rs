@@ -138,6 +138,7 @@ mod tests {
 
     #[test]
     fn rfc8785_examples() {
+        #[allow(clippy::excessive_precision, reason = "the RFC 8785 example, verbatim")]
         let v = json!({"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
                        "string": "\u{20ac}$\u{000F}\u{000a}A'B\"\\\\\"/", "literals": [null, true, false]});
         assert_eq!(

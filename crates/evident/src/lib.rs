@@ -582,9 +582,18 @@ where
     let personal_store = connect()?;
     let checkpoints = store.checkpoints()?;
     let fault = |f: evident_ledger::audit::Fault| Error::Integrity(f.to_string());
-    let mut auditor = Auditor::new(verifier, &checkpoints).map_err(fault)?;
-    let (entries, personal) = std::thread::scope(|scope| {
-        let personal = scope.spawn(move || verify_personal(&*personal_store));
+    let mut auditor = Auditor::with_unverified(&checkpoints).map_err(fault)?;
+    let (entries, (signatures, personal)) = std::thread::scope(|scope| {
+        let checkpoints = &checkpoints;
+        // Signatures and personal values are checked beside the replay of the entries.
+        let side = scope.spawn(move || {
+            let signatures = evident_ledger::audit::verify_signatures(verifier, checkpoints);
+            let personal = match signatures {
+                Ok(()) => verify_personal(&*personal_store),
+                Err(_) => Ok(0),
+            };
+            (signatures, personal)
+        });
         let entries = store
             .scan_entries(&mut |index, leaf, data| {
                 auditor.push(index, data, Some(leaf)).map_err(fault)?;
@@ -594,12 +603,16 @@ where
                 Ok(())
             })
             .and_then(|()| auditor.finish().map_err(fault));
-        let personal = personal
-            .join()
-            .unwrap_or_else(|_| Err(Error::Integrity("the personal-value check crashed".into())));
-        (entries, personal)
+        let side = side.join().unwrap_or_else(|_| {
+            (
+                Ok(()),
+                Err(Error::Integrity("the personal-value check crashed".into())),
+            )
+        });
+        (entries, side)
     });
-    // A fault in the entries themselves is the more fundamental one to report.
+    // A forged or misfiled checkpoint explains any mismatch after it, so it is named first.
+    signatures.map_err(fault)?;
     let report = entries?;
     let personal = personal?;
     progress(report.entries);

@@ -1,6 +1,12 @@
 //! The engine end to end on a real data directory: append, read, query, prove, tile, verify,
 //! erase, keys, several writers, and the tampering `verify` must catch.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
 use evident::store::EventQuery;
 use evident::{AuditEvent, Engine, Error, Role};
 use evident_ledger::hash::leaf_hash;

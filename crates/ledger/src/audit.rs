@@ -10,7 +10,7 @@ use std::fmt;
 
 use crate::checkpoint::Checkpoint;
 use crate::hash::{empty_root, leaf_hash, node_hash, Hash};
-use crate::note::NoteVerifier;
+use crate::note::{Note, NoteVerifier};
 
 /// A stored signed checkpoint, as the store keeps it.
 #[derive(Debug, Clone)]
@@ -152,6 +152,28 @@ impl Frontier {
     }
 }
 
+/// Checks that every stored checkpoint is signed by `verifier` and filed under its own size.
+pub fn verify_signatures(
+    verifier: &NoteVerifier,
+    checkpoints: &[StoredCheckpoint],
+) -> Result<(), Fault> {
+    for stored in checkpoints {
+        let checkpoint = verifier.verify_checkpoint(&stored.note).map_err(|e| {
+            Fault::BadCheckpointSignature {
+                size: stored.size,
+                reason: e.to_string(),
+            }
+        })?;
+        if checkpoint.size != stored.size {
+            return Err(Fault::CheckpointSizeMismatch {
+                filed: stored.size,
+                stated: checkpoint.size,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Streams a log's entries, in index order, against its signed checkpoints.
 #[derive(Debug)]
 pub struct Auditor {
@@ -166,14 +188,22 @@ pub struct Auditor {
 impl Auditor {
     /// Checks every checkpoint's signature and filing up front, then awaits the entries.
     pub fn new(verifier: &NoteVerifier, checkpoints: &[StoredCheckpoint]) -> Result<Self, Fault> {
+        verify_signatures(verifier, checkpoints)?;
+        Self::with_unverified(checkpoints)
+    }
+
+    /// Like [`Auditor::new`] but leaves the signatures to [`verify_signatures`], which the
+    /// caller runs (for example on another thread, while the entries stream in). Until it has
+    /// passed, a successful replay proves nothing.
+    pub fn with_unverified(checkpoints: &[StoredCheckpoint]) -> Result<Self, Fault> {
         let mut pending = BTreeMap::new();
         for stored in checkpoints {
-            let checkpoint: Checkpoint = verifier.verify_checkpoint(&stored.note).map_err(|e| {
-                Fault::BadCheckpointSignature {
+            let checkpoint = Note::parse(&stored.note)
+                .and_then(|note| Checkpoint::parse(&note.text))
+                .map_err(|e| Fault::BadCheckpointSignature {
                     size: stored.size,
                     reason: e.to_string(),
-                }
-            })?;
+                })?;
             if checkpoint.size != stored.size {
                 return Err(Fault::CheckpointSizeMismatch {
                     filed: stored.size,

@@ -1,6 +1,12 @@
 //! Runs every RFC 6962 proof vector in `../shared/conformance/rfc6962`: each verifier must
 //! accept a proof exactly when the vector says it is valid.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD as B64;

@@ -1,6 +1,12 @@
 //! The HTTP API against a real server on a loopback port: every endpoint, its
 //! authentication, and the 4xx answers to bad input — after which nothing stored has changed.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
 use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD as B64;

@@ -107,6 +107,9 @@ pub struct NewEntry<'a> {
     pub entry: &'a PreparedEntry,
 }
 
+/// Receives `(index, stored leaf hash, entry bytes)` for each stored entry.
+pub type EntryVisitor<'a> = dyn FnMut(u64, &[u8], &[u8]) -> Result<()> + 'a;
+
 /// Everything Evident keeps, behind one interface per backend.
 pub trait LogStore: Send {
     /// A metadata value.
@@ -141,7 +144,7 @@ pub trait LogStore: Send {
     /// The entries in `from..to`.
     fn entries(&self, from: u64, to: u64) -> Result<Vec<StoredEntry>>;
     /// Calls `f` with every entry as stored, in storage order (which verification checks).
-    fn scan_entries(&self, f: &mut dyn FnMut(u64, &[u8], &[u8]) -> Result<()>) -> Result<()>;
+    fn scan_entries(&self, f: &mut EntryVisitor<'_>) -> Result<()>;
     /// One page of entries matching `query`.
     fn query(&self, query: &EventQuery) -> Result<Vec<StoredEntry>>;
     /// The personal values of one entry.
