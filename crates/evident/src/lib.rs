@@ -65,6 +65,7 @@ pub struct Engine {
     backend: SqliteBackend,
     readers: Mutex<Vec<SqliteStore>>,
     sequencer: Sequencer,
+    indexer: Mutex<Option<store::sqlite::Indexer>>,
 }
 
 /// A reader connection borrowed from the pool.
@@ -179,7 +180,9 @@ impl Engine {
         }
         let origin = signer.name().to_string();
         let sequencer = Sequencer::start(Box::new(writer), signer)?;
+        let indexer = backend.start_indexer()?;
         Ok(Self {
+            indexer: Mutex::new(Some(indexer)),
             dir: dir.to_path_buf(),
             origin,
             backend,
@@ -563,6 +566,22 @@ impl Engine {
     /// Stops the sequencer after the queued appends.
     pub fn shutdown(&self) {
         self.sequencer.shutdown();
+        if let Ok(mut indexer) = self.indexer.lock() {
+            indexer.take();
+        }
+    }
+
+    /// Brings the query indexes up to the log now, in this thread (the background indexer
+    /// does this continuously); returns how many entries were indexed.
+    pub fn index_now(&self) -> Result<u64> {
+        let store = self.backend.connect()?;
+        let mut total = 0u64;
+        loop {
+            match store.index_pending()? {
+                0 => return Ok(total),
+                n => total += n as u64,
+            }
+        }
     }
 }
 

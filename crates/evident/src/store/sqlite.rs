@@ -2,6 +2,8 @@
 //! a committed transaction survives a crash or power loss.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use evident_ledger::audit::StoredCheckpoint;
@@ -33,9 +35,6 @@ CREATE TABLE IF NOT EXISTS entries (
     rid         TEXT,
     outcome     TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS entries_actor  ON entries (actor, idx);
-CREATE INDEX IF NOT EXISTS entries_action ON entries (action, idx);
-CREATE INDEX IF NOT EXISTS entries_rsrc   ON entries (rtype, rid, idx);
 CREATE TABLE IF NOT EXISTS checkpoints (
     size      INTEGER PRIMARY KEY,
     note      TEXT NOT NULL,
@@ -60,15 +59,28 @@ CREATE TABLE IF NOT EXISTS api_keys (
 );
 ";
 
+/// The query indexes: derived from `entries`, kept in their own file so that maintaining
+/// them never holds the log's write lock, and rebuilt from scratch if the file is lost.
+const INDEX_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS ix.ix_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ix.by_actor (actor TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (actor, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ix.by_action (action TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (action, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ix.by_resource (rtype TEXT NOT NULL, rid TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (rtype, rid, idx)) WITHOUT ROWID;
+";
+
+/// Entries indexed per indexer transaction.
+const INDEX_BATCH: i64 = 20_000;
+
 /// A connection to the embedded database.
 pub struct SqliteStore {
     conn: Connection,
 }
 
-/// Opens connections to one database file.
+/// Opens connections to one database file (and its query-index file beside it).
 #[derive(Debug, Clone)]
 pub struct SqliteBackend {
     path: PathBuf,
+    index_path: PathBuf,
 }
 
 impl SqliteBackend {
@@ -76,9 +88,11 @@ impl SqliteBackend {
     pub fn open(path: &Path) -> Result<Self> {
         let backend = Self {
             path: path.to_path_buf(),
+            index_path: path.with_extension("index.db"),
         };
         let store = backend.connect()?;
         store.conn.execute_batch(SCHEMA)?;
+        store.conn.execute_batch(INDEX_SCHEMA)?;
         let version: Option<i64> = store
             .conn
             .query_row(
@@ -105,6 +119,37 @@ impl SqliteBackend {
         Ok(backend)
     }
 
+    /// Starts the thread that keeps the query indexes up with the log, until the returned
+    /// handle is dropped.
+    pub fn start_indexer(&self) -> Result<Indexer> {
+        let store = self.connect()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("evident-indexer".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Acquire) {
+                    let started = std::time::Instant::now();
+                    match store.index_pending() {
+                        Ok(0) => std::thread::park_timeout(Duration::from_millis(50)),
+                        // Index at most half the time, so that under sustained load the
+                        // appends keep the larger share of the machine; queries scan what
+                        // is not indexed yet, so lag costs query time, never correctness.
+                        Ok(_) => std::thread::park_timeout(started.elapsed()),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "query indexing failed; will retry");
+                            std::thread::park_timeout(Duration::from_secs(1));
+                        }
+                    }
+                }
+            })
+            .map_err(crate::Error::io("starting the indexer thread"))?;
+        Ok(Indexer {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
     /// A new connection.
     pub fn connect(&self) -> Result<SqliteStore> {
         let conn = Connection::open(&self.path)?;
@@ -123,7 +168,87 @@ impl SqliteBackend {
         conn.pragma_update(None, "wal_autocheckpoint", 4096)?;
         // Reads through a memory map skip a copy per page; verification streams whole logs.
         conn.pragma_update(None, "mmap_size", 1_i64 << 34)?;
+        let index_path = self.index_path.to_string_lossy();
+        conn.execute("ATTACH DATABASE ?1 AS ix", [index_path.as_ref()])?;
+        conn.pragma_update(Some("ix"), "page_size", 4096)?;
+        conn.pragma_update(Some("ix"), "cache_size", -65_536)?;
+        conn.pragma_update(Some("ix"), "journal_mode", "WAL")?;
+        // Derived data: a crash may lose the newest index rows, which are re-derived.
+        conn.pragma_update(Some("ix"), "synchronous", "NORMAL")?;
         Ok(SqliteStore { conn })
+    }
+}
+
+/// Stops the indexer thread when dropped.
+pub struct Indexer {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Entries below this index are in the query indexes.
+    fn index_watermark(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM ix.ix_meta WHERE key = 'watermark'")?
+            .query_row([], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// Indexes the next batch of entries not yet indexed; returns how many.
+    pub fn index_pending(&self) -> Result<usize> {
+        type Row = (i64, Option<String>, String, String, Option<String>);
+        let watermark = self.index_watermark()?;
+        // Read first, in a short read transaction of its own: a read held open across the
+        // index writes would keep the log's WAL from being checkpointed.
+        let rows: Vec<Row> = self
+            .conn
+            .prepare_cached(
+                "SELECT idx, actor, action, rtype, rid FROM main.entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+            )?
+            .query_map(params![watermark, INDEX_BATCH], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let Some(last) = rows.last().map(|r| r.0) else {
+            return Ok(0);
+        };
+        let tx = self.conn.unchecked_transaction()?;
+        {
+            let mut by_actor = tx
+                .prepare_cached("INSERT OR IGNORE INTO ix.by_actor (actor, idx) VALUES (?1, ?2)")?;
+            let mut by_action = tx.prepare_cached(
+                "INSERT OR IGNORE INTO ix.by_action (action, idx) VALUES (?1, ?2)",
+            )?;
+            let mut by_resource = tx.prepare_cached(
+                "INSERT OR IGNORE INTO ix.by_resource (rtype, rid, idx) VALUES (?1, ?2, ?3)",
+            )?;
+            for (idx, actor, action, rtype, rid) in &rows {
+                if let Some(actor) = actor {
+                    by_actor.execute(params![actor, idx])?;
+                }
+                by_action.execute(params![action, idx])?;
+                by_resource.execute(params![rtype, rid.as_deref().unwrap_or_default(), idx])?;
+            }
+            tx.execute(
+                "INSERT INTO ix.ix_meta (key, value) VALUES ('watermark', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+                [last + 1],
+            )?;
+        }
+        tx.commit()?;
+        Ok(rows.len())
     }
 }
 
@@ -323,24 +448,27 @@ impl LogStore for SqliteStore {
     }
 
     fn query(&self, q: &EventQuery) -> Result<Vec<StoredEntry>> {
-        let mut sql = String::from("SELECT idx, leaf, data FROM entries WHERE 1=1");
+        // Every filter applies to the entry row; one of them may also drive an index lookup
+        // for the indexed part of the log (below the watermark). The unindexed tail is
+        // scanned, so a query sees every committed entry however far the indexer lags.
+        let mut filters = String::new();
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut add = |clause: &str, value: rusqlite::types::Value| {
+        let mut add = |clause: &str, value: rusqlite::types::Value| -> String {
             args.push(value);
-            sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+            let param = format!("?{}", args.len());
+            filters.push_str(&format!(" AND e.{clause} {param}"));
+            param
         };
-        if let Some(v) = &q.actor {
-            add("actor =", v.clone().into());
-        }
-        if let Some(v) = &q.action {
-            add("action =", v.clone().into());
-        }
-        if let Some(v) = &q.resource_type {
-            add("rtype =", v.clone().into());
-        }
-        if let Some(v) = &q.resource_id {
-            add("rid =", v.clone().into());
-        }
+        let actor = q.actor.as_ref().map(|v| add("actor =", v.clone().into()));
+        let action = q.action.as_ref().map(|v| add("action =", v.clone().into()));
+        let rtype = q
+            .resource_type
+            .as_ref()
+            .map(|v| add("rtype =", v.clone().into()));
+        let rid = q
+            .resource_id
+            .as_ref()
+            .map(|v| add("rid =", v.clone().into()));
         if let Some(v) = &q.outcome {
             add("outcome =", v.clone().into());
         }
@@ -351,15 +479,43 @@ impl LogStore for SqliteStore {
             add("time_us <", v.into());
         }
         if let Some(c) = q.cursor {
-            let op = if q.descending { "idx <" } else { "idx >" };
-            add(op, to_i64(c)?.into());
+            add(
+                if q.descending { "idx <" } else { "idx >" },
+                to_i64(c)?.into(),
+            );
         }
-        sql.push_str(if q.descending {
-            " ORDER BY idx DESC"
+        let driver = match (&rtype, &rid, &actor, &action) {
+            (Some(t), Some(r), _, _) => Some(format!(
+                "ix.by_resource d WHERE d.rtype = {t} AND d.rid = {r}"
+            )),
+            (_, _, Some(a), _) => Some(format!("ix.by_actor d WHERE d.actor = {a}")),
+            (Some(t), None, _, _) => Some(format!("ix.by_resource d WHERE d.rtype = {t}")),
+            (_, _, _, Some(a)) => Some(format!("ix.by_action d WHERE d.action = {a}")),
+            _ => None,
+        };
+        let watermark = if driver.is_some() {
+            args.push(self.index_watermark()?.into());
+            format!("?{}", args.len())
         } else {
-            " ORDER BY idx"
-        });
-        sql.push_str(&format!(" LIMIT {}", q.limit.clamp(1, 1000)));
+            String::new()
+        };
+        let order = if q.descending { "DESC" } else { "ASC" };
+        let limit = q.limit.clamp(1, 1000);
+        let sql = match driver {
+            Some(driver) => format!(
+                "SELECT idx, leaf, data FROM (
+                    SELECT e.idx AS idx, e.leaf AS leaf, e.data AS data FROM {driver}
+                        AND d.idx < {watermark} AND e.idx = d.idx{filters_join}
+                    UNION ALL
+                    SELECT e.idx, e.leaf, e.data FROM main.entries e WHERE e.idx >= {watermark}{filters}
+                 ) ORDER BY idx {order} LIMIT {limit}",
+                driver = driver.replacen(" d WHERE ", " d, main.entries e WHERE ", 1),
+                filters_join = filters,
+            ),
+            None => format!(
+                "SELECT e.idx, e.leaf, e.data FROM main.entries e WHERE 1=1{filters} ORDER BY e.idx {order} LIMIT {limit}"
+            ),
+        };
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), row_entry)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
