@@ -385,21 +385,26 @@ fn query(dir: &Path, f: &QueryFilter) -> Result<()> {
 }
 
 fn verify_log(dir: &Path, vkey: Option<&str>) -> Result<()> {
-    let engine = open(dir)?;
-    let size = engine.size();
+    // Straight from storage, with no sequencer: verification must work on a damaged log,
+    // which the engine refuses to open for appending.
+    let db = dir.join(evident::datadir::DB_FILE);
+    if !db.exists() {
+        bail!(
+            "no Evident data in `{}`; run `evident init --data-dir {}` first",
+            dir.display(),
+            dir.display()
+        );
+    }
+    let verifier = match vkey {
+        Some(vkey) => NoteVerifier::parse(vkey).context("--vkey")?,
+        None => evident::datadir::load_signer(dir)?.verifier(),
+    };
+    let backend = evident::store::sqlite::SqliteBackend::open(&db)?;
+    let size = backend.connect()?.size()?;
     let progress = bar(size, "entries");
     let started = Instant::now();
-    let result = match vkey {
-        Some(vkey) => {
-            let verifier = NoteVerifier::parse(vkey).context("--vkey")?;
-            let backend =
-                evident::store::sqlite::SqliteBackend::open(&dir.join(evident::datadir::DB_FILE))?;
-            let connect =
-                || -> evident::Result<Box<dyn LogStore>> { Ok(Box::new(backend.connect()?)) };
-            evident::verify_store(connect, &verifier, &mut |n| progress.set_position(n))
-        }
-        None => engine.verify(|n| progress.set_position(n)),
-    };
+    let connect = || -> evident::Result<Box<dyn LogStore>> { Ok(Box::new(backend.connect()?)) };
+    let result = evident::verify_store(connect, &verifier, &mut |n| progress.set_position(n));
     progress.finish_and_clear();
     match result {
         Ok(r) => {

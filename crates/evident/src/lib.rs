@@ -651,10 +651,40 @@ struct Commitments {
     personal: std::collections::BTreeMap<String, String>,
 }
 
+/// The commitments of a schema-1 entry without parsing all of it. In canonical JSON the keys
+/// are sorted, so the top-level `personal` object, if any, directly follows the top-level
+/// `outcome` — and that is the last occurrence of `"outcome":"` in the entry, because every
+/// key sorted after it holds a string (where quotes are escaped) or an object with fixed
+/// keys. Any other shape falls back to parsing the whole entry.
+fn commitments(data: &[u8]) -> Option<std::collections::BTreeMap<String, String>> {
+    const OUTCOME: &[u8] = b"\"outcome\":\"";
+    const PERSONAL: &[u8] = b",\"personal\":";
+    let fast = || -> Option<std::collections::BTreeMap<String, String>> {
+        if !data.ends_with(b",\"v\":1}") {
+            return None;
+        }
+        let at = data.windows(OUTCOME.len()).rposition(|w| w == OUTCOME)?;
+        let rest = data.get(at + OUTCOME.len()..)?;
+        let after = rest.get(rest.iter().position(|&b| b == b'"')? + 1..)?;
+        match after.strip_prefix(PERSONAL) {
+            Some(object) => serde_json::Deserializer::from_slice(object)
+                .into_iter::<std::collections::BTreeMap<String, String>>()
+                .next()?
+                .ok(),
+            None => Some(std::collections::BTreeMap::new()),
+        }
+    };
+    fast().or_else(|| {
+        serde_json::from_slice::<Commitments>(data)
+            .ok()
+            .map(|c| c.personal)
+    })
+}
+
 /// Checks every stored personal value against the commitment in its entry.
 fn verify_personal(store: &dyn LogStore) -> Result<u64> {
     let mut checked = 0u64;
-    let mut cached: Option<(u64, Commitments)> = None;
+    let mut cached: Option<(u64, std::collections::BTreeMap<String, String>)> = None;
     store.scan_personal(&mut |p, data| {
         let bad = |why: &str| {
             Error::Integrity(format!(
@@ -663,17 +693,17 @@ fn verify_personal(store: &dyn LogStore) -> Result<u64> {
             ))
         };
         if cached.as_ref().is_none_or(|(i, _)| *i != p.index) {
-            let parsed: Commitments = serde_json::from_slice(data)
-                .map_err(|_| bad("its entry is missing or not JSON"))?;
+            let parsed =
+                commitments(data).ok_or_else(|| bad("its entry is missing or not JSON"))?;
             cached = Some((p.index, parsed));
         }
         let commitment = cached
             .as_ref()
-            .and_then(|(_, c)| c.personal.get(&p.path))
+            .and_then(|(_, c)| c.get(&p.path))
             .ok_or_else(|| bad("the entry holds no commitment for it"))?;
-        let value: Value =
-            serde_json::from_str(&p.value).map_err(|_| bad("the stored value is not JSON"))?;
-        if !personal::verify_reveal(commitment, &p.path, &p.salt, &value)? {
+        // The stored value is hashed as stored: any change to it, even re-spelling the same
+        // JSON, is a change to what was committed.
+        if !personal::verify_canonical(commitment, &p.path, &p.salt, p.value.as_bytes())? {
             return Err(bad("it does not match the commitment in the entry"));
         }
         checked += 1;
@@ -684,3 +714,39 @@ fn verify_personal(store: &dyn LogStore) -> Result<u64> {
 
 /// Re-exported for callers that build their own queries.
 pub use store::EventQuery as Query;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The fast path of [`commitments`] must agree with parsing the whole entry, whatever
+    /// the event holds elsewhere.
+    #[test]
+    fn commitments_fast_path_agrees_with_a_full_parse() {
+        let hostile = [
+            json!({"personal": {"a": "b"}, "note": "\"personal\":{\"x\":\"y\"}"}),
+            json!({"z": {"personal": {"q": "r"}}}),
+            json!({"outcome": "success", "personal": {"/actor/ip": "sha256:00"}}),
+            json!({}),
+        ];
+        for (i, metadata) in hostile.into_iter().enumerate() {
+            for with_ip in [true, false] {
+                let mut event = json!({
+                    "actor": {"id": "u"}, "action": "a", "resource": {"type": "r", "id": "\"personal\":{"},
+                    "outcome": "success", "reason": "\"personal\":{\"k\":\"v\"}", "metadata": metadata,
+                });
+                if with_ip {
+                    event["actor"]["ip"] = json!("192.0.2.1");
+                }
+                let entry = AuditEvent::from_json(event).unwrap().prepare(0).unwrap();
+                let full = serde_json::from_slice::<Commitments>(&entry.data)
+                    .unwrap()
+                    .personal;
+                assert_eq!(commitments(&entry.data), Some(full.clone()), "case {i}");
+                assert_eq!(full.len(), usize::from(with_ip), "case {i}");
+            }
+        }
+        assert_eq!(commitments(b"not json"), None);
+    }
+}

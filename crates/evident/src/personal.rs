@@ -52,12 +52,23 @@ fn commit(path: &str, salt: &[u8], value: &[u8]) -> [u8; 32] {
 /// Checks a revealed value against a commitment string from an entry. `value` is JSON; it is
 /// canonicalised before hashing, so any spelling of the same JSON value matches.
 pub fn verify_reveal(commitment: &str, path: &str, salt: &[u8], value: &Value) -> Result<bool> {
+    verify_canonical(commitment, path, salt, &crate::canonical::to_vec(value))
+}
+
+/// [`verify_reveal`] for a value already in canonical form (as stored beside the tree).
+pub fn verify_canonical(
+    commitment: &str,
+    path: &str,
+    salt: &[u8],
+    canonical: &[u8],
+) -> Result<bool> {
     let hex_part = commitment
         .strip_prefix("sha256:")
         .ok_or_else(|| Error::BadRequest("a commitment starts with `sha256:`".into()))?;
-    let expected = hex::decode(hex_part)
+    let mut expected = [0u8; 32];
+    hex::decode_to_slice(hex_part, &mut expected)
         .map_err(|_| Error::BadRequest("a commitment is `sha256:` and 64 hex digits".into()))?;
-    Ok(commit(path, salt, &crate::canonical::to_vec(value)).as_slice() == expected.as_slice())
+    Ok(commit(path, salt, canonical) == expected)
 }
 
 /// Removes the field at `path` from `event` and returns it with a fresh salt.

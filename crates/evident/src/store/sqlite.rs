@@ -551,8 +551,11 @@ impl LogStore for SqliteStore {
                 salt: row.get(3)?,
                 value: row.get(4)?,
             };
-            let data: Option<Vec<u8>> = row.get(5)?;
-            f(&p, data.as_deref().unwrap_or_default())?;
+            let data = match row.get_ref(5)? {
+                rusqlite::types::ValueRef::Blob(b) => b,
+                _ => &[],
+            };
+            f(&p, data)?;
         }
         Ok(())
     }
