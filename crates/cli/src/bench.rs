@@ -42,10 +42,15 @@ fn lat(samples: &mut [Duration]) -> String {
     )
 }
 
-/// A 512-byte (encoded) event, unique per `i`.
+/// A 512-byte (encoded) event, unique per `i`: the demo's access event, trimmed, padded.
 fn event_json(i: u64, pad: usize) -> Value {
     let mut v = crate::demo::sample_event(i);
-    v["metadata"]["pad"] = Value::String("x".repeat(pad));
+    if let Value::Object(map) = &mut v {
+        map.remove("reason");
+        map.remove("policy");
+        map.remove("metadata");
+    }
+    v["metadata"] = json!({"pad": "x".repeat(pad)});
     v
 }
 
