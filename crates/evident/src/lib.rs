@@ -144,6 +144,10 @@ pub struct VerifyReport {
     pub personal: u64,
     /// the root of the whole log
     pub root: Hash,
+    /// time spent replaying the entries (hashing, tree, signed roots)
+    pub replay_time: std::time::Duration,
+    /// time spent, beside the replay, on checkpoint signatures and personal values
+    pub side_time: std::time::Duration,
 }
 
 /// What erasing a data subject did.
@@ -367,12 +371,7 @@ impl Engine {
                 "no entry {index} in a tree of size {size}"
             )));
         }
-        let tree = self
-            .sequencer
-            .shared
-            .tree
-            .read()
-            .map_err(|_| Error::Integrity("tree lock poisoned".into()))?;
+        let tree = self.sequencer.shared.read_tree()?;
         let proof = proof::inclusion_proof(&*tree, index, size)?;
         let leaf = tree
             .leaf(index)
@@ -402,12 +401,7 @@ impl Engine {
     /// The consistency proof between two tree sizes.
     pub fn consistency_proof(&self, first: u64, second: u64) -> Result<Vec<Hash>> {
         self.check_size(second)?;
-        let tree = self
-            .sequencer
-            .shared
-            .tree
-            .read()
-            .map_err(|_| Error::Integrity("tree lock poisoned".into()))?;
+        let tree = self.sequencer.shared.read_tree()?;
         Ok(proof::consistency_proof(&*tree, first, second)?)
     }
 
@@ -437,12 +431,7 @@ impl Engine {
                 if end > committed {
                     return Err(missing());
                 }
-                let tree = self
-                    .sequencer
-                    .shared
-                    .tree
-                    .read()
-                    .map_err(|_| Error::Integrity("tree lock poisoned".into()))?;
+                let tree = self.sequencer.shared.read_tree()?;
                 tiles::hash_tile(&tree, path).map_err(|_| missing())
             }
             TilePath::Entries { .. } => {
@@ -602,17 +591,19 @@ where
     let checkpoints = store.checkpoints()?;
     let fault = |f: evident_ledger::audit::Fault| Error::Integrity(f.to_string());
     let mut auditor = Auditor::with_unverified(&checkpoints).map_err(fault)?;
-    let (entries, (signatures, personal)) = std::thread::scope(|scope| {
+    let (entries, (signatures, personal, side_time)) = std::thread::scope(|scope| {
         let checkpoints = &checkpoints;
         // Signatures and personal values are checked beside the replay of the entries.
         let side = scope.spawn(move || {
+            let started = std::time::Instant::now();
             let signatures = evident_ledger::audit::verify_signatures(verifier, checkpoints);
             let personal = match signatures {
                 Ok(()) => verify_personal(&*personal_store),
                 Err(_) => Ok(0),
             };
-            (signatures, personal)
+            (signatures, personal, started.elapsed())
         });
+        let started = std::time::Instant::now();
         let entries = store
             .scan_entries(&mut |index, leaf, data| {
                 auditor.push(index, data, Some(leaf)).map_err(fault)?;
@@ -621,18 +612,20 @@ where
                 }
                 Ok(())
             })
-            .and_then(|()| auditor.finish().map_err(fault));
+            .and_then(|()| auditor.finish().map_err(fault))
+            .map(|report| (report, started.elapsed()));
         let side = side.join().unwrap_or_else(|_| {
             (
                 Ok(()),
                 Err(Error::Integrity("the personal-value check crashed".into())),
+                std::time::Duration::ZERO,
             )
         });
         (entries, side)
     });
     // A forged or misfiled checkpoint explains any mismatch after it, so it is named first.
     signatures.map_err(fault)?;
-    let report = entries?;
+    let (report, replay_time) = entries?;
     let personal = personal?;
     progress(report.entries);
     Ok(VerifyReport {
@@ -641,6 +634,8 @@ where
         checkpoints: report.checkpoints,
         personal,
         root: report.root,
+        replay_time,
+        side_time,
     })
 }
 

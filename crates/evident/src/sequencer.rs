@@ -73,6 +73,18 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    pub(crate) fn read_tree(&self) -> Result<std::sync::RwLockReadGuard<'_, Tree>> {
+        self.tree
+            .read()
+            .map_err(|_| Error::Integrity("tree lock poisoned".into()))
+    }
+
+    fn write_tree(&self) -> Result<std::sync::RwLockWriteGuard<'_, Tree>> {
+        self.tree
+            .write()
+            .map_err(|_| Error::Integrity("tree lock poisoned".into()))
+    }
+
     pub(crate) fn latest(&self) -> Option<Arc<SignedCheckpoint>> {
         self.latest.read().ok().and_then(|g| g.clone())
     }
@@ -189,11 +201,7 @@ impl Writer {
         let from = self.tree_size();
         let to = self.store.size()?;
         if to > from {
-            let mut tree = self
-                .shared
-                .tree
-                .write()
-                .map_err(|_| Error::Integrity("tree lock poisoned".into()))?;
+            let mut tree = self.shared.write_tree()?;
             let mut next = from;
             self.store.leaf_hashes(from, to, &mut |idx, leaf| {
                 let leaf: Hash = leaf.try_into().map_err(|_| {
@@ -219,11 +227,7 @@ impl Writer {
                             stored.size
                         ))
                     })?;
-                let tree = self
-                    .shared
-                    .tree
-                    .read()
-                    .map_err(|_| Error::Integrity("tree lock poisoned".into()))?;
+                let tree = self.shared.read_tree()?;
                 if tree.root_at(checkpoint.size) != Some(checkpoint.root) {
                     return Err(Error::Integrity(format!(
                         "the stored entries do not match the signed checkpoint at size {}; \
@@ -284,11 +288,7 @@ impl Writer {
         for _ in 0..CONFLICT_RETRIES {
             let base = self.tree_size();
             let (size, root, previous_ok) = {
-                let mut tree = self
-                    .shared
-                    .tree
-                    .write()
-                    .map_err(|_| Error::Integrity("tree lock poisoned".into()))?;
+                let mut tree = self.shared.write_tree()?;
                 let previous_ok = match self.shared.latest() {
                     Some(prev) => tree.root_at(prev.checkpoint.size) == Some(prev.checkpoint.root),
                     None => true,

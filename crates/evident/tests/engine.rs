@@ -355,6 +355,24 @@ fn verify_names_a_changed_byte_even_with_its_leaf_hash_recomputed() {
         err.contains("do not match the signed checkpoint at size 100") && err.contains("in 0..100"),
         "{err}"
     );
+    // Nothing inconsistent with the signed history is ever signed: the engine refuses to
+    // sequence on top of it, and no checkpoint is added.
+    let checkpoints = |dir: &std::path::Path| -> i64 {
+        Connection::open(dir.join("evident.db"))
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM checkpoints", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = checkpoints(dir.path());
+    let refused = Engine::open(dir.path(), false)
+        .err()
+        .expect("opened a forked log");
+    assert!(matches!(refused, Error::Integrity(_)), "{refused}");
+    assert!(
+        refused.to_string().contains("evident log verify"),
+        "{refused}"
+    );
+    assert_eq!(checkpoints(dir.path()), before);
 }
 
 #[test]

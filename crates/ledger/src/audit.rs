@@ -152,24 +152,31 @@ impl Frontier {
     }
 }
 
+/// Reads a stored checkpoint with `read` and checks it is filed under the size it states.
+fn filed(
+    stored: &StoredCheckpoint,
+    read: impl FnOnce(&str) -> Result<Checkpoint, crate::NoteError>,
+) -> Result<Checkpoint, Fault> {
+    let checkpoint = read(&stored.note).map_err(|e| Fault::BadCheckpointSignature {
+        size: stored.size,
+        reason: e.to_string(),
+    })?;
+    if checkpoint.size != stored.size {
+        return Err(Fault::CheckpointSizeMismatch {
+            filed: stored.size,
+            stated: checkpoint.size,
+        });
+    }
+    Ok(checkpoint)
+}
+
 /// Checks that every stored checkpoint is signed by `verifier` and filed under its own size.
 pub fn verify_signatures(
     verifier: &NoteVerifier,
     checkpoints: &[StoredCheckpoint],
 ) -> Result<(), Fault> {
     for stored in checkpoints {
-        let checkpoint = verifier.verify_checkpoint(&stored.note).map_err(|e| {
-            Fault::BadCheckpointSignature {
-                size: stored.size,
-                reason: e.to_string(),
-            }
-        })?;
-        if checkpoint.size != stored.size {
-            return Err(Fault::CheckpointSizeMismatch {
-                filed: stored.size,
-                stated: checkpoint.size,
-            });
-        }
+        filed(stored, |note| verifier.verify_checkpoint(note))?;
     }
     Ok(())
 }
@@ -198,18 +205,9 @@ impl Auditor {
     pub fn with_unverified(checkpoints: &[StoredCheckpoint]) -> Result<Self, Fault> {
         let mut pending = BTreeMap::new();
         for stored in checkpoints {
-            let checkpoint = Note::parse(&stored.note)
-                .and_then(|note| Checkpoint::parse(&note.text))
-                .map_err(|e| Fault::BadCheckpointSignature {
-                    size: stored.size,
-                    reason: e.to_string(),
-                })?;
-            if checkpoint.size != stored.size {
-                return Err(Fault::CheckpointSizeMismatch {
-                    filed: stored.size,
-                    stated: checkpoint.size,
-                });
-            }
+            let checkpoint = filed(stored, |note| {
+                Note::parse(note).and_then(|n| Checkpoint::parse(&n.text))
+            })?;
             pending.insert(checkpoint.size, checkpoint.root);
         }
         let mut auditor = Self {
