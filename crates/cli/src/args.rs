@@ -55,7 +55,7 @@ pub enum Command {
     /// Run the HTTP API (creates the data directory on first start).
     ///
     /// Binds to 127.0.0.1:8470 by default. Endpoints are listed at /openapi.json and in
-    /// docs/api.md; everything but /healthz, /metrics, /openapi.json and the public log
+    /// docs/api.md; everything but /healthz, /openapi.json and the public log
     /// under /log/ needs `Authorization: Bearer <API key>` (see `evident apikey create`).
     Serve {
         #[command(flatten)]

@@ -178,15 +178,16 @@ async fn healthz(State(state): Shared) -> Json<Value> {
     Json(json!({"status": "ok", "origin": state.engine.origin(), "size": state.engine.size()}))
 }
 
-async fn metrics(State(state): Shared) -> Response {
-    (
+async fn metrics(State(state): Shared, headers: HeaderMap) -> ApiResult<Response> {
+    authenticate(&state, &headers, Role::Reader)?;
+    Ok((
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         state.metrics.render(state.engine.size()),
     )
-        .into_response()
+        .into_response())
 }
 
 async fn openapi() -> Response {

@@ -4,7 +4,7 @@
 //! checkpoints and proofs, the C2SP tlog-tiles read side under `/log/`, health, Prometheus
 //! metrics and an OpenAPI 3.1 document. See `docs/api.md` for every endpoint.
 //!
-//! Every endpoint except `/healthz`, `/metrics`, `/openapi.json` and the public read side
+//! Every endpoint except `/healthz`, `/openapi.json` and the public read side
 //! (`/log/…`) needs `Authorization: Bearer <API key>`; each route names the least role it needs.
 //! Errors are JSON: `{"error": {"code": "...", "message": "..."}}` with a 4xx or 5xx status.
 

@@ -196,7 +196,8 @@ fn public_endpoints_need_no_key() {
     ] {
         assert!(openapi["paths"].get(path).is_some(), "OpenAPI lacks {path}");
     }
-    let metrics = s.get("/metrics", None);
+    assert_eq!(s.get("/metrics", None).status, 401);
+    let metrics = s.get("/metrics", Some(&s.reader));
     assert_eq!(metrics.status, 200);
     assert!(
         metrics.text().contains("evident_http_requests_total"),

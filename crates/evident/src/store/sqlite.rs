@@ -132,10 +132,10 @@ impl SqliteBackend {
                     let started = std::time::Instant::now();
                     match store.index_pending() {
                         Ok(0) => std::thread::park_timeout(Duration::from_millis(50)),
-                        // Index at most half the time, so that under sustained load the
+                        // Index at most a quarter of the time, so that under sustained load the
                         // appends keep the larger share of the machine; queries scan what
                         // is not indexed yet, so lag costs query time, never correctness.
-                        Ok(_) => std::thread::park_timeout(started.elapsed()),
+                        Ok(_) => std::thread::park_timeout(started.elapsed() * 3),
                         Err(e) => {
                             tracing::warn!(error = %e, "query indexing failed; will retry");
                             std::thread::park_timeout(Duration::from_secs(1));
