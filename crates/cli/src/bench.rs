@@ -266,7 +266,7 @@ fn http(scratch: &std::path::Path, events: u64, pad: usize) -> Result<()> {
             json!(batch).to_string()
         })
         .collect();
-    let clients = 4;
+    let clients = 16;
     let mut per_client: Vec<Vec<String>> = (0..clients).map(|_| Vec::new()).collect();
     for (i, body) in bodies.into_iter().enumerate() {
         per_client[i % clients].push(body);
@@ -303,7 +303,7 @@ fn http(scratch: &std::path::Path, events: u64, pad: usize) -> Result<()> {
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "HTTP durable appends, batches of 100, 4 keep-alive clients on the same 2 cores: {:.0} events/s (target ≥ 50,000); request→ack=signed checkpoint {}",
+        "HTTP durable appends, batches of 100, {clients} keep-alive clients on the same 2 cores: {:.0} events/s (target ≥ 50,000); request→ack=signed checkpoint {}",
         events as f64 / secs,
         lat(&mut http_lat)
     );

@@ -639,47 +639,53 @@ where
     })
 }
 
-/// The part of an entry the personal-value check reads; everything else is skipped unparsed.
+/// The part of an entry the personal-value check reads when it has to parse the entry.
 #[derive(serde::Deserialize)]
 struct Commitments {
     #[serde(default)]
     personal: std::collections::BTreeMap<String, String>,
 }
 
-/// The commitments of a schema-1 entry without parsing all of it. In canonical JSON the keys
-/// are sorted, so the top-level `personal` object, if any, directly follows the top-level
-/// `outcome` — and that is the last occurrence of `"outcome":"` in the entry, because every
-/// key sorted after it holds a string (where quotes are escaped) or an object with fixed
-/// keys. Any other shape falls back to parsing the whole entry.
-fn commitments(data: &[u8]) -> Option<std::collections::BTreeMap<String, String>> {
+/// The commitment stored in a schema-1 entry for the personal field at `path`, found without
+/// parsing the entry. In canonical JSON the keys are sorted, so the top-level `personal`
+/// object, if any, directly follows the top-level `outcome` — the last occurrence of
+/// `"outcome":"` in the entry, because every key sorted after it holds a string (where quotes
+/// are escaped) or an object with fixed keys. Inside that object, an unescaped `"<path>":"`
+/// can only be the key itself. `None` means "parse the entry instead".
+fn find_commitment<'a>(data: &'a [u8], path: &str) -> Option<Option<&'a str>> {
     const OUTCOME: &[u8] = b"\"outcome\":\"";
-    const PERSONAL: &[u8] = b",\"personal\":";
-    let fast = || -> Option<std::collections::BTreeMap<String, String>> {
-        if !data.ends_with(b",\"v\":1}") {
-            return None;
-        }
-        let at = data.windows(OUTCOME.len()).rposition(|w| w == OUTCOME)?;
-        let rest = data.get(at + OUTCOME.len()..)?;
-        let after = rest.get(rest.iter().position(|&b| b == b'"')? + 1..)?;
-        match after.strip_prefix(PERSONAL) {
-            Some(object) => serde_json::Deserializer::from_slice(object)
-                .into_iter::<std::collections::BTreeMap<String, String>>()
-                .next()?
-                .ok(),
-            None => Some(std::collections::BTreeMap::new()),
-        }
+    const PERSONAL: &[u8] = b",\"personal\":{";
+    const COMMITMENT_LEN: usize = "sha256:".len() + 64;
+    if !data.ends_with(b",\"v\":1}") || path.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        return None;
+    }
+    let at = data.windows(OUTCOME.len()).rposition(|w| w == OUTCOME)?;
+    let rest = data.get(at + OUTCOME.len()..)?;
+    let after = rest.get(rest.iter().position(|&b| b == b'"')? + 1..)?;
+    let Some(object) = after.strip_prefix(PERSONAL) else {
+        return Some(None);
     };
-    fast().or_else(|| {
-        serde_json::from_slice::<Commitments>(data)
+    let key = [b"\"", path.as_bytes(), b"\":\""].concat();
+    let Some(start) = object.windows(key.len()).position(|w| w == key.as_slice()) else {
+        return Some(None);
+    };
+    let value = object.get(start + key.len()..start + key.len() + COMMITMENT_LEN)?;
+    std::str::from_utf8(value).ok().map(Some)
+}
+
+/// The commitment for `path` in an entry, by [`find_commitment`] or by parsing the entry.
+fn commitment_of(data: &[u8], path: &str) -> Option<String> {
+    match find_commitment(data, path) {
+        Some(found) => found.map(str::to_string),
+        None => serde_json::from_slice::<Commitments>(data)
             .ok()
-            .map(|c| c.personal)
-    })
+            .and_then(|mut c| c.personal.remove(path)),
+    }
 }
 
 /// Checks every stored personal value against the commitment in its entry.
 fn verify_personal(store: &dyn LogStore) -> Result<u64> {
     let mut checked = 0u64;
-    let mut cached: Option<(u64, std::collections::BTreeMap<String, String>)> = None;
     store.scan_personal(&mut |p, data| {
         let bad = |why: &str| {
             Error::Integrity(format!(
@@ -687,18 +693,23 @@ fn verify_personal(store: &dyn LogStore) -> Result<u64> {
                 p.path, p.index
             ))
         };
-        if cached.as_ref().is_none_or(|(i, _)| *i != p.index) {
-            let parsed =
-                commitments(data).ok_or_else(|| bad("its entry is missing or not JSON"))?;
-            cached = Some((p.index, parsed));
+        if data.is_empty() {
+            return Err(bad("its entry is missing"));
         }
-        let commitment = cached
-            .as_ref()
-            .and_then(|(_, c)| c.get(&p.path))
-            .ok_or_else(|| bad("the entry holds no commitment for it"))?;
+        let matches = match find_commitment(data, p.path) {
+            Some(Some(commitment)) => {
+                personal::verify_canonical(commitment, p.path, p.salt, p.value.as_bytes())?
+            }
+            Some(None) => return Err(bad("the entry holds no commitment for it")),
+            None => {
+                let commitment = commitment_of(data, p.path)
+                    .ok_or_else(|| bad("the entry holds no commitment for it"))?;
+                personal::verify_canonical(&commitment, p.path, p.salt, p.value.as_bytes())?
+            }
+        };
         // The stored value is hashed as stored: any change to it, even re-spelling the same
         // JSON, is a change to what was committed.
-        if !personal::verify_canonical(commitment, &p.path, &p.salt, p.value.as_bytes())? {
+        if !matches {
             return Err(bad("it does not match the commitment in the entry"));
         }
         checked += 1;
@@ -738,10 +749,16 @@ mod tests {
                 let full = serde_json::from_slice::<Commitments>(&entry.data)
                     .unwrap()
                     .personal;
-                assert_eq!(commitments(&entry.data), Some(full.clone()), "case {i}");
+                for path in ["/actor/ip", "/metadata/personal", "/nope"] {
+                    let fast = find_commitment(&entry.data, path).expect("fast path applies");
+                    assert_eq!(fast, full.get(path).map(String::as_str), "case {i} {path}");
+                    assert_eq!(commitment_of(&entry.data, path), full.get(path).cloned());
+                }
                 assert_eq!(full.len(), usize::from(with_ip), "case {i}");
             }
         }
-        assert_eq!(commitments(b"not json"), None);
+        assert_eq!(find_commitment(b"not json", "/a"), None);
+        assert_eq!(commitment_of(b"not json", "/a"), None);
+        assert_eq!(find_commitment(b"{\"v\":1}", "/a\"b"), None);
     }
 }

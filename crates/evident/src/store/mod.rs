@@ -42,6 +42,23 @@ pub struct StoredPersonal {
     pub value: String,
 }
 
+/// A personal value as scanned, borrowed from the storage row (no copies on the verify path).
+#[derive(Debug, Clone, Copy)]
+pub struct PersonalRef<'a> {
+    /// the entry's index
+    pub index: u64,
+    /// the JSON pointer the value was taken from
+    pub path: &'a str,
+    /// the salt
+    pub salt: &'a [u8],
+    /// the RFC 8785 encoding of the value
+    pub value: &'a str,
+}
+
+/// Receives each stored personal value with the bytes of its entry (empty if the entry is
+/// missing).
+pub type PersonalVisitor<'a> = dyn FnMut(PersonalRef<'_>, &[u8]) -> Result<()> + 'a;
+
 /// Filters for [`LogStore::query`]. Every set field must match.
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
@@ -150,7 +167,7 @@ pub trait LogStore: Send {
     /// The personal values of one entry.
     fn personal_of(&self, index: u64) -> Result<Vec<StoredPersonal>>;
     /// Calls `f` with every stored personal value and the entry it belongs to.
-    fn scan_personal(&self, f: &mut dyn FnMut(&StoredPersonal, &[u8]) -> Result<()>) -> Result<()>;
+    fn scan_personal(&self, f: &mut PersonalVisitor<'_>) -> Result<()>;
     /// Deletes every personal value of `subject`; returns how many were deleted.
     fn erase_subject(&mut self, subject: &str) -> Result<u64>;
     /// Stores a new API key.

@@ -10,8 +10,8 @@ use evident_ledger::audit::StoredCheckpoint;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    ApiKeyRecord, AppendOutcome, EntryVisitor, EventQuery, LogStore, NewEntry, StoredEntry,
-    StoredPersonal,
+    ApiKeyRecord, AppendOutcome, EntryVisitor, EventQuery, LogStore, NewEntry, PersonalRef,
+    PersonalVisitor, StoredEntry, StoredPersonal,
 };
 use crate::event::now_us;
 use crate::{Error, Result};
@@ -553,25 +553,29 @@ impl LogStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn scan_personal(&self, f: &mut dyn FnMut(&StoredPersonal, &[u8]) -> Result<()>) -> Result<()> {
+    fn scan_personal(&self, f: &mut PersonalVisitor<'_>) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT p.idx, p.path, p.subject, p.salt, p.value, e.data
+            "SELECT p.idx, p.path, p.salt, p.value, e.data
              FROM personal p LEFT JOIN entries e ON e.idx = p.idx ORDER BY p.idx",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let p = StoredPersonal {
-                index: to_u64(row.get(0)?),
-                path: row.get(1)?,
-                subject: row.get(2)?,
-                salt: row.get(3)?,
-                value: row.get(4)?,
+            let text = |i: usize| -> Result<&str> {
+                std::str::from_utf8(row.get_ref(i)?.as_bytes()?).map_err(|_| {
+                    crate::Error::Integrity("a stored personal value is not UTF-8".into())
+                })
             };
-            let data = match row.get_ref(5)? {
+            let p = PersonalRef {
+                index: to_u64(row.get(0)?),
+                path: text(1)?,
+                salt: row.get_ref(2)?.as_blob()?,
+                value: text(3)?,
+            };
+            let data = match row.get_ref(4)? {
                 rusqlite::types::ValueRef::Blob(b) => b,
                 _ => &[],
             };
-            f(&p, data)?;
+            f(p, data)?;
         }
         Ok(())
     }
