@@ -173,7 +173,7 @@ impl Engine {
         }
         let signer = datadir::load_signer(dir)?;
         let backend = SqliteBackend::open(&dir.join(datadir::DB_FILE))?;
-        let writer = backend.connect()?;
+        let writer = backend.connect_writer()?;
         if let Some(origin) = writer.meta("origin")? {
             if origin != signer.name() {
                 return Err(Error::DataDir(format!(

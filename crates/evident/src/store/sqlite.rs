@@ -71,6 +71,12 @@ CREATE TABLE IF NOT EXISTS ix.by_resource (rtype TEXT NOT NULL, rid TEXT NOT NUL
 /// Entries indexed per indexer transaction.
 const INDEX_BATCH: i64 = 20_000;
 
+/// During a burst of appends, indexing waits until this many entries are unindexed.
+pub const INDEX_LAG_BOUND: u64 = 1_000_000;
+
+/// The log counts as quiet once it has not grown for this long.
+const INDEX_QUIET: Duration = Duration::from_millis(500);
+
 /// A connection to the embedded database.
 pub struct SqliteStore {
     conn: Connection,
@@ -119,8 +125,17 @@ impl SqliteBackend {
         Ok(backend)
     }
 
-    /// Starts the thread that keeps the query indexes up with the log, until the returned
-    /// handle is dropped.
+    /// The connection of the one sequencer. It never checkpoints the WAL itself: the copying
+    /// of committed pages into the database happens off the append path, in the indexer
+    /// thread ([`SqliteBackend::start_indexer`]).
+    pub fn connect_writer(&self) -> Result<SqliteStore> {
+        let store = self.connect()?;
+        store.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(store)
+    }
+
+    /// Starts the thread that keeps the query indexes up with the log, and checkpoints the
+    /// log's WAL, until the returned handle is dropped.
     pub fn start_indexer(&self) -> Result<Indexer> {
         let store = self.connect()?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -128,18 +143,40 @@ impl SqliteBackend {
         let thread = std::thread::Builder::new()
             .name("evident-indexer".into())
             .spawn(move || {
+                let mut last_size = None;
+                let mut last_growth = std::time::Instant::now();
                 while !flag.load(Ordering::Acquire) {
-                    let started = std::time::Instant::now();
-                    match store.index_pending() {
-                        Ok(0) => std::thread::park_timeout(Duration::from_millis(50)),
-                        // Index at most a quarter of the time, so that under sustained load the
-                        // appends keep the larger share of the machine; queries scan what
-                        // is not indexed yet, so lag costs query time, never correctness.
-                        Ok(_) => std::thread::park_timeout(started.elapsed() * 3),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "query indexing failed; will retry");
-                            std::thread::park_timeout(Duration::from_secs(1));
+                    std::thread::park_timeout(Duration::from_millis(50));
+                    // Index while the log is quiet; during a burst, only once the lag passes
+                    // a bound, and then for at most a quarter of the time, so that ingestion
+                    // keeps the machine. Queries scan what is not indexed yet, so lag costs
+                    // query time, never correctness.
+                    let mut pass = || -> Result<()> {
+                        // PASSIVE never blocks the sequencer or readers; what it cannot copy
+                        // now, it copies on the next pass.
+                        store
+                            .conn
+                            .query_row("PRAGMA main.wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+                        let size = store.size()?;
+                        if last_size.is_some_and(|last| last != size) {
+                            last_growth = std::time::Instant::now();
                         }
+                        last_size = Some(size);
+                        let busy = last_growth.elapsed() < INDEX_QUIET;
+                        let lag = size.saturating_sub(to_u64(store.index_watermark()?));
+                        if lag == 0 || (busy && lag < INDEX_LAG_BOUND) {
+                            return Ok(());
+                        }
+                        let started = std::time::Instant::now();
+                        store.index_pending()?;
+                        if busy {
+                            std::thread::park_timeout(started.elapsed() * 3);
+                        }
+                        Ok(())
+                    };
+                    if let Err(e) = pass() {
+                        tracing::warn!(error = %e, "query indexing failed; will retry");
+                        std::thread::park_timeout(Duration::from_secs(1));
                     }
                 }
             })
