@@ -118,7 +118,7 @@ pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64, skip_http: boo
         .map(<[PreparedEntry]>::to_vec)
         .collect();
     drop(prepared);
-    let producers = 8;
+    let producers = 16;
     let mut per_thread: Vec<Vec<Vec<PreparedEntry>>> = (0..producers).map(|_| Vec::new()).collect();
     for (i, chunk) in chunks.into_iter().enumerate() {
         per_thread[i % producers].push(chunk);
