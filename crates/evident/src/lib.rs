@@ -659,17 +659,26 @@ fn find_commitment<'a>(data: &'a [u8], path: &str) -> Option<Option<&'a str>> {
     if !data.ends_with(b",\"v\":1}") || path.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
         return None;
     }
-    let at = data.windows(OUTCOME.len()).rposition(|w| w == OUTCOME)?;
+    let at = memchr::memmem::rfind(data, OUTCOME)?;
     let rest = data.get(at + OUTCOME.len()..)?;
     let after = rest.get(rest.iter().position(|&b| b == b'"')? + 1..)?;
     let Some(object) = after.strip_prefix(PERSONAL) else {
         return Some(None);
     };
-    let key = [b"\"", path.as_bytes(), b"\":\""].concat();
-    let Some(start) = object.windows(key.len()).position(|w| w == key.as_slice()) else {
-        return Some(None);
+    // `"<path>":"`, found as the path followed by `":"` right after an opening quote.
+    let mut from = 0;
+    let start = loop {
+        let Some(found) = memchr::memmem::find(object.get(from..)?, path.as_bytes()) else {
+            return Some(None);
+        };
+        let at = from + found;
+        let end = at + path.len();
+        if at > 0 && object[at - 1] == b'"' && object.get(end..end + 3) == Some(b"\":\"") {
+            break end + 3;
+        }
+        from = at + 1;
     };
-    let value = object.get(start + key.len()..start + key.len() + COMMITMENT_LEN)?;
+    let value = object.get(start..start + COMMITMENT_LEN)?;
     std::str::from_utf8(value).ok().map(Some)
 }
 
