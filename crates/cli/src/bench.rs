@@ -252,19 +252,12 @@ pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64, skip_http: boo
     Ok(())
 }
 
-/// HTTP appends in batches of 100 from four client threads with keep-alive connections.
+/// HTTP appends in batches of 100 from client threads with keep-alive connections.
 fn http(scratch: &std::path::Path, events: u64, pad: usize) -> Result<()> {
     let engine = Arc::new(Engine::open(&scratch.join("http"), true)?);
     let key = engine.create_api_key(Role::Writer, Some("bench"), "bench")?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let base = format!("http://{}/v1/events", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(evident_server::serve(engine.clone(), listener, async {
-        let _ = stopped.await;
-    }));
+    let server = evident_server::LoopbackServer::start(engine.clone())?;
+    let base = format!("{}/v1/events", server.base);
     let bodies: Vec<String> = (0..events.div_ceil(100))
         .map(|b| {
             let batch: Vec<Value> = (b * 100..((b + 1) * 100).min(events))
@@ -314,8 +307,7 @@ fn http(scratch: &std::path::Path, events: u64, pad: usize) -> Result<()> {
         events as f64 / secs,
         lat(&mut http_lat)
     );
-    let _ = stop.send(());
-    runtime.block_on(server)??;
+    server.stop()?;
     engine.shutdown();
     Ok(())
 }

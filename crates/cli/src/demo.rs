@@ -76,15 +76,8 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
         &format!("created an admin and a writer API key; verifier key {vkey}"),
     );
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(evident_server::serve(engine.clone(), listener, async {
-        let _ = stopped.await;
-    }));
+    let server = evident_server::LoopbackServer::start(engine.clone())?;
+    let base = server.base.clone();
     step(3, &format!("server listening on {base}"));
 
     let agent = ureq::Agent::new_with_defaults();
@@ -238,8 +231,7 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
         ),
     );
 
-    let _ = stop.send(());
-    runtime.block_on(server).context("server task")??;
+    server.stop().context("stopping the server")?;
     let report = engine.verify(|_| {})?;
     if report.root != checkpoint.root && report.entries == checkpoint.size {
         bail!("the verified root differs from the served checkpoint");

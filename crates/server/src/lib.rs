@@ -44,6 +44,48 @@ impl AppState {
     }
 }
 
+/// A server on a free loopback port, running in its own runtime: for demos, benchmarks and
+/// tests that need a real HTTP endpoint in process.
+pub struct LoopbackServer {
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl LoopbackServer {
+    /// Starts serving `engine` on `127.0.0.1:0`.
+    pub fn start(engine: Arc<Engine>) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = runtime.spawn(serve(engine, listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            base,
+            stop: Some(stop),
+            task: Some(task),
+            runtime,
+        })
+    }
+
+    /// Stops accepting, drains in-flight requests, and returns the server's result.
+    pub fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => self.runtime.block_on(task).map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
 pub async fn serve(
     engine: Arc<Engine>,

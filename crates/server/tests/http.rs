@@ -26,8 +26,7 @@ struct Server {
     writer: String,
     reader: String,
     agent: ureq::Agent,
-    _stop: tokio::sync::oneshot::Sender<()>,
-    _runtime: tokio::runtime::Runtime,
+    _server: evident_server::LoopbackServer,
     _dir: tempfile::TempDir,
 }
 
@@ -79,15 +78,8 @@ fn start() -> Server {
         .unwrap()
         .token
         .to_string();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    runtime.spawn(evident_server::serve(engine.clone(), listener, async {
-        let _ = stopped.await;
-    }));
+    let server = evident_server::LoopbackServer::start(engine.clone()).unwrap();
+    let base = server.base.clone();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -99,8 +91,7 @@ fn start() -> Server {
         writer,
         reader,
         agent,
-        _stop: stop,
-        _runtime: runtime,
+        _server: server,
         _dir: dir,
     }
 }
