@@ -269,6 +269,23 @@ fn append_query_prove_and_verify_offline() {
         1,
         "entry 300 was modified",
     );
+
+    // Recomputing the leaf hash too does not help: the signed checkpoints name the range,
+    // and the engine refuses to append on top of the forked log.
+    let conn = rusqlite::Connection::open(Path::new(&dir).join("evident.db")).unwrap();
+    let data: Vec<u8> = conn
+        .query_row("SELECT data FROM entries WHERE idx = 300", [], |r| r.get(0))
+        .unwrap();
+    let leaf = evident_ledger::hash::leaf_hash(&data);
+    conn.execute("UPDATE entries SET leaf = ?1 WHERE idx = 300", [&leaf[..]])
+        .unwrap();
+    drop(conn);
+    fails(&["log", "verify", "--data-dir", &dir], 1, "an entry in");
+    fails(
+        &["log", "erase", "--data-dir", &dir, "--subject", "user-1"],
+        2,
+        "log integrity failure",
+    );
 }
 
 #[test]
