@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod commands;
+mod config;
 mod demo;
 
 use std::process::ExitCode;
@@ -28,6 +29,10 @@ impl std::fmt::Display for VerificationFailed {
 impl std::error::Error for VerificationFailed {}
 
 fn main() -> ExitCode {
+    if let Err(err) = config::load_into_env() {
+        eprintln!("error: {err:#}");
+        return ExitCode::from(EXIT_ERROR);
+    }
     let cli = args::Cli::parse();
     init_logging(cli.quiet);
     match commands::run(cli) {

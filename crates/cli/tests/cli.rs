@@ -289,6 +289,30 @@ fn append_query_prove_and_verify_offline() {
 }
 
 #[test]
+fn a_config_file_supplies_defaults_that_env_and_flags_override() {
+    let (tmp, dir) = data_dir();
+    let config = tmp.path().join("evident.toml");
+    std::fs::write(&config, format!("data_dir = {dir:?}\nlog = \"warn\"\n")).unwrap();
+    let c = config.to_str().unwrap();
+    let vkey = ok(&["log", "vkey", "--data-dir", &dir]);
+    assert_eq!(ok(&["log", "vkey", "--config", c]), vkey);
+    fails(
+        &["log", "vkey", "--config", c, "--data-dir", "/nonexistent/x"],
+        2,
+        "signing key",
+    );
+    std::fs::write(&config, "data_dir = 5\n").unwrap();
+    fails(&["log", "vkey", "--config", c], 2, "configuration file");
+    std::fs::write(&config, "datadir = \"x\"\n").unwrap();
+    fails(&["log", "vkey", "--config", c], 2, "unknown field");
+    fails(
+        &["log", "vkey", "--config", "/nonexistent/evident.toml"],
+        2,
+        "reading the configuration file",
+    );
+}
+
+#[test]
 fn api_keys_and_serve_safety() {
     let (_tmp, dir) = data_dir();
     let token = ok(&[

@@ -1,0 +1,74 @@
+//! The optional TOML configuration file (`--config FILE` or `EVIDENT_CONFIG`).
+//!
+//! Its values become the defaults of the matching environment variables, which clap reads:
+//! so a flag wins over the environment, and the environment wins over the file.
+//!
+//! ```toml
+//! data_dir = "/var/lib/evident"
+//! listen = "127.0.0.1:8470"
+//! danger_plaintext_network = false
+//! log = "info"
+//! ```
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    danger_plaintext_network: Option<bool>,
+    log: Option<String>,
+}
+
+/// The `--config` value from the command line, else `EVIDENT_CONFIG`.
+fn config_path() -> Option<PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--config" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--config=")) {
+            return Some(PathBuf::from(value));
+        }
+        if arg == "--" {
+            break;
+        }
+    }
+    std::env::var_os("EVIDENT_CONFIG").map(PathBuf::from)
+}
+
+/// Reads the configuration file, if one is named, into unset environment variables.
+pub fn load_into_env() -> Result<()> {
+    let Some(path) = config_path() else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading the configuration file {}", path.display()))?;
+    let config: ConfigFile = toml::from_str(&text)
+        .with_context(|| format!("in the configuration file {}", path.display()))?;
+    let set = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            if std::env::var_os(name).is_none() {
+                std::env::set_var(name, value);
+            }
+        }
+    };
+    set(
+        "EVIDENT_DATA_DIR",
+        config.data_dir.map(|d| d.to_string_lossy().into_owned()),
+    );
+    set("EVIDENT_LISTEN", config.listen);
+    set(
+        "EVIDENT_DANGER_PLAINTEXT_NETWORK",
+        config
+            .danger_plaintext_network
+            .filter(|d| *d)
+            .map(|d| d.to_string()),
+    );
+    set("EVIDENT_LOG", config.log);
+    Ok(())
+}
