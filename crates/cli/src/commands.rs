@@ -387,14 +387,7 @@ fn query(dir: &Path, f: &QueryFilter) -> Result<()> {
 fn verify_log(dir: &Path, vkey: Option<&str>) -> Result<()> {
     // Straight from storage, with no sequencer: verification must work on a damaged log,
     // which the engine refuses to open for appending.
-    let db = dir.join(evident::datadir::DB_FILE);
-    if !db.exists() {
-        bail!(
-            "no Evident data in `{}`; run `evident init --data-dir {}` first",
-            dir.display(),
-            dir.display()
-        );
-    }
+    let db = evident::datadir::existing_db(dir)?;
     let verifier = match vkey {
         Some(vkey) => NoteVerifier::parse(vkey).context("--vkey")?,
         None => evident::datadir::load_signer(dir)?.verifier(),

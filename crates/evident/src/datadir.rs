@@ -76,6 +76,19 @@ pub fn init(dir: &Path, origin: Option<&str>) -> Result<InitReport> {
     })
 }
 
+/// The database path of an existing data directory, or a clear error saying to run `init`.
+pub fn existing_db(dir: &Path) -> Result<PathBuf> {
+    let db = dir.join(DB_FILE);
+    if !db.exists() {
+        return Err(Error::DataDir(format!(
+            "no Evident data in `{}`; run `evident init --data-dir {}` first",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    Ok(db)
+}
+
 /// Reads the signing key.
 pub fn load_signer(dir: &Path) -> Result<Signer> {
     let path = dir.join(KEY_FILE);

@@ -164,12 +164,8 @@ impl Engine {
     pub fn open(dir: &Path, create: bool) -> Result<Self> {
         if create {
             datadir::init(dir, None)?;
-        } else if !dir.join(datadir::DB_FILE).exists() {
-            return Err(Error::DataDir(format!(
-                "no Evident data in `{}`; run `evident init --data-dir {}` first",
-                dir.display(),
-                dir.display()
-            )));
+        } else {
+            datadir::existing_db(dir)?;
         }
         let signer = datadir::load_signer(dir)?;
         let backend = SqliteBackend::open(&dir.join(datadir::DB_FILE))?;
