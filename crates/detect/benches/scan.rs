@@ -1,0 +1,45 @@
+//! Detector throughput on mixed log-like text (the full comparison with peers is
+//! `evident bench detect`).
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use evident_detect::{Detector, Fingerprinter, Scanner};
+
+fn mixed_text() -> Vec<u8> {
+    let lines = [
+        "2026-11-22T14:02:18Z INFO request id=7f3a user=42 path=/v1/orders status=200 took=12ms\n",
+        "{\"event\":\"login\",\"actor\":\"u-1932\",\"ok\":true,\"mfa\":\"totp\",\"ip\":\"10.1.2.3\"}\n",
+        "fn handle(req: Request) -> Result<Response> { let key = cache.get(&req.id)?; Ok(key) }\n",
+        "The patient was seen on Tuesday and will return next week for a follow-up visit.\n",
+        "order,sku,qty,price\n1001,AB-77,3,19.99\n",
+        "contact jane.doe@example.com or call 415-555-2671 about card 4111 1111 1111 1111\n",
+    ];
+    let mut out = Vec::new();
+    while out.len() < 8 << 20 {
+        for line in lines {
+            out.extend_from_slice(line.as_bytes());
+        }
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let detector = Detector::builtin().unwrap();
+    let fp = Fingerprinter::new(&[1; 32]).unwrap();
+    let text = mixed_text();
+    let mut group = c.benchmark_group("detect");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.sample_size(10);
+    group.bench_function("mixed text, one core", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            Scanner::new(&detector, &fp).scan_bytes(&text, "bench", &mut |_| n += 1);
+            n
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

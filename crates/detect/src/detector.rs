@@ -1,0 +1,523 @@
+//! The compiled detector: one pass of one multi-pattern automaton (`regex-automata`) that
+//! holds both the rules that always run and every rule keyword (the keyword prefilter), then
+//! validators, entropy, allowlists and context scoring.
+//!
+//! Rules without keywords run everywhere. Rules with keywords only run in a window around a
+//! keyword hit (the keyword's line, ±256/512 bytes, or `window` bytes further for multi-line
+//! values such as private keys), which keeps dozens of secret formats cheap on text that
+//! mentions none of them. Keywords live in the same automaton as the always-on rules because
+//! a DFA pass is bound by one dependent table load per byte: a separate keyword pass (we
+//! measured Aho-Corasick over the built-in keywords) costs as much as the main pass and halved
+//! throughput. Aho-Corasick still finds context words around candidates.
+
+use std::collections::BTreeMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
+use regex_automata::util::syntax;
+use regex_automata::{meta, Anchored, Input, MatchKind};
+
+use crate::error::{Error, Result};
+use crate::rules::{AllowTarget, AllowlistSpec, Rule, RuleSet};
+use crate::validate::entropy;
+use crate::Entity;
+
+/// How far around a keyword hit a keyword-gated rule looks, within the keyword's line.
+const WINDOW_BEFORE: usize = 256;
+const WINDOW_AFTER: usize = 512;
+/// How far before a match context words are looked for.
+const CONTEXT_BEFORE: usize = 48;
+/// The lazy DFA's cache per thread; the combined automaton has many states.
+const DFA_CACHE_BYTES: usize = 8 << 20;
+
+/// A match that passed every check, as byte offsets into the scanned buffer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RawFinding {
+    /// index of the rule in [`Detector::rules`]
+    pub rule: usize,
+    /// start of the value (the rule's capture group)
+    pub start: usize,
+    /// end of the value
+    pub end: usize,
+    /// 0–1: the rule's confidence, raised by context words
+    pub score: f32,
+}
+
+struct Allowlist {
+    regexes: Vec<meta::Regex>,
+    target: AllowTarget,
+    stopwords: Vec<Vec<u8>>,
+    paths: Vec<meta::Regex>,
+}
+
+impl Allowlist {
+    fn compile(spec: &AllowlistSpec, owner: &str) -> Result<Allowlist> {
+        let compile_all = |patterns: &[String]| -> Result<Vec<meta::Regex>> {
+            patterns
+                .iter()
+                .map(|p| {
+                    compile_one(p).map_err(|message| Error::Rule {
+                        id: owner.to_owned(),
+                        message: format!("allowlist regex {p:?}: {message}"),
+                    })
+                })
+                .collect()
+        };
+        Ok(Allowlist {
+            regexes: compile_all(&spec.regexes)?,
+            target: spec.target,
+            stopwords: spec
+                .stopwords
+                .iter()
+                .map(|w| w.to_ascii_lowercase().into_bytes())
+                .collect(),
+            paths: compile_all(&spec.paths)?,
+        })
+    }
+
+    fn allows(&self, hay: &[u8], value: (usize, usize), whole: (usize, usize)) -> bool {
+        let value_bytes = &hay[value.0..value.1];
+        if !self.stopwords.is_empty() {
+            let lower = value_bytes.to_ascii_lowercase();
+            if self
+                .stopwords
+                .iter()
+                .any(|w| memchr::memmem::find(&lower, w).is_some())
+            {
+                return true;
+            }
+        }
+        if self.regexes.is_empty() {
+            return false;
+        }
+        let target = match self.target {
+            AllowTarget::Value => value_bytes,
+            AllowTarget::Match => &hay[whole.0..whole.1],
+            AllowTarget::Line => {
+                let start = memchr::memrchr(b'\n', &hay[..whole.0]).map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &hay[whole.1..]).map_or(hay.len(), |i| whole.1 + i);
+                &hay[start..end]
+            }
+        };
+        self.regexes.iter().any(|re| re.is_match(target))
+    }
+
+    fn allows_path(&self, path: &str) -> bool {
+        self.paths.iter().any(|re| re.is_match(path.as_bytes()))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Pattern {
+    /// an always-on rule, by index into `rules`
+    Rule(usize),
+    /// a keyword, by index into `keyword_rules`
+    Keyword(usize),
+}
+
+/// A rule ready to run.
+pub struct CompiledRule {
+    /// the rule as written
+    pub spec: Rule,
+    regex: meta::Regex,
+    allow: Allowlist,
+}
+
+/// Every rule of a [`RuleSet`], compiled. Cheap to share between threads.
+pub struct Detector {
+    rules: Vec<CompiledRule>,
+    combined: Option<meta::Regex>,
+    /// what each pattern of `combined` is
+    patterns: Vec<Pattern>,
+    /// rules gated by each keyword
+    keyword_rules: Vec<Vec<usize>>,
+    context_words: Option<AhoCorasick>,
+    /// rules each context word raises
+    context_rules: Vec<Vec<usize>>,
+    allow: Allowlist,
+}
+
+fn syntax_config() -> syntax::Config {
+    // Byte-oriented with ASCII classes: what Go's RE2 (and so gitleaks) does, and what lets the
+    // lazy DFA handle `\b` without falling back to slower engines.
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
+fn compile_one(pattern: &str) -> std::result::Result<meta::Regex, String> {
+    meta::Builder::new()
+        .syntax(syntax_config())
+        .configure(meta::Config::new().utf8_empty(false))
+        .build(pattern)
+        .map_err(|e| e.to_string())
+}
+
+impl Detector {
+    fn score(&self, rule: usize, hay: &[u8], match_start: usize) -> f32 {
+        let base = self.rules[rule].spec.confidence.base_score();
+        let Some(words) = &self.context_words else {
+            return base;
+        };
+        if self.rules[rule].spec.context.is_empty() {
+            return base;
+        }
+        let before = &hay[match_start.saturating_sub(CONTEXT_BEFORE)..match_start];
+        let has_context = words
+            .find_overlapping_iter(before)
+            .any(|m| self.context_rules[m.pattern().as_usize()].contains(&rule));
+        if has_context {
+            (base + 0.25).min(1.0)
+        } else {
+            base
+        }
+    }
+}
+
+/// Escapes a literal for use inside a regex.
+fn regex_syntax_escape(literal: &str) -> String {
+    let mut out = String::with_capacity(literal.len() * 2);
+    for c in literal.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The number of explicit capture groups in `pattern`, or why it does not compile.
+pub(crate) fn capture_groups(pattern: &str) -> std::result::Result<usize, String> {
+    let regex = compile_one(pattern)?;
+    Ok(regex
+        .group_info()
+        .group_len(regex_automata::PatternID::ZERO)
+        - 1)
+}
+
+impl Detector {
+    /// Compiles every enabled rule; a rule that does not compile is an error naming it.
+    pub fn new(set: &RuleSet) -> Result<Detector> {
+        let mut rules = Vec::new();
+        for spec in set.rules.iter().filter(|r| !r.disabled) {
+            let regex = compile_one(&spec.regex).map_err(|message| Error::Rule {
+                id: spec.id.clone(),
+                message,
+            })?;
+            let groups = regex
+                .group_info()
+                .group_len(regex_automata::PatternID::ZERO);
+            if spec.group >= groups {
+                return Err(Error::Rule {
+                    id: spec.id.clone(),
+                    message: format!(
+                        "group {} does not exist; the regex has {} capture group(s)",
+                        spec.group,
+                        groups - 1
+                    ),
+                });
+            }
+            if spec.keywords.iter().any(String::is_empty) {
+                return Err(Error::Rule {
+                    id: spec.id.clone(),
+                    message: "keywords must not be empty strings".into(),
+                });
+            }
+            rules.push(CompiledRule {
+                allow: Allowlist::compile(&spec.allowlist, &spec.id)?,
+                spec: spec.clone(),
+                regex,
+            });
+        }
+
+        let mut keyword_index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, rule) in rules.iter().enumerate() {
+            for keyword in &rule.spec.keywords {
+                let entry = keyword_index
+                    .entry(keyword.to_ascii_lowercase())
+                    .or_default();
+                if !entry.contains(&i) {
+                    entry.push(i);
+                }
+            }
+        }
+        // Longer keywords first, so where two start at one place the more specific one wins.
+        let mut keywords: Vec<(String, Vec<usize>)> = keyword_index.into_iter().collect();
+        keywords.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+
+        let mut sources: Vec<String> = Vec::new();
+        let mut patterns = Vec::new();
+        for (i, rule) in rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.spec.keywords.is_empty())
+        {
+            sources.push(rule.spec.regex.clone());
+            patterns.push(Pattern::Rule(i));
+        }
+        for (k, (word, _)) in keywords.iter().enumerate() {
+            sources.push(format!("(?i:{})", regex_syntax_escape(word)));
+            patterns.push(Pattern::Keyword(k));
+        }
+        let combined = if sources.is_empty() {
+            None
+        } else {
+            let combined = meta::Builder::new()
+                .syntax(syntax_config())
+                .configure(
+                    meta::Config::new()
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .utf8_empty(false)
+                        .hybrid_cache_capacity(DFA_CACHE_BYTES),
+                )
+                .build_many(&sources)
+                .map_err(|e| Error::Rule {
+                    id: "(combined automaton)".into(),
+                    message: e.to_string(),
+                })?;
+            Some(combined)
+        };
+
+        let mut context_index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, rule) in rules.iter().enumerate() {
+            for word in &rule.spec.context {
+                context_index
+                    .entry(word.to_ascii_lowercase())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let (context_words, context_rules) = if context_index.is_empty() {
+            (None, Vec::new())
+        } else {
+            let words: Vec<&String> = context_index.keys().collect();
+            let ac = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(AcMatchKind::Standard)
+                .build(&words)
+                .map_err(|e| Error::Rule {
+                    id: "(context words)".into(),
+                    message: e.to_string(),
+                })?;
+            (Some(ac), context_index.into_values().collect())
+        };
+
+        Ok(Detector {
+            allow: Allowlist::compile(&set.allowlist, "(global allowlist)")?,
+            rules,
+            combined,
+            patterns,
+            keyword_rules: keywords.into_iter().map(|(_, rules)| rules).collect(),
+            context_words,
+            context_rules,
+        })
+    }
+
+    /// Evident's built-in rules, compiled.
+    pub fn builtin() -> Result<Detector> {
+        Detector::new(&RuleSet::builtin()?)
+    }
+
+    /// The compiled rules; [`RawFinding::rule`] indexes this.
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// The entity a rule finds.
+    pub fn entity(&self, rule: usize) -> Entity {
+        self.rules[rule].spec.entity
+    }
+
+    /// Whether the global allowlist skips this whole file.
+    pub fn path_ignored(&self, path: &str) -> bool {
+        self.allow.allows_path(path)
+    }
+
+    /// Drops findings whose rule allowlists `path`.
+    pub fn filter_path(&self, path: &str, findings: &mut Vec<RawFinding>) {
+        findings.retain(|f| !self.rules[f.rule].allow.allows_path(path));
+    }
+
+    /// Every finding in `hay`, sorted by start, with no two overlapping (where two would,
+    /// the earlier rule in the set wins).
+    pub fn find(&self, hay: &[u8]) -> Vec<RawFinding> {
+        let mut found = Vec::new();
+        let mut hits = Vec::new();
+        self.find_combined(hay, &mut found, &mut hits);
+        self.find_keyword_gated(hay, &hits, &mut found);
+        resolve_overlaps(found)
+    }
+
+    /// The one pass: always-on rules are confirmed as they match, keyword hits are collected.
+    fn find_combined(
+        &self,
+        hay: &[u8],
+        found: &mut Vec<RawFinding>,
+        hits: &mut Vec<(usize, usize, usize)>,
+    ) {
+        let Some(combined) = &self.combined else {
+            return;
+        };
+        let mut pos = 0;
+        while pos < hay.len() {
+            let Some(m) = combined.search(&Input::new(hay).span(pos..hay.len())) else {
+                break;
+            };
+            let first = m.pattern().as_usize();
+            let rule = match self.patterns[first] {
+                Pattern::Keyword(k) => {
+                    hits.push((k, m.start(), m.end()));
+                    pos = m.end().max(m.start() + 1);
+                    continue;
+                }
+                Pattern::Rule(rule) => rule,
+            };
+            let mut next = self.confirm(rule, hay, m.start(), m.end());
+            if next.is_none() {
+                // A candidate that fails its checks may still be a valid match of a later rule
+                // starting at the same place (an ITIN shaped like an SSN), or a keyword.
+                let anchored = Input::new(hay)
+                    .span(m.start()..hay.len())
+                    .anchored(Anchored::Yes);
+                for pattern in &self.patterns[first + 1..] {
+                    let Pattern::Rule(other) = *pattern else {
+                        break;
+                    };
+                    if let Some(m2) = self.rules[other].regex.search(&anchored) {
+                        next = self.confirm(other, hay, m2.start(), m2.end());
+                        if next.is_some() {
+                            break;
+                        }
+                    }
+                }
+            }
+            pos = match next {
+                Some((f, end)) => {
+                    found.push(f);
+                    end.max(m.start() + 1)
+                }
+                None => m.start() + 1,
+            };
+        }
+    }
+
+    fn find_keyword_gated(
+        &self,
+        hay: &[u8],
+        hits: &[(usize, usize, usize)],
+        found: &mut Vec<RawFinding>,
+    ) {
+        if hits.is_empty() {
+            return;
+        }
+        // One open window per rule, merged while hits overlap it.
+        let mut open: Vec<Option<(usize, usize)>> = vec![None; self.rules.len()];
+        let mut windows: Vec<(usize, usize, usize)> = Vec::new();
+        for &(keyword, hit_start, hit_end) in hits {
+            let lo_limit = hit_start.saturating_sub(WINDOW_BEFORE);
+            let lo = memchr::memrchr(b'\n', &hay[lo_limit..hit_start])
+                .map_or(lo_limit, |i| lo_limit + i + 1);
+            for &rule in &self.keyword_rules[keyword] {
+                let extra = self.rules[rule].spec.window;
+                let hi = if extra > 0 {
+                    (hit_end + extra).min(hay.len())
+                } else {
+                    let hi_limit = (hit_end + WINDOW_AFTER).min(hay.len());
+                    memchr::memchr(b'\n', &hay[hit_end..hi_limit]).map_or(hi_limit, |i| hit_end + i)
+                };
+                match &mut open[rule] {
+                    Some((_, end)) if lo <= *end => *end = (*end).max(hi),
+                    slot => {
+                        if let Some((s, e)) = slot.take() {
+                            windows.push((rule, s, e));
+                        }
+                        *slot = Some((lo, hi));
+                    }
+                }
+            }
+        }
+        windows.extend(
+            open.iter()
+                .enumerate()
+                .filter_map(|(rule, w)| w.map(|(s, e)| (rule, s, e))),
+        );
+        for (rule, lo, hi) in windows {
+            let mut pos = lo;
+            while pos < hi {
+                let input = Input::new(hay).span(pos..hi);
+                let Some(m) = self.rules[rule].regex.search(&input) else {
+                    break;
+                };
+                pos = match self.confirm(rule, hay, m.start(), m.end()) {
+                    Some((f, end)) => {
+                        found.push(f);
+                        end.max(m.start() + 1)
+                    }
+                    None => m.start() + 1,
+                };
+            }
+        }
+    }
+
+    /// Applies every check to a match of `rule` at `start..end`; answers the finding and the
+    /// end of the whole match.
+    fn confirm(
+        &self,
+        rule: usize,
+        hay: &[u8],
+        start: usize,
+        end: usize,
+    ) -> Option<(RawFinding, usize)> {
+        let compiled = &self.rules[rule];
+        let spec = &compiled.spec;
+        let value = if spec.group == 0 {
+            (start, end)
+        } else {
+            // Only rules that name a group pay for a capturing search, over the match alone.
+            let mut caps = compiled.regex.create_captures();
+            let input = Input::new(hay).span(start..end).anchored(Anchored::Yes);
+            compiled.regex.search_captures(&input, &mut caps);
+            let span = caps.get_group(spec.group)?;
+            (span.start, span.end)
+        };
+        if value.0 == value.1 || !spec.validator.check(hay, value.0, value.1) {
+            return None;
+        }
+        if let Some(min) = spec.entropy {
+            if entropy(&hay[value.0..value.1]) < min {
+                return None;
+            }
+        }
+        if compiled.allow.allows(hay, value, (start, end))
+            || self.allow.allows(hay, value, (start, end))
+        {
+            return None;
+        }
+        Some((
+            RawFinding {
+                rule,
+                start: value.0,
+                end: value.1,
+                score: self.score(rule, hay, start),
+            },
+            end,
+        ))
+    }
+}
+
+/// Keeps the highest-priority finding where findings overlap, ordered by start.
+fn resolve_overlaps(mut found: Vec<RawFinding>) -> Vec<RawFinding> {
+    if found.len() < 2 {
+        return found;
+    }
+    found.sort_unstable_by_key(|f| (f.start, f.rule));
+    let mut kept: Vec<RawFinding> = Vec::with_capacity(found.len());
+    for f in found {
+        // Overlaps are rare; when one happens, walk back over the kept findings it overlaps.
+        let clashes = kept.iter().rev().take_while(|k| k.end > f.start).count();
+        if clashes == 0 {
+            kept.push(f);
+        } else if kept[kept.len() - clashes..].iter().all(|k| f.rule < k.rule) {
+            kept.truncate(kept.len() - clashes);
+            kept.push(f);
+        }
+    }
+    kept
+}

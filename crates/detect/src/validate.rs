@@ -1,0 +1,431 @@
+//! Structural checks that turn a regex candidate into a finding: check digits (Luhn, mod-97,
+//! DEA), issuer ranges, number-plan rules, and entropy.
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+/// The check a rule applies to its value after the regex matched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Validator {
+    /// no check beyond the regex
+    #[default]
+    None,
+    /// major-brand IIN, brand length and Luhn
+    Card,
+    /// Luhn over the digits
+    Luhn,
+    /// SSA rules: no 000/666/9xx area, no 00 group, no 0000 serial, no known-void numbers
+    Ssn,
+    /// 9xx area with an ITIN group range
+    Itin,
+    /// country length and ISO 7064 mod-97
+    Iban,
+    /// Luhn over `80840` followed by the ten digits
+    Npi,
+    /// registrant letter and the DEA check digit
+    Dea,
+    /// North American numbering plan: no N11 area or exchange, no 555-01xx fiction range kept
+    Nanp,
+    /// E.164: 8 to 15 digits
+    E164,
+    /// an IPv4 address that is not part of a longer dotted run (version numbers)
+    Ipv4,
+    /// parses as IPv6 and has enough groups to be an address, not a `a::b` path
+    Ipv6,
+    /// a JWT whose header decodes to a JSON object with `alg`
+    Jwt,
+}
+
+impl Validator {
+    /// Checks `hay[start..end]` (the value), looking at its neighbours where needed.
+    pub fn check(self, hay: &[u8], start: usize, end: usize) -> bool {
+        let value = &hay[start..end];
+        match self {
+            Validator::None => true,
+            Validator::Card => card(value) && !inside_digit_run(hay, start, end),
+            Validator::Luhn => luhn(&digits(value)),
+            Validator::Ssn => ssn(&digits(value)) && !inside_digit_run(hay, start, end),
+            Validator::Itin => itin(&digits(value)) && !inside_digit_run(hay, start, end),
+            Validator::Iban => iban(value),
+            Validator::Npi => npi(&digits(value)),
+            Validator::Dea => dea(value),
+            Validator::Nanp => nanp(&digits(value)),
+            Validator::E164 => (8..=15).contains(&digits(value).len()),
+            Validator::Ipv4 => ipv4(hay, start, end),
+            Validator::Ipv6 => ipv6(value),
+            Validator::Jwt => jwt(value),
+        }
+    }
+}
+
+/// The ASCII digits of `value`, as numbers 0–9.
+pub fn digits(value: &[u8]) -> Vec<u8> {
+    value
+        .iter()
+        .filter(|b| b.is_ascii_digit())
+        .map(|b| b - b'0')
+        .collect()
+}
+
+/// The Luhn (mod 10) check over digit values.
+pub fn luhn(digits: &[u8]) -> bool {
+    if digits.is_empty() {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 {
+                    doubled - 9
+                } else {
+                    doubled
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+fn prefix_number(digits: &[u8], len: usize) -> u32 {
+    digits
+        .iter()
+        .take(len)
+        .fold(0u32, |acc, &d| acc * 10 + u32::from(d))
+}
+
+/// Brand lengths by issuer identification number prefix, for the major networks.
+fn brand_accepts(d: &[u8]) -> bool {
+    let len = d.len();
+    let p1 = prefix_number(d, 1);
+    let p2 = prefix_number(d, 2);
+    let p3 = prefix_number(d, 3);
+    let p4 = prefix_number(d, 4);
+    let p6 = prefix_number(d, 6);
+    let visa = p1 == 4 && matches!(len, 13 | 16 | 19);
+    let mastercard = ((51..=55).contains(&p2) || (2221..=2720).contains(&p4)) && len == 16;
+    let amex = (p2 == 34 || p2 == 37) && len == 15;
+    let discover =
+        (p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || (622126..=622925).contains(&p6))
+            && (16..=19).contains(&len);
+    let jcb = (3528..=3589).contains(&p4) && (16..=19).contains(&len);
+    let diners =
+        ((300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39) && (14..=19).contains(&len);
+    let unionpay = p2 == 62 && (16..=19).contains(&len);
+    let maestro = (p2 == 50 || (56..=69).contains(&p2)) && (12..=19).contains(&len);
+    visa || mastercard || amex || discover || jcb || diners || unionpay || maestro
+}
+
+/// A payment card number: brand range and length, Luhn, and not one repeated digit.
+pub fn card(value: &[u8]) -> bool {
+    let d = digits(value);
+    (12..=19).contains(&d.len()) && brand_accepts(&d) && luhn(&d) && d.iter().any(|&x| x != d[0])
+}
+
+/// Whether the match continues a run of separated digit groups (`1234 5678 [match]`), which
+/// makes it a fragment of a longer number rather than a value of its own.
+fn inside_digit_run(hay: &[u8], start: usize, end: usize) -> bool {
+    let sep = |b: u8| b == b' ' || b == b'-';
+    let before = start >= 2 && sep(hay[start - 1]) && hay[start - 2].is_ascii_digit();
+    let after = end + 1 < hay.len() && sep(hay[end]) && hay[end + 1].is_ascii_digit();
+    before || after
+}
+
+/// A US SSN (nine digits) under the Social Security Administration's validity rules.
+pub fn ssn(d: &[u8]) -> bool {
+    if d.len() != 9 {
+        return false;
+    }
+    let area = prefix_number(d, 3);
+    let group = prefix_number(&d[3..], 2);
+    let serial = prefix_number(&d[5..], 4);
+    let number = prefix_number(d, 9);
+    // 078-05-1120 was printed on a wallet insert; 219-09-9999 in an advertisement.
+    area != 0
+        && area != 666
+        && area < 900
+        && group != 0
+        && serial != 0
+        && number != 78_051_120
+        && number != 219_099_999
+}
+
+/// A US ITIN: 9xx area and a group in 50–65, 70–88, 90–92 or 94–99.
+pub fn itin(d: &[u8]) -> bool {
+    if d.len() != 9 || d[0] != 9 {
+        return false;
+    }
+    let group = prefix_number(&d[3..], 2);
+    (50..=65).contains(&group)
+        || (70..=88).contains(&group)
+        || (90..=92).contains(&group)
+        || (94..=99).contains(&group)
+}
+
+/// IBAN lengths by country (ISO 13616 registry).
+const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
+    (b"AD", 24),
+    (b"AE", 23),
+    (b"AL", 28),
+    (b"AT", 20),
+    (b"AZ", 28),
+    (b"BA", 20),
+    (b"BE", 16),
+    (b"BG", 22),
+    (b"BH", 22),
+    (b"BR", 29),
+    (b"BY", 28),
+    (b"CH", 21),
+    (b"CR", 22),
+    (b"CY", 28),
+    (b"CZ", 24),
+    (b"DE", 22),
+    (b"DK", 18),
+    (b"DO", 28),
+    (b"EE", 20),
+    (b"EG", 29),
+    (b"ES", 24),
+    (b"FI", 18),
+    (b"FO", 18),
+    (b"FR", 27),
+    (b"GB", 22),
+    (b"GE", 22),
+    (b"GI", 23),
+    (b"GL", 18),
+    (b"GR", 27),
+    (b"GT", 28),
+    (b"HR", 21),
+    (b"HU", 28),
+    (b"IE", 22),
+    (b"IL", 23),
+    (b"IQ", 23),
+    (b"IS", 26),
+    (b"IT", 27),
+    (b"JO", 30),
+    (b"KW", 30),
+    (b"KZ", 20),
+    (b"LB", 28),
+    (b"LC", 32),
+    (b"LI", 21),
+    (b"LT", 20),
+    (b"LU", 20),
+    (b"LV", 21),
+    (b"MC", 27),
+    (b"MD", 24),
+    (b"ME", 22),
+    (b"MK", 19),
+    (b"MR", 27),
+    (b"MT", 31),
+    (b"MU", 30),
+    (b"NL", 18),
+    (b"NO", 15),
+    (b"PK", 24),
+    (b"PL", 28),
+    (b"PS", 29),
+    (b"PT", 25),
+    (b"QA", 29),
+    (b"RO", 24),
+    (b"RS", 22),
+    (b"SA", 24),
+    (b"SC", 31),
+    (b"SE", 24),
+    (b"SI", 19),
+    (b"SK", 24),
+    (b"SM", 27),
+    (b"ST", 25),
+    (b"SV", 28),
+    (b"TL", 23),
+    (b"TN", 24),
+    (b"TR", 26),
+    (b"UA", 29),
+    (b"VA", 22),
+    (b"VG", 24),
+    (b"XK", 20),
+];
+
+/// An IBAN: known country, its length, and the ISO 7064 mod-97-10 check.
+pub fn iban(value: &[u8]) -> bool {
+    let compact: Vec<u8> = value
+        .iter()
+        .filter(|b| !b.is_ascii_whitespace())
+        .map(u8::to_ascii_uppercase)
+        .collect();
+    if compact.len() < 15 || !compact.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let Some(&(_, expected)) = IBAN_LENGTHS.iter().find(|(cc, _)| cc[..] == compact[..2]) else {
+        return false;
+    };
+    if compact.len() != expected {
+        return false;
+    }
+    let mut remainder = 0u32;
+    for &b in compact[4..].iter().chain(&compact[..4]) {
+        let n = if b.is_ascii_digit() {
+            u32::from(b - b'0')
+        } else {
+            u32::from(b - b'A') + 10
+        };
+        remainder = if n >= 10 {
+            (remainder * 100 + n) % 97
+        } else {
+            (remainder * 10 + n) % 97
+        };
+    }
+    remainder == 1
+}
+
+/// A US NPI: ten digits whose check digit is Luhn over `80840` and the first nine.
+pub fn npi(d: &[u8]) -> bool {
+    if d.len() != 10 || !(d[0] == 1 || d[0] == 2) {
+        return false;
+    }
+    let mut full = vec![8, 0, 8, 4, 0];
+    full.extend_from_slice(d);
+    luhn(&full)
+}
+
+/// A DEA registration number: registrant letter, a letter (or 9), seven digits with a check
+/// digit equal to the last digit of `d1+d3+d5 + 2(d2+d4+d6)`.
+pub fn dea(value: &[u8]) -> bool {
+    if value.len() != 9 || !b"ABCDEFGHJKLMPRSTUX".contains(&value[0]) {
+        return false;
+    }
+    let d = digits(&value[2..]);
+    if d.len() != 7 {
+        return false;
+    }
+    let sum = u32::from(d[0] + d[2] + d[4]) + 2 * u32::from(d[1] + d[3] + d[5]);
+    sum % 10 == u32::from(d[6])
+}
+
+/// A North American number: optional leading 1, area and exchange not starting with 0/1 and
+/// not an N11 service code.
+pub fn nanp(d: &[u8]) -> bool {
+    let d = match d.len() {
+        11 if d[0] == 1 => &d[1..],
+        10 => d,
+        _ => return false,
+    };
+    let n11 = |x: &[u8]| x[1] == 1 && x[2] == 1;
+    d[0] >= 2 && d[3] >= 2 && !n11(&d[0..3]) && !n11(&d[3..6])
+}
+
+fn ipv4(hay: &[u8], start: usize, end: usize) -> bool {
+    let dotted_before =
+        start >= 2 && hay[start - 1] == b'.' && hay[start - 2].is_ascii_alphanumeric();
+    let dotted_after =
+        end + 1 < hay.len() && hay[end] == b'.' && hay[end + 1].is_ascii_alphanumeric();
+    let dashed_after = end < hay.len() && hay[end] == b'-';
+    !dotted_before && !dotted_after && !dashed_after
+}
+
+fn ipv6(value: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(value) else {
+        return false;
+    };
+    if text.parse::<std::net::Ipv6Addr>().is_err() {
+        return false;
+    }
+    let groups: Vec<&str> = text.split(':').filter(|g| !g.is_empty()).collect();
+    groups.len() >= 3 || groups.iter().any(|g| g.len() >= 3)
+}
+
+fn jwt(value: &[u8]) -> bool {
+    let header = value.split(|&b| b == b'.').next().unwrap_or_default();
+    let Ok(decoded) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header) else {
+        return false;
+    };
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&decoded)
+        .map(|header| header.contains_key("alg"))
+        .unwrap_or(false)
+}
+
+/// Shannon entropy of `value` in bits per byte.
+pub fn entropy(value: &[u8]) -> f64 {
+    if value.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in value {
+        counts[usize::from(b)] += 1;
+    }
+    let len = value.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn luhn_and_cards() {
+        assert!(card(b"4111111111111111"));
+        assert!(card(b"4111 1111 1111 1111"));
+        assert!(card(b"378282246310005"));
+        assert!(!card(b"4111111111111112"));
+        assert!(!card(b"0000000000000000"));
+        assert!(!card(b"1234567812345670"), "no brand starts with 1");
+        assert!(!card(b"5555555555554445"), "brand-valid but Luhn fails");
+    }
+
+    #[test]
+    fn ssn_rules() {
+        assert!(ssn(&digits(b"123-45-6789")));
+        for bad in [
+            "000-12-3456",
+            "666-12-3456",
+            "900-12-3456",
+            "123-00-4567",
+            "123-45-0000",
+            "078-05-1120",
+            "219-09-9999",
+        ] {
+            assert!(!ssn(&digits(bad.as_bytes())), "{bad}");
+        }
+        assert!(itin(&digits(b"912-70-1234")));
+        assert!(!itin(&digits(b"912-93-1234")));
+    }
+
+    #[test]
+    fn check_digits() {
+        assert!(iban(b"DE89 3704 0044 0532 0130 00"));
+        assert!(iban(b"GB82WEST12345698765432"));
+        assert!(!iban(b"GB82WEST12345698765433"));
+        assert!(!iban(b"DE89370400440532013"));
+        assert!(npi(&digits(b"1234567893")));
+        assert!(!npi(&digits(b"1234567890")));
+        assert!(dea(b"AB1234563"));
+        assert!(!dea(b"AB1234564"));
+        assert!(nanp(&digits(b"415-555-2671")));
+        assert!(!nanp(&digits(b"411-555-2671")));
+        assert!(!nanp(&digits(b"415-155-2671")));
+    }
+
+    #[test]
+    fn entropy_orders_randomness() {
+        assert_eq!(entropy(b"aaaaaaaa"), 0.0);
+        assert!((entropy(b"abcdefgh") - 3.0).abs() < 1e-9);
+        assert!(entropy(b"Tr0ub4dor&3-horse") > 3.5);
+    }
+
+    #[test]
+    fn jwt_header_must_decode() {
+        assert!(jwt(b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"));
+        assert!(!jwt(b"eyJub3QiOiJqd3QifQ.eyJzdWIiOiIxIn0.c2ln"));
+    }
+}

@@ -1,0 +1,87 @@
+//! Every built-in rule's samples: each positive sample yields a finding of that rule (with
+//! the value inside the sample), no negative sample does.
+
+use evident_detect::{Detector, Fingerprinter, RuleSet, Scanner};
+
+#[test]
+fn every_builtin_rule_passes_its_samples() {
+    let set = RuleSet::builtin().unwrap();
+    let detector = Detector::new(&set).unwrap();
+    let fp = Fingerprinter::new(&[5; 32]).unwrap();
+    let scanner = Scanner::new(&detector, &fp);
+    let mut failures = Vec::new();
+    for rule in &set.rules {
+        assert!(
+            !rule.samples.positive.is_empty() && !rule.samples.negative.is_empty(),
+            "rule {} needs positive and negative samples",
+            rule.id
+        );
+        for sample in &rule.samples.positive {
+            let mut found = Vec::new();
+            scanner.scan_bytes(sample.as_bytes(), "sample", &mut |f| found.push(f));
+            if !found.iter().any(|f| f.rule == rule.id) {
+                failures.push(format!(
+                    "{}: missed positive {sample:?} (found {:?})",
+                    rule.id,
+                    found.iter().map(|f| &f.rule).collect::<Vec<_>>()
+                ));
+            }
+        }
+        for sample in &rule.samples.negative {
+            let mut found = Vec::new();
+            scanner.scan_bytes(sample.as_bytes(), "sample", &mut |f| found.push(f));
+            if found.iter().any(|f| f.rule == rule.id) {
+                failures.push(format!("{}: flagged negative {sample:?}", rule.id));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} sample failure(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn findings_never_carry_the_raw_value() {
+    let detector = Detector::builtin().unwrap();
+    let fp = Fingerprinter::new(&[5; 32]).unwrap();
+    let set = RuleSet::builtin().unwrap();
+    for rule in &set.rules {
+        for sample in &rule.samples.positive {
+            let mut found = Vec::new();
+            Scanner::new(&detector, &fp)
+                .scan_bytes(sample.as_bytes(), "sample", &mut |f| found.push(f));
+            for f in found {
+                let value = &sample[f.start as usize..f.end as usize];
+                let json = serde_json::to_string(&f).unwrap();
+                if value.len() >= 6 {
+                    assert!(
+                        !json.contains(value),
+                        "{}: finding JSON holds the value {value:?}: {json}",
+                        rule.id
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_rules_are_named() {
+    let bad_regex = RuleSet::from_toml(
+        "[[rule]]\nid='broken'\nentity='secret'\nregex='(unclosed'\n",
+        "t",
+    )
+    .unwrap();
+    let err = Detector::new(&bad_regex).err().unwrap().to_string();
+    assert!(err.contains("broken"), "{err}");
+    let bad_group = RuleSet::from_toml(
+        "[[rule]]\nid='g'\nentity='secret'\nregex='a(b)'\ngroup=2\n",
+        "t",
+    )
+    .unwrap();
+    let err = Detector::new(&bad_group).err().unwrap().to_string();
+    assert!(err.contains("group 2"), "{err}");
+}
