@@ -33,6 +33,17 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Apikey(cmd) => apikey(cmd),
         Command::Verify(args) => verify_offline(&args),
         Command::Demo { data_dir, events } => crate::demo::run(data_dir, events),
+        Command::Scan(args) => crate::detect::scan(args, cli.quiet),
+        Command::Redact(args) => crate::detect::redact(args),
+        Command::Hook(cmd) => crate::detect::hook(cmd),
+        Command::Lsp { rules } => crate::lsp::run(&rules),
+        Command::Bench(BenchCommand::Detect {
+            dir,
+            records,
+            seed,
+            tree,
+            peers_python,
+        }) => crate::bench_detect::run(dir, records, seed, tree, peers_python),
         Command::Bench(BenchCommand::Ledger {
             dir,
             events,

@@ -3,9 +3,12 @@
 
 mod args;
 mod bench;
+mod bench_detect;
 mod commands;
 mod config;
 mod demo;
+mod detect;
+mod lsp;
 
 use std::process::ExitCode;
 
@@ -43,6 +46,10 @@ fn main() -> ExitCode {
                 .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
             {
                 return ExitCode::SUCCESS;
+            }
+            if err.downcast_ref::<detect::FindingsReported>().is_some() {
+                // The findings themselves were the output; this is only the exit status.
+                return ExitCode::from(detect::EXIT_FINDINGS);
             }
             eprintln!("error: {err:#}");
             if err.downcast_ref::<VerificationFailed>().is_some() {

@@ -420,7 +420,8 @@ impl Detector {
                     (hit_end + extra).min(hay.len())
                 } else {
                     let hi_limit = (hit_end + WINDOW_AFTER).min(hay.len());
-                    memchr::memchr(b'\n', &hay[hit_end..hi_limit]).map_or(hi_limit, |i| hit_end + i)
+                    memchr::memchr(b'\n', &hay[hit_end..hi_limit])
+                        .map_or(hi_limit, |i| hit_end + i + 1)
                 };
                 match &mut open[rule] {
                     Some((_, end)) if lo <= *end => *end = (*end).max(hi),

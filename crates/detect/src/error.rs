@@ -23,12 +23,12 @@ pub enum Error {
         message: String,
     },
     /// Reading the input failed.
-    #[error("{context}: {source}")]
+    #[error("{context}: {cause}")]
     Io {
         /// what was being read
         context: String,
-        /// the cause
-        source: std::io::Error,
+        /// the cause (part of the message, so error chains do not print it twice)
+        cause: std::io::Error,
     },
     /// The fingerprint key is unusable.
     #[error("fingerprint key: {0}")]
@@ -38,7 +38,7 @@ pub enum Error {
 impl Error {
     pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
         let context = context.into();
-        move |source| Self::Io { context, source }
+        move |cause| Self::Io { context, cause }
     }
 }
 

@@ -53,6 +53,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod corpus;
 pub mod detector;
 mod entity;
 mod error;

@@ -166,15 +166,21 @@ impl LineRedactor {
     /// Redacts one line (with or without its newline); answers the bytes to write and how
     /// many values were replaced.
     pub fn line(&mut self, line: &[u8]) -> (Vec<u8>, usize) {
+        let (out, entities) = self.line_with_findings(line);
+        (out, entities.len())
+    }
+
+    /// Like [`LineRedactor::line`], answering the entity of each replaced value.
+    pub fn line_with_findings(&mut self, line: &[u8]) -> (Vec<u8>, Vec<Entity>) {
         let newline: &[u8] = if line.ends_with(b"\n") { b"\n" } else { b"" };
         if self.in_key_block {
             if memchr::memmem::find(line, b"-----END").is_some() {
                 self.in_key_block = false;
             }
-            return (Vec::new(), 0);
+            return (Vec::new(), Vec::new());
         }
         let (mut out, findings) = self.redactor.redact_bytes(line);
-        let mut count = findings.len();
+        let mut entities: Vec<Entity> = findings.iter().map(|f| f.entity).collect();
         if let Some(begin) = memchr::memmem::find(&out, b"-----BEGIN") {
             let rest = &out[begin..];
             if memchr::memmem::find(rest, b"PRIVATE KEY").is_some()
@@ -188,10 +194,10 @@ impl LineRedactor {
                 out.truncate(begin);
                 out.extend_from_slice(marker.as_bytes());
                 out.extend_from_slice(newline);
-                count += 1;
+                entities.push(Entity::Secret);
             }
         }
-        (out, count)
+        (out, entities)
     }
 }
 

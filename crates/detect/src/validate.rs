@@ -35,6 +35,8 @@ pub enum Validator {
     Ipv6,
     /// a JWT whose header decodes to a JSON object with `alg`
     Jwt,
+    /// random-looking: upper case, lower case and digits, and not only hex digits
+    Mixed,
 }
 
 impl Validator {
@@ -55,6 +57,7 @@ impl Validator {
             Validator::Ipv4 => ipv4(hay, start, end),
             Validator::Ipv6 => ipv6(value),
             Validator::Jwt => jwt(value),
+            Validator::Mixed => mixed(value),
         }
     }
 }
@@ -346,6 +349,13 @@ fn jwt(value: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&decoded)
         .map(|header| header.contains_key("alg"))
         .unwrap_or(false)
+}
+
+fn mixed(value: &[u8]) -> bool {
+    value.iter().any(u8::is_ascii_uppercase)
+        && value.iter().any(u8::is_ascii_lowercase)
+        && value.iter().any(u8::is_ascii_digit)
+        && !value.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-')
 }
 
 /// Shannon entropy of `value` in bits per byte.

@@ -62,7 +62,7 @@ pub fn scan_paths(
         if !root.exists() {
             return Err(Error::Io {
                 context: format!("scanning {}", root.display()),
-                source: std::io::Error::new(
+                cause: std::io::Error::new(
                     std::io::ErrorKind::NotFound,
                     "no such file or directory",
                 ),
@@ -112,7 +112,7 @@ pub fn scan_paths(
     if let Some(first_error) = errors.first() {
         return Err(Error::Io {
             context: format!("walking the tree ({} error(s))", errors.len()),
-            source: std::io::Error::other(first_error.clone()),
+            cause: std::io::Error::other(first_error.clone()),
         });
     }
     Ok(())
@@ -125,7 +125,11 @@ pub fn scan_file(
     path: &Path,
     min_score: f32,
 ) -> FileReport {
-    let shown = path.to_string_lossy().into_owned();
+    let shown = path
+        .strip_prefix(".")
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned();
     let mut findings = Vec::new();
     let outcome = std::fs::File::open(path)
         .map_err(Error::io(format!("opening {shown}")))
