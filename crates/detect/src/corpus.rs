@@ -688,8 +688,65 @@ fn prose(rng: &mut Rng, doc: &mut Doc) {
     }
 }
 
+/// A record of the given context with nothing sensitive in it (look-alikes only).
+fn clean_record(rng: &mut Rng, doc: &mut Doc, context: usize, row: usize) {
+    // One clean record in four carries a look-alike; the rest are plain.
+    let d = if rng.chance(25) {
+        distractor(rng)
+    } else {
+        rng.pick(&[
+            "cache warm",
+            "retrying once",
+            "ok",
+            "queue drained",
+            "no changes",
+            "see the runbook",
+        ])
+        .to_string()
+    };
+    let line = match context {
+        0 => format!(
+            "{} INFO  [api] request {} took {}ms: {d}\n",
+            timestamp(rng),
+            uuid(rng),
+            rng.below(900)
+        ),
+        1 => format!(
+            "{{\"ts\":\"{}\",\"event\":\"cart.view\",\"note\":\"{d}\",\"request_id\":\"{}\"}}\n",
+            timestamp(rng),
+            uuid(rng)
+        ),
+        2 => format!(
+            "{row},widget {},{},{}.{:02},{}\n",
+            rng.below(900),
+            rng.below(20),
+            rng.below(500),
+            rng.below(100),
+            d.replace(',', ";")
+        ),
+        3 => format!(
+            "    result = compute(items[{}], factor={})  # {d}\n",
+            rng.below(100),
+            rng.below(50)
+        ),
+        _ => format!(
+            "The review meeting moved to room {} on floor {}; {d}. ",
+            rng.range(100, 999),
+            rng.range(1, 30)
+        ),
+    };
+    doc.text(&line);
+}
+
 /// Generates `records` records spread over five files, the same for the same seed.
 pub fn generate(records: usize, seed: u64) -> Corpus {
+    generate_with_density(records, seed, 100)
+}
+
+/// Like [`generate`], but only `percent` of records carry sensitive values; the rest are
+/// the same contexts with nothing sensitive (a quarter of them with a look-alike) — closer to
+/// production logs and code.
+pub fn generate_with_density(records: usize, seed: u64, percent: u64) -> Corpus {
     let mut rng = Rng::new(seed);
     let mut docs = [
         Doc::new("app.log"),
@@ -700,7 +757,12 @@ pub fn generate(records: usize, seed: u64) -> Corpus {
     ];
     docs[2].text("id,name,email,phone,ssn,iban,account,notes\n");
     for i in 0..records {
-        match i % 5 {
+        let context = i % 5;
+        if percent < 100 && !rng.chance(percent) {
+            clean_record(&mut rng, &mut docs[context], context, i / 5);
+            continue;
+        }
+        match context {
             0 => log_line(&mut rng, &mut docs[0]),
             1 => json_line(&mut rng, &mut docs[1]),
             2 => csv_row(&mut rng, &mut docs[2], i / 5),

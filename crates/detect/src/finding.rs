@@ -35,10 +35,13 @@ pub struct Finding {
     pub score: f32,
 }
 
-/// Keyed fingerprints of values. The key never leaves this type and is wiped on drop.
+/// Keyed fingerprints of values. The key is absorbed into the HMAC state at construction and not kept.
 #[derive(Clone)]
 pub struct Fingerprinter {
-    key: Zeroizing<Vec<u8>>,
+    /// HMAC state with the key already absorbed, cloned per fingerprint (saves two SHA-256
+    /// compressions each time). It holds the SHA-256 states after the padded key blocks, from
+    /// which the key cannot be recovered; the key itself is not kept.
+    keyed: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for Fingerprinter {
@@ -56,22 +59,25 @@ impl Fingerprinter {
                 key.len()
             )));
         }
-        Ok(Fingerprinter {
-            key: Zeroizing::new(key.to_vec()),
-        })
+        Self::keyed(key)
+    }
+
+    fn keyed(key: &[u8]) -> Result<Fingerprinter> {
+        let keyed = <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .map_err(|e| Error::Key(format!("HMAC key: {e}")))?;
+        Ok(Fingerprinter { keyed })
     }
 
     /// A fresh random key: fingerprints are then only comparable within this process.
     pub fn random() -> Result<Fingerprinter> {
         let mut key = Zeroizing::new(vec![0u8; 32]);
         getrandom_fill(&mut key)?;
-        Ok(Fingerprinter { key })
+        Self::keyed(&key)
     }
 
     /// The fingerprint of `value` as found by a rule for `entity`.
     pub fn fingerprint(&self, entity: Entity, value: &[u8]) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        let mut mac = self.keyed.clone();
         mac.update(entity.as_str().as_bytes());
         mac.update(&[0]);
         mac.update(&normalise(entity, value));

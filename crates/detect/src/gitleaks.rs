@@ -162,6 +162,7 @@ pub fn import(text: &str, origin: &str) -> Result<(RuleSet, ImportReport)> {
             context: Vec::new(),
             entropy: gl.entropy,
             window: 0,
+            reach_before: None,
             confidence: Confidence::High,
             allowlist,
             samples: Samples::default(),
