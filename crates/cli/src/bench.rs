@@ -93,26 +93,29 @@ pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64, skip_http: boo
     println!("sha256 (this machine, one core, 64 KiB blocks): {sha:.0} MB/s");
 
     let pad = padding()?;
-    // Preparation (validation, personal-field commitments, RFC 8785) per event, one core.
+    let lib_dir = scratch.join("library");
+    let engine = Arc::new(Engine::open(&lib_dir, true)?);
+    // Preparation (redaction, validation, personal-field commitments, RFC 8785) per event,
+    // one core: what each caller thread does before the sequencer.
     let sample: Vec<AuditEvent> = (0..20_000)
         .map(|i| AuditEvent::from_json(event_json(i, pad)))
         .collect::<Result<_, _>>()?;
     let started = Instant::now();
-    let prepared_sample: Vec<PreparedEntry> = sample
-        .iter()
-        .map(|e| e.prepare(0))
-        .collect::<Result<_, _>>()?;
+    let (prepared_sample, _) = engine.prepare(&sample)?;
     let prep_rate = sample.len() as f64 / started.elapsed().as_secs_f64();
     let mean_len =
         prepared_sample.iter().map(|p| p.data.len()).sum::<usize>() / prepared_sample.len();
-    println!("event preparation (validate, commit personal fields, RFC 8785): {prep_rate:.0} events/s per core; mean entry {mean_len} bytes");
+    println!("event preparation (redact, validate, commit personal fields, RFC 8785): {prep_rate:.0} events/s per core; mean entry {mean_len} bytes");
 
-    // Library appends: two producers queue batches of 1,000; the sequencer group-commits.
-    let lib_dir = scratch.join("library");
-    let engine = Arc::new(Engine::open(&lib_dir, true)?);
-    let prepared: Vec<PreparedEntry> = (0..events)
-        .map(|i| AuditEvent::from_json(event_json(i, pad)).and_then(|e| e.prepare(0)))
-        .collect::<Result<_, _>>()?;
+    // Library appends: producers queue batches of 1,000 prepared events; the sequencer
+    // group-commits.
+    let mut prepared: Vec<PreparedEntry> = Vec::with_capacity(events as usize);
+    for start in (0..events).step_by(10_000) {
+        let batch: Vec<AuditEvent> = (start..(start + 10_000).min(events))
+            .map(|i| AuditEvent::from_json(event_json(i, pad)))
+            .collect::<Result<_, _>>()?;
+        prepared.extend(engine.prepare(&batch)?.0);
+    }
     let chunks: Vec<Vec<PreparedEntry>> = prepared
         .chunks(1000)
         .map(<[PreparedEntry]>::to_vec)
@@ -166,9 +169,11 @@ pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64, skip_http: boo
     // Single appends, one at a time: the latency floor (one fsync'd transaction each).
     let mut single = Vec::new();
     for i in 0..200 {
-        let e = AuditEvent::from_json(event_json(events + i, pad))?.prepare(0)?;
+        let e = engine
+            .prepare(&[AuditEvent::from_json(event_json(events + i, pad))?])?
+            .0;
         let t = Instant::now();
-        engine.append_prepared_blocking(vec![e])?;
+        engine.append_prepared_blocking(e)?;
         single.push(t.elapsed());
     }
     println!(

@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod demo;
 mod detect;
+mod logging;
 mod lsp;
 
 use std::process::ExitCode;
@@ -51,7 +52,7 @@ fn main() -> ExitCode {
                 // The findings themselves were the output; this is only the exit status.
                 return ExitCode::from(detect::EXIT_FINDINGS);
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", logging::redact_message(&format!("{err:#}")));
             if err.downcast_ref::<VerificationFailed>().is_some() {
                 ExitCode::from(EXIT_VERIFY_FAILED)
             } else {
@@ -67,7 +68,8 @@ fn init_logging(quiet: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(logging::RedactingStderr::new())
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
 }

@@ -16,6 +16,8 @@ use crate::{Error, Result};
 pub const DB_FILE: &str = "evident.db";
 /// The signing key file name inside a data directory.
 pub const KEY_FILE: &str = "signing.key";
+/// The key of redaction pseudonyms inside a data directory.
+pub const REDACTION_KEY_FILE: &str = "redaction.key";
 
 /// What `init` found or made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +59,7 @@ pub fn init(dir: &Path, origin: Option<&str>) -> Result<InitReport> {
             )));
         }
     }
+    load_redaction_key(dir)?;
     let backend = SqliteBackend::open(&dir.join(DB_FILE))?;
     let mut store = backend.connect()?;
     match store.meta("origin")? {
@@ -74,6 +77,27 @@ pub fn init(dir: &Path, origin: Option<&str>) -> Result<InitReport> {
         origin: signer.name().to_string(),
         created,
     })
+}
+
+/// The redaction pseudonym key, made (32 random bytes, owner-only) if the directory has none.
+pub fn load_redaction_key(dir: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    let path = dir.join(REDACTION_KEY_FILE);
+    match fs::read(&path) {
+        Ok(key) => Ok(Zeroizing::new(key)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = Zeroizing::new(vec![0u8; 32]);
+            getrandom::fill(&mut key).map_err(|e| Error::DataDir(format!("random source: {e}")))?;
+            match write_private_file(&path, &key) {
+                Ok(()) => Ok(key),
+                // Another process made it first: use theirs.
+                Err(_) if path.exists() => Ok(Zeroizing::new(
+                    fs::read(&path).map_err(Error::io(format!("reading {}", path.display())))?,
+                )),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(Error::io(format!("reading {}", path.display()))(e)),
+    }
 }
 
 /// The database path of an existing data directory, or a clear error saying to run `init`.

@@ -32,6 +32,7 @@ pub mod datadir;
 mod error;
 pub mod event;
 pub mod personal;
+pub mod redaction;
 pub mod sequencer;
 pub mod store;
 
@@ -66,6 +67,7 @@ pub struct Engine {
     readers: Mutex<Vec<SqliteStore>>,
     sequencer: Sequencer,
     indexer: Mutex<Option<store::sqlite::Indexer>>,
+    redaction: redaction::EventRedactor,
 }
 
 /// A reader connection borrowed from the pool.
@@ -179,9 +181,11 @@ impl Engine {
             }
         }
         let origin = signer.name().to_string();
+        let redaction = redaction::EventRedactor::new(&datadir::load_redaction_key(dir)?)?;
         let sequencer = Sequencer::start(Box::new(writer), signer)?;
         let indexer = backend.start_indexer()?;
         Ok(Self {
+            redaction,
             indexer: Mutex::new(Some(indexer)),
             dir: dir.to_path_buf(),
             origin,
@@ -223,8 +227,9 @@ impl Engine {
         self.sequencer.shared.committed.load(Ordering::Acquire)
     }
 
-    /// Validates and encodes events, all or none.
-    pub fn prepare(events: &[AuditEvent]) -> Result<Vec<PreparedEntry>> {
+    /// Redacts, validates and encodes events, all or none; answers how many values were
+    /// redacted (see [`redaction`]).
+    pub fn prepare(&self, events: &[AuditEvent]) -> Result<(Vec<PreparedEntry>, usize)> {
         if events.len() > MAX_BATCH_EVENTS {
             return Err(Error::BadRequest(format!(
                 "a batch holds at most {MAX_BATCH_EVENTS} events, got {}",
@@ -232,30 +237,46 @@ impl Engine {
             )));
         }
         let received = event::now_us();
-        events
+        let mut redacted = 0;
+        let prepared = events
             .iter()
             .enumerate()
             .map(|(i, e)| {
-                e.prepare(received).map_err(|err| match err {
+                {
+                    let (clean, replaced) = self.redaction.event(e)?;
+                    redacted += replaced;
+                    clean.prepare(received)
+                }
+                .map_err(|err| match err {
                     Error::InvalidEvent(m) if events.len() > 1 => {
                         Error::InvalidEvent(format!("event {i}: {m}"))
                     }
                     other => other,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok((prepared, redacted))
+    }
+
+    /// The engine's redactor: built-in rules and this data directory's pseudonym key.
+    pub fn redaction(&self) -> &redaction::EventRedactor {
+        &self.redaction
     }
 
     /// Appends events; answers once they are durable and covered by a signed checkpoint.
     pub async fn append(&self, events: Vec<AuditEvent>) -> Result<BatchReceipt> {
-        let prepared = Self::prepare(&events)?;
-        self.sequencer.append(prepared).await
+        let (prepared, redacted) = self.prepare(&events)?;
+        let mut receipt = self.sequencer.append(prepared).await?;
+        receipt.redacted = redacted;
+        Ok(receipt)
     }
 
     /// [`Engine::append`] outside an async runtime.
     pub fn append_blocking(&self, events: Vec<AuditEvent>) -> Result<BatchReceipt> {
-        let prepared = Self::prepare(&events)?;
-        self.sequencer.append_blocking(prepared)
+        let (prepared, redacted) = self.prepare(&events)?;
+        let mut receipt = self.sequencer.append_blocking(prepared)?;
+        receipt.redacted = redacted;
+        Ok(receipt)
     }
 
     /// Appends already prepared entries.
@@ -464,6 +485,7 @@ impl Engine {
         if subject.is_empty() {
             return Err(Error::BadRequest("the subject must not be empty".into()));
         }
+        let subject = &self.redaction.subject(subject);
         let removed = self.backend.connect()?.erase_subject(subject)?;
         let mut event = event::system_event(
             "evident.personal.erased",

@@ -56,6 +56,8 @@ pub struct BatchReceipt {
     pub receipts: Vec<Receipt>,
     /// the signed checkpoint committed with them
     pub checkpoint: Arc<SignedCheckpoint>,
+    /// values the engine redacted from these events before storing them
+    pub redacted: usize,
 }
 
 struct Request {
@@ -264,6 +266,7 @@ impl Writer {
                     let _ = reply.send(Ok(BatchReceipt {
                         receipts: mine,
                         checkpoint: checkpoint.clone(),
+                        redacted: 0,
                     }));
                 }
             }

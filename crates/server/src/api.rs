@@ -47,6 +47,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        tracing::debug!(code = self.code, message = %self.message, "request refused");
         let body = json!({"error": {"code": self.code, "message": self.message}});
         (self.status, Json(body)).into_response()
     }
@@ -95,6 +96,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/proof/inclusion", get(inclusion))
         .route("/v1/proof/consistency", get(consistency))
         .route("/v1/personal/erase", post(erase))
+        .route("/v1/redact", post(redact))
         .route("/v1/apikeys", post(create_key).get(list_keys))
         .route("/v1/apikeys/{id}", delete(revoke_key))
         .fallback(|| async {
@@ -116,6 +118,8 @@ async fn observe(State(state): Shared, request: Request, next: Next) -> Response
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let request_id = request.headers().get("x-request-id").cloned();
+    let (method, uri) = (request.method().clone(), request.uri().clone());
+    let started = Instant::now();
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -132,6 +136,16 @@ async fn observe(State(state): Shared, request: Request, next: Next) -> Response
     } else {
         next.run(request).await
     };
+    // The access log: every line goes through the redactor on its way out, so a card
+    // number in a query string does not reach a log file.
+    tracing::debug!(
+        %method,
+        %uri,
+        status = response.status().as_u16(),
+        request_id = request_id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("-"),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
     if let Some(id) = request_id {
         response.headers_mut().insert("x-request-id", id);
     }
@@ -290,9 +304,11 @@ async fn append(
         .iter()
         .map(|r| json!({"index": r.index, "leaf_hash": hex::encode(r.leaf)}))
         .collect();
-    Ok(Json(
-        json!({"events": events, "checkpoint": checkpoint_json(&receipt.checkpoint)}),
-    ))
+    Ok(Json(json!({
+        "events": events,
+        "checkpoint": checkpoint_json(&receipt.checkpoint),
+        "redacted": receipt.redacted,
+    })))
 }
 
 fn record_json(record: &EventRecord) -> Value {
@@ -490,8 +506,19 @@ async fn consistency(
 
 fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> ApiResult<T> {
     let body = body.map_err(|r| ApiError::new(r.status(), "bad_request", r.body_text()))?;
-    serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))
+    let mut de = serde_json::Deserializer::from_slice(&body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || inner.is_syntax() || inner.is_eof() {
+            ApiError::bad_request(format!("malformed request: {inner}"))
+        } else {
+            ApiError::bad_request(format!("malformed request: `{path}`: {inner}"))
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
+    Ok(value)
 }
 
 #[derive(Deserialize)]
@@ -518,6 +545,71 @@ async fn erase(
         "values_destroyed": report.removed,
         "record": {"index": report.receipt.index, "leaf_hash": hex::encode(report.receipt.leaf)},
     })))
+}
+
+/// The most text one `POST /v1/redact` takes.
+const MAX_REDACT_BYTES: usize = 1 << 20;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedactRequest {
+    text: String,
+    #[serde(default)]
+    mode: evident_detect::RedactMode,
+    #[serde(default)]
+    entities: Option<Vec<String>>,
+}
+
+async fn redact(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Reader)?;
+    let req: RedactRequest = json_body(body)?;
+    if req.text.len() > MAX_REDACT_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "`text` is {} bytes; the limit is {MAX_REDACT_BYTES}",
+                req.text.len()
+            ),
+        ));
+    }
+    let mut redactor = state.engine.redaction().redactor(req.mode);
+    if let Some(names) = &req.entities {
+        let mut entities = Vec::with_capacity(names.len());
+        for name in names {
+            entities.push(evident_detect::Entity::parse(name).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown entity `{}`; one of: {}",
+                    name.chars().take(40).collect::<String>(),
+                    evident_detect::Entity::ALL
+                        .map(evident_detect::Entity::as_str)
+                        .join(", ")
+                ))
+            })?);
+        }
+        redactor = redactor.only(&entities);
+    }
+    let (text, findings) = tokio::task::spawn_blocking(move || redactor.redact_str(&req.text))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let findings: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            json!({
+                "rule": f.rule,
+                "entity": f.entity,
+                "start": f.start,
+                "end": f.end,
+                "masked": f.masked,
+                "fingerprint": f.fingerprint,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"text": text, "findings": findings})))
 }
 
 #[derive(Deserialize)]

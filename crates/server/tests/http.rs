@@ -484,3 +484,83 @@ fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
     assert_eq!(s.engine.size(), before, "a refused request changed the log");
     s.engine.verify(|_| {}).unwrap();
 }
+
+#[test]
+fn redact_endpoint_modes_entities_and_bad_input() {
+    let s = start();
+    let r = Some(s.reader.as_str());
+    let body = json!({"text": "card 4111 1111 1111 1111, mail a@example.com"}).to_string();
+    let masked = s.post("/v1/redact", r, body.as_bytes());
+    assert_eq!(masked.status, 200, "{}", masked.text());
+    let v = masked.json();
+    assert_eq!(v["text"], "card 411111******1111, mail a***@example.com");
+    assert_eq!(v["findings"][0]["entity"], "card");
+    assert_eq!(v["findings"][0]["start"], 5);
+    assert!(!masked.text().contains("4111 1111 1111 1111"));
+
+    let only = json!({"text": "card 4111111111111111 a@example.com", "mode": "remove", "entities": ["email"]});
+    assert_eq!(
+        s.post("/v1/redact", r, only.to_string().as_bytes()).json()["text"],
+        "card 4111111111111111 [REDACTED:email]"
+    );
+    let pseudo = json!({"text": "4111111111111111", "mode": "pseudonym"}).to_string();
+    let first = s.post("/v1/redact", r, pseudo.as_bytes()).json()["text"].clone();
+    assert_eq!(
+        first,
+        s.post("/v1/redact", r, pseudo.as_bytes()).json()["text"],
+        "stable per data directory"
+    );
+
+    assert_eq!(s.post("/v1/redact", None, body.as_bytes()).status, 401);
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (b"{\"text\": ".to_vec(), 400, "EOF while parsing"),
+        (json!({"text": 5}).to_string().into_bytes(), 400, "text"),
+        (json!({"txt": "x"}).to_string().into_bytes(), 400, "txt"),
+        (
+            json!({"text": "x", "mode": "shred"})
+                .to_string()
+                .into_bytes(),
+            400,
+            "shred",
+        ),
+        (
+            json!({"text": "x", "entities": ["pii"]})
+                .to_string()
+                .into_bytes(),
+            400,
+            "unknown entity `pii`",
+        ),
+        (
+            json!({"text": "a".repeat((1 << 20) + 1)})
+                .to_string()
+                .into_bytes(),
+            413,
+            "limit",
+        ),
+    ];
+    for (body, status, needle) in cases {
+        let reply = s.post("/v1/redact", r, &body);
+        assert_eq!(reply.status, status, "{needle}: {}", reply.text());
+        assert!(
+            reply.error().contains(needle),
+            "{} should mention {needle}",
+            reply.error()
+        );
+    }
+}
+
+#[test]
+fn appended_events_are_redacted_before_storage() {
+    let s = start();
+    let mut e = event(1);
+    e["reason"] = json!("refund card 4111 1111 1111 1111");
+    let reply = s.post("/v1/events", Some(&s.writer), e.to_string().as_bytes());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let v = reply.json();
+    assert_eq!(v["redacted"], 1);
+    let index = v["events"][0]["index"].as_u64().unwrap();
+    let stored = s
+        .get(&format!("/v1/events/{index}"), Some(&s.reader))
+        .json();
+    assert_eq!(stored["event"]["reason"], "refund card 411111******1111");
+}

@@ -1,0 +1,270 @@
+//! The canary test: card numbers, SSNs and keys planted in requests must appear nowhere
+//! Evident writes — not in the database files, not in its logs (at debug level), not in any
+//! export (HTTP reads, tiles, proofs, CLI output).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// Each canary as planted, and the spellings of it that must not appear anywhere.
+const CANARIES: &[(&str, &[&str])] = &[
+    (
+        "4111 1111 1111 1111",
+        &["4111 1111 1111 1111", "4111111111111111"],
+    ),
+    (
+        "5555-5555-5555-4444",
+        &["5555-5555-5555-4444", "5555555555554444"],
+    ),
+    ("378282246310005", &["378282246310005"]),
+    ("536-22-1234", &["536-22-1234", "536221234"]),
+    ("912-70-5544", &["912-70-5544", "912705544"]),
+    ("AKIA4HKQ7ZJ3T2UWXY5B", &["AKIA4HKQ7ZJ3T2UWXY5B"]),
+    (
+        "ghp_8fK2mQ9xL3vR7tW1yB5nC0hJ4sD6gA2eZ9uP",
+        &["8fK2mQ9xL3vR7tW1yB5nC0hJ4sD6gA2eZ9uP"],
+    ),
+    (
+        "sk_live_51Hx9Kq2mW7vL4tR8yB1nC5hJ0sDgA2eZ9uPq",
+        &["51Hx9Kq2mW7vL4tR8yB1nC5hJ0sDgA2eZ9uPq"],
+    ),
+];
+const KEY_BODY: &str = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
+
+fn evident(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(args)
+        .env_remove("EVIDENT_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+fn hits(haystack: &[u8]) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    for (_, spellings) in CANARIES {
+        for s in *spellings {
+            if haystack.windows(s.len()).any(|w| w == s.as_bytes()) {
+                found.push(*s);
+            }
+        }
+    }
+    if haystack
+        .windows(KEY_BODY.len())
+        .any(|w| w == KEY_BODY.as_bytes())
+    {
+        found.push(KEY_BODY);
+    }
+    found
+}
+
+fn all_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn planted_cards_ssns_and_keys_appear_nowhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let dir_s = dir.to_str().unwrap();
+    assert!(evident(&["init", "--data-dir", dir_s]).status.success());
+    let admin = String::from_utf8(
+        evident(&["apikey", "create", "--data-dir", dir_s, "--role", "admin"]).stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    let log_path = tmp.path().join("server.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(["serve", "--data-dir", dir_s, "--listen", "127.0.0.1:0"])
+        .env("EVIDENT_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into();
+    let auth = format!("Bearer {admin}");
+    let mut exports: Vec<u8> = Vec::new();
+    let get = |path: &str| -> Vec<u8> {
+        let mut reply = agent
+            .get(format!("{base}{path}"))
+            .header("Authorization", &auth)
+            .call()
+            .unwrap();
+        let body = reply.body_mut().read_to_vec().unwrap();
+        assert!(
+            reply.status().is_success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        body
+    };
+
+    let events = json!([
+        {
+            "actor": {"id": "536-22-1234", "roles": ["clerk"], "session": "AKIA4HKQ7ZJ3T2UWXY5B"},
+            "action": "payment.refund",
+            "resource": {"type": "order", "id": "4111 1111 1111 1111"},
+            "outcome": "success",
+            "reason": "refund to card 4111 1111 1111 1111, amex 378282246310005",
+            "request_id": "ghp_8fK2mQ9xL3vR7tW1yB5nC0hJ4sD6gA2eZ9uP",
+            "personal": ["/metadata/contact"],
+            "metadata": {
+                "contact": "card 5555-5555-5555-4444 and itin 912-70-5544",
+                "nested": [{"stripe": "sk_live_51Hx9Kq2mW7vL4tR8yB1nC5hJ0sDgA2eZ9uPq"}],
+                "5555-5555-5555-4444": "a key that is a card",
+                "pem": format!("-----BEGIN RSA PRIVATE KEY-----\n{KEY_BODY}\n-----END RSA PRIVATE KEY-----")
+            }
+        },
+        {"actor": {"id": "svc"}, "action": "login", "resource": {"type": "session"}, "outcome": "failure",
+         "reason": "wrong password AKIA4HKQ7ZJ3T2UWXY5B"}
+    ]);
+    let reply = agent
+        .post(format!("{base}/v1/events"))
+        .header("Authorization", &auth)
+        .send_json(&events)
+        .unwrap();
+    let mut reply = reply;
+    let status = reply.status();
+    let appended: Value = reply.body_mut().read_json().unwrap();
+    assert_eq!(status, 200, "{appended}");
+    assert!(appended["redacted"].as_u64().unwrap() >= 9, "{appended}");
+
+    // Refused requests whose messages and URLs carry canaries: logged at debug level.
+    let bad = json!({"actor": {"id": "u", "ip": "4111111111111111"}, "action": "a", "resource": {"type": "t"}, "outcome": "success"});
+    let refused = agent
+        .post(format!("{base}/v1/events"))
+        .header("Authorization", &auth)
+        .send_json(&bad)
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let wrong_key = agent
+        .get(format!("{base}/v1/checkpoint"))
+        .header(
+            "Authorization",
+            "Bearer ghp_8fK2mQ9xL3vR7tW1yB5nC0hJ4sD6gA2eZ9uP",
+        )
+        .call()
+        .unwrap();
+    assert_eq!(wrong_key.status(), 401);
+    exports.extend(get(
+        "/v1/events?actor=536-22-1234&resource_id=4111%201111%201111%201111",
+    ));
+
+    let mut redact = agent
+        .post(format!("{base}/v1/redact"))
+        .header("Authorization", &auth)
+        .send_json(json!({"text": "pay 4111 1111 1111 1111 ssn 536-22-1234", "mode": "remove"}))
+        .unwrap();
+    let redacted: Value = redact.body_mut().read_json().unwrap();
+    assert_eq!(redacted["text"], "pay [REDACTED:card] ssn [REDACTED:ssn]");
+    exports.extend(redacted.to_string().as_bytes());
+
+    // Every read side.
+    exports.extend(get("/v1/events"));
+    let first = appended["events"][0]["index"].as_u64().unwrap();
+    let stored = get(&format!("/v1/events/{first}?reveal=true"));
+    let stored_text = String::from_utf8_lossy(&stored).into_owned();
+    assert!(
+        stored_text.contains("411111******1111"),
+        "the masked form is kept: {stored_text}"
+    );
+    exports.extend(stored);
+    exports.extend(get(&format!("/v1/events/{}", first + 1)));
+    exports.extend(get("/v1/checkpoint"));
+    exports.extend(get(&format!(
+        "/v1/proof/inclusion?index={first}&format=tlog-proof"
+    )));
+    let size: Value = serde_json::from_slice(&get("/v1/checkpoint")).unwrap();
+    let size = size["size"].as_u64().unwrap();
+    exports.extend(get(&format!("/log/tile/entries/000.p/{size}")));
+    exports.extend(get(&format!("/log/tile/0/000.p/{size}")));
+    exports.extend(get("/log/checkpoint"));
+
+    // Erasure by the raw SSN finds the pseudonymised subject.
+    let mut erased = agent
+        .post(format!("{base}/v1/personal/erase"))
+        .header("Authorization", &auth)
+        .send_json(json!({"subject": "536-22-1234"}))
+        .unwrap();
+    let erased: Value = erased.body_mut().read_json().unwrap();
+    assert_eq!(erased["values_destroyed"], 1, "{erased}");
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    for args in [
+        vec!["log", "query", "--data-dir", dir_s],
+        vec!["log", "tail", "--data-dir", dir_s, "-n", "100"],
+        vec!["log", "show", "--data-dir", dir_s, "1", "--reveal"],
+        vec!["log", "prove", "--data-dir", dir_s, "1"],
+    ] {
+        let out = evident(&args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        exports.extend(out.stdout);
+        exports.extend(out.stderr);
+    }
+    let verify = evident(&["log", "verify", "--data-dir", dir_s]);
+    assert!(
+        verify.status.success(),
+        "the log still verifies: {}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+
+    let log = std::fs::read(&log_path).unwrap();
+    let log_text = String::from_utf8_lossy(&log);
+    assert!(
+        log_text.contains("request refused") && log_text.contains("/v1/events?actor="),
+        "debug logging was on: {log_text}"
+    );
+    assert_eq!(
+        hits(&log),
+        Vec::<&str>::new(),
+        "canaries in the server log:\n{log_text}"
+    );
+    assert_eq!(hits(&exports), Vec::<&str>::new(), "canaries in an export");
+    let mut files = Vec::new();
+    all_files(&dir, &mut files);
+    assert!(files.iter().any(|f| f.ends_with("evident.db")));
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        assert_eq!(
+            hits(&bytes),
+            Vec::<&str>::new(),
+            "canaries in {}",
+            file.display()
+        );
+    }
+}
