@@ -97,7 +97,7 @@ pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64, skip_http: boo
     let engine = Arc::new(Engine::open(&lib_dir, true)?);
     // Preparation (redaction, validation, personal-field commitments, RFC 8785) per event,
     // one core: what each caller thread does before the sequencer.
-    let sample: Vec<AuditEvent> = (0..20_000)
+    let sample: Vec<AuditEvent> = (0..10_000)
         .map(|i| AuditEvent::from_json(event_json(i, pad)))
         .collect::<Result<_, _>>()?;
     let started = Instant::now();

@@ -28,11 +28,6 @@ const WINDOW_AFTER: usize = 512;
 const CONTEXT_BEFORE: usize = 48;
 /// The lazy DFA's cache per thread; the combined automaton has many states.
 const DFA_CACHE_BYTES: usize = 16 << 20;
-/// The main automaton is compiled ahead to a full DFA when it fits: ~15 % faster per byte
-/// than the lazy DFA, built in tens of milliseconds for the built-in rules. Debug builds
-/// skip it, since unoptimised determinisation takes seconds and every test builds detectors.
-const FULL_DFA_BYTES: usize = if cfg!(debug_assertions) { 0 } else { 64 << 20 };
-const FULL_DFA_STATES: usize = 200_000;
 
 /// A match that passed every check, as byte offsets into the scanned buffer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -265,16 +260,14 @@ impl Detector {
             sources.push(format!("(?i:{})", regex_syntax_escape(word)));
             patterns.push(Pattern::Keyword(k));
         }
-        let build = |kind: MatchKind, full_dfa_bytes: usize| {
+        let build = |kind: MatchKind| {
             meta::Builder::new()
                 .syntax(syntax_config())
                 .configure(
                     meta::Config::new()
                         .match_kind(kind)
                         .utf8_empty(false)
-                        .hybrid_cache_capacity(DFA_CACHE_BYTES)
-                        .dfa_size_limit(Some(full_dfa_bytes))
-                        .dfa_state_limit(Some(FULL_DFA_STATES)),
+                        .hybrid_cache_capacity(DFA_CACHE_BYTES),
                 )
                 .build_many(&sources)
                 .map_err(|e| Error::Rule {
@@ -286,8 +279,8 @@ impl Detector {
             (None, None)
         } else {
             (
-                Some(build(MatchKind::LeftmostFirst, FULL_DFA_BYTES)?),
-                Some(build(MatchKind::All, 0)?),
+                Some(build(MatchKind::LeftmostFirst)?),
+                Some(build(MatchKind::All)?),
             )
         };
 
