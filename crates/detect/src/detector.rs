@@ -22,8 +22,10 @@ use crate::validate::entropy;
 use crate::Entity;
 
 /// How far around a keyword hit a keyword-gated rule looks, within the keyword's line.
-const WINDOW_BEFORE: usize = 256;
-const WINDOW_AFTER: usize = 512;
+const WINDOW_BEFORE: usize = 128;
+const WINDOW_AFTER: usize = 256;
+/// How far a window may grow past its end to reach the end of a token.
+const MAX_MATCH_PAST_WINDOW: usize = 16 << 10;
 /// How far before a match context words are looked for.
 const CONTEXT_BEFORE: usize = 48;
 /// The lazy DFA's cache per thread; the combined automaton has many states.
@@ -450,6 +452,17 @@ impl Detector {
                     let hi_limit = (hit_end + WINDOW_AFTER).min(hay.len());
                     memchr::memchr(b'\n', &hay[hit_end..hi_limit])
                         .map_or(hi_limit, |i| hit_end + i + 1)
+                };
+                // Never cut a token: a window ends at whitespace, so a long key is found (and
+                // redacted) whole or not at all.
+                let hi = if hi < hay.len() && !hay[hi - 1].is_ascii_whitespace() {
+                    let limit = (hi + MAX_MATCH_PAST_WINDOW).min(hay.len());
+                    hay[hi..limit]
+                        .iter()
+                        .position(u8::is_ascii_whitespace)
+                        .map_or(limit, |i| hi + i + 1)
+                } else {
+                    hi
                 };
                 match &mut open[rule] {
                     Some((_, end)) if lo <= *end => *end = (*end).max(hi),

@@ -108,7 +108,7 @@ pub struct Rule {
     /// bytes after a keyword the rule may reach past the keyword's line (multi-line values)
     #[serde(default)]
     pub window: usize,
-    /// how far before a keyword a match may start (default 256, within the keyword's line);
+    /// how far before a keyword a match may start (default 128, within the keyword's line);
     /// 0 for rules whose match begins with the keyword, which keeps their windows small
     #[serde(default)]
     pub reach_before: Option<usize>,

@@ -161,3 +161,39 @@ fn print_misses() {
         }
     }
 }
+
+/// A long token is found whole even where it runs past the window around its keyword, so
+/// redaction never leaves part of it in clear.
+#[test]
+fn long_tokens_are_found_whole() {
+    use base64::Engine as _;
+    let detector = Detector::builtin().unwrap();
+    let fp = Fingerprinter::new(&[5; 32]).unwrap();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claims = format!(
+        "{{\"sub\":\"1234567890\",\"scope\":\"{}\"}}",
+        "read write admin ".repeat(40)
+    );
+    let jwt = format!(
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}",
+        b64.encode(claims),
+        "Qx7".repeat(20)
+    );
+    assert!(jwt.len() > 900);
+    let text = format!("{} Authorization: Bearer {jwt} end\n", "x".repeat(300));
+    let mut found = Vec::new();
+    Scanner::new(&detector, &fp).scan_bytes(text.as_bytes(), "t", &mut |f| found.push(f));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(&text[found[0].start as usize..found[0].end as usize], jwt);
+
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = evident_detect::corpus::Rng::new(3);
+    let token: String = (0..400)
+        .map(|_| char::from(alphabet[rng.below(62) as usize]))
+        .collect();
+    let text = format!("the secret is {token}\n");
+    let mut found = Vec::new();
+    Scanner::new(&detector, &fp).scan_bytes(text.as_bytes(), "t", &mut |f| found.push(f));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(&text[found[0].start as usize..found[0].end as usize], token);
+}
