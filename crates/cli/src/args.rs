@@ -487,7 +487,8 @@ pub enum BenchCommand {
     /// Ledger throughput and latency: library and HTTP appends, proof generation, verify
     /// speed next to this machine's SHA-256 speed.
     Ledger {
-        /// Scratch directory for the benchmark's logs (default: a temporary directory).
+        /// Directory for the benchmark's logs, kept afterwards (default: a temporary directory,
+        /// removed).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
         /// Events for the append benchmarks.

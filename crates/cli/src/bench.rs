@@ -78,6 +78,8 @@ fn sha256_mb_s() -> f64 {
 }
 
 pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64, skip_http: bool) -> Result<()> {
+    // A directory the user names is kept afterwards (to inspect or re-verify the logs).
+    let keep = dir.is_some();
     let scratch = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("evident-bench-{}", std::process::id()))
     });
@@ -253,7 +255,9 @@ pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64, skip_http: boo
     );
     engine.shutdown();
     drop(engine);
-    let _ = std::fs::remove_dir_all(&scratch);
+    if !keep {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
     Ok(())
 }
 

@@ -674,10 +674,16 @@ fn find_commitment<'a>(data: &'a [u8], path: &str) -> Option<Option<&'a str>> {
     const OUTCOME: &[u8] = b"\"outcome\":\"";
     const PERSONAL: &[u8] = b",\"personal\":{";
     const COMMITMENT_LEN: usize = "sha256:".len() + 64;
-    if !data.ends_with(b",\"v\":1}") || path.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+    if !data.ends_with(b",\"v\":1}")
+        || path.is_empty()
+        || path.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
+    {
         return None;
     }
-    let at = memchr::memmem::rfind(data, OUTCOME)?;
+    // Built once: building a searcher per entry cost more than the search.
+    static OUTCOME_FINDER: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(OUTCOME));
+    let at = OUTCOME_FINDER.rfind(data)?;
     let rest = data.get(at + OUTCOME.len()..)?;
     let after = rest.get(rest.iter().position(|&b| b == b'"')? + 1..)?;
     let Some(object) = after.strip_prefix(PERSONAL) else {
@@ -686,7 +692,13 @@ fn find_commitment<'a>(data: &'a [u8], path: &str) -> Option<Option<&'a str>> {
     // `"<path>":"`, found as the path followed by `":"` right after an opening quote.
     let mut from = 0;
     let start = loop {
-        let Some(found) = memchr::memmem::find(object.get(from..)?, path.as_bytes()) else {
+        let Some(found) = memchr::memchr(path.as_bytes()[0], object.get(from..)?)
+            .and_then(|first| {
+                let tail = object.get(from + first..)?;
+                tail.starts_with(path.as_bytes()).then_some(first)
+            })
+            .or_else(|| memchr::memmem::find(object.get(from..)?, path.as_bytes()))
+        else {
             return Some(None);
         };
         let at = from + found;
