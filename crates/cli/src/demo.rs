@@ -136,6 +136,43 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
         "an unauthenticated append got 401, malformed JSON got 400; nothing was stored",
     );
 
+    // Card numbers, SSNs and keys never enter the ledger: the engine masks them first.
+    let leaky = json!({
+        "actor": {"id": "svc-billing", "type": "service"},
+        "action": "payment.refund",
+        "resource": {"type": "claim", "id": "c-77"},
+        "outcome": "failure",
+        "reason": "gateway refused card 4111 1111 1111 1111",
+        "metadata": {"upstream_auth": "Bearer ghp_8fK2mQ9xL3vR7tW1yB5nC0hJ4sD6gA2eZ9uP"}
+    });
+    let reply: Value = agent
+        .post(format!("{base}/v1/events"))
+        .header("Authorization", bearer(&writer.token))
+        .send_json(&leaky)?
+        .body_mut()
+        .read_json()?;
+    let index = reply["events"][0]["index"]
+        .as_u64()
+        .context("no index in the reply")?;
+    let stored: Value = agent
+        .get(format!("{base}/v1/events/{index}"))
+        .header("Authorization", bearer(&writer.token))
+        .call()?
+        .body_mut()
+        .read_json()?;
+    let text = stored["event"].to_string();
+    ensure!(
+        reply["redacted"] == 2 && !text.contains("4111 1111") && !text.contains("ghp_8fK2"),
+        "a card number or token reached the ledger: {text}"
+    );
+    step(
+        6,
+        &format!(
+            "an event quoting a card number and a token was stored as {:?} (redacted before the ledger)",
+            stored["event"]["reason"].as_str().unwrap_or_default()
+        ),
+    );
+
     let verifier = NoteVerifier::parse(&vkey)?;
     let note = agent
         .get(format!("{base}/log/checkpoint"))
@@ -146,7 +183,7 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
         .verify_checkpoint(&note)
         .context("the public checkpoint does not verify")?;
     step(
-        6,
+        7,
         &format!(
             "public /log/checkpoint verifies: size {}, root {}",
             checkpoint.size,
@@ -182,7 +219,7 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
     let proved = proof
         .verify(&verifier, &leaf_hash(entry))
         .context("the tlog-proof does not verify")?;
-    step(7, &format!(
+    step(8, &format!(
         "entry {index} fetched from the public entry bundle {} and proved offline against the checkpoint of size {}",
         bundle_path.to_path(),
         proved.size
@@ -193,7 +230,7 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
         "a personal field was stored in clear"
     );
     step(
-        8,
+        9,
         &format!(
             "the entry commits to the actor's IP address instead of storing it: {}",
             event["personal"]["/actor/ip"]
@@ -224,7 +261,7 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
     verify_consistency(from, checkpoint.size, &old_root, &checkpoint.root, &hashes)
         .context("the consistency proof does not verify")?;
     step(
-        9,
+        10,
         &format!(
             "the log at size {} is proved to extend the first checkpoint (size {from})",
             checkpoint.size
@@ -237,7 +274,7 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
         bail!("the verified root differs from the served checkpoint");
     }
     step(
-        10,
+        11,
         &format!(
             "full log verify: {} entries, {} signed checkpoints, {} personal values checked",
             report.entries, report.checkpoints, report.personal
