@@ -412,6 +412,9 @@ impl Detector {
             .anchored(Anchored::Yes);
         let mut matching = PatternSet::new(self.patterns.len());
         at.which_overlapping_matches(&anchored, &mut matching);
+        if matching.len() <= 1 {
+            return None;
+        }
         for pattern in matching.iter().filter(|p| p.as_usize() > failed) {
             match self.patterns[pattern.as_usize()] {
                 Pattern::Rule(rule) => {
@@ -492,7 +495,9 @@ impl Detector {
                         found.push(f);
                         end.max(m.start() + 1)
                     }
-                    None => m.start() + 1,
+                    // Near a keyword, a failed candidate is a token that is not a secret; a
+                    // match starting inside it would be a piece of the same token.
+                    None => (m.start() + 1).max(m.end().saturating_sub(1)),
                 };
             }
         }
@@ -511,6 +516,10 @@ impl Detector {
         let spec = &compiled.spec;
         let value = if spec.group == 0 {
             (start, end)
+        } else if !spec.validator.could_hold(&hay[start..end]) {
+            // The value is part of the match: if the whole match cannot pass, skip the
+            // capturing search (the costly part of rejecting, e.g., a UUID near "key").
+            return None;
         } else {
             // Only rules that name a group pay for a capturing search, over the match alone.
             let mut caps = compiled.regex.create_captures();

@@ -40,26 +40,57 @@ pub enum Validator {
 }
 
 impl Validator {
+    /// Whether some part of `whole` could pass this check: a cheap test on a whole match
+    /// before its value is extracted. True unless the check looks at character classes only.
+    pub fn could_hold(self, whole: &[u8]) -> bool {
+        match self {
+            Validator::Mixed => {
+                whole.iter().any(u8::is_ascii_uppercase)
+                    && whole.iter().any(u8::is_ascii_lowercase)
+                    && whole.iter().any(u8::is_ascii_digit)
+            }
+            _ => true,
+        }
+    }
+
     /// Checks `hay[start..end]` (the value), looking at its neighbours where needed.
     pub fn check(self, hay: &[u8], start: usize, end: usize) -> bool {
         let value = &hay[start..end];
+        // Every numeric value a rule checks has at most 19 digits (a PAN); a stack buffer
+        // spares an allocation per candidate.
+        let mut buf = [0u8; 24];
+        let digits = digits_into(value, &mut buf);
         match self {
             Validator::None => true,
             Validator::Card => card(value) && !inside_digit_run(hay, start, end),
-            Validator::Luhn => luhn(&digits(value)),
-            Validator::Ssn => ssn(&digits(value)) && !inside_digit_run(hay, start, end),
-            Validator::Itin => itin(&digits(value)) && !inside_digit_run(hay, start, end),
+            Validator::Luhn => luhn(digits),
+            Validator::Ssn => ssn(digits) && !inside_digit_run(hay, start, end),
+            Validator::Itin => itin(digits) && !inside_digit_run(hay, start, end),
             Validator::Iban => iban(value),
-            Validator::Npi => npi(&digits(value)),
+            Validator::Npi => npi(digits),
             Validator::Dea => dea(value),
-            Validator::Nanp => nanp(&digits(value)),
-            Validator::E164 => (8..=15).contains(&digits(value).len()),
+            Validator::Nanp => nanp(digits),
+            Validator::E164 => (8..=15).contains(&digits.len()),
             Validator::Ipv4 => ipv4(hay, start, end),
             Validator::Ipv6 => ipv6(value),
             Validator::Jwt => jwt(value),
             Validator::Mixed => mixed(value),
         }
     }
+}
+
+/// The ASCII digits of `value` as numbers 0–9, in `buf`; empty when there are more digits
+/// than `buf` holds (no value a rule checks has more than 19).
+fn digits_into<'b>(value: &[u8], buf: &'b mut [u8; 24]) -> &'b [u8] {
+    let mut n = 0;
+    for &b in value.iter().filter(|b| b.is_ascii_digit()) {
+        if n == buf.len() {
+            return &[];
+        }
+        buf[n] = b - b'0';
+        n += 1;
+    }
+    &buf[..n]
 }
 
 /// The ASCII digits of `value`, as numbers 0–9.
@@ -128,7 +159,8 @@ fn brand_accepts(d: &[u8]) -> bool {
 
 /// A payment card number: brand range and length, Luhn, and not one repeated digit.
 pub fn card(value: &[u8]) -> bool {
-    let d = digits(value);
+    let mut buf = [0u8; 24];
+    let d = digits_into(value, &mut buf);
     (12..=19).contains(&d.len()) && brand_accepts(&d) && luhn(&d) && d.iter().any(|&x| x != d[0])
 }
 
