@@ -26,7 +26,7 @@ const TARGETS: &[(Entity, f64, f64)] = &[
 
 /// Bytes of the source tree scanned by Evident, and the smaller sample the peers get.
 const TREE_BYTES: usize = 200 << 20;
-const PEER_TREE_SAMPLE: usize = 2 << 20;
+const PEER_SAMPLE: usize = 2 << 20;
 
 fn scan_predictions(
     detector: &Detector,
@@ -78,6 +78,26 @@ fn read_tree(root: &Path, limit: usize) -> Result<Vec<(String, Vec<u8>)>> {
         }
     }
     Ok(files)
+}
+
+/// About `limit` bytes from the start of `files`, cut at line ends, joined.
+fn first_bytes(files: &[(String, Vec<u8>)], limit: usize) -> Vec<u8> {
+    let mut sample = Vec::new();
+    for (_, content) in files {
+        if sample.len() >= limit {
+            break;
+        }
+        let take = content.len().min(limit - sample.len());
+        let cut = content[..take]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(take, |i| i + 1);
+        sample.extend_from_slice(&content[..cut]);
+        if !sample.ends_with(b"\n") {
+            sample.push(b'\n');
+        }
+    }
+    sample
 }
 
 fn default_tree() -> Option<PathBuf> {
@@ -199,6 +219,17 @@ pub fn run(
     let sparse = generate_with_density(records * 4, seed, 5);
     let sparse_bytes: usize = sparse.files.iter().map(|(_, c)| c.len()).sum();
     let sparse_seconds = scan_predictions(&detector, &fp, &sparse.files).1;
+    // The peers are far slower: they get the first PEER_SAMPLE bytes of it, as one file, and
+    // Evident is timed on the same sample too.
+    let sparse_sample = first_bytes(&sparse.files, PEER_SAMPLE);
+    let sparse_sample_path = scratch.join("mixed-sample.txt");
+    std::fs::write(&sparse_sample_path, &sparse_sample)?;
+    let sparse_sample_seconds = scan_predictions(
+        &detector,
+        &fp,
+        &[("mixed-sample.txt".to_owned(), sparse_sample.clone())],
+    )
+    .1;
 
     let tree_root = tree.or_else(default_tree);
     let tree_files = match &tree_root {
@@ -211,18 +242,7 @@ pub fn run(
     } else {
         scan_predictions(&detector, &fp, &tree_files).1
     };
-    // The peers are far slower: they get the first PEER_TREE_SAMPLE bytes of the tree, as
-    // one file, and Evident is timed on the same sample too.
-    let mut sample = Vec::new();
-    for (_, content) in &tree_files {
-        if sample.len() >= PEER_TREE_SAMPLE {
-            break;
-        }
-        sample.extend_from_slice(content);
-        if !sample.ends_with(b"\n") {
-            sample.push(b'\n');
-        }
-    }
+    let sample = first_bytes(&tree_files, PEER_SAMPLE);
     let sample_path = scratch.join("tree-sample.txt");
     std::fs::write(&sample_path, &sample)?;
     let sample_files = vec![("tree-sample.txt".to_owned(), sample.clone())];
@@ -232,10 +252,19 @@ pub fn run(
         scan_predictions(&detector, &fp, &sample_files).1
     };
 
-    let (peers, peer_tree) = match &python {
+    let (peers, peer_tree, peer_mixed) = match &python {
         Some(python) => {
             eprintln!("running Presidio and detect-secrets on the corpus (this takes a while)…");
             let corpus_run = run_peers(python, &paths, &scratch.join("peers-corpus.json"))?;
+            eprintln!(
+                "running them on the {:.1} MB mixed-text sample…",
+                sparse_sample.len() as f64 / 1e6
+            );
+            let mixed_run = run_peers(
+                python,
+                std::slice::from_ref(&sparse_sample_path),
+                &scratch.join("peers-mixed.json"),
+            )?;
             let tree_run = if sample.is_empty() {
                 BTreeMap::new()
             } else {
@@ -249,9 +278,9 @@ pub fn run(
                     &scratch.join("peers-tree.json"),
                 )?
             };
-            (corpus_run, tree_run)
+            (corpus_run, tree_run, mixed_run)
         }
-        None => (BTreeMap::new(), BTreeMap::new()),
+        None => (BTreeMap::new(), BTreeMap::new(), BTreeMap::new()),
     };
     let peer_scores: BTreeMap<&str, BTreeMap<Entity, Score>> = peers
         .iter()
@@ -326,6 +355,16 @@ pub fn run(
         mb_s(sparse_bytes, sparse_seconds),
         "",
         ""
+    );
+    println!(
+        "{:<34} {:>10.0} {:>10} {:>15}",
+        format!(
+            "mixed text sample ({:.1} MB)",
+            sparse_sample.len() as f64 / 1e6
+        ),
+        mb_s(sparse_sample.len(), sparse_sample_seconds),
+        peer_rate(&peer_mixed, "presidio", sparse_sample.len()),
+        peer_rate(&peer_mixed, "detect-secrets", sparse_sample.len())
     );
     if !sample.is_empty() {
         println!(

@@ -161,7 +161,7 @@ fn brand_accepts(d: &[u8]) -> bool {
 pub fn card(value: &[u8]) -> bool {
     let mut buf = [0u8; 24];
     let d = digits_into(value, &mut buf);
-    (12..=19).contains(&d.len()) && brand_accepts(&d) && luhn(&d) && d.iter().any(|&x| x != d[0])
+    (12..=19).contains(&d.len()) && brand_accepts(d) && luhn(d) && d.iter().any(|&x| x != d[0])
 }
 
 /// Whether the match continues a run of separated digit groups (`1234 5678 [match]`), which
