@@ -21,7 +21,8 @@ pub struct Cli {
     /// Only print warnings and errors (logs go to stderr; filter with EVIDENT_LOG=debug).
     #[arg(long, short, global = true)]
     pub quiet: bool,
-    /// A TOML file with defaults: `data_dir`, `listen`, `danger_plaintext_network`, `log`.
+    /// A TOML file with defaults: `data_dir`, `listen`, `danger_plaintext_network`, `log`,
+    /// `rules` (a list of rule files), `fingerprint_key_file`.
     /// Flags win over environment variables, which win over the file.
     #[arg(long, global = true, env = "EVIDENT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -8,6 +8,8 @@
 //! listen = "127.0.0.1:8470"
 //! danger_plaintext_network = false
 //! log = "info"
+//! rules = ["/etc/evident/acme-rules.toml"]          # extra detection rules (scan, redact, lsp)
+//! fingerprint_key_file = "/etc/evident/fingerprint.key"
 //! ```
 
 use std::path::PathBuf;
@@ -22,6 +24,8 @@ struct ConfigFile {
     listen: Option<String>,
     danger_plaintext_network: Option<bool>,
     log: Option<String>,
+    rules: Option<Vec<PathBuf>>,
+    fingerprint_key_file: Option<PathBuf>,
 }
 
 /// The `--config` value from the command line, else `EVIDENT_CONFIG`.
@@ -70,5 +74,21 @@ pub fn load_into_env() -> Result<()> {
             .map(|d| d.to_string()),
     );
     set("EVIDENT_LOG", config.log);
+    set(
+        "EVIDENT_RULES",
+        config.rules.map(|files| {
+            files
+                .iter()
+                .map(|f| f.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
+    );
+    set(
+        "EVIDENT_FINGERPRINT_KEY_FILE",
+        config
+            .fingerprint_key_file
+            .map(|f| f.to_string_lossy().into_owned()),
+    );
     Ok(())
 }

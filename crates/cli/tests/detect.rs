@@ -559,3 +559,60 @@ fn lsp_publishes_diagnostics_for_open_documents() {
     let status = child.wait().unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn rule_files_come_from_flags_env_or_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("acme.toml"),
+        "[[rule]]\nid = 'acme-token'\nentity = 'secret'\nregex = '''acme_[a-z0-9]{16}'''\nkeywords = ['acme_']\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.cfg"),
+        "client id acme_q8k2m9x7v4t1b5n0\n",
+    )
+    .unwrap();
+    let rule_of = |out: &Output| {
+        json_lines(out)
+            .first()
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+    };
+    let by_flag = run(
+        dir.path(),
+        &[
+            "scan",
+            "app.cfg",
+            "--format",
+            "json",
+            "--rules",
+            "acme.toml",
+        ],
+    );
+    assert_eq!(rule_of(&by_flag).as_deref(), Some("acme-token"));
+    let by_env = cmd(dir.path())
+        .args(["scan", "app.cfg", "--format", "json"])
+        .env("EVIDENT_RULES", "acme.toml")
+        .output()
+        .unwrap();
+    assert_eq!(rule_of(&by_env).as_deref(), Some("acme-token"));
+    std::fs::write(dir.path().join("evident.toml"), "rules = [\"acme.toml\"]\n").unwrap();
+    let by_file = run(
+        dir.path(),
+        &[
+            "scan",
+            "app.cfg",
+            "--format",
+            "json",
+            "--config",
+            "evident.toml",
+        ],
+    );
+    assert_eq!(rule_of(&by_file).as_deref(), Some("acme-token"));
+    let without = run(dir.path(), &["scan", "app.cfg", "--format", "json"]);
+    assert_eq!(
+        without.status.code(),
+        Some(0),
+        "the built-in rules alone find nothing here"
+    );
+}
