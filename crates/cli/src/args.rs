@@ -56,6 +56,11 @@ pub enum Command {
         /// `evident.local/<id>`. Fixed once the log exists.
         #[arg(long, value_name = "ORIGIN")]
         origin: Option<String>,
+        /// Also write a self-signed TLS certificate and key for development (DIR/tls/cert.pem,
+        /// DIR/tls/key.pem, for localhost, 127.0.0.1 and ::1); `serve` then uses them. Kept if
+        /// present. For production, give `serve` a certificate from your CA.
+        #[arg(long)]
+        tls: bool,
     },
     /// Run the HTTP API (creates the data directory on first start).
     ///
@@ -77,6 +82,8 @@ pub enum Command {
         /// cross the network in clear text: only for a trusted network or a TLS proxy.
         #[arg(long, env = "EVIDENT_DANGER_PLAINTEXT_NETWORK")]
         danger_plaintext_network: bool,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Work with the evidence log: append, read, query, prove, verify.
     #[command(subcommand)]
@@ -143,6 +150,32 @@ pub enum Command {
     /// Measure performance (see docs/performance.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+/// TLS for `serve`. Without --tls-cert/--tls-key, a pair written by `init --tls` in the data
+/// directory is used if present; otherwise the server speaks plain HTTP (loopback only).
+#[derive(Debug, Clone, Args)]
+pub struct TlsArgs {
+    /// PEM certificate chain (leaf first). Reloaded when the file changes or on SIGHUP.
+    #[arg(
+        long,
+        env = "EVIDENT_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(
+        long,
+        env = "EVIDENT_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates: every client must then present a certificate they issued
+    /// (mutual TLS for services, on top of API keys).
+    #[arg(long, env = "EVIDENT_TLS_CLIENT_CA", value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 /// Which rules run and how findings are keyed; shared by scan, redact and lsp.

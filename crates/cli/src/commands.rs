@@ -23,12 +23,13 @@ use crate::VerificationFailed;
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Init { dir, origin } => init(&dir.data_dir, origin.as_deref()),
+        Command::Init { dir, origin, tls } => init(&dir.data_dir, origin.as_deref(), tls),
         Command::Serve {
             dir,
             listen,
             danger_plaintext_network,
-        } => serve(&dir.data_dir, listen, danger_plaintext_network),
+            tls,
+        } => serve(&dir.data_dir, listen, danger_plaintext_network, &tls),
         Command::Log(cmd) => log(cmd),
         Command::Apikey(cmd) => apikey(cmd),
         Command::Verify(args) => verify_offline(&args),
@@ -76,7 +77,7 @@ fn bar(len: u64, unit: &str) -> ProgressBar {
     ProgressBar::new(len).with_style(style)
 }
 
-fn init(dir: &Path, origin: Option<&str>) -> Result<()> {
+fn init(dir: &Path, origin: Option<&str>, tls: bool) -> Result<()> {
     let report = evident::datadir::init(dir, origin)?;
     let engine = open(dir)?;
     println!(
@@ -86,11 +87,26 @@ fn init(dir: &Path, origin: Option<&str>) -> Result<()> {
         dir.display()
     );
     println!("verifier key: {}", engine.verifier_key());
+    if tls {
+        let (cert, key, created) = crate::tls::self_signed(dir)?;
+        println!(
+            "{} self-signed TLS certificate {} (key {}), for localhost, 127.0.0.1 and ::1",
+            if created { "created" } else { "found" },
+            cert.display(),
+            key.display()
+        );
+    }
     Ok(())
 }
 
-fn serve(dir: &Path, listen: std::net::SocketAddr, danger_plaintext_network: bool) -> Result<()> {
-    if !listen.ip().is_loopback() && !danger_plaintext_network {
+fn serve(
+    dir: &Path,
+    listen: std::net::SocketAddr,
+    danger_plaintext_network: bool,
+    tls: &crate::args::TlsArgs,
+) -> Result<()> {
+    let tls_files = crate::tls::files(dir, tls)?;
+    if tls_files.is_none() && !listen.ip().is_loopback() && !danger_plaintext_network {
         bail!(
             "refusing to listen on {listen} without TLS: API keys and events would cross the network \
              in clear text. Listen on a loopback address behind a TLS proxy, or pass \
@@ -105,11 +121,18 @@ fn serve(dir: &Path, listen: std::net::SocketAddr, danger_plaintext_network: boo
         let engine = std::sync::Arc::new(
             Engine::open(dir, true).with_context(|| format!("opening `{}`", dir.display()))?,
         );
+        let tls = match &tls_files {
+            Some(files) => Some(
+                evident_server::tls::ReloadingConfig::load(files.clone())
+                    .context("setting up TLS")?,
+            ),
+            None => None,
+        };
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
-        if !local.ip().is_loopback() {
+        if tls.is_none() && !local.ip().is_loopback() {
             tracing::warn!("serving plaintext HTTP on a non-loopback address ({local})");
         }
         tracing::info!(
@@ -119,8 +142,16 @@ fn serve(dir: &Path, listen: std::net::SocketAddr, danger_plaintext_network: boo
             vkey = %engine.verifier_key(),
             "evident is serving"
         );
-        println!("listening on http://{local}");
-        evident_server::serve(engine.clone(), listener, shutdown_signal()).await?;
+        match tls {
+            Some(tls) => {
+                println!("listening on https://{local}");
+                evident_server::serve_tls(engine.clone(), listener, tls, shutdown_signal()).await?;
+            }
+            None => {
+                println!("listening on http://{local}");
+                evident_server::serve(engine.clone(), listener, shutdown_signal()).await?;
+            }
+        }
         engine.shutdown();
         tracing::info!("stopped");
         Ok(())

@@ -10,6 +10,9 @@
 //! log = "info"
 //! rules = ["/etc/evident/acme-rules.toml"]          # extra detection rules (scan, redact, lsp)
 //! fingerprint_key_file = "/etc/evident/fingerprint.key"
+//! tls_cert = "/etc/evident/tls/cert.pem"                # serve over TLS (with tls_key)
+//! tls_key = "/etc/evident/tls/key.pem"
+//! tls_client_ca = "/etc/evident/tls/clients-ca.pem"     # optional mutual TLS
 //! ```
 
 use std::path::PathBuf;
@@ -26,6 +29,9 @@ struct ConfigFile {
     log: Option<String>,
     rules: Option<Vec<PathBuf>>,
     fingerprint_key_file: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
 }
 
 /// The `--config` value from the command line, else `EVIDENT_CONFIG`.
@@ -84,6 +90,10 @@ pub fn load_into_env() -> Result<()> {
                 .join(",")
         }),
     );
+    let path = |p: Option<PathBuf>| p.map(|p| p.to_string_lossy().into_owned());
+    set("EVIDENT_TLS_CERT", path(config.tls_cert));
+    set("EVIDENT_TLS_KEY", path(config.tls_key));
+    set("EVIDENT_TLS_CLIENT_CA", path(config.tls_client_ca));
     set(
         "EVIDENT_FINGERPRINT_KEY_FILE",
         config

@@ -10,6 +10,7 @@ mod demo;
 mod detect;
 mod logging;
 mod lsp;
+mod tls;
 
 use std::process::ExitCode;
 
