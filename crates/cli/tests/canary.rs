@@ -8,12 +8,13 @@
     reason = "a test fails by panicking"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
+
+mod common;
 
 /// Each canary as planted, and the spellings of it that must not appear anywhere.
 const CANARIES: &[(&str, &[&str])] = &[
@@ -90,22 +91,11 @@ fn planted_cards_ssns_and_keys_appear_nowhere() {
     .trim()
     .to_owned();
     let log_path = tmp.path().join("server.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(["serve", "--data-dir", dir_s, "--listen", "127.0.0.1:0"])
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_evident"));
+    serve
         .env("EVIDENT_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()));
+    let (mut child, base) = common::spawn_serve(serve, dir_s);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(20)))

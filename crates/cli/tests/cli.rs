@@ -8,13 +8,15 @@
 )]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+mod common;
 
 fn evident(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_evident"))
@@ -355,28 +357,7 @@ struct Served {
 }
 
 fn serve(dir: &str) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args([
-            "serve",
-            "--quiet",
-            "--data-dir",
-            dir,
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected: {line:?}"))
-        .to_string();
+    let (child, base) = common::spawn_serve(common::quiet_evident(), dir);
     Served { child, base }
 }
 

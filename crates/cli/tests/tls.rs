@@ -6,9 +6,10 @@
     reason = "a test fails by panicking"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+mod common;
 
 fn evident(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_evident"))
@@ -46,29 +47,10 @@ fn init_tls_makes_a_private_pair_once_and_serve_uses_it() {
         "idempotent"
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args([
-            "serve",
-            "--quiet",
-            "--data-dir",
-            d,
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, base) = common::spawn_serve(common::quiet_evident(), d);
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(
-        line.starts_with("listening on https://127.0.0.1:"),
-        "{line}"
-    );
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
 
     // Half a pair, a client CA without TLS, and unusable files are refused clearly.
     let half = evident(&["serve", "--data-dir", d, "--tls-cert", "x.pem"]);
