@@ -128,6 +128,8 @@ pub struct CompiledRule {
 pub struct Detector {
     rules: Vec<CompiledRule>,
     combined: Option<meta::Regex>,
+    /// when no rule runs everywhere: the keyword prefilter on its own, by Aho-Corasick
+    keyword_only: Option<AhoCorasick>,
     /// the same patterns with every match reported: which ones match at a given start
     at: Option<meta::Regex>,
     /// byte length of each keyword
@@ -201,6 +203,12 @@ pub(crate) fn capture_groups(pattern: &str) -> std::result::Result<usize, String
 impl Detector {
     /// Compiles every enabled rule; a rule that does not compile is an error naming it.
     pub fn new(set: &RuleSet) -> Result<Detector> {
+        Self::build(set, false)
+    }
+
+    /// `force_automaton` keeps keywords in the regex automaton even when no rule runs
+    /// everywhere (tests compare both paths).
+    pub(crate) fn build(set: &RuleSet, force_automaton: bool) -> Result<Detector> {
         let mut rules = Vec::new();
         for spec in set.rules.iter().filter(|r| !r.disabled) {
             let regex = compile_one(&spec.regex).map_err(|message| Error::Rule {
@@ -277,7 +285,26 @@ impl Detector {
                     message: e.to_string(),
                 })
         };
-        let (combined, at) = if sources.is_empty() {
+        let always_on = patterns.iter().any(|p| matches!(p, Pattern::Rule(_)));
+        // With no always-on rule (a gitleaks-only or secrets-only set) there is no automaton
+        // pass to share: the keywords are found by Aho-Corasick, whose prefilters skip text
+        // that holds none of them.
+        let keyword_only = if !always_on && !keywords.is_empty() && !force_automaton {
+            let words: Vec<&String> = keywords.iter().map(|(w, _)| w).collect();
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(AcMatchKind::Standard)
+                    .build(&words)
+                    .map_err(|e| Error::Rule {
+                        id: "(keywords)".into(),
+                        message: e.to_string(),
+                    })?,
+            )
+        } else {
+            None
+        };
+        let (combined, at) = if sources.is_empty() || keyword_only.is_some() {
             (None, None)
         } else {
             (
@@ -314,6 +341,7 @@ impl Detector {
             allow: Allowlist::compile(&set.allowlist, "(global allowlist)")?,
             rules,
             combined,
+            keyword_only,
             at,
             keyword_len: keywords.iter().map(|(w, _)| w.len()).collect(),
             patterns,
@@ -353,7 +381,13 @@ impl Detector {
     pub fn find(&self, hay: &[u8]) -> Vec<RawFinding> {
         let mut found = Vec::new();
         let mut hits = Vec::new();
-        self.find_combined(hay, &mut found, &mut hits);
+        match &self.keyword_only {
+            Some(ac) => hits.extend(
+                ac.find_overlapping_iter(hay)
+                    .map(|m| (m.pattern().as_usize(), m.start(), m.end())),
+            ),
+            None => self.find_combined(hay, &mut found, &mut hits),
+        }
         self.find_keyword_gated(hay, &hits, &mut found);
         resolve_overlaps(found)
     }
@@ -571,4 +605,28 @@ fn resolve_overlaps(mut found: Vec<RawFinding>) -> Vec<RawFinding> {
         }
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_only_sets_find_the_same_by_either_engine() {
+        let mut set = RuleSet::builtin().unwrap();
+        set.rules.retain(|r| !r.keywords.is_empty());
+        let by_ac = Detector::build(&set, false).unwrap();
+        let by_dfa = Detector::build(&set, true).unwrap();
+        assert!(by_ac.keyword_only.is_some() && by_dfa.keyword_only.is_none());
+        let mut text = Vec::new();
+        for rule in &set.rules {
+            for sample in rule.samples.positive.iter().chain(&rule.samples.negative) {
+                text.extend_from_slice(sample.as_bytes());
+                text.extend_from_slice(b"\nfiller line with nothing in it\n");
+            }
+        }
+        let a = by_ac.find(&text);
+        assert!(a.len() > 30, "{}", a.len());
+        assert_eq!(a, by_dfa.find(&text));
+    }
 }
