@@ -17,7 +17,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
 use crate::args::{
-    ApikeyCommand, BenchCommand, Cli, Command, LogCommand, QueryFilter, RoleArg, VerifyArgs,
+    ApikeyCommand, BenchCommand, Cli, Command, KeysCommand, LogCommand, QueryFilter, RoleArg,
+    VerifyArgs,
 };
 use crate::VerificationFailed;
 
@@ -34,6 +35,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Apikey(cmd) => apikey(cmd),
         Command::Verify(args) => verify_offline(&args),
         Command::Demo { data_dir, events } => crate::demo::run(data_dir, events),
+        Command::Keys(cmd) => keys(cmd),
+        Command::Encrypt { dir, key, context } => encrypt(&dir.data_dir, &key, &context),
+        Command::Decrypt { dir, context } => decrypt(&dir.data_dir, &context),
         Command::Scan(args) => crate::detect::scan(args, cli.quiet),
         Command::Redact(args) => crate::detect::redact(args),
         Command::Hook(cmd) => crate::detect::hook(cmd),
@@ -565,4 +569,138 @@ fn apikey(cmd: ApikeyCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn keys(cmd: KeysCommand) -> Result<()> {
+    let actor = cli_actor();
+    match cmd {
+        KeysCommand::Create { dir, name } => {
+            let engine = open(&dir.data_dir)?;
+            let version = engine.keyring(true)?.create(&name, &actor)?;
+            println!("created key `{name}` version {version}");
+        }
+        KeysCommand::Rotate {
+            dir,
+            name,
+            older_than,
+        } => {
+            let engine = open(&dir.data_dir)?;
+            let keys = engine.keyring(false)?;
+            match (name, older_than) {
+                (Some(name), _) => {
+                    let version = keys.rotate(&name, &actor)?;
+                    println!("rotated `{name}`: version {version} is active");
+                }
+                (None, Some(days)) => {
+                    let rotated = keys.rotate_older_than(i64::from(days) * 86_400, &actor)?;
+                    if rotated.is_empty() {
+                        println!("no key's active version is older than {days} days");
+                    }
+                    for (name, version) in rotated {
+                        println!("rotated `{name}`: version {version} is active");
+                    }
+                }
+                (None, None) => bail!("name a key or give --older-than"),
+            }
+        }
+        KeysCommand::List { dir, json } => {
+            let engine = open(&dir.data_dir)?;
+            let keys = engine.keyring(false)?;
+            let list = keys.list()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!("root key: {}", keys.provider());
+                println!(
+                    "{:<24} {:>7}  {:<12} {:>10}  {:>13}  created",
+                    "key", "version", "state", "age (days)", "encryptions ≤"
+                );
+                for key in &list {
+                    for v in &key.versions {
+                        let state = serde_json::to_value(v.state)?;
+                        println!(
+                            "{:<24} {:>7}  {:<12} {:>10}  {:>13}  {}",
+                            key.name,
+                            v.version,
+                            state.as_str().unwrap_or_default(),
+                            v.age_seconds / 86_400,
+                            v.encryptions,
+                            v.created
+                        );
+                    }
+                }
+            }
+        }
+        KeysCommand::Disable {
+            dir,
+            name,
+            key_version: version,
+        } => {
+            open(&dir.data_dir)?
+                .keyring(false)?
+                .disable(&name, version, &actor)?;
+            println!("disabled `{name}` version {version}");
+        }
+        KeysCommand::Enable {
+            dir,
+            name,
+            key_version: version,
+        } => {
+            open(&dir.data_dir)?
+                .keyring(false)?
+                .enable(&name, version, &actor)?;
+            println!("enabled `{name}` version {version}");
+        }
+        KeysCommand::Destroy {
+            dir,
+            name,
+            key_version: version,
+            yes,
+        } => {
+            if !yes {
+                bail!("destroying `{name}` version {version} makes everything it encrypted unreadable for good; pass --yes to confirm");
+            }
+            open(&dir.data_dir)?
+                .keyring(false)?
+                .destroy(&name, version, &actor)?;
+            println!("destroyed `{name}` version {version}; the destruction is in the ledger");
+        }
+    }
+    Ok(())
+}
+
+/// The most stdin `encrypt` and `decrypt` take.
+const MAX_CRYPT_BYTES: u64 = 64 << 20;
+
+fn read_stdin_limited(what: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut input = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_CRYPT_BYTES + 1)
+        .read_to_end(&mut input)
+        .context("reading stdin")?;
+    if input.len() as u64 > MAX_CRYPT_BYTES {
+        bail!("{what} takes at most {MAX_CRYPT_BYTES} bytes on stdin; use a data key (envelope encryption) for larger data");
+    }
+    Ok(input)
+}
+
+fn encrypt(dir: &Path, key: &str, context: &str) -> Result<()> {
+    let input = zeroize::Zeroizing::new(read_stdin_limited("encrypt")?);
+    let engine = open(dir)?;
+    let ciphertext = engine
+        .keyring(false)?
+        .encrypt(key, &input, context.as_bytes())?;
+    println!("{ciphertext}");
+    Ok(())
+}
+
+fn decrypt(dir: &Path, context: &str) -> Result<()> {
+    let input = read_stdin_limited("decrypt")?;
+    let text = std::str::from_utf8(&input).context("a ciphertext is text (`evident:v<N>:…`)")?;
+    let engine = open(dir)?;
+    let plaintext = engine.keyring(false)?.decrypt(text, context.as_bytes())?;
+    std::io::stdout().write_all(&plaintext)?;
+    Ok(())
 }

@@ -41,6 +41,9 @@ pub enum Error {
     /// The ledger library refused something.
     #[error(transparent)]
     Ledger(#[from] evident_ledger::Error),
+    /// A key is missing, disabled or destroyed, or a ciphertext does not open.
+    #[error("{0}")]
+    Crypto(String),
     /// An I/O error, with what was being done.
     #[error("{context}: {source}")]
     Io {

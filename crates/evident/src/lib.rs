@@ -28,6 +28,7 @@
 
 pub mod apikey;
 pub mod canonical;
+pub mod crypto;
 pub mod datadir;
 mod error;
 pub mod event;
@@ -68,6 +69,8 @@ pub struct Engine {
     sequencer: Sequencer,
     indexer: Mutex<Option<store::sqlite::Indexer>>,
     redaction: redaction::EventRedactor,
+    key_cache: crypto::keyring::KeyCache,
+    root: std::sync::OnceLock<Arc<dyn crypto::KeyProvider>>,
 }
 
 /// A reader connection borrowed from the pool.
@@ -185,6 +188,8 @@ impl Engine {
         let sequencer = Sequencer::start(Box::new(writer), signer)?;
         let indexer = backend.start_indexer()?;
         Ok(Self {
+            key_cache: crypto::keyring::KeyCache::default(),
+            root: std::sync::OnceLock::new(),
             redaction,
             indexer: Mutex::new(Some(indexer)),
             dir: dir.to_path_buf(),
@@ -256,6 +261,36 @@ impl Engine {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok((prepared, redacted))
+    }
+
+    /// The keyring with the `local` root-key provider (see [`crypto::local`]); the root key is
+    /// opened once per engine, created on first use if `create`.
+    pub fn keyring(&self, create: bool) -> Result<crypto::keyring::Keyring<'_>> {
+        let provider = match self.root.get() {
+            Some(p) => p.clone(),
+            None => {
+                let opened: Arc<dyn crypto::KeyProvider> =
+                    Arc::new(crypto::local::LocalProvider::open(&self.dir, create)?);
+                self.root.get_or_init(|| opened).clone()
+            }
+        };
+        Ok(crypto::keyring::Keyring::new(self, provider))
+    }
+
+    /// The keyring over a provider the caller chose (tests, other drivers).
+    pub fn keyring_with(
+        &self,
+        provider: Arc<dyn crypto::KeyProvider>,
+    ) -> crypto::keyring::Keyring<'_> {
+        crypto::keyring::Keyring::new(self, provider)
+    }
+
+    pub(crate) fn key_cache(&self) -> &crypto::keyring::KeyCache {
+        &self.key_cache
+    }
+
+    pub(crate) fn connect_store(&self) -> Result<Box<dyn LogStore>> {
+        Ok(Box::new(self.backend.connect()?))
     }
 
     /// The engine's redactor: built-in rules and this data directory's pseudonym key.

@@ -84,6 +84,23 @@ pub struct EventQuery {
     pub limit: u32,
 }
 
+/// One version of a named key as stored: wrapped by the root key, never in clear.
+#[derive(Debug, Clone)]
+pub struct StoredKeyVersion {
+    /// the key's name
+    pub name: String,
+    /// 1, 2, …
+    pub version: u32,
+    /// the key wrapped by the root key; `None` once destroyed
+    pub wrapped: Option<Vec<u8>>,
+    /// `active`, `decrypt-only`, `disabled` or `destroyed`
+    pub state: String,
+    /// creation time, µs since the epoch
+    pub created_us: i64,
+    /// encryptions reserved under this version (an upper bound of those made)
+    pub uses: u64,
+}
+
 /// An API key's stored record (the secret itself is never stored, only its hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyRecord {
@@ -170,6 +187,20 @@ pub trait LogStore: Send {
     fn scan_personal(&self, f: &mut PersonalVisitor<'_>) -> Result<()>;
     /// Deletes every personal value of `subject`; returns how many were deleted.
     fn erase_subject(&mut self, subject: &str) -> Result<u64>;
+    /// Stores a new API key.
+    /// Stores a new version of a named key (wrapped by the root key) as the active one; the
+    /// previous active version becomes decrypt-only. Answers the new version number.
+    fn insert_key_version(&mut self, name: &str, wrapped: &[u8], created_us: i64) -> Result<u32>;
+    /// Every version of a named key, oldest first.
+    fn key_versions(&self, name: &str) -> Result<Vec<StoredKeyVersion>>;
+    /// The names of every key.
+    fn key_names(&self) -> Result<Vec<String>>;
+    /// Sets a version's state (`active`, `decrypt-only`, `disabled`); destroyed stays destroyed.
+    fn set_key_state(&mut self, name: &str, version: u32, state: &str) -> Result<bool>;
+    /// Forgets a version's key material for good.
+    fn destroy_key_version(&mut self, name: &str, version: u32) -> Result<bool>;
+    /// Reserves `uses` more encryptions under a version; answers the reserved total.
+    fn reserve_key_uses(&mut self, name: &str, version: u32, uses: u64) -> Result<u64>;
     /// Stores a new API key.
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> Result<()>;
     /// Looks up an API key by id.

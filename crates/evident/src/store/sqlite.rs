@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
     ApiKeyRecord, AppendOutcome, EntryVisitor, EventQuery, LogStore, NewEntry, PersonalRef,
-    PersonalVisitor, StoredEntry, StoredPersonal,
+    PersonalVisitor, StoredEntry, StoredKeyVersion, StoredPersonal,
 };
 use crate::event::now_us;
 use crate::{Error, Result};
@@ -49,6 +49,15 @@ CREATE TABLE IF NOT EXISTS personal (
     PRIMARY KEY (idx, path)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS personal_subject ON personal (subject);
+CREATE TABLE IF NOT EXISTS crypto_keys (
+    name       TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    wrapped    BLOB,
+    state      TEXT NOT NULL,
+    created_us INTEGER NOT NULL,
+    uses       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (name, version)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS api_keys (
     id          TEXT PRIMARY KEY,
     secret_hash BLOB NOT NULL,
@@ -325,6 +334,17 @@ fn row_checkpoint(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCheckpoint> {
     Ok(StoredCheckpoint {
         size: to_u64(r.get(0)?),
         note: r.get(1)?,
+    })
+}
+
+fn row_key_version(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredKeyVersion> {
+    Ok(StoredKeyVersion {
+        name: row.get(0)?,
+        version: row.get(1)?,
+        wrapped: row.get(2)?,
+        state: row.get(3)?,
+        created_us: row.get(4)?,
+        uses: row.get::<_, i64>(5)? as u64,
     })
 }
 
@@ -622,6 +642,72 @@ impl LogStore for SqliteStore {
             .conn
             .execute("DELETE FROM personal WHERE subject = ?1", [subject])?;
         Ok(n as u64)
+    }
+
+    fn insert_key_version(&mut self, name: &str, wrapped: &[u8], created_us: i64) -> Result<u32> {
+        let tx = self.conn.transaction()?;
+        let version: u32 = tx.query_row(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM crypto_keys WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "UPDATE crypto_keys SET state = 'decrypt-only' WHERE name = ?1 AND state = 'active'",
+            [name],
+        )?;
+        tx.execute(
+            "INSERT INTO crypto_keys (name, version, wrapped, state, created_us) VALUES (?1, ?2, ?3, 'active', ?4)",
+            params![name, version, wrapped, created_us],
+        )?;
+        tx.commit()?;
+        Ok(version)
+    }
+
+    fn key_versions(&self, name: &str) -> Result<Vec<StoredKeyVersion>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, version, wrapped, state, created_us, uses FROM crypto_keys WHERE name = ?1 ORDER BY version",
+        )?;
+        let rows = stmt.query_map([name], row_key_version)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn key_names(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT name FROM crypto_keys ORDER BY name")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn set_key_state(&mut self, name: &str, version: u32, state: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE crypto_keys SET state = ?3 WHERE name = ?1 AND version = ?2 AND state != 'destroyed'",
+            params![name, version, state],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn destroy_key_version(&mut self, name: &str, version: u32) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE crypto_keys SET wrapped = NULL, state = 'destroyed' WHERE name = ?1 AND version = ?2 AND state != 'destroyed'",
+            params![name, version],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn reserve_key_uses(&mut self, name: &str, version: u32, uses: u64) -> Result<u64> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE crypto_keys SET uses = uses + ?3 WHERE name = ?1 AND version = ?2",
+            params![name, version, uses as i64],
+        )?;
+        let total: i64 = tx.query_row(
+            "SELECT uses FROM crypto_keys WHERE name = ?1 AND version = ?2",
+            params![name, version],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        Ok(total as u64)
     }
 
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> Result<()> {

@@ -1,0 +1,129 @@
+//! `evident keys`, `encrypt` and `decrypt` as scripts use them (stdin → stdout).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const PASS: &str = "correct horse battery staple";
+
+fn evident(dir: &str, args: &[&str], stdin: &[u8], passphrase: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_evident"));
+    c.args(args)
+        .args(["--data-dir", dir, "--quiet"])
+        .env_remove("EVIDENT_ROOT_KEY")
+        .env_remove("EVIDENT_ROOT_KEY_FILE")
+        .env_remove("EVIDENT_ROOT_PASSPHRASE_FILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match passphrase {
+        Some(p) => c.env("EVIDENT_ROOT_PASSPHRASE", p),
+        None => c.env_remove("EVIDENT_ROOT_PASSPHRASE"),
+    };
+    let mut child = c.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn keys_encrypt_decrypt_rotate_destroy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    assert!(evident(d, &["init"], b"", None).status.success());
+    let no_pass = evident(d, &["keys", "create", "payments"], b"", None);
+    assert_eq!(no_pass.status.code(), Some(2));
+    assert!(
+        stderr(&no_pass).contains("EVIDENT_ROOT_PASSPHRASE"),
+        "{}",
+        stderr(&no_pass)
+    );
+
+    assert!(evident(d, &["keys", "create", "payments"], b"", Some(PASS))
+        .status
+        .success());
+    let sealed = evident(
+        d,
+        &["encrypt", "--key", "payments", "--context", "tenant=acme"],
+        b"card vault row 17",
+        Some(PASS),
+    );
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    let ciphertext = String::from_utf8(sealed.stdout).unwrap();
+    assert!(
+        ciphertext.starts_with("evident:v1:payments:"),
+        "{ciphertext}"
+    );
+
+    let opened = evident(
+        d,
+        &["decrypt", "--context", "tenant=acme"],
+        ciphertext.as_bytes(),
+        Some(PASS),
+    );
+    assert_eq!(opened.stdout, b"card vault row 17");
+    let wrong_context = evident(
+        d,
+        &["decrypt", "--context", "tenant=other"],
+        ciphertext.as_bytes(),
+        Some(PASS),
+    );
+    assert_eq!(wrong_context.status.code(), Some(2));
+    assert!(stderr(&wrong_context).contains("cannot decrypt"));
+    let wrong_pass = evident(
+        d,
+        &["decrypt", "--context", "tenant=acme"],
+        ciphertext.as_bytes(),
+        Some("not the right passphrase"),
+    );
+    assert_eq!(wrong_pass.status.code(), Some(2));
+    assert!(stderr(&wrong_pass).contains("does not open"));
+    let garbage = evident(d, &["decrypt"], b"evident:v1:payments:!!!", Some(PASS));
+    assert_eq!(garbage.status.code(), Some(2));
+
+    assert!(evident(d, &["keys", "rotate", "payments"], b"", Some(PASS))
+        .status
+        .success());
+    let v2 =
+        String::from_utf8(evident(d, &["encrypt", "--key", "payments"], b"x", Some(PASS)).stdout)
+            .unwrap();
+    assert!(v2.starts_with("evident:v2:payments:"));
+    let refused = evident(d, &["keys", "destroy", "payments", "1"], b"", Some(PASS));
+    assert_eq!(refused.status.code(), Some(2), "destroy needs --yes");
+    assert!(evident(
+        d,
+        &["keys", "destroy", "payments", "1", "--yes"],
+        b"",
+        Some(PASS)
+    )
+    .status
+    .success());
+    let gone = evident(
+        d,
+        &["decrypt", "--context", "tenant=acme"],
+        ciphertext.as_bytes(),
+        Some(PASS),
+    );
+    assert!(stderr(&gone).contains("destroyed"), "{}", stderr(&gone));
+
+    let list = evident(d, &["keys", "list", "--json"], b"", Some(PASS));
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list[0]["versions"][0]["state"], "destroyed");
+    assert_eq!(list[0]["versions"][1]["state"], "active");
+    let tail = evident(
+        d,
+        &["log", "query", "--action", "evident.key.destroyed"],
+        b"",
+        None,
+    );
+    assert!(String::from_utf8_lossy(&tail.stdout).contains("payments"));
+}

@@ -1,0 +1,174 @@
+//! The keyring over a real data directory: lifecycle, ledger events, context binding,
+//! rotation, destruction (crypto-shredding), usage counts, and no key material at rest.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
+use std::sync::Arc;
+
+use evident::crypto::keyring::KeyState;
+use evident::crypto::local::LocalProvider;
+use evident::store::EventQuery;
+use evident::Engine;
+
+const PASS: &[u8] = b"correct horse battery staple";
+
+fn setup() -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), true).unwrap();
+    (dir, engine)
+}
+
+#[test]
+fn lifecycle_rotation_context_and_shredding() {
+    let (dir, engine) = setup();
+    let provider = Arc::new(LocalProvider::with_passphrase(dir.path(), PASS, true).unwrap());
+    let keys = engine.keyring_with(provider);
+
+    assert_eq!(keys.create("payments", "test").unwrap(), 1);
+    assert!(keys.create("payments", "test").is_err(), "names are unique");
+    assert!(keys.create("Bad Name!", "test").is_err());
+
+    let c1 = keys
+        .encrypt(
+            "payments",
+            b"4111 card vault entry",
+            b"tenant=acme;record=42",
+        )
+        .unwrap();
+    assert!(c1.starts_with("evident:v1:payments:"), "{c1}");
+    assert_eq!(
+        keys.decrypt(&c1, b"tenant=acme;record=42")
+            .unwrap()
+            .as_slice(),
+        b"4111 card vault entry"
+    );
+    let wrong = keys
+        .decrypt(&c1, b"tenant=other;record=42")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(wrong.contains("cannot decrypt"), "{wrong}");
+    let mut tampered = c1.clone();
+    tampered.push('A');
+    assert!(keys.decrypt(&tampered, b"tenant=acme;record=42").is_err());
+    assert!(keys.decrypt("evident:v1:nokey:AAAA", b"").is_err());
+    assert!(keys.decrypt("not a ciphertext", b"").is_err());
+
+    assert_eq!(keys.rotate("payments", "test").unwrap(), 2);
+    let c2 = keys.encrypt("payments", b"new", b"").unwrap();
+    assert!(c2.starts_with("evident:v2:payments:"));
+    assert_eq!(
+        keys.decrypt(&c1, b"tenant=acme;record=42")
+            .unwrap()
+            .as_slice(),
+        b"4111 card vault entry",
+        "old versions decrypt"
+    );
+    let rewrapped = keys.rewrap(&c1, b"tenant=acme;record=42").unwrap();
+    assert!(rewrapped.starts_with("evident:v2:"));
+
+    keys.disable("payments", 2, "test").unwrap();
+    assert!(
+        keys.encrypt("payments", b"x", b"").is_err(),
+        "no active version while v2 is disabled"
+    );
+    assert!(keys.decrypt(&c2, b"").is_err());
+    keys.enable("payments", 2, "test").unwrap();
+    assert_eq!(keys.decrypt(&c2, b"").unwrap().as_slice(), b"new");
+
+    let (data_key, wrapped) = keys.data_key("payments", b"blob-7").unwrap();
+    assert_eq!(
+        keys.decrypt(&wrapped, b"blob-7").unwrap().as_slice(),
+        data_key.as_ref()
+    );
+
+    // Crypto-shredding: version 1 destroyed, its ciphertexts are gone for good.
+    keys.destroy("payments", 1, "test").unwrap();
+    let shredded = keys
+        .decrypt(&c1, b"tenant=acme;record=42")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(shredded.contains("destroyed"), "{shredded}");
+    assert!(keys.destroy("payments", 1, "test").is_err());
+
+    let list = keys.list().unwrap();
+    let states: Vec<KeyState> = list[0].versions.iter().map(|v| v.state).collect();
+    assert_eq!(states, [KeyState::Destroyed, KeyState::Active]);
+    assert!(
+        list[0].versions[1].encryptions >= 3,
+        "usage is counted: {:?}",
+        list[0].versions
+    );
+
+    // Every lifecycle step is a ledger event, and the ledger still verifies.
+    let page = engine
+        .query(&EventQuery {
+            limit: 100,
+            ..EventQuery::default()
+        })
+        .unwrap();
+    let actions: Vec<String> = page
+        .events
+        .iter()
+        .map(|e| e.entry["action"].as_str().unwrap().to_owned())
+        .collect();
+    for wanted in [
+        "evident.key.created",
+        "evident.key.rotated",
+        "evident.key.disabled",
+        "evident.key.enabled",
+        "evident.key.destroyed",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == wanted),
+            "{wanted} missing in {actions:?}"
+        );
+    }
+    engine.verify(|_| {}).unwrap();
+}
+
+#[test]
+fn key_material_is_never_at_rest_in_clear() {
+    let (dir, engine) = setup();
+    let provider = Arc::new(LocalProvider::with_passphrase(dir.path(), PASS, true).unwrap());
+    let keys = engine.keyring_with(provider);
+    keys.create("vault", "test").unwrap();
+    let (data_key, _) = keys.data_key("vault", b"").unwrap();
+    let _ = keys
+        .encrypt("vault", b"secret plaintext value", b"")
+        .unwrap();
+    engine.shutdown();
+    drop(engine);
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(32).any(|w| w == data_key.as_ref()),
+                "data key in {}",
+                path.display()
+            );
+            assert!(
+                !bytes.windows(22).any(|w| w == b"secret plaintext value"),
+                "plaintext in {}",
+                path.display()
+            );
+        }
+    }
+    // A different root key cannot use the stored versions.
+    let other_dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), false).unwrap();
+    let stranger = Arc::new(LocalProvider::with_passphrase(other_dir.path(), PASS, true).unwrap());
+    let err = engine
+        .keyring_with(stranger)
+        .encrypt("vault", b"x", b"")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("wrong root key"), "{err}");
+}
