@@ -277,6 +277,12 @@ impl Engine {
         Ok(crypto::keyring::Keyring::new(self, provider))
     }
 
+    /// Uses `provider` for the root key from now on (before the first [`Engine::keyring`]);
+    /// answers false if a provider was already in use.
+    pub fn set_key_provider(&self, provider: Arc<dyn crypto::KeyProvider>) -> bool {
+        self.root.set(provider).is_ok()
+    }
+
     /// The keyring over a provider the caller chose (tests, other drivers).
     pub fn keyring_with(
         &self,

@@ -65,6 +65,7 @@ impl From<Error> for ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
             Error::Integrity(_) => (StatusCode::INTERNAL_SERVER_ERROR, "integrity"),
+            Error::Crypto(_) => (StatusCode::BAD_REQUEST, "crypto"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         if status.is_server_error() {
@@ -97,6 +98,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/proof/consistency", get(consistency))
         .route("/v1/personal/erase", post(erase))
         .route("/v1/redact", post(redact))
+        .route("/v1/keys", get(list_crypto_keys).post(create_crypto_key))
+        .route("/v1/keys/{name}/rotate", post(rotate_crypto_key))
+        .route("/v1/keys/{name}/encrypt", post(encrypt))
+        .route("/v1/keys/{name}/datakey", post(data_key))
+        .route("/v1/decrypt", post(decrypt))
+        .route("/v1/rewrap", post(rewrap))
         .route("/v1/apikeys", post(create_key).get(list_keys))
         .route("/v1/apikeys/{id}", delete(revoke_key))
         .fallback(|| async {
@@ -545,6 +552,158 @@ async fn erase(
         "values_destroyed": report.removed,
         "record": {"index": report.receipt.index, "leaf_hash": hex::encode(report.receipt.leaf)},
     })))
+}
+
+/// The most plaintext one encrypt call takes (larger data: use a data key).
+const MAX_CRYPT_BYTES: usize = 4 << 20;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EncryptRequest {
+    /// base64
+    plaintext: String,
+    #[serde(default)]
+    context: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CiphertextRequest {
+    ciphertext: String,
+    #[serde(default)]
+    context: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContextRequest {
+    #[serde(default)]
+    context: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateCryptoKeyRequest {
+    name: String,
+}
+
+/// Runs a keyring operation off the async threads (the first one opens the root key).
+async fn with_keyring<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&evident::crypto::keyring::Keyring<'_>) -> Result<T, Error> + Send + 'static,
+) -> ApiResult<T> {
+    let engine = state.engine.clone();
+    tokio::task::spawn_blocking(move || {
+        let keys = engine.keyring(false)?;
+        f(&keys)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+    .map_err(ApiError::from)
+}
+
+async fn encrypt(
+    State(state): Shared,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Writer)?;
+    let req: EncryptRequest = json_body(body)?;
+    let plaintext = zeroize::Zeroizing::new(
+        B64.decode(&req.plaintext)
+            .map_err(|_| ApiError::bad_request("`plaintext` must be base64"))?,
+    );
+    if plaintext.len() > MAX_CRYPT_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("at most {MAX_CRYPT_BYTES} bytes per call; use a data key for larger data"),
+        ));
+    }
+    let ciphertext = with_keyring(&state, move |k| {
+        k.encrypt(&name, &plaintext, req.context.as_bytes())
+    })
+    .await?;
+    Ok(Json(json!({"ciphertext": ciphertext})))
+}
+
+async fn decrypt(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Writer)?;
+    let req: CiphertextRequest = json_body(body)?;
+    let plaintext = with_keyring(&state, move |k| {
+        k.decrypt(&req.ciphertext, req.context.as_bytes())
+    })
+    .await?;
+    Ok(Json(json!({"plaintext": B64.encode(plaintext.as_slice())})))
+}
+
+async fn rewrap(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Writer)?;
+    let req: CiphertextRequest = json_body(body)?;
+    let ciphertext = with_keyring(&state, move |k| {
+        k.rewrap(&req.ciphertext, req.context.as_bytes())
+    })
+    .await?;
+    Ok(Json(json!({"ciphertext": ciphertext})))
+}
+
+async fn data_key(
+    State(state): Shared,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Writer)?;
+    let req: ContextRequest = json_body(body)?;
+    let (key, ciphertext) =
+        with_keyring(&state, move |k| k.data_key(&name, req.context.as_bytes())).await?;
+    Ok(Json(
+        json!({"plaintext": B64.encode(key.as_ref()), "ciphertext": ciphertext}),
+    ))
+}
+
+async fn list_crypto_keys(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Admin)?;
+    let keys = with_keyring(&state, |k| k.list()).await?;
+    Ok(Json(json!({"keys": keys})))
+}
+
+async fn create_crypto_key(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let key = authenticate(&state, &headers, Role::Admin)?;
+    let req: CreateCryptoKeyRequest = json_body(body)?;
+    let actor = format!("apikey:{}", key.id);
+    let name = req.name.clone();
+    let version = with_keyring(&state, move |k| k.create(&req.name, &actor)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"name": name, "version": version})),
+    )
+        .into_response())
+}
+
+async fn rotate_crypto_key(
+    State(state): Shared,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let key = authenticate(&state, &headers, Role::Admin)?;
+    let actor = format!("apikey:{}", key.id);
+    let shown = name.clone();
+    let version = with_keyring(&state, move |k| k.rotate(&name, &actor)).await?;
+    Ok(Json(json!({"name": shown, "version": version})))
 }
 
 /// The most text one `POST /v1/redact` takes.

@@ -564,3 +564,133 @@ fn appended_events_are_redacted_before_storage() {
         .json();
     assert_eq!(stored["event"]["reason"], "refund card 411111******1111");
 }
+
+#[test]
+fn encryption_service_over_http() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let s = start();
+    let root_dir = tempfile::tempdir().unwrap();
+    let provider = evident::crypto::local::LocalProvider::with_passphrase(
+        root_dir.path(),
+        b"correct horse battery staple",
+        true,
+    )
+    .unwrap();
+    assert!(s.engine.set_key_provider(Arc::new(provider)));
+    let (a, w, r) = (
+        Some(s.admin.as_str()),
+        Some(s.writer.as_str()),
+        Some(s.reader.as_str()),
+    );
+
+    assert_eq!(
+        s.post("/v1/keys", w, br#"{"name":"payments"}"#).status,
+        403,
+        "creating keys is for admins"
+    );
+    let created = s.post("/v1/keys", a, br#"{"name":"payments"}"#);
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(s.post("/v1/keys", a, br#"{"name":"payments"}"#).status, 400);
+
+    let body =
+        json!({"plaintext": b64.encode("row 42 secret"), "context": "tenant=acme"}).to_string();
+    assert_eq!(
+        s.post("/v1/keys/payments/encrypt", r, body.as_bytes())
+            .status,
+        403
+    );
+    let sealed = s.post("/v1/keys/payments/encrypt", w, body.as_bytes());
+    assert_eq!(sealed.status, 200, "{}", sealed.text());
+    let ciphertext = sealed.json()["ciphertext"].as_str().unwrap().to_owned();
+    assert!(ciphertext.starts_with("evident:v1:payments:"));
+
+    let open = |context: &str| {
+        s.post(
+            "/v1/decrypt",
+            w,
+            json!({"ciphertext": ciphertext, "context": context})
+                .to_string()
+                .as_bytes(),
+        )
+    };
+    assert_eq!(
+        b64.decode(open("tenant=acme").json()["plaintext"].as_str().unwrap())
+            .unwrap(),
+        b"row 42 secret"
+    );
+    let wrong = open("tenant=other");
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.error().contains("cannot decrypt"));
+
+    assert_eq!(s.post("/v1/keys/payments/rotate", a, b"").status, 200);
+    let rewrapped = s.post(
+        "/v1/rewrap",
+        w,
+        json!({"ciphertext": ciphertext, "context": "tenant=acme"})
+            .to_string()
+            .as_bytes(),
+    );
+    assert!(rewrapped.json()["ciphertext"]
+        .as_str()
+        .unwrap()
+        .starts_with("evident:v2:payments:"));
+    let dk = s
+        .post("/v1/keys/payments/datakey", w, br#"{"context":"blob"}"#)
+        .json();
+    assert_eq!(
+        b64.decode(dk["plaintext"].as_str().unwrap()).unwrap().len(),
+        32
+    );
+    let listed = s.get("/v1/keys", a).json();
+    assert_eq!(listed["keys"][0]["versions"][1]["state"], "active");
+
+    for (path, body, status, needle) in [
+        (
+            "/v1/keys/payments/encrypt",
+            br#"{"plaintext":"%%%"}"#.to_vec(),
+            400,
+            "base64",
+        ),
+        (
+            "/v1/keys/nokey/encrypt",
+            json!({"plaintext": "aGk="}).to_string().into_bytes(),
+            404,
+            "no key named",
+        ),
+        (
+            "/v1/keys/Bad%20Name/encrypt",
+            json!({"plaintext": "aGk="}).to_string().into_bytes(),
+            400,
+            "key name",
+        ),
+        (
+            "/v1/decrypt",
+            br#"{"ciphertext":"plain text"}"#.to_vec(),
+            400,
+            "not an Evident ciphertext",
+        ),
+        (
+            "/v1/decrypt",
+            br#"{"ciphertext":5}"#.to_vec(),
+            400,
+            "ciphertext",
+        ),
+        (
+            "/v1/keys/payments/encrypt",
+            json!({"plaintext": b64.encode(vec![0u8; (4 << 20) + 1])})
+                .to_string()
+                .into_bytes(),
+            413,
+            "data key",
+        ),
+    ] {
+        let reply = s.post(path, w, &body);
+        assert_eq!(reply.status, status, "{path}: {}", reply.text());
+        assert!(
+            reply.error().contains(needle),
+            "{path}: {} should mention {needle}",
+            reply.error()
+        );
+    }
+}
