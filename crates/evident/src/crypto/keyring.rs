@@ -112,8 +112,8 @@ fn aad(name: &str, version: u32, context: &[u8]) -> Vec<u8> {
     aad
 }
 
-/// Splits `evident:v<N>:<name>:<base64url>`.
-fn parse_ciphertext(text: &str) -> Result<(u32, &str, Vec<u8>)> {
+/// Splits `evident:v<N>:<name>:<base64url>` into version, key name and sealed bytes.
+pub fn parse_ciphertext(text: &str) -> Result<(u32, &str, Vec<u8>)> {
     let bad = || {
         Error::BadRequest(
             "not an Evident ciphertext (expected `evident:v<N>:<key>:<base64url>`)".into(),

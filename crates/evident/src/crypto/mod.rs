@@ -92,6 +92,28 @@ pub(crate) fn open(key: &[u8], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Any plaintext and context round-trip; any one flipped bit is refused.
+        #[test]
+        fn round_trip_and_any_bit_flip_is_refused(
+            plaintext in proptest::collection::vec(any::<u8>(), 0..512),
+            aad in proptest::collection::vec(any::<u8>(), 0..64),
+            flip in any::<prop::sample::Index>(),
+            bit in 0u8..8,
+        ) {
+            let key = random_key().unwrap();
+            let sealed = seal(key.as_ref(), &aad, &plaintext).unwrap();
+            let opened = open(key.as_ref(), &aad, &sealed).unwrap();
+            prop_assert_eq!(opened.as_slice(), plaintext.as_slice());
+            let mut bad = sealed.clone();
+            let at = flip.index(bad.len());
+            bad[at] ^= 1 << bit;
+            prop_assert!(open(key.as_ref(), &aad, &bad).is_err());
+        }
+    }
 
     #[test]
     fn seal_open_round_trip_and_refusals() {
