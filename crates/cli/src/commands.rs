@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Redact(args) => crate::detect::redact(args),
         Command::Hook(cmd) => crate::detect::hook(cmd),
         Command::Lsp { rules } => crate::lsp::run(&rules),
+        Command::Bench(BenchCommand::Crypto) => crate::bench_crypto::run(),
         Command::Bench(BenchCommand::Detect {
             dir,
             records,

@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod bench_crypto;
 mod bench_detect;
 mod commands;
 mod config;

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use super::{open, random_key, seal, KeyProvider};
 use crate::event::{now_us, system_event, Severity};
-use crate::store::LogStore;
+use crate::store::{LogStore, StoredKeyVersion};
 use crate::{Engine, Error, Result};
 
 /// Encryptions one key version may make before it must be rotated: 2³¹, half of what NIST
@@ -71,10 +71,19 @@ pub struct KeyInfo {
     pub versions: Vec<VersionInfo>,
 }
 
-/// Unwrapped version keys and their in-memory encryption counters, kept by the engine.
+/// How long a key's version list is trusted before it is read again: changes made by
+/// another process (a CLI rotation while the server runs) are seen within this time.
+const METADATA_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A key's version list and when it was read.
+type CachedVersions = (std::time::Instant, Arc<Vec<StoredKeyVersion>>);
+
+/// Unwrapped version keys, their in-memory encryption counters, and recently read version
+/// lists, kept by the engine so that encrypt and decrypt do not touch the store.
 #[derive(Default)]
 pub struct KeyCache {
     versions: Mutex<HashMap<(String, u32), CachedVersion>>,
+    metadata: Mutex<HashMap<String, CachedVersions>>,
 }
 
 struct CachedVersion {
@@ -165,7 +174,9 @@ impl<'e> Keyring<'e> {
     fn new_version(&self, name: &str) -> Result<u32> {
         let key = random_key()?;
         let wrapped = self.provider.wrap(key.as_ref())?;
-        self.store()?.insert_key_version(name, &wrapped, now_us())
+        let version = self.store()?.insert_key_version(name, &wrapped, now_us());
+        self.engine.key_cache().forget_metadata(name);
+        version
     }
 
     /// Creates a key (version 1); logged.
@@ -255,6 +266,7 @@ impl<'e> Keyring<'e> {
         };
         self.store()?.set_key_state(name, version, to)?;
         self.engine.key_cache().forget(name, version);
+        self.engine.key_cache().forget_metadata(name);
         self.log(action, name, version, actor, Severity::High)
     }
 
@@ -277,6 +289,7 @@ impl<'e> Keyring<'e> {
             )));
         }
         self.engine.key_cache().forget(name, version);
+        self.engine.key_cache().forget_metadata(name);
         self.log(
             "evident.key.destroyed",
             name,
@@ -309,13 +322,24 @@ impl<'e> Keyring<'e> {
     }
 
     /// The unwrapped key of a version, if its state allows `purpose`.
+    /// The version list of `name`, from the cache when fresh.
+    fn versions(&self, name: &str) -> Result<Arc<Vec<StoredKeyVersion>>> {
+        let cache = self.engine.key_cache();
+        if let Some(fresh) = cache.metadata(name) {
+            return Ok(fresh);
+        }
+        let versions = Arc::new(self.store()?.key_versions(name)?);
+        cache.set_metadata(name, versions.clone());
+        Ok(versions)
+    }
+
     fn version_key(
         &self,
         name: &str,
         version: Option<u32>,
         encrypting: bool,
     ) -> Result<(u32, Arc<Zeroizing<Vec<u8>>>)> {
-        let versions = self.store()?.key_versions(name)?;
+        let versions = self.versions(name)?;
         if versions.is_empty() {
             return Err(Error::NotFound(format!("no key named `{name}`")));
         }
@@ -428,6 +452,24 @@ impl<'e> Keyring<'e> {
 }
 
 impl KeyCache {
+    fn metadata(&self, name: &str) -> Option<Arc<Vec<StoredKeyVersion>>> {
+        let cache = self.metadata.lock().ok()?;
+        let (read_at, versions) = cache.get(name)?;
+        (read_at.elapsed() < METADATA_TTL).then(|| versions.clone())
+    }
+
+    fn set_metadata(&self, name: &str, versions: Arc<Vec<StoredKeyVersion>>) {
+        if let Ok(mut cache) = self.metadata.lock() {
+            cache.insert(name.to_owned(), (std::time::Instant::now(), versions));
+        }
+    }
+
+    fn forget_metadata(&self, name: &str) {
+        if let Ok(mut cache) = self.metadata.lock() {
+            cache.remove(name);
+        }
+    }
+
     fn get(&self, name: &str, version: u32) -> Option<Arc<Zeroizing<Vec<u8>>>> {
         let cache = self.versions.lock().ok()?;
         cache

@@ -34,7 +34,7 @@ pub trait KeyProvider: Send + Sync {
 }
 
 /// 32 random bytes from the operating system.
-pub(crate) fn random_key() -> Result<Zeroizing<[u8; 32]>> {
+pub fn random_key() -> Result<Zeroizing<[u8; 32]>> {
     let mut key = Zeroizing::new([0u8; 32]);
     SystemRandom::new()
         .fill(key.as_mut())
@@ -43,7 +43,7 @@ pub(crate) fn random_key() -> Result<Zeroizing<[u8; 32]>> {
 }
 
 /// AES-256-GCM with a random nonce: `nonce ‖ ciphertext ‖ tag`.
-pub(crate) fn seal(key: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+pub fn seal(key: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
     let key = LessSafeKey::new(
         UnboundKey::new(&AES_256_GCM, key).map_err(|_| Error::Crypto("bad key length".into()))?,
     );
@@ -66,7 +66,7 @@ pub(crate) fn seal(key: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> 
 }
 
 /// Opens what [`seal`] made; any change to key, associated data or bytes is refused.
-pub(crate) fn open(key: &[u8], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+pub fn open(key: &[u8], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     if sealed.len() < NONCE_LEN + AES_256_GCM.tag_len() {
         return Err(Error::Crypto("the ciphertext is truncated".into()));
     }
