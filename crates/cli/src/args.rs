@@ -143,6 +143,34 @@ pub enum Command {
         #[arg(long, default_value = "", value_name = "TEXT")]
         context: String,
     },
+    /// Write an encrypted, consistent backup of the data directory while the server runs.
+    ///
+    /// The file holds a snapshot of the log database, the signing and redaction keys and the
+    /// TLS pair, encrypted with AES-256-GCM under a data key wrapped by the root key (see
+    /// `evident keys`); the root key travels sealed under its passphrase, so a restore needs
+    /// only the file and EVIDENT_ROOT_PASSPHRASE. The backup is logged.
+    ///
+    /// Examples:
+    ///   evident backup --out /backups/evident-$(date +%F).evb
+    ///   evident backup test /backups/evident-2026-11-22.evb   restore to scratch, verify, log it
+    #[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
+    Backup {
+        #[command(subcommand)]
+        test: Option<BackupCommand>,
+        #[command(flatten)]
+        dir: DataDir,
+        /// The backup file to write (never overwritten).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Restore a backup into a new data directory and verify the whole log there.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The directory to create (must not exist or be empty).
+        #[arg(long, env = "EVIDENT_DATA_DIR", value_name = "DIR")]
+        data_dir: PathBuf,
+    },
     /// Find card numbers, PHI identifiers and secrets in files, trees or stdin.
     ///
     /// Directories are walked in parallel, honouring .gitignore; binary files are skipped.
@@ -319,6 +347,18 @@ pub struct RedactArgs {
     pub stats: bool,
     #[command(flatten)]
     pub rules: DetectArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Restore FILE into a scratch directory, verify the whole log there, and record the
+    /// outcome as a ledger event (contingency-plan evidence). Exit 1 if it fails.
+    Test {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The backup file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -127,3 +127,57 @@ fn keys_encrypt_decrypt_rotate_destroy() {
     );
     assert!(String::from_utf8_lossy(&tail.stdout).contains("payments"));
 }
+
+#[test]
+fn backup_test_and_restore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    let file = tmp.path().join("b.evb");
+    let file = file.to_str().unwrap();
+    assert!(evident(d, &["init"], b"", None).status.success());
+    let made = evident(d, &["backup", "--out", file], b"", Some(PASS));
+    assert!(made.status.success(), "{}", stderr(&made));
+    let again = evident(d, &["backup", "--out", file], b"", Some(PASS));
+    assert_eq!(again.status.code(), Some(2), "never overwrites");
+    let tested = evident(d, &["backup", "test", file], b"", Some(PASS));
+    assert!(tested.status.success(), "{}", stderr(&tested));
+    assert!(String::from_utf8_lossy(&tested.stdout).contains("restored and verified"));
+    let bad = tmp.path().join("bad.evb");
+    std::fs::write(&bad, &std::fs::read(file).unwrap()[..200]).unwrap();
+    let failed = evident(
+        d,
+        &["backup", "test", bad.to_str().unwrap()],
+        b"",
+        Some(PASS),
+    );
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "a failed restore test is a failed verification"
+    );
+    let target = tmp.path().join("restored");
+    let restored = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args([
+            "restore",
+            file,
+            "--data-dir",
+            target.to_str().unwrap(),
+            "--quiet",
+        ])
+        .env("EVIDENT_ROOT_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    let log = evident(
+        d,
+        &["log", "query", "--action", "evident.backup.tested"],
+        b"",
+        None,
+    );
+    let text = String::from_utf8_lossy(&log.stdout);
+    assert!(
+        text.contains("restored and verified") && text.contains("failed"),
+        "{text}"
+    );
+}

@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod apikey;
+pub mod backup;
 pub mod canonical;
 pub mod crypto;
 pub mod datadir;

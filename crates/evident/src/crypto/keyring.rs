@@ -148,6 +148,12 @@ impl<'e> Keyring<'e> {
         self.provider.describe()
     }
 
+    /// Wraps a key directly under the root key (for material that must be recoverable
+    /// without the keyring's own table, such as a backup's data key).
+    pub fn wrap_with_root(&self, key: &[u8]) -> Result<Vec<u8>> {
+        self.provider.wrap(key)
+    }
+
     fn store(&self) -> Result<Box<dyn LogStore>> {
         self.engine.connect_store()
     }
