@@ -246,6 +246,36 @@ fn restore_provider(header: &Header, target: &Path) -> Result<Box<dyn KeyProvide
     Ok(Box::new(LocalProvider::open(target, false)?))
 }
 
+/// Reads the magic line and the JSON header of a backup; answers the header and its exact
+/// bytes (what the chunks' associated data hashes). Never reads more than 1 MiB of header.
+fn read_header(reader: &mut impl BufRead) -> std::result::Result<(Header, Vec<u8>), String> {
+    let mut magic = vec![0u8; MAGIC.len()];
+    reader
+        .read_exact(&mut magic)
+        .map_err(|_| "not an Evident backup".to_owned())?;
+    if magic != MAGIC {
+        return Err("not an Evident backup".into());
+    }
+    let mut header_line = Vec::new();
+    reader
+        .take(1 << 20)
+        .read_until(b'\n', &mut header_line)
+        .map_err(|e| format!("reading the header: {e}"))?;
+    if header_line.pop() != Some(b'\n') {
+        return Err("truncated header".into());
+    }
+    let header: Header =
+        serde_json::from_slice(&header_line).map_err(|e| format!("bad header: {e}"))?;
+    Ok((header, header_line))
+}
+
+/// Checks that `bytes` start like a backup with a well-formed header (for tools and fuzzing;
+/// opening the payload needs the root key).
+pub fn inspect_header(bytes: &[u8]) -> Result<(String, u64)> {
+    let (header, _) = read_header(&mut &bytes[..]).map_err(Error::BadRequest)?;
+    Ok((header.origin, header.entries))
+}
+
 /// Restores `backup` into `target` (which must not exist or be empty) and verifies it.
 pub fn restore(backup: &Path, target: &Path) -> Result<RestoreReport> {
     if target.exists()
@@ -261,30 +291,8 @@ pub fn restore(backup: &Path, target: &Path) -> Result<RestoreReport> {
     }
     let file = std::fs::File::open(backup).map_err(io(format!("opening {}", backup.display())))?;
     let mut reader = BufReader::new(file);
-    let mut magic = vec![0u8; MAGIC.len()];
-    reader
-        .read_exact(&mut magic)
-        .map_err(|_| Error::BadRequest(format!("{} is not an Evident backup", backup.display())))?;
-    if magic != MAGIC {
-        return Err(Error::BadRequest(format!(
-            "{} is not an Evident backup",
-            backup.display()
-        )));
-    }
-    let mut header_line = Vec::new();
-    reader
-        .by_ref()
-        .take(1 << 20)
-        .read_until(b'\n', &mut header_line)
-        .map_err(io(format!("reading {}", backup.display())))?;
-    if header_line.pop() != Some(b'\n') {
-        return Err(Error::BadRequest(format!(
-            "{}: truncated header",
-            backup.display()
-        )));
-    }
-    let header: Header = serde_json::from_slice(&header_line)
-        .map_err(|e| Error::BadRequest(format!("{}: bad header: {e}", backup.display())))?;
+    let (header, header_line) = read_header(&mut reader)
+        .map_err(|e| Error::BadRequest(format!("{}: {e}", backup.display())))?;
     let header_hash = Sha256::digest(&header_line);
 
     std::fs::create_dir_all(target).map_err(io(format!("creating {}", target.display())))?;
