@@ -224,19 +224,7 @@ pub fn phone(rng: &mut Rng) -> String {
 }
 
 fn iban_check(country: &str, bban: &str) -> String {
-    let mut remainder = 0u32;
-    for b in bban.bytes().chain(country.bytes()).chain(*b"00") {
-        let n = if b.is_ascii_digit() {
-            u32::from(b - b'0')
-        } else {
-            u32::from(b - b'A') + 10
-        };
-        remainder = if n >= 10 {
-            (remainder * 100 + n) % 97
-        } else {
-            (remainder * 10 + n) % 97
-        };
-    }
+    let remainder = crate::validate::mod97(bban.bytes().chain(country.bytes()).chain(*b"00"));
     format!("{:02}", 98 - remainder)
 }
 

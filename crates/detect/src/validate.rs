@@ -301,12 +301,18 @@ pub fn iban(value: &[u8]) -> bool {
     if compact.len() != expected {
         return false;
     }
+    mod97(compact[4..].iter().chain(&compact[..4]).copied()) == 1
+}
+
+/// ISO 7064 mod-97-10 over upper-case alphanumerics, letters counting as 10–35 (the IBAN
+/// check: rearranged, a valid number leaves 1).
+pub fn mod97(chars: impl IntoIterator<Item = u8>) -> u32 {
     let mut remainder = 0u32;
-    for &b in compact[4..].iter().chain(&compact[..4]) {
+    for b in chars {
         let n = if b.is_ascii_digit() {
             u32::from(b - b'0')
         } else {
-            u32::from(b - b'A') + 10
+            u32::from(b.to_ascii_uppercase().wrapping_sub(b'A')) + 10
         };
         remainder = if n >= 10 {
             (remainder * 100 + n) % 97
@@ -314,7 +320,7 @@ pub fn iban(value: &[u8]) -> bool {
             (remainder * 10 + n) % 97
         };
     }
-    remainder == 1
+    remainder
 }
 
 /// A US NPI: ten digits whose check digit is Luhn over `80840` and the first nine.
