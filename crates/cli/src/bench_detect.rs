@@ -9,20 +9,12 @@ use std::process::Command as Process;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use evident_detect::corpus::{generate, generate_with_density, score, Label, Prediction, Score};
+use evident_detect::corpus::{
+    generate, generate_with_density, score, Label, Prediction, Score, TARGETS,
+};
 use evident_detect::stream::looks_binary;
 use evident_detect::{Detector, Entity, Fingerprinter, Scanner};
 use serde_json::Value;
-
-/// Targets from the issue: (entity, precision, recall).
-const TARGETS: &[(Entity, f64, f64)] = &[
-    (Entity::Card, 0.98, 0.99),
-    (Entity::Ssn, 0.98, 0.99),
-    (Entity::Iban, 0.98, 0.99),
-    (Entity::Email, 0.98, 0.99),
-    (Entity::Phone, 0.95, 0.95),
-    (Entity::Secret, 0.0, 0.95),
-];
 
 /// Bytes of the source tree scanned by Evident, and the smaller sample the peers get.
 const TREE_BYTES: usize = 200 << 20;

@@ -91,7 +91,6 @@ fn bad_rules_are_named() {
 #[test]
 fn labelled_corpus_meets_the_quality_targets() {
     use evident_detect::corpus::{generate, score, Prediction};
-    use evident_detect::Entity;
 
     let detector = Detector::builtin().unwrap();
     let fp = Fingerprinter::new(&[5; 32]).unwrap();
@@ -109,14 +108,7 @@ fn labelled_corpus_meets_the_quality_targets() {
     }
     let scores = score(&corpus.labels, &predictions);
     let mut misses = Vec::new();
-    for (entity, min_precision, min_recall) in [
-        (Entity::Card, 0.98, 0.99),
-        (Entity::Ssn, 0.98, 0.99),
-        (Entity::Iban, 0.98, 0.99),
-        (Entity::Email, 0.98, 0.99),
-        (Entity::Phone, 0.95, 0.95),
-        (Entity::Secret, 0.0, 0.95),
-    ] {
+    for &(entity, min_precision, min_recall) in evident_detect::corpus::TARGETS {
         let s = scores[&entity];
         if s.precision() < min_precision || s.recall() < min_recall {
             misses.push(format!(
