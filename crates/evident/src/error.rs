@@ -41,6 +41,10 @@ pub enum Error {
     /// The ledger library refused something.
     #[error(transparent)]
     Ledger(#[from] evident_ledger::Error),
+    /// A policy pack does not parse or validate; the active pack stays in force. The text
+    /// holds Cedar's diagnostics.
+    #[error("policy pack rejected: {0}")]
+    Policy(String),
     /// A key is missing, disabled or destroyed, or a ciphertext does not open.
     #[error("{0}")]
     Crypto(String),

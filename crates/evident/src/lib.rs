@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod apikey;
 pub mod backup;
 pub mod canonical;
@@ -71,6 +72,7 @@ pub struct Engine {
     indexer: Mutex<Option<store::sqlite::Indexer>>,
     redaction: redaction::EventRedactor,
     key_cache: crypto::keyring::KeyCache,
+    pub(crate) access_state: access::AccessState,
     root: std::sync::OnceLock<Arc<dyn crypto::KeyProvider>>,
 }
 
@@ -190,6 +192,7 @@ impl Engine {
         let indexer = backend.start_indexer()?;
         Ok(Self {
             key_cache: crypto::keyring::KeyCache::default(),
+            access_state: access::AccessState::default(),
             root: std::sync::OnceLock::new(),
             redaction,
             indexer: Mutex::new(Some(indexer)),

@@ -27,6 +27,52 @@ pub struct StoredEntry {
     pub data: Vec<u8>,
 }
 
+/// One stored version of the policy pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPolicyVersion {
+    /// 1, 2, …
+    pub version: u64,
+    /// the pack hash
+    pub hash: String,
+    /// the files as JSON (absent in listings)
+    pub files: Option<String>,
+    /// when it was applied
+    pub created_us: i64,
+    /// who applied it
+    pub actor: String,
+    /// `apply` or `rollback to N`
+    pub origin: String,
+}
+
+/// One break-glass access awaiting, or closed by, a second person's review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakGlassRecord {
+    /// the review id
+    pub id: String,
+    /// the decision that granted the access
+    pub decision_id: String,
+    /// `Type::"id"` of who broke the glass
+    pub subject: String,
+    /// the action
+    pub action: String,
+    /// `Type::"id"` of the resource
+    pub resource: String,
+    /// the justification given
+    pub justification: String,
+    /// the determining policy ids, comma separated
+    pub policies: String,
+    /// when access was granted
+    pub opened_us: i64,
+    /// who reviewed it
+    pub reviewer: Option<String>,
+    /// `approved` or `violation`
+    pub outcome: Option<String>,
+    /// the reviewer's note
+    pub note: Option<String>,
+    /// when the review closed
+    pub closed_us: Option<i64>,
+}
+
 /// A personal value stored beside the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPersonal {
@@ -201,6 +247,25 @@ pub trait LogStore: Send {
     fn destroy_key_version(&mut self, name: &str, version: u32) -> Result<bool>;
     /// Reserves `uses` more encryptions under a version; answers the reserved total.
     fn reserve_key_uses(&mut self, name: &str, version: u32, uses: u64) -> Result<u64>;
+    /// Stores a policy version and makes it the active one, in one transaction.
+    fn insert_policy_version(&mut self, version: &StoredPolicyVersion) -> Result<()>;
+    /// One policy version with its files.
+    fn policy_version(&self, version: u64) -> Result<Option<StoredPolicyVersion>>;
+    /// Every policy version, oldest first, without files.
+    fn policy_versions(&self) -> Result<Vec<StoredPolicyVersion>>;
+    /// Opens a break-glass review.
+    fn insert_break_glass(&mut self, record: &BreakGlassRecord) -> Result<()>;
+    /// Break-glass reviews, oldest first; only open ones if `open_only`.
+    fn break_glass(&self, open_only: bool) -> Result<Vec<BreakGlassRecord>>;
+    /// Closes an open review; false if it is not open.
+    fn close_break_glass(
+        &mut self,
+        id: &str,
+        reviewer: &str,
+        outcome: &str,
+        note: &str,
+        at_us: i64,
+    ) -> Result<bool>;
     /// Stores a new API key.
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> Result<()>;
     /// Looks up an API key by id.

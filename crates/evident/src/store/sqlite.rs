@@ -10,8 +10,9 @@ use evident_ledger::audit::StoredCheckpoint;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    ApiKeyRecord, AppendOutcome, EntryVisitor, EventQuery, LogStore, NewEntry, PersonalRef,
-    PersonalVisitor, StoredEntry, StoredKeyVersion, StoredPersonal,
+    ApiKeyRecord, AppendOutcome, BreakGlassRecord, EntryVisitor, EventQuery, LogStore, NewEntry,
+    PersonalRef, PersonalVisitor, StoredEntry, StoredKeyVersion, StoredPersonal,
+    StoredPolicyVersion,
 };
 use crate::event::now_us;
 use crate::{Error, Result};
@@ -58,6 +59,29 @@ CREATE TABLE IF NOT EXISTS crypto_keys (
     uses       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (name, version)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS policy_versions (
+    version    INTEGER PRIMARY KEY,
+    hash       TEXT NOT NULL,
+    files      TEXT NOT NULL,
+    created_us INTEGER NOT NULL,
+    actor      TEXT NOT NULL,
+    origin     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS break_glass (
+    id            TEXT PRIMARY KEY,
+    decision_id   TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    action        TEXT NOT NULL,
+    resource      TEXT NOT NULL,
+    justification TEXT NOT NULL,
+    policies      TEXT NOT NULL,
+    opened_us     INTEGER NOT NULL,
+    reviewer      TEXT,
+    outcome       TEXT,
+    note          TEXT,
+    closed_us     INTEGER
+);
+CREATE INDEX IF NOT EXISTS break_glass_open ON break_glass (closed_us, opened_us);
 CREATE TABLE IF NOT EXISTS api_keys (
     id          TEXT PRIMARY KEY,
     secret_hash BLOB NOT NULL,
@@ -345,6 +369,37 @@ fn row_key_version(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredKeyVersion
         state: row.get(3)?,
         created_us: row.get(4)?,
         uses: row.get::<_, i64>(5)? as u64,
+    })
+}
+
+fn row_policy_version(
+    r: &rusqlite::Row<'_>,
+    with_files: bool,
+) -> rusqlite::Result<StoredPolicyVersion> {
+    Ok(StoredPolicyVersion {
+        version: to_u64(r.get(0)?),
+        hash: r.get(1)?,
+        files: if with_files { Some(r.get(2)?) } else { None },
+        created_us: r.get(3)?,
+        actor: r.get(4)?,
+        origin: r.get(5)?,
+    })
+}
+
+fn row_break_glass(r: &rusqlite::Row<'_>) -> rusqlite::Result<BreakGlassRecord> {
+    Ok(BreakGlassRecord {
+        id: r.get("id")?,
+        decision_id: r.get("decision_id")?,
+        subject: r.get("subject")?,
+        action: r.get("action")?,
+        resource: r.get("resource")?,
+        justification: r.get("justification")?,
+        policies: r.get("policies")?,
+        opened_us: r.get("opened_us")?,
+        reviewer: r.get("reviewer")?,
+        outcome: r.get("outcome")?,
+        note: r.get("note")?,
+        closed_us: r.get("closed_us")?,
     })
 }
 
@@ -708,6 +763,93 @@ impl LogStore for SqliteStore {
         )?;
         tx.commit()?;
         Ok(total as u64)
+    }
+
+    fn insert_policy_version(&mut self, v: &StoredPolicyVersion) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO policy_versions (version, hash, files, created_us, actor, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                to_i64(v.version)?,
+                v.hash,
+                v.files.as_deref().unwrap_or(""),
+                v.created_us,
+                v.actor,
+                v.origin
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('policy_active', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [v.version.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn policy_version(&self, version: u64) -> Result<Option<StoredPolicyVersion>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT version, hash, files, created_us, actor, origin FROM policy_versions WHERE version = ?1",
+                [to_i64(version)?],
+                |r| row_policy_version(r, true),
+            )
+            .optional()?)
+    }
+
+    fn policy_versions(&self) -> Result<Vec<StoredPolicyVersion>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT version, hash, '', created_us, actor, origin FROM policy_versions ORDER BY version",
+        )?;
+        let rows = stmt.query_map([], |r| row_policy_version(r, false))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn insert_break_glass(&mut self, r: &BreakGlassRecord) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO break_glass (id, decision_id, subject, action, resource, justification, policies, opened_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                r.id,
+                r.decision_id,
+                r.subject,
+                r.action,
+                r.resource,
+                r.justification,
+                r.policies,
+                r.opened_us
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn break_glass(&self, open_only: bool) -> Result<Vec<BreakGlassRecord>> {
+        let sql = if open_only {
+            "SELECT * FROM break_glass WHERE closed_us IS NULL ORDER BY opened_us, id"
+        } else {
+            "SELECT * FROM break_glass ORDER BY opened_us, id"
+        };
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map([], row_break_glass)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn close_break_glass(
+        &mut self,
+        id: &str,
+        reviewer: &str,
+        outcome: &str,
+        note: &str,
+        at_us: i64,
+    ) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE break_glass SET reviewer = ?2, outcome = ?3, note = ?4, closed_us = ?5
+             WHERE id = ?1 AND closed_us IS NULL",
+            params![id, reviewer, outcome, note, at_us],
+        )?;
+        Ok(n == 1)
     }
 
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> Result<()> {
