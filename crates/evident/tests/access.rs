@@ -370,3 +370,259 @@ fn versions_history_diff_and_rollback_are_logged() {
     );
     assert!(engine.access().rollback(9, "bob").is_err());
 }
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn phi_read(user: &str, record: &str, context: Value) -> Value {
+    json!({
+        "subject": {"type": "User", "id": user},
+        "action": {"name": "read"},
+        "resource": {"type": "PatientRecord", "id": record},
+        "context": context
+    })
+}
+
+#[test]
+fn default_pack_phi_needs_purpose_and_fresh_mfa_and_says_how_to_step_up() {
+    let (_dir, engine) = engine_with("default");
+    let fresh = json!({"mfa": true, "auth_time": now() - 60});
+    let ok = one(decide(
+        &engine,
+        &phi_read(
+            "carol",
+            "pr-1001",
+            json!({"authn": fresh, "purpose_of_use": "treatment"}),
+        ),
+    ));
+    assert!(ok.decision);
+    // no MFA, or an MFA older than 900 s: denied, with what would satisfy it
+    for authn in [
+        json!({"mfa": false}),
+        json!({"mfa": true, "auth_time": now() - 3600}),
+    ] {
+        let denied = one(decide(
+            &engine,
+            &phi_read(
+                "carol",
+                "pr-1001",
+                json!({"authn": authn, "purpose_of_use": "treatment"}),
+            ),
+        ));
+        assert!(!denied.decision);
+        let ctx = denied.context.unwrap();
+        assert_eq!(ctx["reason"], json!("policy_denied"));
+        assert_eq!(ctx["acr_values"], json!("urn:evident:acr:mfa"));
+        assert_eq!(ctx["amr_values"], json!(["mfa"]));
+    }
+    // no purpose of use (or one outside TPO): denied, and stepping up would not help
+    for purpose in [json!({}), json!({"purpose_of_use": "marketing"})] {
+        let mut context = purpose.clone();
+        context["authn"] = fresh.clone();
+        let denied = one(decide(&engine, &phi_read("carol", "pr-1001", context)));
+        assert!(!denied.decision);
+        assert!(denied.context.is_none(), "{:?}", denied.context);
+    }
+    // another department
+    let denied = one(decide(
+        &engine,
+        &phi_read(
+            "dave",
+            "pr-1001",
+            json!({"authn": fresh, "purpose_of_use": "treatment"}),
+        ),
+    ));
+    assert!(!denied.decision);
+    // the client cannot forge the clock: `now` is the server's
+    let forged = one(decide(
+        &engine,
+        &phi_read(
+            "carol",
+            "pr-1001",
+            json!({"authn": {"mfa": true, "auth_time": now() - 7200}, "now": now() - 7200, "purpose_of_use": "treatment"}),
+        ),
+    ));
+    assert!(!forged.decision);
+}
+
+#[test]
+fn privileged_actions_need_mfa() {
+    let (_dir, engine) = engine_with("default");
+    let delete = |user: &str, authn: Value| {
+        one(decide(
+            &engine,
+            &json!({
+                "subject": {"type": "User", "id": user},
+                "action": {"name": "delete"},
+                "resource": {"type": "Document", "id": "handbook"},
+                "context": {"authn": authn}
+            }),
+        ))
+    };
+    let no_mfa = delete("alice", json!({"mfa": false}));
+    assert!(!no_mfa.decision);
+    assert_eq!(
+        no_mfa.context.unwrap()["acr_values"],
+        json!("urn:evident:acr:mfa")
+    );
+    assert!(delete("alice", json!({"mfa": true, "auth_time": now() - 10})).decision);
+    // MFA does not make an editor an admin
+    let editor = delete("bob", json!({"mfa": true, "auth_time": now() - 10}));
+    assert!(!editor.decision);
+    assert!(editor.context.is_none());
+}
+
+#[test]
+fn break_glass_needs_a_justification_is_logged_high_and_reviewed_by_a_second_person() {
+    let (_dir, engine) = engine_with("default");
+    let mfa = json!({"mfa": true, "auth_time": now() - 30});
+    let short = one(decide(
+        &engine,
+        &phi_read(
+            "dave",
+            "pr-1001",
+            json!({"authn": mfa, "break_glass": true, "justification": "urgent"}),
+        ),
+    ));
+    assert!(!short.decision);
+    let ctx = short.context.unwrap();
+    assert_eq!(ctx["reason"], json!("break_glass_justification_required"));
+    assert_eq!(ctx["min_justification_chars"], json!(15));
+    assert!(engine.access().break_glass(true).unwrap().is_empty());
+
+    let why = "patient arrived unconscious in the ED, cardiology on call unreachable";
+    let granted = one(decide(
+        &engine,
+        &phi_read(
+            "dave",
+            "pr-1001",
+            json!({"authn": mfa, "break_glass": true, "justification": why}),
+        ),
+    ));
+    assert!(granted.decision);
+    let open = engine.access().break_glass(true).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].subject, "User::\"dave\"");
+    assert_eq!(open[0].policies, "phi-break-glass-read");
+    // the decision is high severity, names the policy and its controls; the justification
+    // is committed, not stored in the clear
+    let events = engine
+        .query(&EventQuery {
+            action: Some("access.evaluate".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    let event = events
+        .events
+        .iter()
+        .find(|e| e.entry["metadata"]["decision_id"] == json!(open[0].decision_id))
+        .unwrap();
+    assert_eq!(event.entry["severity"], json!("high"));
+    assert_eq!(event.entry["metadata"]["break_glass"], json!(true));
+    assert!(event.entry["metadata"]["controls"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("HIPAA 164.312(a)(2)(ii)")));
+    let raw = String::from_utf8(engine.entry_bytes(event.index).unwrap()).unwrap();
+    assert!(!raw.contains("unconscious"), "{raw}");
+
+    // no self-review, a note is needed, the outcome is one of two
+    let id = open[0].id.clone();
+    assert!(engine
+        .access()
+        .review_break_glass(&id, "dave", "approved", "fine")
+        .is_err());
+    assert!(engine
+        .access()
+        .review_break_glass(&id, "alice", "approved", " ")
+        .is_err());
+    assert!(engine
+        .access()
+        .review_break_glass(&id, "alice", "maybe", "x")
+        .is_err());
+    let closed = engine
+        .access()
+        .review_break_glass(&id, "alice", "approved", "confirmed with the ED log")
+        .unwrap();
+    assert_eq!(closed.reviewer.as_deref(), Some("alice"));
+    assert!(engine.access().break_glass(true).unwrap().is_empty());
+    assert!(engine
+        .access()
+        .review_break_glass(&id, "bob", "approved", "again")
+        .is_err());
+    let reviewed = engine
+        .query(&EventQuery {
+            action: Some("access.break_glass.reviewed".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(reviewed.events.len(), 1);
+}
+
+#[test]
+fn a_decision_about_regulated_data_the_ledger_cannot_record_is_a_deny() {
+    let (_dir, engine) = engine_with("default");
+    let phi = phi_read(
+        "carol",
+        "pr-1001",
+        json!({"authn": {"mfa": true, "auth_time": now() - 60}, "purpose_of_use": "treatment"}),
+    );
+    let document = json!({
+        "subject": {"type": "User", "id": "carol"},
+        "action": {"name": "read"},
+        "resource": {"type": "Document", "id": "handbook"}
+    });
+    assert!(one(decide(&engine, &phi)).decision);
+    let size = engine.size();
+    engine.shutdown();
+    let denied = one(decide(&engine, &phi));
+    assert!(!denied.decision, "fail closed");
+    assert_eq!(denied.context.unwrap()["reason"], json!("not_recorded"));
+    // not regulated: the decision stands, marked as not recorded
+    let open = one(decide(&engine, &document));
+    assert!(open.decision);
+    assert_eq!(open.context.unwrap()["recorded"], json!(false));
+    assert_eq!(engine.size(), size);
+}
+
+#[test]
+fn access_review_lists_grants_by_type_and_every_regulated_resource() {
+    let (_dir, engine) = engine_with("default");
+    let report = engine.access().review("auditor").unwrap();
+    let row = |p: &str, a: &str, t: &str| {
+        report
+            .by_type
+            .iter()
+            .find(|r| r.principal == p && r.action == a && r.resource_type == t)
+            .cloned()
+    };
+    assert!(row("User::\"carol\"", "read", "Document").unwrap().allowed > 0);
+    assert!(row("User::\"carol\"", "update", "Document").is_none());
+    let alice_delete = row("User::\"alice\"", "delete", "Document").unwrap();
+    assert_eq!(alice_delete.allowed, 0);
+    assert!(alice_delete.step_up > 0, "{alice_delete:?}");
+    // dave reaches the cardiology record only by break-glass
+    assert!(report
+        .regulated
+        .iter()
+        .any(|r| r.principal == "User::\"dave\""
+            && r.resource == "PatientRecord::\"pr-1001\""
+            && r.access == "break_glass"));
+    let csv = report.to_csv();
+    assert!(csv.starts_with("scope,principal,"));
+    assert!(csv.contains("regulated,"));
+    let logged = engine
+        .query(&EventQuery {
+            action: Some("access.review.generated".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(logged.events.len(), 1);
+}

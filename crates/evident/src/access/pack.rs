@@ -139,6 +139,19 @@ pub struct PackSettings {
     /// Emergency-access rules.
     #[serde(default)]
     pub break_glass: BreakGlassSettings,
+    /// What an access review assumes.
+    #[serde(default)]
+    pub review: ReviewSettings,
+}
+
+/// `[review]`: the context an access review evaluates ordinary requests under (a purpose of
+/// use, say), so that grants that need one are not reported as absent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewSettings {
+    /// context for every review evaluation
+    #[serde(default)]
+    pub context: toml::Table,
 }
 
 /// Step-up hints: a denied request is evaluated again with `context` merged over its own;
@@ -166,6 +179,10 @@ pub struct BreakGlassSettings {
     /// The shortest justification accepted.
     #[serde(default = "default_min_justification")]
     pub min_justification_chars: usize,
+    /// The context by which a caller asks for emergency access (used by access reviews to
+    /// find break-glass grants), e.g. `{ break_glass = true }`.
+    #[serde(default)]
+    pub request_context: toml::Table,
 }
 
 impl Default for BreakGlassSettings {
@@ -173,6 +190,7 @@ impl Default for BreakGlassSettings {
         Self {
             justification_field: default_justification_field(),
             min_justification_chars: default_min_justification(),
+            request_context: toml::Table::new(),
         }
     }
 }

@@ -343,7 +343,8 @@ fn request_context(
     ctx
 }
 
-fn merge(target: &mut Map<String, Value>, over: &Value) {
+/// Merges `over` into `target`, objects recursively.
+pub fn merge(target: &mut Map<String, Value>, over: &Value) {
     if let Value::Object(over) = over {
         for (k, v) in over {
             match (target.get_mut(k), v) {
@@ -356,7 +357,8 @@ fn merge(target: &mut Map<String, Value>, over: &Value) {
     }
 }
 
-fn replace_now(value: Value, now: i64) -> Value {
+/// Replaces the string `"$now"` with `now`, anywhere in `value`.
+pub fn replace_now(value: Value, now: i64) -> Value {
     match value {
         Value::String(s) if s == "$now" => now.into(),
         Value::Object(m) => Value::Object(
@@ -369,6 +371,7 @@ fn replace_now(value: Value, now: i64) -> Value {
     }
 }
 
-fn toml_to_json(table: &toml::Table) -> Value {
+/// A TOML table as JSON.
+pub fn toml_to_json(table: &toml::Table) -> Value {
     serde_json::to_value(table).unwrap_or(Value::Null)
 }

@@ -6,12 +6,14 @@
 //! how many of the known resources of a type the access is granted outright, after step-up
 //! authentication, or only by break-glass. Each type also gets a blank resource (`*`) so
 //! grants that do not depend on the resource show even when no resource of the type is known.
+//! Ordinary requests are evaluated under `[review] context` (pack.toml); break-glass grants
+//! are found with `[break_glass] request_context`, step-up authentication and a justification.
 
 use serde::Serialize;
 
 use super::authzen::{Action, EvaluationRequest, Subject};
 use super::pack::CompiledPack;
-use super::pdp::{self, Denial};
+use super::pdp;
 use crate::{Error, Result};
 
 /// The most evaluations one review runs.
@@ -124,6 +126,21 @@ pub fn review(pack: &CompiledPack, now: i64) -> Result<Report> {
                     break_glass: 0,
                     evaluated: 0,
                 };
+                let base = pdp::toml_to_json(&pack.settings.review.context);
+                let base = base.as_object().cloned().unwrap_or_default();
+                let mut emergency = base.clone();
+                if let Some(step) = &pack.settings.step_up {
+                    pdp::merge(
+                        &mut emergency,
+                        &pdp::replace_now(pdp::toml_to_json(&step.context), now),
+                    );
+                }
+                let bg = &pack.settings.break_glass;
+                pdp::merge(&mut emergency, &pdp::toml_to_json(&bg.request_context));
+                emergency.insert(
+                    bg.justification_field.clone(),
+                    "j".repeat(bg.min_justification_chars.max(1)).into(),
+                );
                 for rid in &ids {
                     evaluations += 1;
                     if evaluations > MAX_EVALUATIONS {
@@ -147,22 +164,27 @@ pub fn review(pack: &CompiledPack, now: i64) -> Result<Report> {
                             id: rid.clone(),
                             properties: None,
                         },
-                        context: None,
+                        context: Some(base.clone()),
                     };
                     let Ok(verdict) = pdp::decide(pack, &request, now) else {
                         continue;
                     };
-                    let access = if verdict.allowed {
+                    let (access, policies) = if verdict.allowed && verdict.break_glass.is_none() {
                         row.allowed += 1;
-                        "allow"
+                        ("allow", verdict.determining.clone())
                     } else if verdict.step_up.is_some() {
                         row.step_up += 1;
-                        "step_up"
-                    } else if verdict.denial == Some(Denial::JustificationRequired) {
-                        row.break_glass += 1;
-                        "break_glass"
+                        ("step_up", verdict.determining.clone())
                     } else {
-                        continue;
+                        let mut emergency_request = request.clone();
+                        emergency_request.context = Some(emergency.clone());
+                        match pdp::decide(pack, &emergency_request, now) {
+                            Ok(v) if v.allowed && v.break_glass.is_some() => {
+                                row.break_glass += 1;
+                                ("break_glass", v.determining)
+                            }
+                            _ => continue,
+                        }
                     };
                     if rid != "*" && verdict.regulated {
                         regulated.push(RegulatedRow {
@@ -170,7 +192,7 @@ pub fn review(pack: &CompiledPack, now: i64) -> Result<Report> {
                             action: action.clone(),
                             resource: format!("{rtype}::\"{rid}\""),
                             access: access.into(),
-                            policies: verdict.determining.clone(),
+                            policies,
                         });
                     }
                 }
