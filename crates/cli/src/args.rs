@@ -84,6 +84,8 @@ pub enum Command {
         danger_plaintext_network: bool,
         #[command(flatten)]
         tls: TlsArgs,
+        #[command(flatten)]
+        oidc: OidcArgs,
     },
     /// Work with the evidence log: append, read, query, prove, verify.
     #[command(subcommand)]
@@ -205,9 +207,187 @@ pub enum Command {
         #[command(flatten)]
         rules: DetectArgs,
     },
+    /// Manage the Cedar policy pack that decides access: apply, show, history, rollback, test.
+    ///
+    /// A pack is a directory with `schema.cedarschema`, `*.cedar` policies, `entities.json`
+    /// (users, roles, resources as Cedar entity JSON) and optionally `pack.toml`. Policies are
+    /// validated strictly against the schema; a pack that fails is refused with Cedar's
+    /// diagnostics and the active one stays. Every change is a ledger event with the new
+    /// version's hash and a readable diff.
+    ///
+    /// Examples:
+    ///   evident policy apply policies/default
+    ///   evident policy test tests/access-cases.json --pack policies/default
+    ///   evident policy rollback 3
+    #[command(subcommand, verbatim_doc_comment)]
+    Policy(PolicyCommand),
+    /// Access governance: one-off decisions, break-glass reviews, access reviews.
+    #[command(subcommand)]
+    Access(AccessCommand),
     /// Measure performance (see docs/performance.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a pack directory and make it the active version (logged, with a diff).
+    Apply {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The pack directory.
+        #[arg(value_name = "PACK_DIR")]
+        pack: PathBuf,
+        /// Validate and print the diff against the active version, but change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the active version (or --version N): hash, who applied it, and its files.
+    Show {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Which version (default: the active one).
+        #[arg(long, value_name = "N")]
+        version: Option<u64>,
+        /// Write the pack's files into this directory instead of printing them.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// List every version: number, hash, when, who, how (apply or rollback).
+    History {
+        #[command(flatten)]
+        dir: DataDir,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make an earlier version active again (as a new version; logged).
+    Rollback {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The version whose content becomes active.
+        version: u64,
+    },
+    /// Check expected decisions, for policy-as-code CI. Exits 1 on any mismatch, printing each.
+    ///
+    /// CASES.json is either an array of {"name": "...", "request": {AuthZEN evaluation},
+    /// "expected": true|false} (a batch request with "evaluations" expects an array of
+    /// {"decision": …}), or an object {"evaluation": [...], "evaluations": [...]} as in the
+    /// AuthZEN interop decision tables. Test decisions are not logged: they are not access.
+    #[command(verbatim_doc_comment)]
+    Test {
+        /// The cases file.
+        #[arg(value_name = "CASES.json")]
+        cases: PathBuf,
+        /// Test this pack directory (default: the active version in --data-dir).
+        #[arg(long, value_name = "PACK_DIR")]
+        pack: Option<PathBuf>,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// Decide one AuthZEN request (JSON file or `-` for stdin) and log the decision.
+    Evaluate {
+        #[command(flatten)]
+        dir: DataDir,
+        /// An AuthZEN evaluation or evaluations request.
+        #[arg(value_name = "REQUEST.json")]
+        request: PathBuf,
+    },
+    /// Emergency-access reviews: every break-glass grant waits for a second person.
+    #[command(subcommand)]
+    BreakGlass(BreakGlassCommand),
+    /// Who can perform which actions on which resource types and on each regulated resource,
+    /// by exhaustive evaluation over the entity data. The run is logged as evidence.
+    Review {
+        #[command(flatten)]
+        dir: DataDir,
+        /// json or csv.
+        #[arg(long, value_enum, default_value = "json")]
+        format: ReviewFormat,
+        /// Write the report here instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReviewFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BreakGlassCommand {
+    /// List open reviews (with --all, closed ones too).
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Closed reviews too.
+        #[arg(long)]
+        all: bool,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close a review. The reviewer must not be the person who broke the glass. Logged.
+    Review {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The review id (from `list`).
+        id: String,
+        /// approved (justified) or violation (to be followed up).
+        #[arg(long, value_enum)]
+        outcome: ReviewOutcome,
+        /// What was checked.
+        #[arg(long)]
+        note: String,
+        /// Who reviews (default: $USER).
+        #[arg(long, env = "USER", value_name = "NAME")]
+        reviewer: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReviewOutcome {
+    Approved,
+    Violation,
+}
+
+/// OpenID Connect bearer tokens for the API, beside API keys.
+#[derive(Debug, Clone, Args)]
+pub struct OidcArgs {
+    /// Accept tokens from this issuer (Keycloak: https://HOST/realms/REALM). Its keys are
+    /// found by OIDC discovery unless --oidc-jwks-url is given, cached, and refreshed.
+    #[arg(
+        long,
+        env = "EVIDENT_OIDC_ISSUER",
+        value_name = "URL",
+        requires = "oidc_audience"
+    )]
+    pub oidc_issuer: Option<String>,
+    /// The audience (`aud`) tokens must carry, e.g. the Keycloak client id.
+    #[arg(long, env = "EVIDENT_OIDC_AUDIENCE", value_name = "AUD")]
+    pub oidc_audience: Option<String>,
+    /// The JWKS URL, when discovery is not available.
+    #[arg(long, env = "EVIDENT_OIDC_JWKS_URL", value_name = "URL")]
+    pub oidc_jwks_url: Option<String>,
+    /// The claim holding Evident roles (admin, writer, reader; an `evident:` or `evident-`
+    /// prefix is allowed). Keycloak's realm and client roles are read too.
+    #[arg(
+        long,
+        env = "EVIDENT_OIDC_ROLES_CLAIM",
+        default_value = "roles",
+        value_name = "PATH"
+    )]
+    pub oidc_roles_claim: String,
+    /// The URL clients reach this server at, for AuthZEN discovery
+    /// (/.well-known/authzen-configuration). Default: from the request's Host header.
+    #[arg(long, env = "EVIDENT_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 /// TLS for `serve`. Without --tls-cert/--tls-key, a pair written by `init --tls` in the data

@@ -30,7 +30,10 @@ pub fn run(cli: Cli) -> Result<()> {
             listen,
             danger_plaintext_network,
             tls,
-        } => serve(&dir.data_dir, listen, danger_plaintext_network, &tls),
+            oidc,
+        } => serve(&dir.data_dir, listen, danger_plaintext_network, &tls, &oidc),
+        Command::Policy(cmd) => crate::access::policy(cmd),
+        Command::Access(cmd) => crate::access::access(cmd),
         Command::Log(cmd) => log(cmd),
         Command::Apikey(cmd) => apikey(cmd),
         Command::Verify(args) => verify_offline(&args),
@@ -61,12 +64,16 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn open(dir: &Path) -> Result<Engine> {
+pub(crate) fn open(dir: &Path) -> Result<Engine> {
     Engine::open(dir, false)
         .with_context(|| format!("opening the data directory `{}`", dir.display()))
 }
 
-fn cli_actor() -> String {
+pub(crate) fn open_or_create(dir: &Path) -> Result<Engine> {
+    Engine::open(dir, true).with_context(|| format!("opening `{}`", dir.display()))
+}
+
+pub(crate) fn cli_actor() -> String {
     format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())
@@ -111,6 +118,7 @@ fn serve(
     listen: std::net::SocketAddr,
     danger_plaintext_network: bool,
     tls: &crate::args::TlsArgs,
+    oidc: &crate::args::OidcArgs,
 ) -> Result<()> {
     let tls_files = crate::tls::files(dir, tls)?;
     if tls_files.is_none() && !listen.ip().is_loopback() && !danger_plaintext_network {
@@ -135,6 +143,28 @@ fn serve(
             ),
             None => None,
         };
+        let options = evident_server::ServerOptions {
+            oidc: oidc.oidc_issuer.as_ref().map(|issuer| {
+                let mut config = evident_server::oidc::OidcConfig::new(
+                    issuer.clone(),
+                    oidc.oidc_audience.clone().unwrap_or_default(),
+                );
+                config.jwks_url = oidc.oidc_jwks_url.clone();
+                config.roles_claim = oidc.oidc_roles_claim.clone();
+                config
+            }),
+            public_url: oidc.public_url.clone(),
+            tls: tls.is_some(),
+        };
+        let state = evident_server::AppState::with_options(engine.clone(), options);
+        if let Some(verifier) = state.oidc() {
+            // Fetch the issuer's keys now so a wrong issuer or URL shows at startup.
+            let verifier_issuer = verifier.config().issuer.clone();
+            match tokio::task::block_in_place(|| verifier.refresh()) {
+                Ok(n) => tracing::info!(issuer = %verifier_issuer, keys = n, "OIDC issuer keys loaded"),
+                Err(e) => tracing::warn!(issuer = %verifier_issuer, error = %e, "OIDC keys not loaded yet; will retry on the first token"),
+            }
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
@@ -152,11 +182,11 @@ fn serve(
         match tls {
             Some(tls) => {
                 println!("listening on https://{local}");
-                evident_server::serve_tls(engine.clone(), listener, tls, shutdown_signal()).await?;
+                evident_server::serve_tls(state, listener, tls, shutdown_signal()).await?;
             }
             None => {
                 println!("listening on http://{local}");
-                evident_server::serve(engine.clone(), listener, shutdown_signal()).await?;
+                evident_server::serve(state, listener, shutdown_signal()).await?;
             }
         }
         engine.shutdown();

@@ -14,11 +14,12 @@ use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use evident::store::EventQuery;
-use evident::{ApiKey, AuditEvent, Error, EventRecord, Role};
+use evident::{AuditEvent, Error, EventRecord, Role};
 use evident_ledger::tiles::TilePath;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::oidc::OidcVerifier;
 use crate::{AppState, MAX_BODY_BYTES, OPENAPI};
 
 type Shared = State<Arc<AppState>>;
@@ -32,7 +33,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -40,8 +41,12 @@ impl ApiError {
         }
     }
 
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
 }
 
@@ -66,6 +71,7 @@ impl From<Error> for ApiError {
             }
             Error::Integrity(_) => (StatusCode::INTERNAL_SERVER_ERROR, "integrity"),
             Error::Crypto(_) => (StatusCode::BAD_REQUEST, "crypto"),
+            Error::Policy(_) => (StatusCode::BAD_REQUEST, "policy_rejected"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         if status.is_server_error() {
@@ -81,7 +87,7 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 /// Builds the router over shared state.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -106,6 +112,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/rewrap", post(rewrap))
         .route("/v1/apikeys", post(create_key).get(list_keys))
         .route("/v1/apikeys/{id}", delete(revoke_key))
+        .merge(crate::access::routes())
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -167,32 +174,130 @@ async fn observe(State(state): Shared, request: Request, next: Next) -> Response
     response
 }
 
-fn authenticate(state: &AppState, headers: &HeaderMap, needed: Role) -> ApiResult<ApiKey> {
+/// Who is calling: an API key or an OIDC token's subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Identity {
+    /// the key id, or `oidc:SUB`
+    pub(crate) id: String,
+    /// the role that key or token holds
+    pub(crate) role: Role,
+    /// `api_key` or `oidc`
+    pub(crate) method: &'static str,
+}
+
+pub(crate) fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    needed: Role,
+) -> ApiResult<Identity> {
     let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| unauthorized("this endpoint needs `Authorization: Bearer <API key>`"))?;
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        unauthorized("this endpoint needs `Authorization: Bearer <API key or OIDC token>`")
+    })?;
     let token = value
         .to_str()
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <API key>`"))?;
-    let key = state
-        .engine
-        .authenticate(token.trim())?
-        .ok_or_else(|| unauthorized("unknown or revoked API key"))?;
-    if !key.role.allows(needed) {
+        .map(str::trim)
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
+    let identity = match &state.oidc {
+        Some(oidc) if OidcVerifier::looks_like_jwt(token) => match oidc.verify(token) {
+            Ok(t) => Identity {
+                id: format!("oidc:{}", t.subject),
+                role: t.role,
+                method: "oidc",
+            },
+            Err(refused) => {
+                login_failed(state, "oidc", &refused.0, claimed_subject(token));
+                return Err(unauthorized(&refused.0));
+            }
+        },
+        _ => match state.engine.authenticate(token)? {
+            Some(key) => Identity {
+                id: key.id,
+                role: key.role,
+                method: "api_key",
+            },
+            None => {
+                let reason = if OidcVerifier::looks_like_jwt(token) {
+                    "a JWT was sent but this server has no OIDC issuer configured"
+                } else {
+                    "unknown or revoked API key"
+                };
+                login_failed(state, "api_key", reason, None);
+                return Err(unauthorized(reason));
+            }
+        },
+    };
+    if !identity.role.allows(needed) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             format!(
-                "this needs the `{}` role; the key has `{}`",
+                "this needs the `{}` role; the caller has `{}`",
                 needed.as_str(),
-                key.role.as_str()
+                identity.role.as_str()
             ),
         ));
     }
-    Ok(key)
+    Ok(identity)
+}
+
+/// The `sub` a refused token claims, unverified: evidence of who it pretended to be.
+fn claimed_subject(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .map(|s| s.chars().take(256).collect())
+}
+
+/// Records a failed login in the ledger (PCI DSS 10.2.1.4, HIPAA 164.308(a)(5)(ii)(C)); the
+/// token itself is never logged.
+fn login_failed(state: &AppState, method: &str, reason: &str, claimed: Option<String>) {
+    state.metrics.login_failures.inc();
+    let mut event = evident::event::system_event(
+        "auth.login.failed",
+        "api",
+        None,
+        json!({"method": method, "reason": reason, "claimed_subject": claimed}),
+    );
+    event.outcome = evident::event::Outcome::Failure;
+    event.severity = Some(evident::event::Severity::Medium);
+    if claimed.is_some() {
+        event.personal = vec!["/metadata/claimed_subject".into()];
+        event.data_subject = claimed;
+    }
+    let engine = state.engine.clone();
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        handle.spawn(async move {
+            if let Err(e) = engine.append(vec![event]).await {
+                tracing::error!(error = %e, "could not record a failed login");
+            }
+        });
+    }
+}
+
+/// A break-glass review as JSON.
+pub(crate) fn break_glass_json(r: &evident::store::BreakGlassRecord) -> Value {
+    json!({
+        "id": r.id,
+        "decision_id": r.decision_id,
+        "subject": r.subject,
+        "action": r.action,
+        "resource": r.resource,
+        "policies": r.policies.split(',').filter(|p| !p.is_empty()).collect::<Vec<_>>(),
+        "opened_at": evident::event::format_time(r.opened_us),
+        "state": if r.closed_us.is_some() { "closed" } else { "open" },
+        "reviewer": r.reviewer,
+        "outcome": r.outcome,
+        "note": r.note,
+        "closed_at": r.closed_us.map(evident::event::format_time),
+    })
 }
 
 async fn healthz(State(state): Shared) -> Json<Value> {
@@ -511,7 +616,9 @@ async fn consistency(
     })))
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> ApiResult<T> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<T> {
     let body = body.map_err(|r| ApiError::new(r.status(), "bad_request", r.body_text()))?;
     let mut de = serde_json::Deserializer::from_slice(&body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {

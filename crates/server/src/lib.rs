@@ -11,8 +11,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod access;
 mod api;
 mod metrics;
+pub mod oidc;
 pub mod tls;
 
 use std::future::Future;
@@ -33,15 +35,55 @@ pub struct AppState {
     /// the engine
     pub engine: Arc<Engine>,
     pub(crate) metrics: metrics::Metrics,
+    pub(crate) oidc: Option<Arc<oidc::OidcVerifier>>,
+    options: ServerOptions,
+}
+
+/// What a server is configured with beyond its engine.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// accept OIDC bearer tokens from this issuer (API keys keep working)
+    pub oidc: Option<oidc::OidcConfig>,
+    /// the URL clients reach this server at (AuthZEN discovery); from `Host` when absent
+    pub public_url: Option<String>,
+    /// whether the server speaks TLS (for discovery URLs)
+    pub tls: bool,
 }
 
 impl AppState {
-    /// Wraps an engine.
+    /// Wraps an engine, with no OIDC issuer.
     pub fn new(engine: Arc<Engine>) -> Arc<Self> {
+        Self::with_options(engine, ServerOptions::default())
+    }
+
+    /// Wraps an engine with options.
+    pub fn with_options(engine: Arc<Engine>, options: ServerOptions) -> Arc<Self> {
         Arc::new(Self {
             engine,
             metrics: metrics::Metrics::new(),
+            oidc: options
+                .oidc
+                .clone()
+                .map(|c| Arc::new(oidc::OidcVerifier::new(c))),
+            options,
         })
+    }
+
+    /// The OIDC verifier, if an issuer is configured.
+    pub fn oidc(&self) -> Option<&oidc::OidcVerifier> {
+        self.oidc.as_deref()
+    }
+
+    pub(crate) fn public_url(&self) -> Option<String> {
+        self.options.public_url.clone()
+    }
+
+    pub(crate) fn scheme(&self) -> &'static str {
+        if self.options.tls {
+            "https"
+        } else {
+            "http"
+        }
     }
 }
 
@@ -58,13 +100,19 @@ pub struct LoopbackServer {
 impl LoopbackServer {
     /// Starts serving `engine` on `127.0.0.1:0`.
     pub fn start(engine: Arc<Engine>) -> std::io::Result<Self> {
+        Self::start_with(engine, ServerOptions::default())
+    }
+
+    /// Starts serving `engine` with `options` on `127.0.0.1:0`.
+    pub fn start_with(engine: Arc<Engine>, options: ServerOptions) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let base = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = runtime.spawn(serve(engine, listener, async {
+        let state = AppState::with_options(engine, options);
+        let task = runtime.spawn(serve(state, listener, async {
             let _ = stopped.await;
         }));
         Ok(Self {
@@ -89,12 +137,12 @@ impl LoopbackServer {
 
 /// Serves the API over TLS on `listener` until `shutdown` completes.
 pub async fn serve_tls(
-    engine: Arc<Engine>,
+    state: Arc<AppState>,
     listener: tokio::net::TcpListener,
     tls: tls::ReloadingConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(AppState::new(engine));
+    let app = router(state);
     let listener = tls::TlsListener::new(listener, tls)?;
     axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown)
@@ -103,11 +151,11 @@ pub async fn serve_tls(
 
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
 pub async fn serve(
-    engine: Arc<Engine>,
+    state: Arc<AppState>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(AppState::new(engine));
+    let app = router(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -17,6 +17,8 @@ pub(crate) struct Metrics {
     pub(crate) events_appended: Counter,
     pub(crate) append_seconds: Histogram,
     pub(crate) log_size: Gauge,
+    pub(crate) decisions: Counter,
+    pub(crate) login_failures: Counter,
 }
 
 impl Metrics {
@@ -25,6 +27,8 @@ impl Metrics {
         let events_appended = Counter::default();
         let append_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
         let log_size = Gauge::default();
+        let decisions = Counter::default();
+        let login_failures = Counter::default();
         let mut registry = Registry::with_prefix("evident");
         registry.register(
             "http_requests",
@@ -46,8 +50,20 @@ impl Metrics {
             "Entries covered by the latest signed checkpoint",
             log_size.clone(),
         );
+        registry.register(
+            "access_decisions",
+            "Access decisions made (each one logged)",
+            decisions.clone(),
+        );
+        registry.register(
+            "login_failures",
+            "Refused API keys and OIDC tokens",
+            login_failures.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
+            decisions,
+            login_failures,
             requests,
             events_appended,
             append_seconds,

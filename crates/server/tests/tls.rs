@@ -108,7 +108,7 @@ async fn serve(dir: &Path, files: TlsFiles) -> Served {
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(evident_server::serve_tls(
-        engine,
+        evident_server::AppState::new(engine),
         listener,
         config.clone(),
         async {

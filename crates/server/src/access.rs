@@ -1,0 +1,346 @@
+//! The access routes: the AuthZEN API (`/access/v1/…`, discovery), policy versions
+//! (`/v1/policy…`), break-glass reviews and access reviews.
+//!
+//! Every decision is appended to the ledger before it is answered (see
+//! [`evident::access`]); a deny is `200 {"decision": false}`, a malformed request a 400.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use evident::access::authzen::{
+    EvaluationRequest, EvaluationsRequest, PartialRequest, SearchKind, SearchRequest,
+};
+use evident::access::pack::PackFiles;
+use evident::access::{Answer, Caller};
+use evident::Role;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::{authenticate, json_body, ApiError, ApiResult, Identity};
+use crate::AppState;
+
+type Shared = State<Arc<AppState>>;
+
+/// The access routes, merged into the main router.
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/.well-known/authzen-configuration", get(configuration))
+        .route("/access/v1/evaluation", post(evaluation))
+        .route("/access/v1/evaluations", post(evaluations))
+        .route("/access/v1/search/{kind}", post(search))
+        .route("/v1/policy", get(show_policy).put(apply_policy))
+        .route("/v1/policy/versions", get(policy_versions))
+        .route("/v1/policy/versions/{version}", get(policy_version))
+        .route("/v1/policy/rollback", post(rollback_policy))
+        .route("/v1/access/break-glass", get(list_break_glass))
+        .route(
+            "/v1/access/break-glass/{id}/review",
+            post(review_break_glass),
+        )
+        .route("/v1/access/review", post(access_review))
+}
+
+fn caller(identity: &Identity) -> Caller {
+    Caller {
+        method: identity.method.to_string(),
+        id: identity.id.clone(),
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(256).collect())
+}
+
+async fn configuration(State(state): Shared, headers: HeaderMap) -> Json<Value> {
+    let base = state.public_url().unwrap_or_else(|| {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("{}://{host}", state.scheme())
+    });
+    Json(evident::access::authzen::configuration(
+        base.trim_end_matches('/'),
+    ))
+}
+
+async fn decide(
+    state: &AppState,
+    identity: &Identity,
+    headers: &HeaderMap,
+    batch: EvaluationsRequest,
+) -> ApiResult<Answer> {
+    let access = state.engine.access();
+    let pending = access.prepare(&batch, &caller(identity), request_id(headers).as_deref())?;
+    state
+        .metrics
+        .decisions
+        .inc_by(pending.decision_ids.len() as u64);
+    let appended = state.engine.append(pending.events.clone()).await;
+    Ok(access.settle(pending, appended))
+}
+
+async fn evaluation(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let identity = authenticate(&state, &headers, Role::Writer)?;
+    let request: EvaluationRequest = json_body(body)?;
+    let batch = EvaluationsRequest {
+        defaults: PartialRequest {
+            subject: Some(request.subject),
+            action: Some(request.action),
+            resource: Some(request.resource),
+            context: request.context,
+        },
+        evaluations: None,
+        options: None,
+    };
+    answer(decide(&state, &identity, &headers, batch).await?)
+}
+
+async fn evaluations(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let identity = authenticate(&state, &headers, Role::Writer)?;
+    let batch: EvaluationsRequest = json_body(body)?;
+    answer(decide(&state, &identity, &headers, batch).await?)
+}
+
+fn answer(answer: Answer) -> ApiResult<Response> {
+    Ok(match answer {
+        Answer::One(one) => Json(one).into_response(),
+        Answer::Many(many) => Json(many).into_response(),
+    })
+}
+
+async fn search(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(kind): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let identity = authenticate(&state, &headers, Role::Writer)?;
+    let kind = SearchKind::parse(&kind).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "search is /access/v1/search/subject, /resource or /action",
+        )
+    })?;
+    let request: SearchRequest = json_body(body)?;
+    let (response, event) = state.engine.access().search(
+        kind,
+        &request,
+        &caller(&identity),
+        request_id(&headers).as_deref(),
+    )?;
+    state.engine.append(vec![event]).await?;
+    Ok(Json(response).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApplyRequest {
+    files: PackFiles,
+}
+
+async fn apply_policy(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let identity = authenticate(&state, &headers, Role::Admin)?;
+    let request: ApplyRequest = json_body(body)?;
+    let engine = state.engine.clone();
+    let applied =
+        tokio::task::spawn_blocking(move || engine.access().apply(request.files, &identity.id))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))??;
+    let status = if applied.changed {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({
+            "version": applied.version,
+            "hash": applied.hash,
+            "changed": applied.changed,
+            "diff": applied.diff,
+            "summary": applied.diff.summary(),
+            "warnings": applied.warnings,
+        })),
+    )
+        .into_response())
+}
+
+async fn show_policy(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Reader)?;
+    version_json(&state, None)
+}
+
+async fn policy_version(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(version): Path<u64>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Reader)?;
+    version_json(&state, Some(version))
+}
+
+fn version_json(state: &AppState, version: Option<u64>) -> ApiResult<Json<Value>> {
+    let (stored, files) = state.engine.access().version(version)?;
+    Ok(Json(json!({
+        "version": stored.version,
+        "hash": stored.hash,
+        "applied_at": evident::event::format_time(stored.created_us),
+        "applied_by": stored.actor,
+        "origin": stored.origin,
+        "files": files,
+    })))
+}
+
+async fn policy_versions(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Reader)?;
+    let active = state.engine.access().active()?.map(|p| p.version);
+    let versions: Vec<Value> = state
+        .engine
+        .access()
+        .history()?
+        .into_iter()
+        .map(|v| {
+            json!({
+                "version": v.version,
+                "hash": v.hash,
+                "applied_at": evident::event::format_time(v.created_us),
+                "applied_by": v.actor,
+                "origin": v.origin,
+                "active": Some(v.version) == active,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"versions": versions})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollbackRequest {
+    version: u64,
+}
+
+async fn rollback_policy(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let identity = authenticate(&state, &headers, Role::Admin)?;
+    let request: RollbackRequest = json_body(body)?;
+    let engine = state.engine.clone();
+    let applied = tokio::task::spawn_blocking(move || {
+        engine.access().rollback(request.version, &identity.id)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(Json(json!({
+        "version": applied.version,
+        "hash": applied.hash,
+        "changed": applied.changed,
+        "summary": applied.diff.summary(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct BreakGlassParams {
+    #[serde(default)]
+    all: bool,
+}
+
+async fn list_break_glass(
+    State(state): Shared,
+    headers: HeaderMap,
+    params: Result<Query<BreakGlassParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Admin)?;
+    let Query(params) = params?;
+    let reviews = state.engine.access().break_glass(!params.all)?;
+    Ok(Json(json!({
+        "reviews": reviews.iter().map(crate::api::break_glass_json).collect::<Vec<_>>()
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewRequest {
+    outcome: String,
+    note: String,
+}
+
+async fn review_break_glass(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let identity = authenticate(&state, &headers, Role::Admin)?;
+    let request: ReviewRequest = json_body(body)?;
+    let engine = state.engine.clone();
+    let closed = tokio::task::spawn_blocking(move || {
+        engine
+            .access()
+            .review_break_glass(&id, &identity.id, &request.outcome, &request.note)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(Json(crate::api::break_glass_json(&closed)))
+}
+
+#[derive(Deserialize)]
+struct ReviewParams {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+async fn access_review(
+    State(state): Shared,
+    headers: HeaderMap,
+    params: Result<Query<ReviewParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let identity = authenticate(&state, &headers, Role::Admin)?;
+    let Query(params) = params?;
+    let csv = match params.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "format must be json or csv, got `{other}`"
+            )))
+        }
+    };
+    let engine = state.engine.clone();
+    let report = tokio::task::spawn_blocking(move || engine.access().review(&identity.id))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(if csv {
+        (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            report.to_csv(),
+        )
+            .into_response()
+    } else {
+        Json(report).into_response()
+    })
+}

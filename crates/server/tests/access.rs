@@ -1,0 +1,638 @@
+//! The access API over HTTP: policy versions, the AuthZEN endpoints with the interop decision
+//! tables, bad input, and OIDC bearer tokens checked against keys this test generates and
+//! serves itself (discovery + JWKS on a loopback port).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine as _;
+use evident::store::EventQuery;
+use evident::{Engine, Role};
+use evident_server::oidc::OidcConfig;
+use evident_server::{LoopbackServer, ServerOptions};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ring::rand::SystemRandom;
+use ring::signature::{self, KeyPair as _};
+use serde_json::{json, Value};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn pack_files(name: &str) -> BTreeMap<String, String> {
+    let dir = repo().join("policies").join(name);
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name() != "README.md")
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+struct Api {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Api {
+    fn new(base: &str) -> Self {
+        Self {
+            base: base.into(),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into(),
+        }
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, Value, Option<String>) {
+        let url = format!("{}{path}", self.base);
+        let mut response = match method {
+            "GET" => {
+                let mut r = self.agent.get(&url).header("X-Request-ID", "rid-7");
+                if let Some(t) = token {
+                    r = r.header("Authorization", format!("Bearer {t}"));
+                }
+                r.call()
+            }
+            _ => {
+                let mut r = if method == "PUT" {
+                    self.agent.put(&url)
+                } else {
+                    self.agent.post(&url)
+                }
+                .header("X-Request-ID", "rid-7")
+                .content_type("application/json");
+                if let Some(t) = token {
+                    r = r.header("Authorization", format!("Bearer {t}"));
+                }
+                r.send(body.unwrap_or_default())
+            }
+        }
+        .unwrap();
+        let status = response.status().as_u16();
+        let rid = response
+            .headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_string());
+        let text = response.body_mut().read_to_string().unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value, rid)
+    }
+}
+
+fn server(
+    options: ServerOptions,
+) -> (
+    tempfile::TempDir,
+    Arc<Engine>,
+    LoopbackServer,
+    String,
+    String,
+    String,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(Engine::open(dir.path(), true).unwrap());
+    let key = |role| {
+        engine
+            .create_api_key(role, None, "test")
+            .unwrap()
+            .token
+            .to_string()
+    };
+    let (admin, writer, reader) = (key(Role::Admin), key(Role::Writer), key(Role::Reader));
+    let server = LoopbackServer::start_with(engine.clone(), options).unwrap();
+    (dir, engine, server, admin, writer, reader)
+}
+
+fn conformance(name: &str) -> Value {
+    let path = repo().join("../shared/conformance/authzen").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+#[test]
+fn authzen_over_http_with_the_interop_pack() {
+    let (_dir, engine, server, admin, writer, reader) = server(ServerOptions::default());
+    let api = Api::new(&server.base);
+    // no pack yet: a clear 404
+    let (status, body, _) = api.send(
+        "POST",
+        "/access/v1/evaluation",
+        Some(&writer),
+        Some(r#"{"subject":{"type":"user","id":"a"},"action":{"name":"x"},"resource":{"type":"t","id":"r"}}"#),
+    );
+    assert_eq!(status, 404, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("policy apply"));
+
+    // apply over HTTP: admin only
+    let apply = json!({"files": pack_files("interop")}).to_string();
+    assert_eq!(
+        api.send("PUT", "/v1/policy", Some(&writer), Some(&apply)).0,
+        403
+    );
+    let (status, body, _) = api.send("PUT", "/v1/policy", Some(&admin), Some(&apply));
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["version"], json!(1));
+    let (status, body, _) = api.send("PUT", "/v1/policy", Some(&admin), Some(&apply));
+    assert_eq!((status, body["changed"].clone()), (200, json!(false)));
+    // a broken pack: 400 with the diagnostics, the active version stays
+    let mut broken = pack_files("interop");
+    broken.insert(
+        "bad.cedar".into(),
+        "permit (principal, action, resource) when { principal.nope };".into(),
+    );
+    let (status, body, _) = api.send(
+        "PUT",
+        "/v1/policy",
+        Some(&admin),
+        Some(&json!({"files": broken}).to_string()),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], json!("policy_rejected"));
+    let (_, versions, _) = api.send("GET", "/v1/policy/versions", Some(&reader), None);
+    assert_eq!(versions["versions"].as_array().unwrap().len(), 1);
+
+    // every decision table case over HTTP, X-Request-ID echoed
+    let mut cases = 0;
+    for file in ["todo-decisions.json", "gateway-decisions.json"] {
+        let table = conformance(file);
+        for case in table["evaluation"].as_array().unwrap() {
+            let (status, body, rid) = api.send(
+                "POST",
+                "/access/v1/evaluation",
+                Some(&writer),
+                Some(&case["request"].to_string()),
+            );
+            assert_eq!(status, 200);
+            assert_eq!(rid.as_deref(), Some("rid-7"));
+            assert_eq!(body["decision"], case["expected"], "{}", case["request"]);
+            cases += 1;
+        }
+        for case in table["evaluations"].as_array().into_iter().flatten() {
+            let (status, body, _) = api.send(
+                "POST",
+                "/access/v1/evaluations",
+                Some(&writer),
+                Some(&case["request"].to_string()),
+            );
+            assert_eq!(status, 200);
+            assert_eq!(body["evaluations"], case["expected"], "{}", case["request"]);
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 68);
+    let logged = engine
+        .query(&EventQuery {
+            action: Some("access.evaluate".into()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(logged.events.len(), 71);
+    assert!(logged
+        .events
+        .iter()
+        .all(|e| e.entry["request_id"] == json!("rid-7")));
+
+    // search, paged
+    let (status, page1, _) = api.send(
+        "POST",
+        "/access/v1/search/resource",
+        Some(&writer),
+        Some(r#"{"subject":{"type":"user","id":"bob"},"action":{"name":"view"},"resource":{"type":"record"},"page":{"limit":2}}"#),
+    );
+    assert_eq!(status, 200, "{page1}");
+    assert_eq!(page1["results"].as_array().unwrap().len(), 2);
+    let token = page1["page"]["next_token"].as_str().unwrap();
+    assert!(!token.is_empty());
+    let (_, page2, _) = api.send(
+        "POST",
+        "/access/v1/search/resource",
+        Some(&writer),
+        Some(&json!({"subject":{"type":"user","id":"bob"},"action":{"name":"view"},"resource":{"type":"record"},"page":{"limit":2,"token":token}}).to_string()),
+    );
+    assert_ne!(page1["results"], page2["results"]);
+    assert_eq!(page1["page"]["total"], page2["page"]["total"]);
+    assert_eq!(
+        api.send(
+            "POST",
+            "/access/v1/search/everything",
+            Some(&writer),
+            Some("{}")
+        )
+        .0,
+        404
+    );
+
+    // discovery
+    let (status, config, _) = api.send("GET", "/.well-known/authzen-configuration", None, None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        config["access_evaluation_endpoint"],
+        json!(format!("{}/access/v1/evaluation", server.base))
+    );
+
+    // bad input: 400, nothing stored; wrong credentials: 401/403
+    let size = engine.size();
+    for body in [
+        "{",
+        "[]",
+        r#"{"subject":{"type":"user"},"action":{"name":"can_read_user"},"resource":{"type":"user","id":"x"}}"#,
+        r#"{"subject":{"type":"user","id":7},"action":{"name":"can_read_user"},"resource":{"type":"user","id":"x"}}"#,
+        r#"{"subject":{"type":"user","id":"a"},"resource":{"type":"user","id":"x"}}"#,
+        r#"{"subject":{"type":"no such type!","id":"a"},"action":{"name":"can_read_user"},"resource":{"type":"user","id":"x"}}"#,
+        r#"{"subject":{"type":"user","id":"a"},"action":{"name":"can_read_user"},"resource":{"type":"user","id":"x"},"context":[1]}"#,
+        r#"{"subject":{"type":"user","id":"a","properties":{"email":5}},"action":{"name":"can_read_user"},"resource":{"type":"user","id":"x"}}"#,
+    ] {
+        let (status, reply, _) =
+            api.send("POST", "/access/v1/evaluation", Some(&writer), Some(body));
+        assert_eq!(status, 400, "{body} -> {reply}");
+    }
+    let (status, _, _) = api.send(
+        "POST",
+        "/access/v1/evaluations",
+        Some(&writer),
+        Some(&json!({"evaluations": vec![json!({}); 1001]}).to_string()),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(engine.size(), size);
+    let ok = conformance("todo-decisions.json")["evaluation"][0]["request"].to_string();
+    assert_eq!(
+        api.send("POST", "/access/v1/evaluation", None, Some(&ok)).0,
+        401
+    );
+    assert_eq!(
+        api.send("POST", "/access/v1/evaluation", Some(&reader), Some(&ok))
+            .0,
+        403
+    );
+    assert_eq!(
+        api.send(
+            "POST",
+            "/access/v1/evaluation",
+            Some("evk_nope_nope"),
+            Some(&ok)
+        )
+        .0,
+        401
+    );
+}
+
+#[test]
+fn break_glass_and_access_review_over_http() {
+    let (_dir, engine, server, admin, writer, _) = server(ServerOptions::default());
+    let api = Api::new(&server.base);
+    let apply = json!({"files": pack_files("default")}).to_string();
+    assert_eq!(
+        api.send("PUT", "/v1/policy", Some(&admin), Some(&apply)).0,
+        201
+    );
+    let now = evident::event::now_us() / 1_000_000;
+    let request = json!({
+        "subject": {"type": "User", "id": "dave"},
+        "action": {"name": "read"},
+        "resource": {"type": "PatientRecord", "id": "pr-1001"},
+        "context": {"authn": {"mfa": true, "auth_time": now}, "break_glass": true,
+                    "justification": "cardiac arrest in the ED, chart needed now"}
+    });
+    let (status, body, _) = api.send(
+        "POST",
+        "/access/v1/evaluation",
+        Some(&writer),
+        Some(&request.to_string()),
+    );
+    assert_eq!((status, body["decision"].clone()), (200, json!(true)));
+    let (_, open, _) = api.send("GET", "/v1/access/break-glass", Some(&admin), None);
+    let reviews = open["reviews"].as_array().unwrap();
+    assert_eq!(reviews.len(), 1);
+    let id = reviews[0]["id"].as_str().unwrap();
+    let path = format!("/v1/access/break-glass/{id}/review");
+    assert_eq!(
+        api.send(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(r#"{"outcome":"fine","note":"x"}"#)
+        )
+        .0,
+        400
+    );
+    let (status, closed, _) = api.send(
+        "POST",
+        &path,
+        Some(&admin),
+        Some(r#"{"outcome":"approved","note":"checked the ED log"}"#),
+    );
+    assert_eq!(status, 200, "{closed}");
+    assert_eq!(closed["state"], json!("closed"));
+    let (status, report, _) = api.send("POST", "/v1/access/review", Some(&admin), None);
+    assert_eq!(status, 200);
+    assert!(!report["by_type"].as_array().unwrap().is_empty());
+    assert_eq!(
+        api.send("POST", "/v1/access/review?format=xml", Some(&admin), None)
+            .0,
+        400
+    );
+    let size = engine.size();
+    assert!(size > 0);
+}
+
+// ---- OIDC ----
+
+struct Idp {
+    es_pkcs8: Vec<u8>,
+    ed_pkcs8: Vec<u8>,
+    other_es_pkcs8: Vec<u8>,
+    es_public: Vec<u8>,
+    base: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn es256() -> (Vec<u8>, Vec<u8>) {
+    let rng = SystemRandom::new();
+    let pkcs8 =
+        signature::EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .unwrap();
+    let pair = signature::EcdsaKeyPair::from_pkcs8(
+        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        pkcs8.as_ref(),
+        &rng,
+    )
+    .unwrap();
+    (pkcs8.as_ref().to_vec(), pair.public_key().as_ref().to_vec())
+}
+
+/// An identity provider on a loopback port: discovery and a JWKS with an ES256 and an
+/// Ed25519 key (and an HMAC key that must be ignored).
+fn idp() -> Idp {
+    let (es_pkcs8, es_public) = es256();
+    let (other_es_pkcs8, _) = es256();
+    let rng = SystemRandom::new();
+    let ed_pkcs8 = signature::Ed25519KeyPair::generate_pkcs8(&rng)
+        .unwrap()
+        .as_ref()
+        .to_vec();
+    let ed_public = signature::Ed25519KeyPair::from_pkcs8(&ed_pkcs8)
+        .unwrap()
+        .public_key()
+        .as_ref()
+        .to_vec();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let jwks = json!({"keys": [
+        {"kty": "EC", "crv": "P-256", "kid": "es-1", "alg": "ES256", "use": "sig",
+         "x": B64URL.encode(&es_public[1..33]), "y": B64URL.encode(&es_public[33..65])},
+        {"kty": "OKP", "crv": "Ed25519", "kid": "ed-1", "alg": "EdDSA", "use": "sig",
+         "x": B64URL.encode(&ed_public)},
+        {"kty": "oct", "kid": "hmac-1", "k": B64URL.encode(b"shared secret that must be ignored")},
+        {"kty": "RSA", "kid": "enc-1", "use": "enc", "n": "AQAB", "e": "AQAB"}
+    ]});
+    let discovery = json!({"issuer": base, "jwks_uri": format!("{base}/jwks")});
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || async move { axum::Json(discovery) }),
+        )
+        .route(
+            "/jwks",
+            axum::routing::get(move || async move { axum::Json(jwks) }),
+        );
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    Idp {
+        es_pkcs8,
+        ed_pkcs8,
+        other_es_pkcs8,
+        es_public,
+        base,
+        _runtime: runtime,
+    }
+}
+
+fn claims(idp: &Idp, overrides: Value) -> Value {
+    let now = evident::event::now_us() / 1_000_000;
+    let mut c = json!({
+        "iss": idp.base, "aud": "evident-api", "sub": "user-123",
+        "iat": now, "exp": now + 300, "realm_access": {"roles": ["evident-admin", "offline_access"]}
+    });
+    for (k, v) in overrides.as_object().unwrap() {
+        if v.is_null() {
+            c.as_object_mut().unwrap().remove(k);
+        } else {
+            c[k] = v.clone();
+        }
+    }
+    c
+}
+
+fn sign(alg: Algorithm, kid: &str, key: &EncodingKey, claims: &Value) -> String {
+    let mut header = Header::new(alg);
+    header.kid = Some(kid.into());
+    jsonwebtoken::encode(&header, claims, key).unwrap()
+}
+
+#[test]
+fn oidc_tokens_are_verified_and_failures_logged() {
+    let idp = idp();
+    let options = ServerOptions {
+        oidc: Some(OidcConfig::new(idp.base.clone(), "evident-api")),
+        ..Default::default()
+    };
+    let (_dir, engine, server, admin, _, _) = server(options);
+    let api = Api::new(&server.base);
+    let es = EncodingKey::from_ec_der(&idp.es_pkcs8);
+    let ed = EncodingKey::from_ed_der(&idp.ed_pkcs8);
+    let ok = |status: u16, token: &str| {
+        let (got, body, _) = api.send("GET", "/v1/policy/versions", Some(token), None);
+        assert_eq!(got, status, "{body}");
+        body
+    };
+    // good tokens, both algorithms; roles from Keycloak's realm_access
+    ok(
+        200,
+        &sign(Algorithm::ES256, "es-1", &es, &claims(&idp, json!({}))),
+    );
+    ok(
+        200,
+        &sign(Algorithm::EdDSA, "ed-1", &ed, &claims(&idp, json!({}))),
+    );
+    // the role decides: a reader token cannot apply policy
+    let reader = sign(
+        Algorithm::ES256,
+        "es-1",
+        &es,
+        &claims(&idp, json!({"realm_access": null, "roles": ["reader"]})),
+    );
+    ok(200, &reader);
+    let (status, _, _) = api.send(
+        "PUT",
+        "/v1/policy",
+        Some(&reader),
+        Some(&json!({"files": pack_files("interop")}).to_string()),
+    );
+    assert_eq!(status, 403);
+
+    let now = evident::event::now_us() / 1_000_000;
+    let refused = [
+        (
+            "expired",
+            sign(
+                Algorithm::ES256,
+                "es-1",
+                &es,
+                &claims(&idp, json!({"exp": now - 3600})),
+            ),
+        ),
+        (
+            "not yet valid",
+            sign(
+                Algorithm::ES256,
+                "es-1",
+                &es,
+                &claims(&idp, json!({"nbf": now + 3600})),
+            ),
+        ),
+        (
+            "wrong issuer",
+            sign(
+                Algorithm::ES256,
+                "es-1",
+                &es,
+                &claims(&idp, json!({"iss": "https://evil.example"})),
+            ),
+        ),
+        (
+            "wrong audience",
+            sign(
+                Algorithm::ES256,
+                "es-1",
+                &es,
+                &claims(&idp, json!({"aud": "another-api"})),
+            ),
+        ),
+        (
+            "no role",
+            sign(
+                Algorithm::ES256,
+                "es-1",
+                &es,
+                &claims(&idp, json!({"realm_access": {"roles": ["offline_access"]}})),
+            ),
+        ),
+        (
+            "no exp",
+            sign(
+                Algorithm::ES256,
+                "es-1",
+                &es,
+                &claims(&idp, json!({"exp": null})),
+            ),
+        ),
+        // signed by a key the issuer never published, under a published kid
+        (
+            "bad signature",
+            sign(
+                Algorithm::ES256,
+                "es-1",
+                &EncodingKey::from_ec_der(&idp.other_es_pkcs8),
+                &claims(&idp, json!({})),
+            ),
+        ),
+        (
+            "unknown kid",
+            sign(Algorithm::ES256, "es-9", &es, &claims(&idp, json!({}))),
+        ),
+        // HMAC with the public key as the secret (algorithm confusion), and with the oct key
+        (
+            "hs256 confusion",
+            sign(
+                Algorithm::HS256,
+                "es-1",
+                &EncodingKey::from_secret(&idp.es_public),
+                &claims(&idp, json!({})),
+            ),
+        ),
+        (
+            "hs256 oct",
+            sign(
+                Algorithm::HS256,
+                "hmac-1",
+                &EncodingKey::from_secret(b"shared secret that must be ignored"),
+                &claims(&idp, json!({})),
+            ),
+        ),
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                B64URL.encode(br#"{"alg":"none","typ":"JWT"}"#),
+                B64URL.encode(claims(&idp, json!({})).to_string())
+            ),
+        ),
+        ("garbage", "eyJhbGciOi.eyJzdWIi.sig".to_string()),
+    ];
+    for (what, token) in &refused {
+        let (status, body, _) = api.send("GET", "/v1/policy/versions", Some(token), None);
+        assert_eq!(status, 401, "{what}: {body}");
+        assert!(
+            !body.to_string().contains(token.as_str()),
+            "the token is echoed"
+        );
+    }
+    // API keys keep working beside OIDC
+    ok(200, &admin);
+    // every refusal is a ledger event (appended in the background)
+    let mut failures = 0;
+    for _ in 0..100 {
+        failures = engine
+            .query(&EventQuery {
+                action: Some("auth.login.failed".into()),
+                limit: 100,
+                ..Default::default()
+            })
+            .unwrap()
+            .events
+            .len();
+        if failures == refused.len() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(failures, refused.len());
+    let bytes: Vec<u8> = (0..engine.size())
+        .flat_map(|i| engine.entry_bytes(i).unwrap())
+        .collect();
+    let text = String::from_utf8_lossy(&bytes);
+    for (_, token) in &refused {
+        if token.len() > 40 {
+            assert!(
+                !text.contains(&token[token.len() - 30..]),
+                "a token reached the ledger"
+            );
+        }
+    }
+}
