@@ -17,9 +17,12 @@ use crate::VerificationFailed;
 pub fn policy(cmd: PolicyCommand) -> Result<()> {
     match cmd {
         PolicyCommand::Apply { dir, pack, dry_run } => apply(&dir.data_dir, &pack, dry_run),
-        PolicyCommand::Show { dir, version, out } => show(&dir.data_dir, version, out.as_deref()),
+        PolicyCommand::Show { dir, number, out } => show(&dir.data_dir, number, out.as_deref()),
         PolicyCommand::History { dir, json } => history(&dir.data_dir, json),
-        PolicyCommand::Rollback { dir, version } => {
+        PolicyCommand::Rollback {
+            dir,
+            number: version,
+        } => {
             let engine = crate::commands::open(&dir.data_dir)?;
             let applied = engine
                 .access()

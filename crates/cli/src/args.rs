@@ -247,8 +247,8 @@ pub enum PolicyCommand {
         #[command(flatten)]
         dir: DataDir,
         /// Which version (default: the active one).
-        #[arg(long, value_name = "N")]
-        version: Option<u64>,
+        #[arg(value_name = "VERSION")]
+        number: Option<u64>,
         /// Write the pack's files into this directory instead of printing them.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -266,7 +266,8 @@ pub enum PolicyCommand {
         #[command(flatten)]
         dir: DataDir,
         /// The version whose content becomes active.
-        version: u64,
+        #[arg(value_name = "VERSION")]
+        number: u64,
     },
     /// Check expected decisions, for policy-as-code CI. Exits 1 on any mismatch, printing each.
     ///

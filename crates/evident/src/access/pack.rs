@@ -324,14 +324,21 @@ pub fn compile(files: PackFiles) -> Result<CompiledPack> {
 
     let validation = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
     if !validation.validation_passed() {
-        let errors: Vec<String> = validation
+        let mut errors: Vec<(bool, String)> = validation
             .validation_errors()
             .map(|e| {
                 let id = e.policy_id().to_string();
                 let file = info.get(&id).map(|i| i.file.as_str()).unwrap_or("?");
-                format!("{file}: policy `{id}`: {}", with_help(e))
+                let text = with_help(e);
+                // A wrong name makes Cedar doubt every later `has` guard in the same
+                // condition; show the root causes first.
+                let follow_on = text.contains("unable to guarantee safety");
+                (follow_on, format!("{file}: policy `{id}`: {text}"))
             })
             .collect();
+        errors.sort();
+        errors.dedup();
+        let errors: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
         return Err(Error::Policy(format!(
             "the policies do not validate against {SCHEMA_FILE} (strict mode):\n{}",
             errors.join("\n")
