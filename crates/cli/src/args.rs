@@ -836,6 +836,23 @@ pub enum BenchCommand {
         #[arg(long, value_name = "PYTHON", env = "EVIDENT_PEERS_PYTHON")]
         peers_python: Option<PathBuf>,
     },
+    /// Access decisions: bare Cedar `is_authorized` (the limit), Evident's decision core,
+    /// decisions logged durably in process and over HTTP at a fixed rate, and batches of 100.
+    Access {
+        /// Directory for the benchmark's data (default: a temporary directory, removed).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Offered HTTP load, decisions per second (open loop: latency counts from the
+        /// scheduled send time, so queueing is not hidden).
+        #[arg(long, default_value_t = 10_000)]
+        rate: u64,
+        /// Seconds of HTTP load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// HTTP client connections.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+    },
     /// Ledger throughput and latency: library and HTTP appends, proof generation, verify
     /// speed next to this machine's SHA-256 speed.
     Ledger {

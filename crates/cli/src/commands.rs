@@ -48,6 +48,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Hook(cmd) => crate::detect::hook(cmd),
         Command::Lsp { rules } => crate::lsp::run(&rules),
         Command::Bench(BenchCommand::Crypto) => crate::bench_crypto::run(),
+        Command::Bench(BenchCommand::Access {
+            dir,
+            rate,
+            seconds,
+            clients,
+        }) => crate::bench_access::run(dir, rate, seconds, clients),
         Command::Bench(BenchCommand::Detect {
             dir,
             records,

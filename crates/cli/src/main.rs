@@ -3,7 +3,9 @@
 
 mod access;
 mod args;
+mod packs;
 mod bench;
+mod bench_access;
 mod bench_crypto;
 mod bench_detect;
 mod commands;

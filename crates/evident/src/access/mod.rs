@@ -518,8 +518,8 @@ impl<'e> Access<'e> {
                 };
                 let subject = need(&req.subject, "subject")?;
                 let resource = need(&req.resource, "resource")?;
-                let p = pack::entity_uid(&subject.kind, &subject.id, "subject")?;
-                let r = pack::entity_uid(&resource.kind, &resource.id, "resource")?;
+                let p = pack.uid(&subject.kind, &subject.id, "subject")?;
+                let r = pack.uid(&resource.kind, &resource.id, "resource")?;
                 let mut names: Vec<String> = pack
                     .schema
                     .actions_for_principal_and_resource(p.type_name(), r.type_name())

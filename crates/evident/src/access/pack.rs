@@ -241,6 +241,33 @@ pub struct CompiledPack {
     pub info: BTreeMap<String, PolicyInfo>,
     /// validator warnings (the pack was still accepted)
     pub warnings: Vec<String>,
+    /// the schema's entity types by name, parsed once (Cedar's parser is not cheap)
+    types: std::collections::HashMap<String, cedar_policy::EntityTypeName>,
+    action_type: cedar_policy::EntityTypeName,
+}
+
+impl CompiledPack {
+    /// The uid of an AuthZEN subject or resource: its type must be declared in the schema.
+    pub fn uid(&self, kind: &str, id: &str, what: &str) -> Result<EntityUid> {
+        let ty = self.types.get(kind).ok_or_else(|| {
+            Error::BadRequest(format!(
+                "{what}.type `{}` is not an entity type of the policy schema",
+                clip(kind)
+            ))
+        })?;
+        Ok(EntityUid::from_type_name_and_id(
+            ty.clone(),
+            cedar_policy::EntityId::new(id),
+        ))
+    }
+
+    /// `Action::"name"`.
+    pub fn action(&self, name: &str) -> EntityUid {
+        EntityUid::from_type_name_and_id(
+            self.action_type.clone(),
+            cedar_policy::EntityId::new(name),
+        )
+    }
 }
 
 /// Parses and strictly validates a pack; the error carries Cedar's diagnostics.
@@ -370,7 +397,15 @@ pub fn compile(files: PackFiles) -> Result<CompiledPack> {
         }
     }
 
+    let types = schema
+        .entity_types()
+        .map(|t| (t.to_string(), t.clone()))
+        .collect();
+    let action_type = cedar_policy::EntityTypeName::from_str("Action")
+        .map_err(|e| Error::Policy(format!("the Action type: {e}")))?;
     Ok(CompiledPack {
+        types,
+        action_type,
         version: 0,
         hash,
         files,
@@ -508,20 +543,6 @@ fn compare<V>(
         .map(|k| k.to_string())
         .collect();
     (added, removed, changed)
-}
-
-/// An entity uid from an AuthZEN type and id.
-pub fn entity_uid(kind: &str, id: &str, what: &str) -> Result<EntityUid> {
-    let ty = cedar_policy::EntityTypeName::from_str(kind).map_err(|_| {
-        Error::BadRequest(format!(
-            "{what}.type `{}` is not a Cedar entity type name",
-            clip(kind)
-        ))
-    })?;
-    Ok(EntityUid::from_type_name_and_id(
-        ty,
-        cedar_policy::EntityId::new(id),
-    ))
 }
 
 /// Renders a diagnostic with its labels as `file:line:col` and the source line.

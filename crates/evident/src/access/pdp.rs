@@ -2,15 +2,14 @@
 //! compliance rules on top of Cedar's answer (break-glass justification, step-up hints,
 //! regulated resources). Pure: nothing here logs or stores; [`super::Access`] does.
 
-use std::str::FromStr;
-
 use cedar_policy::{
-    Authorizer, Context, Decision, Entities, Entity, EntityTypeName, EntityUid, Request, Response,
+    Authorizer, Context, Decision, Entities, Entity, EntityUid, Request, Response,
+    RestrictedExpression,
 };
 use serde_json::{Map, Value};
 
 use super::authzen::{Action, EvaluationRequest, Subject};
-use super::pack::{entity_uid, CompiledPack};
+use super::pack::CompiledPack;
 use crate::{Error, Result};
 
 /// Why a request was denied, when Evident knows more than "no policy permits".
@@ -176,9 +175,9 @@ impl Prepared {
         if action.name.is_empty() {
             return Err(Error::BadRequest("action.name is empty".into()));
         }
-        let principal = entity_uid(&subject.kind, &subject.id, "subject")?;
-        let resource_uid = entity_uid(&resource.kind, &resource.id, "resource")?;
-        let action_uid = action_uid(&action.name)?;
+        let principal = pack.uid(&subject.kind, &subject.id, "subject")?;
+        let resource_uid = pack.uid(&resource.kind, &resource.id, "resource")?;
+        let action_uid = pack.action(&action.name);
         let mut extra = Vec::new();
         for (uid, props, what) in [
             (&principal, subject.properties.as_ref(), "subject"),
@@ -218,8 +217,30 @@ impl Prepared {
         })
     }
 
-    /// The Cedar request under `context`.
+    /// The Cedar request under `context`, checked against the schema.
     pub fn request(&self, pack: &CompiledPack, context: &Map<String, Value>) -> Result<Request> {
+        // Fast path: plain JSON (booleans, integers, strings, sets, records) becomes a Cedar
+        // context directly and `Request::new` type-checks it against the schema. Cedar's
+        // schema-guided JSON parser, which also reads `__entity` / `__extn` forms and
+        // extension values written as strings, costs several times more; it is the
+        // fallback, and its message is the one a caller sees.
+        if let Some(pairs) = context
+            .iter()
+            .map(|(k, v)| plain(v).map(|r| (k.clone(), r)))
+            .collect::<Option<Vec<_>>>()
+        {
+            if let Ok(ctx) = Context::from_pairs(pairs) {
+                if let Ok(request) = Request::new(
+                    self.principal.clone(),
+                    self.action.clone(),
+                    self.resource.clone(),
+                    ctx,
+                    Some(&pack.schema),
+                ) {
+                    return Ok(request);
+                }
+            }
+        }
         let context = Context::from_json_value(
             Value::Object(context.clone()),
             Some((&pack.schema, &self.action)),
@@ -285,6 +306,26 @@ fn verdict_of(pack: &CompiledPack, prepared: &Prepared, response: &Response) -> 
     }
 }
 
+/// A JSON value as a Cedar expression, if it is plain (no escapes, floats or nulls).
+fn plain(v: &Value) -> Option<RestrictedExpression> {
+    match v {
+        Value::Bool(b) => Some(RestrictedExpression::new_bool(*b)),
+        Value::Number(n) => n.as_i64().map(RestrictedExpression::new_long),
+        Value::String(s) => Some(RestrictedExpression::new_string(s.clone())),
+        Value::Array(items) => items
+            .iter()
+            .map(plain)
+            .collect::<Option<Vec<_>>>()
+            .map(RestrictedExpression::new_set),
+        Value::Object(map) if !map.keys().any(|k| k.starts_with("__")) => map
+            .iter()
+            .map(|(k, v)| plain(v).map(|r| (k.clone(), r)))
+            .collect::<Option<Vec<_>>>()
+            .and_then(|pairs| RestrictedExpression::new_record(pairs).ok()),
+        _ => None,
+    }
+}
+
 fn check_id(what: &str, entity: &Subject) -> Result<()> {
     if entity.kind.is_empty() {
         return Err(Error::BadRequest(format!("{what}.type is empty")));
@@ -293,16 +334,6 @@ fn check_id(what: &str, entity: &Subject) -> Result<()> {
         return Err(Error::BadRequest(format!("{what}.id is empty")));
     }
     Ok(())
-}
-
-/// `Action::"name"`.
-pub fn action_uid(name: &str) -> Result<EntityUid> {
-    let ty = EntityTypeName::from_str("Action")
-        .map_err(|e| Error::BadRequest(format!("action type: {e}")))?;
-    Ok(EntityUid::from_type_name_and_id(
-        ty,
-        cedar_policy::EntityId::new(name),
-    ))
 }
 
 /// The stored entity (if any) with the request's properties laid over its attributes.

@@ -101,9 +101,9 @@ pub fn review(pack: &CompiledPack, now: i64) -> Result<Report> {
     let mut regulated = Vec::new();
     let mut evaluations = 0usize;
     for (ptype, pid) in &principals {
-        let p_uid = super::pack::entity_uid(ptype, pid, "subject")?;
+        let p_uid = pack.uid(ptype, pid, "subject")?;
         for rtype in &resource_types {
-            let r_uid = super::pack::entity_uid(rtype, "*", "resource")?;
+            let r_uid = pack.uid(rtype, "*", "resource")?;
             let mut actions: Vec<String> = pack
                 .schema
                 .actions_for_principal_and_resource(p_uid.type_name(), r_uid.type_name())

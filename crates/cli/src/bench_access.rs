@@ -1,0 +1,296 @@
+//! `evident bench access`: decisions/s and latency of the access part, each next to the cost
+//! of a bare Cedar `Authorizer::is_authorized` on the same policies and entities in the same
+//! run (the limit: logging and HTTP should add little). See docs/performance.md.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use evident::access::authzen::{EvaluationRequest, EvaluationsRequest, PartialRequest};
+use evident::access::pdp::{self, Prepared};
+use evident::access::{decide_offline, Caller};
+use evident::{Engine, Role};
+use serde_json::{json, Value};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn fmt_d(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.1} µs")
+    } else {
+        format!("{:.2} ms", us / 1000.0)
+    }
+}
+
+fn lat(samples: &mut [Duration]) -> (Duration, Duration, String) {
+    samples.sort();
+    let (p50, p99) = (percentile(samples, 0.5), percentile(samples, 0.99));
+    (p50, p99, format!("p50 {} p99 {}", fmt_d(p50), fmt_d(p99)))
+}
+
+/// The request mix: PHI reads allowed and denied (regulated), document reads and writes.
+fn requests(now: i64) -> Vec<Value> {
+    let authn = json!({"mfa": true, "auth_time": now - 30, "acr": "urn:evident:acr:mfa", "amr": ["pwd", "otp"], "iss": "https://idp.example", "sub": "carol"});
+    vec![
+        json!({"subject": {"type": "User", "id": "carol"}, "action": {"name": "read"},
+               "resource": {"type": "PatientRecord", "id": "pr-1001"},
+               "context": {"authn": authn, "purpose_of_use": "treatment"}}),
+        json!({"subject": {"type": "User", "id": "dave"}, "action": {"name": "read"},
+               "resource": {"type": "PatientRecord", "id": "pr-1001"},
+               "context": {"authn": authn, "purpose_of_use": "treatment"}}),
+        json!({"subject": {"type": "User", "id": "carol"}, "action": {"name": "read"},
+               "resource": {"type": "Document", "id": "handbook"}}),
+        json!({"subject": {"type": "User", "id": "bob"}, "action": {"name": "update"},
+               "resource": {"type": "Document", "id": "handbook"}}),
+    ]
+}
+
+fn single(v: &Value) -> Result<EvaluationsRequest> {
+    let r: EvaluationRequest = serde_json::from_value(v.clone())?;
+    Ok(EvaluationsRequest {
+        defaults: PartialRequest {
+            subject: Some(r.subject),
+            action: Some(r.action),
+            resource: Some(r.resource),
+            context: r.context,
+        },
+        evaluations: None,
+        options: None,
+    })
+}
+
+/// Runs `f` repeatedly for about `budget`, timing each call.
+fn timed(budget: Duration, mut f: impl FnMut(usize) -> Result<()>) -> Result<(f64, Vec<Duration>)> {
+    let started = Instant::now();
+    let mut samples = Vec::new();
+    let mut i = 0;
+    while started.elapsed() < budget {
+        let t = Instant::now();
+        f(i)?;
+        samples.push(t.elapsed());
+        i += 1;
+    }
+    Ok((i as f64 / started.elapsed().as_secs_f64(), samples))
+}
+
+pub fn run(dir: Option<PathBuf>, rate: u64, seconds: u64, clients: usize) -> Result<()> {
+    let keep = dir.is_some();
+    let scratch = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("evident-bench-access-{}", std::process::id()))
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)?;
+    println!(
+        "evident bench access — {} cores, the default policy pack ({} policies), mixed requests (PHI allowed/denied, documents)",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        crate::packs::default_pack().0.len()
+    );
+    let engine = Arc::new(Engine::open(&scratch.join("data"), true)?);
+    engine
+        .access()
+        .apply(crate::packs::default_pack(), "bench")?;
+    let pack = engine.access().require_active()?;
+    let now = evident::event::now_us() / 1_000_000;
+    let raw = requests(now);
+    let batches: Vec<EvaluationsRequest> = raw.iter().map(single).collect::<Result<_>>()?;
+    let budget = Duration::from_secs(2);
+
+    // 1. The limit: Cedar alone, request and entities built beforehand.
+    let cedar: Vec<_> = raw
+        .iter()
+        .map(|v| -> Result<_> {
+            let r: EvaluationRequest = serde_json::from_value(v.clone())?;
+            let prepared = Prepared::new(&pack, &r.subject, &r.action, &r.resource)?;
+            let mut ctx = r.context.clone().unwrap_or_default();
+            ctx.insert("now".into(), now.into());
+            let request = prepared.request(&pack, &ctx)?;
+            Ok((prepared, request))
+        })
+        .collect::<Result<_>>()?;
+    let (bare_rate, mut bare) = timed(budget, |i| {
+        let (prepared, request) = &cedar[i % cedar.len()];
+        std::hint::black_box(pdp::bare(&pack, request, prepared.entities(&pack)));
+        Ok(())
+    })?;
+    let (bare_p50, _, bare_lat) = lat(&mut bare);
+    println!("bare Cedar Authorizer::is_authorized (the limit): {bare_rate:.0} decisions/s on one core, {bare_lat}");
+
+    // 2. Evident's decision core: AuthZEN JSON → Cedar request, context checked against the
+    //    schema, break-glass and step-up rules; no logging.
+    let (core_rate, mut core) = timed(budget, |i| {
+        std::hint::black_box(decide_offline(&pack, &batches[i % batches.len()], now)?);
+        Ok(())
+    })?;
+    let (core_p50, _, core_lat) = lat(&mut core);
+    println!(
+        "decision core, not logged: {core_rate:.0} decisions/s on one core, {core_lat} ({:.1}× the bare Cedar call)",
+        core_p50.as_secs_f64() / bare_p50.as_secs_f64().max(1e-9)
+    );
+
+    // 3. Logged and durable before answering, in process: one caller, then many.
+    let caller = Caller {
+        method: "bench".into(),
+        id: "bench".into(),
+    };
+    let access = engine.access();
+    let (seq_rate, mut seq) = timed(budget, |i| {
+        access.evaluate_blocking(&batches[i % batches.len()], &caller, None)?;
+        Ok(())
+    })?;
+    let (_, _, seq_lat) = lat(&mut seq);
+    println!("logged in process, one caller at a time (each waits for its fsync'd, signed commit): {seq_rate:.0} decisions/s, {seq_lat}");
+    let threads = 32;
+    let started = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let engine = engine.clone();
+            let batches = batches.clone();
+            let caller = caller.clone();
+            std::thread::spawn(move || -> Result<Vec<Duration>> {
+                let mut samples = Vec::new();
+                let mut i = t;
+                while started.elapsed() < Duration::from_secs(3) {
+                    let t0 = Instant::now();
+                    engine
+                        .access()
+                        .evaluate_blocking(&batches[i % batches.len()], &caller, None)?;
+                    samples.push(t0.elapsed());
+                    i += 1;
+                }
+                Ok(samples)
+            })
+        })
+        .collect();
+    let mut conc = Vec::new();
+    for h in handles {
+        conc.extend(h.join().map_err(|_| anyhow::anyhow!("worker panicked"))??);
+    }
+    let conc_rate = conc.len() as f64 / started.elapsed().as_secs_f64();
+    let (_, _, conc_lat) = lat(&mut conc);
+    println!("logged in process, {threads} callers (group commit): {conc_rate:.0} decisions/s, {conc_lat}");
+
+    // 4. Batches of 100 items (AuthZEN evaluations).
+    let items: Vec<PartialRequest> = (0..100)
+        .map(|i| -> Result<PartialRequest> {
+            let r: EvaluationRequest = serde_json::from_value(raw[i % raw.len()].clone())?;
+            Ok(PartialRequest {
+                subject: Some(r.subject),
+                action: Some(r.action),
+                resource: Some(r.resource),
+                context: r.context,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let batch100 = EvaluationsRequest {
+        defaults: PartialRequest::default(),
+        evaluations: Some(items),
+        options: None,
+    };
+    let (_, mut b_core) = timed(budget, |_| {
+        std::hint::black_box(decide_offline(&pack, &batch100, now)?);
+        Ok(())
+    })?;
+    let (b_core_p50, _, b_core_lat) = lat(&mut b_core);
+    let (_, mut b_logged) = timed(budget, |_| {
+        access.evaluate_blocking(&batch100, &caller, None)?;
+        Ok(())
+    })?;
+    let (b_logged_p50, _, b_logged_lat) = lat(&mut b_logged);
+    println!(
+        "batch of 100 evaluations: decided {b_core_lat} (target p50 ≤ 1 ms: {}); decided and logged durably {b_logged_lat} ({})",
+        if b_core_p50 <= Duration::from_millis(1) { "met" } else { "missed" },
+        if b_logged_p50 <= Duration::from_millis(1) { "≤ 1 ms" } else { "above 1 ms: one fsync'd commit per batch" }
+    );
+
+    // 5. HTTP at a fixed offered rate, open loop.
+    http(&engine, &raw, rate, seconds, clients, bare_p50)?;
+
+    engine.shutdown();
+    drop(engine);
+    if !keep {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    Ok(())
+}
+
+fn http(
+    engine: &Arc<Engine>,
+    raw: &[Value],
+    rate: u64,
+    seconds: u64,
+    clients: usize,
+    bare_p50: Duration,
+) -> Result<()> {
+    let key = engine.create_api_key(Role::Writer, Some("bench"), "bench")?;
+    let server = evident_server::LoopbackServer::start(engine.clone())?;
+    let url = format!("{}/access/v1/evaluation", server.base);
+    let bodies: Arc<Vec<String>> = Arc::new(raw.iter().map(Value::to_string).collect());
+    let auth = format!("Bearer {}", key.token.as_str());
+    let total = rate * seconds;
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let size_before = engine.size();
+    // warm the connections
+    let start = Instant::now() + Duration::from_millis(300);
+    let handles: Vec<_> = (0..clients)
+        .map(|c| {
+            let (url, auth, bodies) = (url.clone(), auth.clone(), bodies.clone());
+            std::thread::spawn(move || -> Result<(Vec<Duration>, u64)> {
+                let agent = ureq::Agent::new_with_defaults();
+                let mut samples = Vec::new();
+                let mut late = 0;
+                let mut n = c as u64;
+                while n < total {
+                    let due = start + interval.mul_f64(n as f64);
+                    let now = Instant::now();
+                    if due > now {
+                        std::thread::sleep(due - now);
+                    } else if now - due > Duration::from_millis(1) {
+                        late += 1;
+                    }
+                    let body = &bodies[n as usize % bodies.len()];
+                    let reply = agent
+                        .post(&url)
+                        .header("Authorization", &auth)
+                        .content_type("application/json")
+                        .send(body)
+                        .context("HTTP evaluation")?
+                        .body_mut()
+                        .read_to_string()?;
+                    if !reply.contains("\"decision\"") {
+                        anyhow::bail!("unexpected reply: {reply}");
+                    }
+                    // from the scheduled send time: a stalled server shows as latency
+                    samples.push(Instant::now().saturating_duration_since(due));
+                    n += clients as u64;
+                }
+                Ok((samples, late))
+            })
+        })
+        .collect();
+    let mut samples = Vec::new();
+    let mut late = 0;
+    for h in handles {
+        let (s, l) = h.join().map_err(|_| anyhow::anyhow!("client panicked"))??;
+        samples.extend(s);
+        late += l;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let achieved = samples.len() as f64 / elapsed;
+    let logged = engine.size() - size_before;
+    let (_, p99, text) = lat(&mut samples);
+    println!(
+        "HTTP /access/v1/evaluation, offered {rate}/s for {seconds} s over {clients} keep-alive connections (clients on the same 2 cores): achieved {achieved:.0}/s, {text} (target p99 ≤ 3 ms at 10,000/s: {}); {logged} decisions logged durably before answering; {late} sends started >1 ms late; bare Cedar p50 {}",
+        if p99 <= Duration::from_millis(3) && achieved >= rate as f64 * 0.98 { "met" } else { "missed" },
+        fmt_d(bare_p50),
+    );
+    server.stop()?;
+    Ok(())
+}
