@@ -3,7 +3,6 @@
 
 mod access;
 mod args;
-mod packs;
 mod bench;
 mod bench_access;
 mod bench_crypto;
@@ -14,6 +13,7 @@ mod demo;
 mod detect;
 mod logging;
 mod lsp;
+mod packs;
 mod tls;
 
 use std::process::ExitCode;

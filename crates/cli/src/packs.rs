@@ -6,13 +6,34 @@ use evident::access::pack::PackFiles;
 pub fn default_pack() -> PackFiles {
     PackFiles(
         [
-            ("schema.cedarschema", include_str!("../../../policies/default/schema.cedarschema")),
-            ("rbac.cedar", include_str!("../../../policies/default/rbac.cedar")),
-            ("privileged.cedar", include_str!("../../../policies/default/privileged.cedar")),
-            ("phi.cedar", include_str!("../../../policies/default/phi.cedar")),
-            ("break-glass.cedar", include_str!("../../../policies/default/break-glass.cedar")),
-            ("entities.json", include_str!("../../../policies/default/entities.json")),
-            ("pack.toml", include_str!("../../../policies/default/pack.toml")),
+            (
+                "schema.cedarschema",
+                include_str!("../../../policies/default/schema.cedarschema"),
+            ),
+            (
+                "rbac.cedar",
+                include_str!("../../../policies/default/rbac.cedar"),
+            ),
+            (
+                "privileged.cedar",
+                include_str!("../../../policies/default/privileged.cedar"),
+            ),
+            (
+                "phi.cedar",
+                include_str!("../../../policies/default/phi.cedar"),
+            ),
+            (
+                "break-glass.cedar",
+                include_str!("../../../policies/default/break-glass.cedar"),
+            ),
+            (
+                "entities.json",
+                include_str!("../../../policies/default/entities.json"),
+            ),
+            (
+                "pack.toml",
+                include_str!("../../../policies/default/pack.toml"),
+            ),
         ]
         .into_iter()
         .map(|(name, text)| (name.to_string(), text.to_string()))

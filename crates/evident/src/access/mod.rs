@@ -284,10 +284,11 @@ impl<'e> Access<'e> {
             decision_ids: Vec::with_capacity(items.len()),
             single,
         };
-        for item in items {
+        let verdicts = decide_all(&pack, &items, now);
+        for (item, verdict) in items.into_iter().zip(verdicts) {
             let id = decision_id()?;
             let (answer, event, regulated) = match item {
-                Ok(req) => match pdp::decide(&pack, &req, now) {
+                Ok(req) => match verdict {
                     Ok(verdict) => {
                         let event = decision_event(&pack, &req, &verdict, &id, caller, request_id);
                         if let Some(justification) = &verdict.break_glass {
@@ -710,11 +711,10 @@ pub fn decide_offline(pack: &CompiledPack, batch: &EvaluationsRequest, now: i64)
     let single = batch.is_single();
     let semantic = batch.semantic();
     let mut answers = Vec::new();
-    for item in batch.items() {
-        let answer = match item
-            .map_err(Error::BadRequest)
-            .and_then(|req| pdp::decide(pack, &req, now))
-        {
+    let items = batch.items();
+    let verdicts = decide_all(pack, &items, now);
+    for (item, verdict) in items.into_iter().zip(verdicts) {
+        let answer = match item.map_err(Error::BadRequest).and(verdict) {
             Ok(verdict) => DecisionResponse {
                 decision: verdict.allowed,
                 context: verdict.response_context(pack),
@@ -739,6 +739,48 @@ pub fn decide_offline(pack: &CompiledPack, batch: &EvaluationsRequest, now: i64)
         Answer::Many(EvaluationsResponse {
             evaluations: answers,
         })
+    })
+}
+
+/// Items per thread below which a batch is decided on the caller's thread.
+const PARALLEL_CHUNK: usize = 16;
+
+/// Decides every well-formed item; a batch large enough is spread over the machine's cores
+/// (decisions are pure, so the answers are the same in any order). A malformed item's slot
+/// holds an error that the caller replaces with the item's own message.
+fn decide_all(
+    pack: &CompiledPack,
+    items: &[std::result::Result<EvaluationRequest, String>],
+    now: i64,
+) -> Vec<Result<Verdict>> {
+    let decide = |item: &std::result::Result<EvaluationRequest, String>| match item {
+        Ok(req) => pdp::decide(pack, req, now),
+        Err(m) => Err(Error::BadRequest(m.clone())),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(items.len() / PARALLEL_CHUNK);
+    if threads < 2 {
+        return items.iter().map(decide).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .skip(1)
+            .map(|part| scope.spawn(move || part.iter().map(decide).collect::<Vec<_>>()))
+            .collect();
+        let mut out: Vec<Result<Verdict>> =
+            items[..chunk.min(items.len())].iter().map(decide).collect();
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                Err(_) => out.push(Err(Error::Integrity("a decision thread panicked".into()))),
+            }
+        }
+        out.resize_with(items.len(), || {
+            Err(Error::Integrity("a decision thread panicked".into()))
+        });
+        out
     })
 }
 
