@@ -173,6 +173,8 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
         ),
     );
 
+    access(&agent, &base, &admin.token, &writer.token, &engine)?;
+
     let verifier = NoteVerifier::parse(&vkey)?;
     let note = agent
         .get(format!("{base}/log/checkpoint"))
@@ -183,7 +185,7 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
         .verify_checkpoint(&note)
         .context("the public checkpoint does not verify")?;
     step(
-        7,
+        8,
         &format!(
             "public /log/checkpoint verifies: size {}, root {}",
             checkpoint.size,
@@ -219,7 +221,7 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
     let proved = proof
         .verify(&verifier, &leaf_hash(entry))
         .context("the tlog-proof does not verify")?;
-    step(8, &format!(
+    step(9, &format!(
         "entry {index} fetched from the public entry bundle {} and proved offline against the checkpoint of size {}",
         bundle_path.to_path(),
         proved.size
@@ -230,7 +232,7 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
         "a personal field was stored in clear"
     );
     step(
-        9,
+        10,
         &format!(
             "the entry commits to the actor's IP address instead of storing it: {}",
             event["personal"]["/actor/ip"]
@@ -261,7 +263,7 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
     verify_consistency(from, checkpoint.size, &old_root, &checkpoint.root, &hashes)
         .context("the consistency proof does not verify")?;
     step(
-        10,
+        11,
         &format!(
             "the log at size {} is proved to extend the first checkpoint (size {from})",
             checkpoint.size
@@ -274,7 +276,7 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
         bail!("the verified root differs from the served checkpoint");
     }
     step(
-        11,
+        12,
         &format!(
             "full log verify: {} entries, {} signed checkpoints, {} personal values checked",
             report.entries, report.checkpoints, report.personal
@@ -291,6 +293,63 @@ pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
             dir.display()
         );
     }
+    Ok(())
+}
+
+/// Applies the default policy pack over HTTP and asks for decisions the way an application
+/// would: every decision lands in the ledger before the answer.
+fn access(
+    agent: &ureq::Agent,
+    base: &str,
+    admin: &str,
+    writer: &str,
+    engine: &Engine,
+) -> Result<()> {
+    let files = crate::packs::default_pack();
+    let reply: Value = agent
+        .put(format!("{base}/v1/policy"))
+        .header("Authorization", format!("Bearer {admin}"))
+        .send_json(json!({ "files": files }))?
+        .body_mut()
+        .read_json()?;
+    let size = engine.size();
+    let now = evident::event::now_us() / 1_000_000;
+    let ask = |context: Value| -> Result<Value> {
+        Ok(agent
+            .post(format!("{base}/access/v1/evaluation"))
+            .header("Authorization", format!("Bearer {writer}"))
+            .header("X-Request-ID", "demo-1")
+            .send_json(json!({
+                "subject": {"type": "User", "id": "carol"},
+                "action": {"name": "read"},
+                "resource": {"type": "PatientRecord", "id": "pr-1001"},
+                "context": context
+            }))?
+            .body_mut()
+            .read_json()?)
+    };
+    let stale = ask(
+        json!({"authn": {"mfa": true, "auth_time": now - 7200}, "purpose_of_use": "treatment"}),
+    )?;
+    let fresh =
+        ask(json!({"authn": {"mfa": true, "auth_time": now - 60}, "purpose_of_use": "treatment"}))?;
+    ensure!(
+        stale["decision"] == false && fresh["decision"] == true,
+        "unexpected decisions: {stale} / {fresh}"
+    );
+    ensure!(
+        engine.size() >= size + 2,
+        "the decisions were not logged before they were answered"
+    );
+    step(
+        7,
+        &format!(
+            "policy v{} applied ({}); a PHI read with a 2-hour-old MFA was denied with {} and allowed after step-up — both decisions in the ledger",
+            reply["version"],
+            reply["hash"].as_str().unwrap_or_default().get(..19).unwrap_or_default(),
+            stale["context"]
+        ),
+    );
     Ok(())
 }
 

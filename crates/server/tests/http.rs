@@ -184,6 +184,17 @@ fn public_endpoints_need_no_key() {
         "/log/checkpoint",
         "/healthz",
         "/metrics",
+        "/.well-known/authzen-configuration",
+        "/access/v1/evaluation",
+        "/access/v1/evaluations",
+        "/access/v1/search/{kind}",
+        "/v1/policy",
+        "/v1/policy/versions",
+        "/v1/policy/versions/{version}",
+        "/v1/policy/rollback",
+        "/v1/access/break-glass",
+        "/v1/access/break-glass/{id}/review",
+        "/v1/access/review",
     ] {
         assert!(openapi["paths"].get(path).is_some(), "OpenAPI lacks {path}");
     }
