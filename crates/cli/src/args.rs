@@ -850,7 +850,7 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
         /// HTTP client connections.
-        #[arg(long, default_value_t = 32)]
+        #[arg(long, default_value_t = 64)]
         clients: usize,
     },
     /// Ledger throughput and latency: library and HTTP appends, proof generation, verify

@@ -73,6 +73,9 @@ pub struct Engine {
     redaction: redaction::EventRedactor,
     key_cache: crypto::keyring::KeyCache,
     pub(crate) access_state: access::AccessState,
+    #[allow(clippy::type_complexity)]
+    key_auth_cache:
+        Mutex<std::collections::HashMap<String, ((Vec<u8>, ApiKey), std::time::Instant)>>,
     root: std::sync::OnceLock<Arc<dyn crypto::KeyProvider>>,
 }
 
@@ -193,6 +196,7 @@ impl Engine {
         Ok(Self {
             key_cache: crypto::keyring::KeyCache::default(),
             access_state: access::AccessState::default(),
+            key_auth_cache: Mutex::new(std::collections::HashMap::new()),
             root: std::sync::OnceLock::new(),
             redaction,
             indexer: Mutex::new(Some(indexer)),
@@ -575,12 +579,19 @@ impl Engine {
 
     /// Revokes an API key and logs the revocation.
     pub fn revoke_api_key(&self, id: &str, actor: &str) -> Result<()> {
+        if let Ok(mut cache) = self.key_auth_cache.lock() {
+            cache.clear();
+        }
         if !self
             .backend
             .connect()?
             .revoke_api_key(id, event::now_us())?
         {
             return Err(Error::NotFound(format!("no active API key `{id}`")));
+        }
+        // again, for a lookup that read the key between the first clear and the update
+        if let Ok(mut cache) = self.key_auth_cache.lock() {
+            cache.clear();
         }
         let mut event = event::system_event(
             "evident.apikey.revoked",
@@ -603,16 +614,37 @@ impl Engine {
         let Some((id, secret)) = apikey::split_token(token) else {
             return Ok(None);
         };
+        let hash = apikey::hash_secret(secret);
+        // A key verified in the last second is trusted without a database read: every
+        // decision request authenticates, and revocation by this process clears the cache
+        // (by another process, it takes effect within a second).
+        if let Ok(cache) = self.key_auth_cache.lock() {
+            if let Some((key, at)) = cache.get(id) {
+                if key.0 == hash && at.elapsed() < std::time::Duration::from_secs(1) {
+                    return Ok(Some(key.1.clone()));
+                }
+            }
+        }
         let Some(record) = self.reader()?.api_key(id)? else {
             return Ok(None);
         };
-        if record.revoked_us.is_some() || apikey::hash_secret(secret) != record.secret_hash {
+        if record.revoked_us.is_some() || hash != record.secret_hash {
             return Ok(None);
         }
-        Ok(Some(ApiKey {
+        let key = ApiKey {
             id: record.id,
             role: Role::parse(&record.role)?,
-        }))
+        };
+        if let Ok(mut cache) = self.key_auth_cache.lock() {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(
+                key.id.clone(),
+                ((hash, key.clone()), std::time::Instant::now()),
+            );
+        }
+        Ok(Some(key))
     }
 
     /// Stops the sequencer after the queued appends.

@@ -626,3 +626,19 @@ fn access_review_lists_grants_by_type_and_every_regulated_resource() {
         .unwrap();
     assert_eq!(logged.events.len(), 1);
 }
+
+#[test]
+fn another_process_sees_a_new_version_within_a_second() {
+    let (dir, first) = engine_with("interop");
+    let second = Engine::open(dir.path(), false).unwrap();
+    let v1 = second.access().require_active().unwrap().hash.clone();
+    let mut files = first.access().require_active().unwrap().files.clone();
+    files.0.insert(
+        "extra.cedar".into(),
+        "@id(\"extra\")\npermit (principal, action == Action::\"view\", resource);\n".into(),
+    );
+    let v2 = first.access().apply(files, "test").unwrap().hash;
+    assert_ne!(v1, v2);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(second.access().require_active().unwrap().hash, v2);
+}

@@ -757,7 +757,12 @@ fn decide_all(
         Ok(req) => pdp::decide(pack, req, now),
         Err(m) => Err(Error::BadRequest(m.clone())),
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if items.len() < 2 * PARALLEL_CHUNK {
+        return items.iter().map(decide).collect();
+    }
+    // available_parallelism reads cgroup files: ask once per process
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let threads = cores.min(items.len() / PARALLEL_CHUNK);
     if threads < 2 {
         return items.iter().map(decide).collect();

@@ -244,6 +244,8 @@ pub struct CompiledPack {
     /// the schema's entity types by name, parsed once (Cedar's parser is not cheap)
     types: std::collections::HashMap<String, cedar_policy::EntityTypeName>,
     action_type: cedar_policy::EntityTypeName,
+    /// `[step_up] context` as JSON, converted once
+    pub(crate) step_up_context: Option<Value>,
 }
 
 impl CompiledPack {
@@ -403,7 +405,12 @@ pub fn compile(files: PackFiles) -> Result<CompiledPack> {
         .collect();
     let action_type = cedar_policy::EntityTypeName::from_str("Action")
         .map_err(|e| Error::Policy(format!("the Action type: {e}")))?;
+    let step_up_context = settings
+        .step_up
+        .as_ref()
+        .map(|s| serde_json::to_value(&s.context).unwrap_or(Value::Null));
     Ok(CompiledPack {
+        step_up_context,
         types,
         action_type,
         version: 0,

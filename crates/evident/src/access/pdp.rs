@@ -125,12 +125,9 @@ pub fn decide(pack: &CompiledPack, req: &EvaluationRequest, now: i64) -> Result<
     }
 
     if !verdict.allowed && verdict.denial != Some(Denial::JustificationRequired) {
-        if let Some(step) = &pack.settings.step_up {
+        if let (Some(step), Some(step_context)) = (&pack.settings.step_up, &pack.step_up_context) {
             let mut upgraded = context.clone();
-            merge(
-                &mut upgraded,
-                &replace_now(toml_to_json(&step.context), now),
-            );
+            merge(&mut upgraded, &replace_now(step_context.clone(), now));
             if let Ok(r) = prepared.authorize(pack, &upgraded) {
                 let better = verdict_of(pack, &prepared, &r);
                 if better.allowed && better.break_glass.is_none() {
