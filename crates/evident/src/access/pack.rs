@@ -246,6 +246,11 @@ pub struct CompiledPack {
     action_type: cedar_policy::EntityTypeName,
     /// `[step_up] context` as JSON, converted once
     pub(crate) step_up_context: Option<Value>,
+    /// per action, only the policies whose action scope can match it: Cedar evaluates
+    /// every policy's scope on every request, so a request skips the others up front (a
+    /// policy whose action scope does not match is never satisfied and never errs, so the
+    /// answer, its reasons and its errors are the same)
+    by_action: std::collections::HashMap<EntityUid, PolicySet>,
 }
 
 impl CompiledPack {
@@ -261,6 +266,11 @@ impl CompiledPack {
             ty.clone(),
             cedar_policy::EntityId::new(id),
         ))
+    }
+
+    /// The policies that can apply to `action` (all of them for an unknown action).
+    pub fn policies_for(&self, action: &EntityUid) -> &PolicySet {
+        self.by_action.get(action).unwrap_or(&self.policies)
     }
 
     /// `Action::"name"`.
@@ -409,7 +419,9 @@ pub fn compile(files: PackFiles) -> Result<CompiledPack> {
         .step_up
         .as_ref()
         .map(|s| serde_json::to_value(&s.context).unwrap_or(Value::Null));
+    let by_action = slice_by_action(&schema, &policies, &entities)?;
     Ok(CompiledPack {
+        by_action,
         step_up_context,
         types,
         action_type,
@@ -423,6 +435,37 @@ pub fn compile(files: PackFiles) -> Result<CompiledPack> {
         info,
         warnings,
     })
+}
+
+fn slice_by_action(
+    schema: &Schema,
+    policies: &PolicySet,
+    entities: &Entities,
+) -> Result<std::collections::HashMap<EntityUid, PolicySet>> {
+    use cedar_policy::ActionConstraint;
+    let mut out = std::collections::HashMap::new();
+    for action in schema.actions() {
+        let ancestors: Vec<&EntityUid> = entities
+            .ancestors(action)
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        let mut set = PolicySet::new();
+        for policy in policies.policies() {
+            let applies = match policy.action_constraint() {
+                ActionConstraint::Any => true,
+                ActionConstraint::Eq(uid) => uid == *action,
+                ActionConstraint::In(uids) => {
+                    uids.iter().any(|u| u == action || ancestors.contains(&u))
+                }
+            };
+            if applies {
+                set.add(policy.clone())
+                    .map_err(|e| Error::Policy(format!("slicing by action: {e}")))?;
+            }
+        }
+        out.insert(action.clone(), set);
+    }
+    Ok(out)
 }
 
 /// A readable account of what a new version changes.

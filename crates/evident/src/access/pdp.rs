@@ -260,7 +260,11 @@ impl Prepared {
 
     fn authorize(&self, pack: &CompiledPack, context: &Map<String, Value>) -> Result<Response> {
         let request = self.request(pack, context)?;
-        Ok(Authorizer::new().is_authorized(&request, &pack.policies, self.entities(pack)))
+        Ok(Authorizer::new().is_authorized(
+            &request,
+            pack.policies_for(&self.action),
+            self.entities(pack),
+        ))
     }
 }
 
