@@ -852,6 +852,9 @@ pub enum BenchCommand {
         /// HTTP client connections.
         #[arg(long, default_value_t = 64)]
         clients: usize,
+        /// Only the HTTP run (after loading the pack).
+        #[arg(long)]
+        http_only: bool,
     },
     /// Ledger throughput and latency: library and HTTP appends, proof generation, verify
     /// speed next to this machine's SHA-256 speed.

@@ -53,7 +53,8 @@ pub fn run(cli: Cli) -> Result<()> {
             rate,
             seconds,
             clients,
-        }) => crate::bench_access::run(dir, rate, seconds, clients),
+            http_only,
+        }) => crate::bench_access::run(dir, rate, seconds, clients, http_only),
         Command::Bench(BenchCommand::Detect {
             dir,
             records,
