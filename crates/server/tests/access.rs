@@ -171,6 +171,17 @@ fn authzen_over_http_with_the_interop_pack() {
     );
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], json!("policy_rejected"));
+    // hostile file names, wrong types, unknown fields: 400, nothing changes
+    for body in [
+        json!({"files": {"../escape.cedar": "permit (principal, action, resource);"}}),
+        json!({"files": {"schema.cedarschema": 7}}),
+        json!({"files": {}, "extra": true}),
+        json!({"files": {"notes.txt": "hello"}}),
+    ] {
+        let (status, reply, _) =
+            api.send("PUT", "/v1/policy", Some(&admin), Some(&body.to_string()));
+        assert_eq!(status, 400, "{body} -> {reply}");
+    }
     let (_, versions, _) = api.send("GET", "/v1/policy/versions", Some(&reader), None);
     assert_eq!(versions["versions"].as_array().unwrap().len(), 1);
 

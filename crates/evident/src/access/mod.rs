@@ -86,7 +86,6 @@ pub struct Applied {
 
 /// Decisions made but not yet answered: the events to append first.
 pub struct Pending {
-    pack: Arc<CompiledPack>,
     answers: Vec<DecisionResponse>,
     /// one event per answer, to append in one batch
     pub events: Vec<AuditEvent>,
@@ -276,7 +275,6 @@ impl<'e> Access<'e> {
         let semantic = batch.semantic();
         let now = now_us() / 1_000_000;
         let mut pending = Pending {
-            pack: pack.clone(),
             answers: Vec::with_capacity(items.len()),
             events: Vec::with_capacity(items.len()),
             regulated: Vec::with_capacity(items.len()),
@@ -385,7 +383,6 @@ impl<'e> Access<'e> {
                 }
             }
         }
-        let _ = &pending.pack;
         if pending.single {
             Answer::One(
                 pending
