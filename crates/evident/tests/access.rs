@@ -437,6 +437,14 @@ fn default_pack_phi_needs_purpose_and_fresh_mfa_and_says_how_to_step_up() {
         ),
     ));
     assert!(!denied.decision);
+    // nor can the caller move a stored user to another department
+    let mut moved = phi_read(
+        "dave",
+        "pr-1001",
+        json!({"authn": fresh, "purpose_of_use": "treatment"}),
+    );
+    moved["subject"]["properties"] = json!({"department": "cardiology"});
+    assert!(!one(decide(&engine, &moved)).decision);
     // the client cannot forge the clock: `now` is the server's
     let forged = one(decide(
         &engine,

@@ -337,7 +337,7 @@ fn check_id(what: &str, entity: &Subject) -> Result<()> {
     Ok(())
 }
 
-/// The stored entity (if any) with the request's properties laid over its attributes.
+/// The stored entity (if any) with the request's properties added where it has none.
 fn with_properties(
     pack: &CompiledPack,
     uid: &EntityUid,
@@ -354,9 +354,12 @@ fn with_properties(
             "parents": []
         }),
     };
+    // Stored entity data is the directory's word and wins: a caller can add attributes an
+    // entity lacks (a todo's owner the store has never seen) but cannot rewrite a stored
+    // user's department or clearance.
     if let Some(attrs) = json.get_mut("attrs").and_then(Value::as_object_mut) {
         for (k, v) in props {
-            attrs.insert(k.clone(), v.clone());
+            attrs.entry(k.clone()).or_insert_with(|| v.clone());
         }
     }
     Entity::from_json_value(json, Some(&pack.schema))
