@@ -48,6 +48,7 @@ const DEFAULT_PAGE: usize = 100;
 #[derive(Default)]
 pub struct AccessState {
     cached: RwLock<Option<(Arc<CompiledPack>, Instant)>>,
+    applying: std::sync::Mutex<()>,
 }
 
 /// Who asked for a decision (the PEP's credential).
@@ -120,9 +121,13 @@ impl Engine {
 impl<'e> Access<'e> {
     /// The active pack, if one was ever applied.
     pub fn active(&self) -> Result<Option<Arc<CompiledPack>>> {
+        self.active_within(RECHECK)
+    }
+
+    fn active_within(&self, staleness: Duration) -> Result<Option<Arc<CompiledPack>>> {
         let state = &self.engine.access_state;
         if let Some((pack, checked)) = state.cached.read().ok().and_then(|c| c.clone()) {
-            if checked.elapsed() < RECHECK {
+            if checked.elapsed() < staleness {
                 return Ok(Some(pack));
             }
         }
@@ -172,7 +177,14 @@ impl<'e> Access<'e> {
 
     fn activate(&self, files: PackFiles, actor: &str, origin: String) -> Result<Applied> {
         let mut compiled = pack::compile(files)?;
-        let previous = self.active()?;
+        // One change at a time in this process, so two applies never claim one version number.
+        let _one_at_a_time = self
+            .engine
+            .access_state
+            .applying
+            .lock()
+            .map_err(|_| Error::Integrity("policy apply lock poisoned".into()))?;
+        let previous = self.active_within(Duration::ZERO)?;
         if let Some(prev) = &previous {
             if prev.hash == compiled.hash {
                 return Ok(Applied {
