@@ -144,6 +144,11 @@ pub enum Command {
         /// The associated data given at encryption.
         #[arg(long, default_value = "", value_name = "TEXT")]
         context: String,
+        /// For a regulated key: the access-policy context of this decryption as JSON, e.g.
+        /// '{"purpose_of_use": "treatment"}'. The decision (subject `User::"$USER"`, action
+        /// `decrypt`, resource `EncryptionKey::"NAME"`) is logged.
+        #[arg(long, value_name = "JSON")]
+        access_context: Option<String>,
     },
     /// Write an encrypted, consistent backup of the data directory while the server runs.
     ///
@@ -550,6 +555,21 @@ pub enum KeysCommand {
         dir: DataDir,
         /// 1–64 characters of a-z, 0-9, `-`, `_`, `.`, e.g. `acme.payments`.
         name: String,
+        /// The key protects regulated data (PHI, cardholder data): every decryption needs an
+        /// allow from the access policy (action `decrypt` on `EncryptionKey::"NAME"`) and is
+        /// logged.
+        #[arg(long)]
+        regulated: bool,
+    },
+    /// Mark a key as protecting regulated data, or not (logged).
+    Classify {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The key.
+        name: String,
+        /// regulated or ordinary.
+        #[arg(value_parser = ["regulated", "ordinary"])]
+        class: String,
     },
     /// Make a new version the active one (older versions then only decrypt); with
     /// --older-than, rotate every key whose active version is older than that many days.

@@ -42,7 +42,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Backup { test, dir, out } => backup(test, &dir.data_dir, out.as_deref()),
         Command::Restore { file, data_dir } => restore(&file, &data_dir),
         Command::Encrypt { dir, key, context } => encrypt(&dir.data_dir, &key, &context),
-        Command::Decrypt { dir, context } => decrypt(&dir.data_dir, &context),
+        Command::Decrypt {
+            dir,
+            context,
+            access_context,
+        } => decrypt(&dir.data_dir, &context, access_context.as_deref()),
         Command::Scan(args) => crate::detect::scan(args, cli.quiet),
         Command::Redact(args) => crate::detect::redact(args),
         Command::Hook(cmd) => crate::detect::hook(cmd),
@@ -614,10 +618,32 @@ fn apikey(cmd: ApikeyCommand) -> Result<()> {
 fn keys(cmd: KeysCommand) -> Result<()> {
     let actor = cli_actor();
     match cmd {
-        KeysCommand::Create { dir, name } => {
+        KeysCommand::Create {
+            dir,
+            name,
+            regulated,
+        } => {
             let engine = open(&dir.data_dir)?;
-            let version = engine.keyring(true)?.create(&name, &actor)?;
-            println!("created key `{name}` version {version}");
+            let keys = engine.keyring(true)?;
+            let version = keys.create(&name, &actor)?;
+            if regulated {
+                keys.classify(&name, true, &actor)?;
+            }
+            println!(
+                "created key `{name}` version {version}{}",
+                if regulated {
+                    " (regulated: decryption needs an access allow)"
+                } else {
+                    ""
+                }
+            );
+        }
+        KeysCommand::Classify { dir, name, class } => {
+            let engine = open(&dir.data_dir)?;
+            engine
+                .keyring(false)?
+                .classify(&name, class == "regulated", &actor)?;
+            println!("key `{name}` is now {class}; logged");
         }
         KeysCommand::Rotate {
             dir,
@@ -652,20 +678,25 @@ fn keys(cmd: KeysCommand) -> Result<()> {
             } else {
                 println!("root key: {}", keys.provider());
                 println!(
-                    "{:<24} {:>7}  {:<12} {:>10}  {:>13}  created",
-                    "key", "version", "state", "age (days)", "encryptions ≤"
+                    "{:<24} {:>7}  {:<12} {:>10}  {:>13}  {:<27}  class",
+                    "key", "version", "state", "age (days)", "encryptions ≤", "created"
                 );
                 for key in &list {
                     for v in &key.versions {
                         let state = serde_json::to_value(v.state)?;
                         println!(
-                            "{:<24} {:>7}  {:<12} {:>10}  {:>13}  {}",
+                            "{:<24} {:>7}  {:<12} {:>10}  {:>13}  {:<27}  {}",
                             key.name,
                             v.version,
                             state.as_str().unwrap_or_default(),
                             v.age_seconds / 86_400,
                             v.encryptions,
-                            v.created
+                            v.created,
+                            if key.regulated {
+                                "regulated"
+                            } else {
+                                "ordinary"
+                            }
                         );
                     }
                 }
@@ -736,10 +767,32 @@ fn encrypt(dir: &Path, key: &str, context: &str) -> Result<()> {
     Ok(())
 }
 
-fn decrypt(dir: &Path, context: &str) -> Result<()> {
+fn decrypt(dir: &Path, context: &str, access_context: Option<&str>) -> Result<()> {
     let input = read_stdin_limited("decrypt")?;
     let text = std::str::from_utf8(&input).context("a ciphertext is text (`evident:v<N>:…`)")?;
     let engine = open(dir)?;
+    let (_, name, _) = evident::crypto::keyring::parse_ciphertext(text.trim())?;
+    if engine.key_is_regulated(name)? {
+        let access_context: Option<serde_json::Map<String, Value>> = access_context
+            .map(serde_json::from_str)
+            .transpose()
+            .context("--access-context must be a JSON object")?;
+        let caller = evident::access::Caller::cli();
+        let request = evident::access::decrypt_request("User", &caller.id, name, access_context);
+        let allowed = match engine.access().evaluate_blocking(&request, &caller, None) {
+            Ok(evident::access::Answer::One(d)) if d.decision => Ok(()),
+            Ok(evident::access::Answer::One(d)) => Err(d
+                .context
+                .map_or_else(|| "denied".to_string(), |c| format!("denied ({c})"))),
+            Ok(evident::access::Answer::Many(_)) => Err("denied".into()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(why) = allowed {
+            bail!(
+                "decrypting with the regulated key `{name}` needs an allow from the access policy: {why}"
+            );
+        }
+    }
     let plaintext = engine.keyring(false)?.decrypt(text, context.as_bytes())?;
     std::io::stdout().write_all(&plaintext)?;
     Ok(())

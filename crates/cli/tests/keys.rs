@@ -181,3 +181,74 @@ fn backup_test_and_restore() {
         "{text}"
     );
 }
+
+#[test]
+fn decrypting_with_a_regulated_key_asks_the_access_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    assert!(evident(d, &["init"], b"", None).status.success());
+    let created = evident(
+        d,
+        &["keys", "create", "phi", "--regulated"],
+        b"",
+        Some(PASS),
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let sealed = evident(d, &["encrypt", "--key", "phi"], b"diagnosis", Some(PASS));
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    // no policy pack: refused, exit 2, saying why
+    let refused = evident(d, &["decrypt"], &sealed.stdout, Some(PASS));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("regulated key `phi`"),
+        "{}",
+        stderr(&refused)
+    );
+    // the default pack with this operator as an editor
+    let pack = tmp.path().join("pack");
+    std::fs::create_dir(&pack).unwrap();
+    let default = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/default");
+    for entry in std::fs::read_dir(&default).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), pack.join(entry.file_name())).unwrap();
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    let entities = std::fs::read_to_string(pack.join("entities.json")).unwrap();
+    let mut entities: Vec<serde_json::Value> = serde_json::from_str(&entities).unwrap();
+    entities.push(
+        serde_json::json!({"uid": {"type": "User", "id": user}, "attrs": {},
+        "parents": [{"type": "Role", "id": "editor"}]}),
+    );
+    std::fs::write(
+        pack.join("entities.json"),
+        serde_json::to_string(&entities).unwrap(),
+    )
+    .unwrap();
+    let applied = evident(d, &["policy", "apply", pack.to_str().unwrap()], b"", None);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let no_purpose = evident(d, &["decrypt"], &sealed.stdout, Some(PASS));
+    assert_eq!(no_purpose.status.code(), Some(2), "{}", stderr(&no_purpose));
+    let opened = evident(
+        d,
+        &[
+            "decrypt",
+            "--access-context",
+            r#"{"purpose_of_use": "treatment"}"#,
+        ],
+        &sealed.stdout,
+        Some(PASS),
+    );
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    assert_eq!(opened.stdout, b"diagnosis");
+    let bad = evident(
+        d,
+        &["decrypt", "--access-context", "[1"],
+        &sealed.stdout,
+        Some(PASS),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let listed = evident(d, &["keys", "list", "--json"], b"", Some(PASS));
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed[0]["regulated"], serde_json::json!(true));
+}

@@ -299,6 +299,15 @@ impl Engine {
         crypto::keyring::Keyring::new(self, provider)
     }
 
+    /// Whether decrypting with the key `name` needs an access decision (see
+    /// [`crypto::keyring::Keyring::classify`]); needs no root key.
+    pub fn key_is_regulated(&self, name: &str) -> Result<bool> {
+        let names = self
+            .key_cache
+            .regulated(|| self.connect_store()?.regulated_keys())?;
+        Ok(names.iter().any(|n| n == name))
+    }
+
     pub(crate) fn key_cache(&self) -> &crypto::keyring::KeyCache {
         &self.key_cache
     }

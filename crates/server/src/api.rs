@@ -106,6 +106,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/redact", post(redact))
         .route("/v1/keys", get(list_crypto_keys).post(create_crypto_key))
         .route("/v1/keys/{name}/rotate", post(rotate_crypto_key))
+        .route("/v1/keys/{name}/classify", post(classify_crypto_key))
         .route("/v1/keys/{name}/encrypt", post(encrypt))
         .route("/v1/keys/{name}/datakey", post(data_key))
         .route("/v1/decrypt", post(decrypt))
@@ -679,6 +680,9 @@ struct CiphertextRequest {
     ciphertext: String,
     #[serde(default)]
     context: String,
+    /// the access-policy context for a regulated key (purpose of use, authentication facts)
+    #[serde(default)]
+    access_context: Option<serde_json::Map<String, Value>>,
 }
 
 #[derive(Deserialize)]
@@ -692,6 +696,15 @@ struct ContextRequest {
 #[serde(deny_unknown_fields)]
 struct CreateCryptoKeyRequest {
     name: String,
+    /// decrypting needs an allow from the access policy
+    #[serde(default)]
+    regulated: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassifyRequest {
+    regulated: bool,
 }
 
 /// Runs a keyring operation off the async threads (the first one opens the root key).
@@ -740,8 +753,44 @@ async fn decrypt(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Writer)?;
-    let req: CiphertextRequest = json_body(body)?;
+    let identity = authenticate(&state, &headers, Role::Writer)?;
+    let mut req: CiphertextRequest = json_body(body)?;
+    let (_, name, _) = evident::crypto::keyring::parse_ciphertext(&req.ciphertext)?;
+    if state.engine.key_is_regulated(name)? {
+        let (kind, id) = match identity.method {
+            "oidc" => ("User", identity.id.trim_start_matches("oidc:")),
+            _ => ("Service", identity.id.as_str()),
+        };
+        let request = evident::access::decrypt_request(kind, id, name, req.access_context.take());
+        let caller = evident::access::Caller {
+            method: identity.method.to_string(),
+            id: identity.id.clone(),
+        };
+        let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok());
+        let denied = |why: String| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "access_denied",
+                format!("decrypting with the regulated key `{name}` needs an allow from the access policy: {why}"),
+            )
+        };
+        match state
+            .engine
+            .access()
+            .evaluate(&request, &caller, request_id)
+            .await
+        {
+            Ok(evident::access::Answer::One(d)) if d.decision => {}
+            Ok(evident::access::Answer::One(d)) => {
+                return Err(denied(match d.context {
+                    Some(c) => format!("denied ({c})"),
+                    None => "denied".into(),
+                }))
+            }
+            Ok(evident::access::Answer::Many(_)) => return Err(denied("denied".into())),
+            Err(e) => return Err(denied(e.to_string())),
+        }
+    }
     let plaintext = with_keyring(&state, move |k| {
         k.decrypt(&req.ciphertext, req.context.as_bytes())
     })
@@ -793,12 +842,34 @@ async fn create_crypto_key(
     let req: CreateCryptoKeyRequest = json_body(body)?;
     let actor = format!("apikey:{}", key.id);
     let name = req.name.clone();
-    let version = with_keyring(&state, move |k| k.create(&req.name, &actor)).await?;
+    let regulated = req.regulated;
+    let version = with_keyring(&state, move |k| {
+        let version = k.create(&req.name, &actor)?;
+        if req.regulated {
+            k.classify(&req.name, true, &actor)?;
+        }
+        Ok(version)
+    })
+    .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"name": name, "version": version})),
+        Json(json!({"name": name, "version": version, "regulated": regulated})),
     )
         .into_response())
+}
+
+async fn classify_crypto_key(
+    State(state): Shared,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let key = authenticate(&state, &headers, Role::Admin)?;
+    let req: ClassifyRequest = json_body(body)?;
+    let actor = format!("apikey:{}", key.id);
+    let shown = name.clone();
+    with_keyring(&state, move |k| k.classify(&name, req.regulated, &actor)).await?;
+    Ok(Json(json!({"name": shown, "regulated": req.regulated})))
 }
 
 async fn rotate_crypto_key(

@@ -647,3 +647,133 @@ fn oidc_tokens_are_verified_and_failures_logged() {
         }
     }
 }
+
+#[test]
+fn decrypting_with_a_regulated_key_needs_an_allow_and_is_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(Engine::open(dir.path(), true).unwrap());
+    let provider = evident::crypto::local::LocalProvider::with_passphrase(
+        dir.path(),
+        b"correct horse battery staple",
+        true,
+    )
+    .unwrap();
+    assert!(engine.set_key_provider(Arc::new(provider)));
+    let admin = engine.create_api_key(Role::Admin, None, "test").unwrap();
+    let writer = engine.create_api_key(Role::Writer, None, "test").unwrap();
+    let (admin, writer_id, writer) = (
+        admin.token.to_string(),
+        writer.id.clone(),
+        writer.token.to_string(),
+    );
+    let server = LoopbackServer::start_with(engine.clone(), ServerOptions::default()).unwrap();
+    let api = Api::new(&server.base);
+    assert_eq!(
+        api.send(
+            "POST",
+            "/v1/keys",
+            Some(&admin),
+            Some(r#"{"name":"phi","regulated":true}"#)
+        )
+        .0,
+        201
+    );
+    assert_eq!(
+        api.send(
+            "POST",
+            "/v1/keys",
+            Some(&admin),
+            Some(r#"{"name":"plain"}"#)
+        )
+        .0,
+        201
+    );
+    let seal = |key: &str| {
+        let (status, body, _) = api.send(
+            "POST",
+            &format!("/v1/keys/{key}/encrypt"),
+            Some(&writer),
+            Some(r#"{"plaintext": "eA==", "context": "pr-1"}"#),
+        );
+        assert_eq!(status, 200, "{body}");
+        body["ciphertext"].as_str().unwrap().to_string()
+    };
+    let (phi, plain) = (seal("phi"), seal("plain"));
+    let open = |ciphertext: &str, access: Value| {
+        api.send(
+            "POST",
+            "/v1/decrypt",
+            Some(&writer),
+            Some(
+                &json!({"ciphertext": ciphertext, "context": "pr-1", "access_context": access})
+                    .to_string(),
+            ),
+        )
+    };
+    // an ordinary key decrypts as before
+    assert_eq!(open(&plain, Value::Null).0, 200);
+    // no policy pack yet: denied, fail closed
+    let (status, body, _) = open(&phi, json!({"purpose_of_use": "treatment"}));
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], json!("access_denied"));
+    // the default pack, with this writer's key as an editor service
+    let mut files = pack_files("default");
+    let mut entities: Vec<Value> = serde_json::from_str(&files["entities.json"]).unwrap();
+    entities.push(
+        json!({"uid": {"type": "Service", "id": writer_id}, "attrs": {},
+                         "parents": [{"type": "Role", "id": "editor"}]}),
+    );
+    files.insert("entities.json".into(), Value::Array(entities).to_string());
+    assert_eq!(
+        api.send(
+            "PUT",
+            "/v1/policy",
+            Some(&admin),
+            Some(&json!({"files": files}).to_string())
+        )
+        .0,
+        201
+    );
+    let size = engine.size();
+    // no purpose of use: denied, and the denial is in the ledger
+    let (status, body, _) = open(&phi, json!({}));
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(engine.size(), size + 1);
+    let (status, body, _) = open(&phi, json!({"purpose_of_use": "treatment"}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["plaintext"], json!("eA=="));
+    let decisions = engine
+        .query(&EventQuery {
+            action: Some("access.evaluate".into()),
+            resource_type: Some("EncryptionKey".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    let outcomes: Vec<&Value> = decisions
+        .events
+        .iter()
+        .map(|e| &e.entry["outcome"])
+        .collect();
+    assert_eq!(outcomes, [&json!("denied"), &json!("success")]);
+    // reclassified as ordinary: no decision needed any more, and the change is logged
+    let (status, _, _) = api.send(
+        "POST",
+        "/v1/keys/phi/classify",
+        Some(&admin),
+        Some(r#"{"regulated":false}"#),
+    );
+    assert_eq!(status, 200);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(open(&phi, Value::Null).0, 200);
+    assert_eq!(
+        api.send(
+            "POST",
+            "/v1/keys/nope/classify",
+            Some(&admin),
+            Some(r#"{"regulated":true}"#)
+        )
+        .0,
+        404
+    );
+}

@@ -714,6 +714,38 @@ impl<'e> Access<'e> {
     }
 }
 
+/// The AuthZEN request by which Evident asks its own policy whether `subject` may decrypt
+/// with the regulated key `key`: action `decrypt` on `EncryptionKey::"KEY"`. The subject is
+/// `User::"SUB"` for an OIDC caller or the CLI's user, `Service::"KEY_ID"` for an API key.
+pub fn decrypt_request(
+    subject_type: &str,
+    subject_id: &str,
+    key: &str,
+    context: Option<Map<String, Value>>,
+) -> EvaluationsRequest {
+    EvaluationsRequest {
+        defaults: authzen::PartialRequest {
+            subject: Some(authzen::Subject {
+                kind: subject_type.into(),
+                id: subject_id.into(),
+                properties: None,
+            }),
+            action: Some(authzen::Action {
+                name: "decrypt".into(),
+                properties: None,
+            }),
+            resource: Some(authzen::Subject {
+                kind: "EncryptionKey".into(),
+                id: key.into(),
+                properties: None,
+            }),
+            context,
+        },
+        evaluations: None,
+        options: None,
+    }
+}
+
 /// Decides a request against a pack without logging: for `evident policy test` and
 /// benchmarks of the decision core. A malformed item is that item's error.
 pub fn decide_offline(pack: &CompiledPack, batch: &EvaluationsRequest, now: i64) -> Result<Answer> {

@@ -69,6 +69,8 @@ pub struct KeyInfo {
     pub name: String,
     /// its versions, oldest first
     pub versions: Vec<VersionInfo>,
+    /// whether decrypting with it needs an access decision
+    pub regulated: bool,
 }
 
 /// How long a key's version list is trusted before it is read again: changes made by
@@ -84,6 +86,7 @@ type CachedVersions = (std::time::Instant, Arc<Vec<StoredKeyVersion>>);
 pub struct KeyCache {
     versions: Mutex<HashMap<(String, u32), CachedVersion>>,
     metadata: Mutex<HashMap<String, CachedVersions>>,
+    regulated: Mutex<Option<(std::time::Instant, Arc<Vec<String>>)>>,
 }
 
 struct CachedVersion {
@@ -204,6 +207,32 @@ impl<'e> Keyring<'e> {
         Ok(version)
     }
 
+    /// Marks a key as protecting regulated data (PHI, cardholder data) or not. Decrypting
+    /// with a regulated key needs an allow from the access part (action `decrypt` on
+    /// `EncryptionKey::"NAME"`), and that decision is logged. Logged itself.
+    pub fn classify(&self, name: &str, regulated: bool, actor: &str) -> Result<()> {
+        check_name(name)?;
+        if self.store()?.key_versions(name)?.is_empty() {
+            return Err(Error::NotFound(format!("no key named `{name}`")));
+        }
+        let mut event = system_event(
+            "evident.key.classified",
+            "crypto_key",
+            Some(name),
+            serde_json::json!({"regulated": regulated, "requested_by": actor}),
+        );
+        event.severity = Some(Severity::Medium);
+        self.engine.append_blocking(vec![event])?;
+        self.store()?.set_key_regulated(name, regulated)?;
+        self.engine.key_cache().forget_regulated();
+        Ok(())
+    }
+
+    /// Whether decrypting with `name` needs an access decision.
+    pub fn is_regulated(&self, name: &str) -> Result<bool> {
+        self.engine.key_is_regulated(name)
+    }
+
     /// Makes a new version the active one; older versions only decrypt. Logged.
     pub fn rotate(&self, name: &str, actor: &str) -> Result<u32> {
         check_name(name)?;
@@ -322,7 +351,12 @@ impl<'e> Keyring<'e> {
                     encryptions: v.uses,
                 })
                 .collect();
-            keys.push(KeyInfo { name, versions });
+            let regulated = self.engine.key_is_regulated(&name)?;
+            keys.push(KeyInfo {
+                name,
+                versions,
+                regulated,
+            });
         }
         Ok(keys)
     }
@@ -467,6 +501,31 @@ impl KeyCache {
     fn set_metadata(&self, name: &str, versions: Arc<Vec<StoredKeyVersion>>) {
         if let Ok(mut cache) = self.metadata.lock() {
             cache.insert(name.to_owned(), (std::time::Instant::now(), versions));
+        }
+    }
+
+    /// The regulated key names, re-read after [`METADATA_TTL`].
+    pub(crate) fn regulated(
+        &self,
+        load: impl FnOnce() -> Result<Vec<String>>,
+    ) -> Result<Arc<Vec<String>>> {
+        if let Ok(cache) = self.regulated.lock() {
+            if let Some((at, names)) = cache.as_ref() {
+                if at.elapsed() < METADATA_TTL {
+                    return Ok(names.clone());
+                }
+            }
+        }
+        let names = Arc::new(load()?);
+        if let Ok(mut cache) = self.regulated.lock() {
+            *cache = Some((std::time::Instant::now(), names.clone()));
+        }
+        Ok(names)
+    }
+
+    fn forget_regulated(&self) {
+        if let Ok(mut cache) = self.regulated.lock() {
+            *cache = None;
         }
     }
 

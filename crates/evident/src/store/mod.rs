@@ -247,6 +247,10 @@ pub trait LogStore: Send {
     fn destroy_key_version(&mut self, name: &str, version: u32) -> Result<bool>;
     /// Reserves `uses` more encryptions under a version; answers the reserved total.
     fn reserve_key_uses(&mut self, name: &str, version: u32, uses: u64) -> Result<u64>;
+    /// Marks a key as protecting regulated data (its decryption then needs an access allow).
+    fn set_key_regulated(&mut self, name: &str, regulated: bool) -> Result<()>;
+    /// The keys marked regulated.
+    fn regulated_keys(&self) -> Result<Vec<String>>;
     /// Stores a policy version and makes it the active one, in one transaction.
     fn insert_policy_version(&mut self, version: &StoredPolicyVersion) -> Result<()>;
     /// One policy version with its files.

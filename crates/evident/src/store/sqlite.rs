@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS crypto_keys (
     uses       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (name, version)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS crypto_key_class (
+    name      TEXT PRIMARY KEY,
+    regulated INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS policy_versions (
     version    INTEGER PRIMARY KEY,
     hash       TEXT NOT NULL,
@@ -763,6 +767,23 @@ impl LogStore for SqliteStore {
         )?;
         tx.commit()?;
         Ok(total as u64)
+    }
+
+    fn set_key_regulated(&mut self, name: &str, regulated: bool) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO crypto_key_class (name, regulated) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET regulated = excluded.regulated",
+            params![name, regulated],
+        )?;
+        Ok(())
+    }
+
+    fn regulated_keys(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name FROM crypto_key_class WHERE regulated != 0 ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     fn insert_policy_version(&mut self, v: &StoredPolicyVersion) -> Result<()> {
