@@ -195,6 +195,7 @@ fn public_endpoints_need_no_key() {
         "/v1/access/break-glass",
         "/v1/access/break-glass/{id}/review",
         "/v1/access/review",
+        "/v1/keys/{name}/classify",
     ] {
         assert!(openapi["paths"].get(path).is_some(), "OpenAPI lacks {path}");
     }
