@@ -130,8 +130,13 @@ pub enum Command {
         #[command(flatten)]
         dir: DataDir,
         /// The key's name.
-        #[arg(long, value_name = "NAME")]
-        key: String,
+        #[arg(long, value_name = "NAME", required_unless_present = "subject")]
+        key: Option<String>,
+        /// Encrypt under this data subject's own key instead (made on first use): erasing the
+        /// subject (`evident log erase`) destroys it, and every such ciphertext becomes
+        /// unreadable (crypto-shredding).
+        #[arg(long, value_name = "ID", conflicts_with = "key")]
+        subject: Option<String>,
         /// Associated data the ciphertext is bound to (tenant, record id); decryption needs
         /// the same.
         #[arg(long, default_value = "", value_name = "TEXT")]

@@ -41,7 +41,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Keys(cmd) => keys(cmd),
         Command::Backup { test, dir, out } => backup(test, &dir.data_dir, out.as_deref()),
         Command::Restore { file, data_dir } => restore(&file, &data_dir),
-        Command::Encrypt { dir, key, context } => encrypt(&dir.data_dir, &key, &context),
+        Command::Encrypt {
+            dir,
+            key,
+            subject,
+            context,
+        } => encrypt(&dir.data_dir, key.as_deref(), subject.as_deref(), &context),
         Command::Decrypt {
             dir,
             context,
@@ -286,8 +291,8 @@ fn log(cmd: LogCommand) -> Result<()> {
             let engine = open(&dir.data_dir)?;
             let report = engine.erase_subject(&subject, &cli_actor())?;
             println!(
-                "destroyed {} personal values of `{subject}`; erasure recorded as entry {}",
-                report.removed, report.receipt.index
+                "destroyed {} personal values and {} versions of the subject's key of `{subject}`; erasure recorded as entry {}",
+                report.removed, report.keys_destroyed, report.receipt.index
             );
             Ok(())
         }
@@ -757,12 +762,21 @@ fn read_stdin_limited(what: &str) -> Result<Vec<u8>> {
     Ok(input)
 }
 
-fn encrypt(dir: &Path, key: &str, context: &str) -> Result<()> {
+fn encrypt(dir: &Path, key: Option<&str>, subject: Option<&str>, context: &str) -> Result<()> {
     let input = zeroize::Zeroizing::new(read_stdin_limited("encrypt")?);
     let engine = open(dir)?;
-    let ciphertext = engine
-        .keyring(false)?
-        .encrypt(key, &input, context.as_bytes())?;
+    let ciphertext = match (key, subject) {
+        (_, Some(subject)) => engine.keyring(true)?.encrypt_for_subject(
+            subject,
+            &input,
+            context.as_bytes(),
+            &cli_actor(),
+        )?,
+        (Some(key), None) => engine
+            .keyring(false)?
+            .encrypt(key, &input, context.as_bytes())?,
+        (None, None) => bail!("give --key NAME or --subject ID"),
+    };
     println!("{ciphertext}");
     Ok(())
 }

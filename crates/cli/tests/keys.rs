@@ -252,3 +252,36 @@ fn decrypting_with_a_regulated_key_asks_the_access_policy() {
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(listed[0]["regulated"], serde_json::json!(true));
 }
+
+#[test]
+fn subject_keys_are_shredded_by_erasure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    assert!(evident(d, &["init"], b"", None).status.success());
+    let sealed = evident(
+        d,
+        &["encrypt", "--subject", "pat-9"],
+        b"lab result",
+        Some(PASS),
+    );
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    let opened = evident(d, &["decrypt"], &sealed.stdout, Some(PASS));
+    assert_eq!(opened.stdout, b"lab result");
+    let neither = evident(d, &["encrypt"], b"x", Some(PASS));
+    assert_eq!(neither.status.code(), Some(2));
+    let both = evident(
+        d,
+        &["encrypt", "--key", "k", "--subject", "s"],
+        b"x",
+        Some(PASS),
+    );
+    assert_eq!(both.status.code(), Some(2));
+    let erased = evident(d, &["log", "erase", "--subject", "pat-9"], b"", None);
+    assert!(erased.status.success(), "{}", stderr(&erased));
+    assert!(String::from_utf8_lossy(&erased.stdout).contains("1 versions of the subject's key"));
+    let gone = evident(d, &["decrypt"], &sealed.stdout, Some(PASS));
+    assert_eq!(gone.status.code(), Some(2));
+    assert!(stderr(&gone).contains("destroyed"), "{}", stderr(&gone));
+    assert!(evident(d, &["log", "verify"], b"", None).status.success());
+}

@@ -166,6 +166,8 @@ pub struct VerifyReport {
 pub struct ErasureReport {
     /// personal values destroyed
     pub removed: u64,
+    /// versions of the subject's own key destroyed (crypto-shredding)
+    pub keys_destroyed: u32,
     /// where the erasure record landed in the log
     pub receipt: Receipt,
 }
@@ -543,18 +545,28 @@ impl Engine {
         if subject.is_empty() {
             return Err(Error::BadRequest("the subject must not be empty".into()));
         }
+        // Crypto-shredding first: the subject's own key, if data was ever sealed under it.
+        let key_name = self.redaction.subject_key_name(subject);
+        let keys_destroyed = crypto::keyring::shred(self, &key_name, actor, "erasure")?;
         let subject = &self.redaction.subject(subject);
         let removed = self.backend.connect()?.erase_subject(subject)?;
+        // The record names the subject by a keyed hash (the one its key is named by), never
+        // in clear: an erasure that wrote the person into the immutable log would undo itself.
         let mut event = event::system_event(
             "evident.personal.erased",
             "data_subject",
-            Some(subject),
-            serde_json::json!({"values_destroyed": removed, "requested_by": actor}),
+            Some(&key_name),
+            serde_json::json!({
+                "values_destroyed": removed,
+                "key_versions_destroyed": keys_destroyed,
+                "requested_by": actor
+            }),
         );
         event.severity = Some(event::Severity::Medium);
         let receipt = self.append_blocking(vec![event])?;
         Ok(ErasureReport {
             removed,
+            keys_destroyed,
             receipt: receipt.receipts[0],
         })
     }

@@ -31,6 +31,7 @@ pub struct EventRedactor {
     fingerprints: Fingerprinter,
     values: Redactor,
     subjects: Redactor,
+    subject_keys: ring::hmac::Key,
 }
 
 impl EventRedactor {
@@ -49,6 +50,7 @@ impl EventRedactor {
             fingerprints,
             values,
             subjects,
+            subject_keys: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key),
         })
     }
 
@@ -82,6 +84,17 @@ impl EventRedactor {
             clean.data_subject = Some(pseudonym);
         }
         Ok((Cow::Owned(clean), replaced))
+    }
+
+    /// The name of the crypto-shredding key of a data subject: `subject.` and a keyed hash
+    /// of the subject's erasure key, so neither key names nor their ledger events reveal who
+    /// it is, and erasure by the raw value finds it.
+    pub fn subject_key_name(&self, subject: &str) -> String {
+        let erasure_key = self.subject(subject);
+        let mut message = b"evident/subject-key/v1\0".to_vec();
+        message.extend_from_slice(erasure_key.as_bytes());
+        let tag = ring::hmac::sign(&self.subject_keys, &message);
+        format!("subject.{}", hex::encode(&tag.as_ref()[..12]))
     }
 
     /// The erasure key stored for `subject`: itself, or its pseudonym when it holds a value

@@ -172,3 +172,67 @@ fn key_material_is_never_at_rest_in_clear() {
         .to_string();
     assert!(err.contains("wrong root key"), "{err}");
 }
+
+#[test]
+fn erasing_a_subject_shreds_their_key_and_the_log_still_verifies() {
+    let (dir, engine) = setup();
+    let provider = Arc::new(LocalProvider::with_passphrase(dir.path(), PASS, true).unwrap());
+    let keys = engine.keyring_with(provider);
+    let subject = "patient-7731@example.org";
+    let a = keys
+        .encrypt_for_subject(subject, b"HIV status: negative", b"record=1", "test")
+        .unwrap();
+    let b = keys
+        .encrypt_for_subject(subject, b"allergy: penicillin", b"record=2", "test")
+        .unwrap();
+    let other = keys
+        .encrypt_for_subject("someone-else", b"kept", b"", "test")
+        .unwrap();
+    assert_eq!(
+        keys.decrypt(&a, b"record=1").unwrap().as_slice(),
+        b"HIV status: negative"
+    );
+    // one key per subject, named without the subject
+    let name = evident::crypto::keyring::parse_ciphertext(&a)
+        .unwrap()
+        .1
+        .to_string();
+    assert_eq!(
+        name,
+        evident::crypto::keyring::parse_ciphertext(&b).unwrap().1
+    );
+    assert!(
+        name.starts_with("subject.") && !name.contains("7731"),
+        "{name}"
+    );
+    assert!(keys.encrypt_for_subject("", b"x", b"", "test").is_err());
+
+    let report = engine.erase_subject(subject, "dpo").unwrap();
+    assert_eq!(report.keys_destroyed, 1);
+    for c in [&a, &b] {
+        let err = keys.decrypt(c, b"").unwrap_err().to_string();
+        assert!(err.contains("destroyed"), "{err}");
+    }
+    assert_eq!(keys.decrypt(&other, b"").unwrap().as_slice(), b"kept");
+    // logged: the key's destruction and the erasure; the subject never in clear
+    let destroyed = engine
+        .query(&EventQuery {
+            action: Some("evident.key.destroyed".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(destroyed.events.len(), 1);
+    assert_eq!(destroyed.events[0].entry["metadata"]["why"], "erasure");
+    for i in 0..engine.size() {
+        let entry = String::from_utf8(engine.entry_bytes(i).unwrap()).unwrap();
+        assert!(!entry.contains("patient-7731"), "{entry}");
+    }
+    let report = engine.verify(|_| {}).unwrap();
+    assert_eq!(report.entries, engine.size());
+    // erasing again destroys nothing more
+    assert_eq!(
+        engine.erase_subject(subject, "dpo").unwrap().keys_destroyed,
+        0
+    );
+}

@@ -103,6 +103,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/proof/inclusion", get(inclusion))
         .route("/v1/proof/consistency", get(consistency))
         .route("/v1/personal/erase", post(erase))
+        .route("/v1/personal/encrypt", post(encrypt_for_subject))
         .route("/v1/redact", post(redact))
         .route("/v1/keys", get(list_crypto_keys).post(create_crypto_key))
         .route("/v1/keys/{name}/rotate", post(rotate_crypto_key))
@@ -658,6 +659,7 @@ async fn erase(
         })??;
     Ok(Json(json!({
         "values_destroyed": report.removed,
+        "key_versions_destroyed": report.keys_destroyed,
         "record": {"index": report.receipt.index, "leaf_hash": hex::encode(report.receipt.leaf)},
     })))
 }
@@ -743,6 +745,42 @@ async fn encrypt(
     }
     let ciphertext = with_keyring(&state, move |k| {
         k.encrypt(&name, &plaintext, req.context.as_bytes())
+    })
+    .await?;
+    Ok(Json(json!({"ciphertext": ciphertext})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubjectEncryptRequest {
+    subject: String,
+    /// base64
+    plaintext: String,
+    #[serde(default)]
+    context: String,
+}
+
+async fn encrypt_for_subject(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let identity = authenticate(&state, &headers, Role::Writer)?;
+    let req: SubjectEncryptRequest = json_body(body)?;
+    let plaintext = zeroize::Zeroizing::new(
+        B64.decode(&req.plaintext)
+            .map_err(|_| ApiError::bad_request("`plaintext` must be base64"))?,
+    );
+    if plaintext.len() > MAX_CRYPT_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("at most {MAX_CRYPT_BYTES} bytes per call; use a data key for larger data"),
+        ));
+    }
+    let actor = format!("{}:{}", identity.method, identity.id);
+    let ciphertext = with_keyring(&state, move |k| {
+        k.encrypt_for_subject(&req.subject, &plaintext, req.context.as_bytes(), &actor)
     })
     .await?;
     Ok(Json(json!({"ciphertext": ciphertext})))

@@ -777,3 +777,63 @@ fn decrypting_with_a_regulated_key_needs_an_allow_and_is_logged() {
         404
     );
 }
+
+#[test]
+fn subject_keys_over_http_are_shredded_by_erasure() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(Engine::open(dir.path(), true).unwrap());
+    let provider = evident::crypto::local::LocalProvider::with_passphrase(
+        dir.path(),
+        b"correct horse battery staple",
+        true,
+    )
+    .unwrap();
+    assert!(engine.set_key_provider(Arc::new(provider)));
+    let admin = engine
+        .create_api_key(Role::Admin, None, "test")
+        .unwrap()
+        .token
+        .to_string();
+    let server = LoopbackServer::start_with(engine.clone(), ServerOptions::default()).unwrap();
+    let api = Api::new(&server.base);
+    let (status, sealed, _) = api.send(
+        "POST",
+        "/v1/personal/encrypt",
+        Some(&admin),
+        Some(r#"{"subject": "pat-55", "plaintext": "c2VjcmV0", "context": "r1"}"#),
+    );
+    assert_eq!(status, 200, "{sealed}");
+    let ciphertext = sealed["ciphertext"].as_str().unwrap();
+    let open = || {
+        api.send(
+            "POST",
+            "/v1/decrypt",
+            Some(&admin),
+            Some(&json!({"ciphertext": ciphertext, "context": "r1"}).to_string()),
+        )
+    };
+    assert_eq!(open().1["plaintext"], json!("c2VjcmV0"));
+    for bad in [
+        r#"{"subject": "", "plaintext": "c2VjcmV0"}"#,
+        r#"{"subject": "p", "plaintext": "not base64!"}"#,
+        r#"{"subject": 5, "plaintext": "c2VjcmV0"}"#,
+    ] {
+        assert_eq!(
+            api.send("POST", "/v1/personal/encrypt", Some(&admin), Some(bad))
+                .0,
+            400,
+            "{bad}"
+        );
+    }
+    let (status, erased, _) = api.send(
+        "POST",
+        "/v1/personal/erase",
+        Some(&admin),
+        Some(r#"{"subject": "pat-55"}"#),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(erased["key_versions_destroyed"], json!(1));
+    let (status, body, _) = open();
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], json!("crypto"));
+}

@@ -318,20 +318,32 @@ impl<'e> Keyring<'e> {
     /// Forgets a version's material for good: its ciphertexts can never be read again.
     /// Logged at high severity; the ledger still verifies.
     pub fn destroy(&self, name: &str, version: u32, actor: &str) -> Result<()> {
-        if !self.store()?.destroy_key_version(name, version)? {
-            return Err(Error::NotFound(format!(
-                "no live version {version} of `{name}`"
-            )));
+        destroy_version(self.engine, name, version, actor, None)
+    }
+
+    /// Encrypts under the data subject's own key, made on first use (logged): erasing the
+    /// subject (`Engine::erase_subject`) destroys that key, and with it every such
+    /// ciphertext (crypto-shredding). The key name carries a keyed hash, never the subject.
+    pub fn encrypt_for_subject(
+        &self,
+        subject: &str,
+        plaintext: &[u8],
+        context: &[u8],
+        actor: &str,
+    ) -> Result<String> {
+        if subject.is_empty() {
+            return Err(Error::BadRequest("the subject must not be empty".into()));
         }
-        self.engine.key_cache().forget(name, version);
-        self.engine.key_cache().forget_metadata(name);
-        self.log(
-            "evident.key.destroyed",
-            name,
-            version,
-            actor,
-            Severity::High,
-        )
+        let name = self.engine.redaction().subject_key_name(subject);
+        if self.store()?.key_versions(&name)?.is_empty() {
+            match self.create(&name, actor) {
+                Ok(_) => {}
+                // another caller made it meanwhile
+                Err(Error::BadRequest(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.encrypt(&name, plaintext, context)
     }
 
     /// Every key with its versions, states, ages and usage counts.
@@ -489,6 +501,45 @@ impl<'e> Keyring<'e> {
         let wrapped = self.encrypt(name, key.as_ref(), context)?;
         Ok((key, wrapped))
     }
+}
+
+/// Destroys one version (no root key needed: only the wrapped key is wiped); logged at high
+/// severity, with why when it is part of something else (an erasure).
+pub(crate) fn destroy_version(
+    engine: &Engine,
+    name: &str,
+    version: u32,
+    actor: &str,
+    why: Option<&str>,
+) -> Result<()> {
+    if !engine.connect_store()?.destroy_key_version(name, version)? {
+        return Err(Error::NotFound(format!(
+            "no live version {version} of `{name}`"
+        )));
+    }
+    engine.key_cache().forget(name, version);
+    engine.key_cache().forget_metadata(name);
+    let mut event = system_event(
+        "evident.key.destroyed",
+        "crypto_key",
+        Some(name),
+        serde_json::json!({"version": version, "requested_by": actor, "why": why}),
+    );
+    event.severity = Some(Severity::High);
+    engine.append_blocking(vec![event])?;
+    Ok(())
+}
+
+/// Destroys every live version of `name`; answers how many (0 when there is no such key).
+pub(crate) fn shred(engine: &Engine, name: &str, actor: &str, why: &str) -> Result<u32> {
+    let mut destroyed = 0;
+    for v in engine.connect_store()?.key_versions(name)? {
+        if v.state != "destroyed" {
+            destroy_version(engine, name, v.version, actor, Some(why))?;
+            destroyed += 1;
+        }
+    }
+    Ok(destroyed)
 }
 
 impl KeyCache {
