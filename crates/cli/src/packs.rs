@@ -2,7 +2,8 @@
 
 use evident::access::pack::PackFiles;
 
-/// `policies/default`: RBAC, PHI with purpose and fresh MFA, privileged MFA, break-glass.
+/// `policies/default`: RBAC, PHI with purpose and fresh MFA, privileged MFA, break-glass,
+/// decryption with regulated keys.
 pub fn default_pack() -> PackFiles {
     PackFiles(
         [
@@ -25,6 +26,10 @@ pub fn default_pack() -> PackFiles {
             (
                 "break-glass.cedar",
                 include_str!("../../../policies/default/break-glass.cedar"),
+            ),
+            (
+                "crypto.cedar",
+                include_str!("../../../policies/default/crypto.cedar"),
             ),
             (
                 "entities.json",
