@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 const ENTRY_BYTES: usize = 512;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -24,7 +24,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn fmt_d(d: Duration) -> String {
+pub(crate) fn fmt_d(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;
     if us < 1000.0 {
         format!("{us:.1} µs")

@@ -13,22 +13,7 @@ use evident::access::{decide_offline, Caller};
 use evident::{Engine, Role};
 use serde_json::{json, Value};
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn fmt_d(d: Duration) -> String {
-    let us = d.as_secs_f64() * 1e6;
-    if us < 1000.0 {
-        format!("{us:.1} µs")
-    } else {
-        format!("{:.2} ms", us / 1000.0)
-    }
-}
+use crate::bench::{fmt_d, percentile};
 
 fn lat(samples: &mut [Duration]) -> (Duration, Duration, String) {
     samples.sort();

@@ -732,8 +732,18 @@ async fn encrypt(
 ) -> ApiResult<Json<Value>> {
     authenticate(&state, &headers, Role::Writer)?;
     let req: EncryptRequest = json_body(body)?;
+    let plaintext = plaintext_of(&req.plaintext)?;
+    let ciphertext = with_keyring(&state, move |k| {
+        k.encrypt(&name, &plaintext, req.context.as_bytes())
+    })
+    .await?;
+    Ok(Json(json!({"ciphertext": ciphertext})))
+}
+
+/// A request's base64 plaintext, within the per-call limit.
+fn plaintext_of(b64: &str) -> ApiResult<zeroize::Zeroizing<Vec<u8>>> {
     let plaintext = zeroize::Zeroizing::new(
-        B64.decode(&req.plaintext)
+        B64.decode(b64)
             .map_err(|_| ApiError::bad_request("`plaintext` must be base64"))?,
     );
     if plaintext.len() > MAX_CRYPT_BYTES {
@@ -743,11 +753,7 @@ async fn encrypt(
             format!("at most {MAX_CRYPT_BYTES} bytes per call; use a data key for larger data"),
         ));
     }
-    let ciphertext = with_keyring(&state, move |k| {
-        k.encrypt(&name, &plaintext, req.context.as_bytes())
-    })
-    .await?;
-    Ok(Json(json!({"ciphertext": ciphertext})))
+    Ok(plaintext)
 }
 
 #[derive(Deserialize)]
@@ -767,17 +773,7 @@ async fn encrypt_for_subject(
 ) -> ApiResult<Json<Value>> {
     let identity = authenticate(&state, &headers, Role::Writer)?;
     let req: SubjectEncryptRequest = json_body(body)?;
-    let plaintext = zeroize::Zeroizing::new(
-        B64.decode(&req.plaintext)
-            .map_err(|_| ApiError::bad_request("`plaintext` must be base64"))?,
-    );
-    if plaintext.len() > MAX_CRYPT_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("at most {MAX_CRYPT_BYTES} bytes per call; use a data key for larger data"),
-        ));
-    }
+    let plaintext = plaintext_of(&req.plaintext)?;
     let actor = format!("{}:{}", identity.method, identity.id);
     let ciphertext = with_keyring(&state, move |k| {
         k.encrypt_for_subject(&req.subject, &plaintext, req.context.as_bytes(), &actor)
