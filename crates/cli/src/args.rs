@@ -252,7 +252,7 @@ pub enum PolicyCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Print the active version (or --version N): hash, who applied it, and its files.
+    /// Print the active version (or version N): hash, who applied it, and its files.
     Show {
         #[command(flatten)]
         dir: DataDir,
