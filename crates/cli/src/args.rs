@@ -155,6 +155,58 @@ pub enum Command {
         #[arg(long, value_name = "JSON")]
         access_context: Option<String>,
     },
+    /// Turn card numbers (one per line on stdin) into tokens, one per line on stdout.
+    ///
+    /// A token has the card's length, keeps at most its first 6 and last 4 digits, and never
+    /// passes the Luhn check, so nothing mistakes it for a card. `random` tokens keep the card
+    /// number sealed in the vault; `ff1` tokens are NIST SP 800-38G FF1 encryptions and store
+    /// none. The same card always gets the same token. Formats that would leave fewer than
+    /// 10^6 possible values are refused (FF1 keeping 6 + 4 needs 17–19 digit cards; keep
+    /// `last4` for 16-digit ones). Lines carrying track data are refused (rule pci.sad.track).
+    /// Card numbers are read from stdin, never arguments, so they stay out of `ps` and history.
+    ///
+    /// Examples:
+    ///   printf '%s\n' 4111111111111111 | evident tokenize
+    ///   evident tokenize --format ff1 --keep last4 --json < cards.txt
+    #[command(verbatim_doc_comment)]
+    Tokenize {
+        #[command(flatten)]
+        dir: DataDir,
+        /// random (vault keeps the sealed card) or ff1 (format-preserving encryption).
+        #[arg(long, default_value = "random", value_parser = ["random", "ff1"])]
+        format: String,
+        /// Digits kept in clear: first6-last4, last4 or none [default: last4 for random,
+        /// first6-last4 for ff1].
+        #[arg(long, value_parser = ["first6-last4", "last4", "none"])]
+        keep: Option<String>,
+        /// One JSON object per line (token, format, keep, masked, created) instead of the bare
+        /// token.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reveal what card tokens stand for, after an allow from the access policy.
+    ///
+    /// Each token (arguments, else one per line on stdin) is an access decision (subject
+    /// `User::"$USER"`, action `detokenize`, resource `CardToken::"TOKEN"`, context.reveal
+    /// `full` or `masked`) recorded in the ledger before anything is shown. Exit 1 if any
+    /// is denied or unknown; the others are still printed.
+    ///
+    /// Examples:
+    ///   evident detokenize --access-context '{"purpose_of_use": "refund"}' 4111119876541118
+    ///   evident detokenize --masked < tokens.txt
+    #[command(verbatim_doc_comment)]
+    Detokenize {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Show only the first 6 and last 4 digits.
+        #[arg(long)]
+        masked: bool,
+        /// The access-policy context as JSON, e.g. '{"purpose_of_use": "refund"}'.
+        #[arg(long, value_name = "JSON")]
+        access_context: Option<String>,
+        /// Tokens to reveal; read from stdin when none are given.
+        tokens: Vec<String>,
+    },
     /// Write an encrypted, consistent backup of the data directory while the server runs.
     ///
     /// The file holds a snapshot of the log database, the signing and redaction keys and the

@@ -1,6 +1,8 @@
 //! `evident bench crypto`: AES-256-GCM throughput of the engine next to
 //! `openssl speed -evp aes-256-gcm` measured in the same run, and keyring encrypt/decrypt
-//! calls per second for 1 KiB payloads. See docs/performance.md.
+//! calls per second for 1 KiB payloads, and card tokenize / detokenize calls per second next
+//! to what bounds them (FF1 alone, the disk's durable-write rate, a one-event ledger append).
+//! See docs/performance.md.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -111,8 +113,175 @@ pub fn run() -> Result<()> {
         p99.as_secs_f64() * 1e6
     );
     drop(keys);
+    tokens(&engine, &scratch)?;
     http(Arc::new(engine))?;
     let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+/// Luhn-valid card numbers of `len` digits, all different.
+fn cards(len: usize, count: usize) -> Vec<String> {
+    (0..count as u64)
+        .map(|i| {
+            let payload = format!("4{:0width$}", i * 7919 + 12345, width = len - 2);
+            (0..10)
+                .map(|d| format!("{payload}{d}"))
+                .find(|c| {
+                    evident_detect::validate::luhn(&evident_detect::validate::digits(c.as_bytes()))
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Calls per second of `f` over about a second, at most `max` calls.
+fn rate(max: usize, mut f: impl FnMut(usize) -> Result<()>) -> Result<(f64, usize)> {
+    let started = Instant::now();
+    let mut n = 0;
+    while n < max && started.elapsed() < Duration::from_secs(1) {
+        f(n)?;
+        n += 1;
+    }
+    Ok((n as f64 / started.elapsed().as_secs_f64(), n))
+}
+
+/// Durable writes per second of this disk: 64 bytes appended and `fdatasync`ed each, the bound
+/// of any store that commits one card at a time.
+fn durable_writes_per_s(dir: &std::path::Path) -> Result<f64> {
+    use std::io::Write;
+    let path = dir.join("fsync-probe");
+    let mut file = std::fs::File::create(&path)?;
+    let (per_s, _) = rate(usize::MAX, |_| {
+        file.write_all(&[0u8; 64])?;
+        file.sync_data()?;
+        Ok(())
+    })?;
+    let _ = std::fs::remove_file(path);
+    Ok(per_s)
+}
+
+/// Tokenize and detokenize, in process, one thread.
+fn tokens(engine: &Engine, scratch: &std::path::Path) -> Result<()> {
+    use evident::crypto::tokens::{Keep, Pan, Requester, Reveal, TokenFormat};
+    let mut pack = crate::packs::default_pack();
+    let entities = pack.0.get("entities.json").cloned().unwrap_or_default();
+    let mut entities: Vec<serde_json::Value> = serde_json::from_str(&entities)?;
+    entities.push(
+        serde_json::json!({"uid": {"type": "User", "id": "bench"}, "attrs": {},
+        "parents": [{"type": "Role", "id": "editor"}]}),
+    );
+    pack.0.insert(
+        "entities.json".into(),
+        serde_json::Value::Array(entities).to_string(),
+    );
+    engine.access().apply(pack, "bench")?;
+    let vault = engine.token_vault(false)?;
+    let sixteen: Vec<Pan> = cards(16, 20_000)
+        .iter()
+        .map(|c| Pan::parse(c))
+        .collect::<Result<_, _>>()?;
+    let nineteen: Vec<Pan> = cards(19, 20_000)
+        .iter()
+        .map(|c| Pan::parse(c))
+        .collect::<Result<_, _>>()?;
+
+    let mut random_tokens = Vec::new();
+    let (new_random, made) = rate(sixteen.len(), |i| {
+        random_tokens.push(
+            vault
+                .tokenize(&sixteen[i], TokenFormat::Random, None)?
+                .token,
+        );
+        Ok(())
+    })?;
+    let (again, _) = rate(made, |i| {
+        std::hint::black_box(vault.tokenize(&sixteen[i], TokenFormat::Random, None)?);
+        Ok(())
+    })?;
+    let batch: Vec<Pan> = cards(15, 10_000)
+        .iter()
+        .map(|c| Pan::parse(c))
+        .collect::<Result<_, _>>()?;
+    let (batches, _) = rate(batch.len() / 1000, |i| {
+        vault.tokenize_many(&batch[i * 1000..(i + 1) * 1000], TokenFormat::Random, None)?;
+        Ok(())
+    })?;
+    let mut ff1_tokens = Vec::new();
+    let (new_ff1, _) = rate(nineteen.len(), |i| {
+        ff1_tokens.push(
+            vault
+                .tokenize(&nineteen[i], TokenFormat::Ff1, Some(Keep::First6Last4))?
+                .token,
+        );
+        Ok(())
+    })?;
+    // FF1 alone on the same 8 hidden digits: the cipher's share of a token.
+    let ff1 = fpe::ff1::FF1::<aes::Aes256>::new(&[7u8; 32], 10)
+        .map_err(|_| anyhow::anyhow!("FF1 radix"))?;
+    let digits: Vec<u16> = (0..8).collect();
+    let (raw_ff1, _) = rate(usize::MAX, |_| {
+        let out = ff1
+            .encrypt(
+                b"evident-pan|first6-last4|411111|1111",
+                &fpe::ff1::FlexibleNumeralString::from(digits.clone()),
+            )
+            .map_err(|e| anyhow::anyhow!("FF1: {e:?}"))?;
+        std::hint::black_box(out);
+        Ok(())
+    })?;
+    let (open_random, _) = rate(random_tokens.len(), |i| {
+        std::hint::black_box(vault.open_token(&random_tokens[i])?);
+        Ok(())
+    })?;
+    let (open_ff1, _) = rate(ff1_tokens.len(), |i| {
+        std::hint::black_box(vault.open_token(&ff1_tokens[i])?);
+        Ok(())
+    })?;
+    let requester = Requester {
+        caller: evident::access::Caller {
+            method: "cli".into(),
+            id: "bench".into(),
+        },
+        subject_type: "User".into(),
+        subject_id: "bench".into(),
+        context: serde_json::json!({"purpose_of_use": "refund"})
+            .as_object()
+            .cloned(),
+        request_id: None,
+    };
+    let (detokenize, _) = rate(random_tokens.len(), |i| {
+        std::hint::black_box(vault.detokenize(&random_tokens[i], Reveal::Full, &requester)?);
+        Ok(())
+    })?;
+    let (append_one, _) = rate(usize::MAX, |i| {
+        let event = evident::event::system_event(
+            "bench.probe",
+            "bench",
+            Some(&i.to_string()),
+            serde_json::json!({}),
+        );
+        engine.append_blocking(vec![event])?;
+        Ok(())
+    })?;
+    let fsyncs = durable_writes_per_s(scratch)?;
+    println!("card tokens, in process, one thread:");
+    println!(
+        "  tokenize a new card, random (one durable vault row each): {new_random:.0} calls/s; this disk's durable writes: {fsyncs:.0}/s"
+    );
+    println!(
+        "  tokenize a new card, FF1 keeping 6 + 4 (19 digits): {new_ff1:.0} calls/s; FF1 alone on its 8 digits: {raw_ff1:.0} calls/s"
+    );
+    println!(
+        "  tokenize new cards in batches of 1,000 (one durable commit each): {:.0} cards/s",
+        batches * 1000.0
+    );
+    println!("  tokenize a card that has a token (lookup): {again:.0} calls/s");
+    println!(
+        "  open a token, vault only: random {open_random:.0} calls/s, FF1 {open_ff1:.0} calls/s"
+    );
+    println!(
+        "  detokenize with a logged access decision: {detokenize:.0} calls/s; one-event ledger append alone: {append_one:.0} calls/s"
+    );
     Ok(())
 }
 

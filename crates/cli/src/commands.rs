@@ -52,6 +52,18 @@ pub fn run(cli: Cli) -> Result<()> {
             context,
             access_context,
         } => decrypt(&dir.data_dir, &context, access_context.as_deref()),
+        Command::Tokenize {
+            dir,
+            format,
+            keep,
+            json,
+        } => crate::tokens::tokenize(&dir.data_dir, &format, keep.as_deref(), json),
+        Command::Detokenize {
+            dir,
+            masked,
+            access_context,
+            tokens,
+        } => crate::tokens::detokenize(&dir.data_dir, masked, access_context.as_deref(), tokens),
         Command::Scan(args) => crate::detect::scan(args, cli.quiet),
         Command::Redact(args) => crate::detect::redact(args),
         Command::Hook(cmd) => crate::detect::hook(cmd),
@@ -787,25 +799,13 @@ fn decrypt(dir: &Path, context: &str, access_context: Option<&str>) -> Result<()
     let engine = open(dir)?;
     let (_, name, _) = evident::crypto::keyring::parse_ciphertext(text.trim())?;
     if engine.key_is_regulated(name)? {
-        let access_context: Option<serde_json::Map<String, Value>> = access_context
-            .map(serde_json::from_str)
-            .transpose()
-            .context("--access-context must be a JSON object")?;
+        let access_context = crate::tokens::access_context(access_context)?;
         let caller = evident::access::Caller::cli();
         let request = evident::access::decrypt_request("User", &caller.id, name, access_context);
-        let allowed = match engine.access().evaluate_blocking(&request, &caller, None) {
-            Ok(evident::access::Answer::One(d)) if d.decision => Ok(()),
-            Ok(evident::access::Answer::One(d)) => Err(d
-                .context
-                .map_or_else(|| "denied".to_string(), |c| format!("denied ({c})"))),
-            Ok(evident::access::Answer::Many(_)) => Err("denied".into()),
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(why) = allowed {
-            bail!(
-                "decrypting with the regulated key `{name}` needs an allow from the access policy: {why}"
-            );
-        }
+        evident::access::require_allow(
+            engine.access().evaluate_blocking(&request, &caller, None),
+            &format!("decrypting with the regulated key `{name}`"),
+        )?;
     }
     let plaintext = engine.keyring(false)?.decrypt(text, context.as_bytes())?;
     std::io::stdout().write_all(&plaintext)?;

@@ -13,6 +13,13 @@
 //! tls_cert = "/etc/evident/tls/cert.pem"                # serve over TLS (with tls_key)
 //! tls_key = "/etc/evident/tls/key.pem"
 //! tls_client_ca = "/etc/evident/tls/clients-ca.pem"     # optional mutual TLS
+//!
+//! [keys]                                                # where the root key lives
+//! provider = "pkcs11"                                   # local (default) or pkcs11
+//! pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"
+//! pkcs11_token = "evident"
+//! pkcs11_pin_file = "/etc/evident/hsm.pin"               # the PIN itself never goes here
+//! pkcs11_key = "evident-root"
 //! ```
 
 use std::path::PathBuf;
@@ -32,6 +39,18 @@ struct ConfigFile {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
+    keys: Option<KeysConfig>,
+}
+
+/// The `[keys]` table: the root-key provider and its settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysConfig {
+    provider: Option<String>,
+    pkcs11_module: Option<PathBuf>,
+    pkcs11_token: Option<String>,
+    pkcs11_pin_file: Option<PathBuf>,
+    pkcs11_key: Option<String>,
 }
 
 /// The `--config` value from the command line, else `EVIDENT_CONFIG`.
@@ -100,5 +119,12 @@ pub fn load_into_env() -> Result<()> {
             .fingerprint_key_file
             .map(|f| f.to_string_lossy().into_owned()),
     );
+    if let Some(keys) = config.keys {
+        set("EVIDENT_KEY_PROVIDER", keys.provider);
+        set("EVIDENT_PKCS11_MODULE", path(keys.pkcs11_module));
+        set("EVIDENT_PKCS11_TOKEN", keys.pkcs11_token);
+        set("EVIDENT_PKCS11_PIN_FILE", path(keys.pkcs11_pin_file));
+        set("EVIDENT_PKCS11_KEY", keys.pkcs11_key);
+    }
     Ok(())
 }

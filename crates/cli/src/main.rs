@@ -15,6 +15,7 @@ mod logging;
 mod lsp;
 mod packs;
 mod tls;
+mod tokens;
 
 use std::process::ExitCode;
 

@@ -32,6 +32,10 @@ pub fn default_pack() -> PackFiles {
                 include_str!("../../../policies/default/crypto.cedar"),
             ),
             (
+                "tokens.cedar",
+                include_str!("../../../policies/default/tokens.cedar"),
+            ),
+            (
                 "entities.json",
                 include_str!("../../../policies/default/entities.json"),
             ),

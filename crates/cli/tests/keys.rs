@@ -12,12 +12,23 @@ use std::process::{Command, Output, Stdio};
 const PASS: &str = "correct horse battery staple";
 
 fn evident(dir: &str, args: &[&str], stdin: &[u8], passphrase: Option<&str>) -> Output {
+    evident_env(dir, args, stdin, passphrase, &[])
+}
+
+fn evident_env(
+    dir: &str,
+    args: &[&str],
+    stdin: &[u8],
+    passphrase: Option<&str>,
+    env: &[(&str, &str)],
+) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_evident"));
     c.args(args)
         .args(["--data-dir", dir, "--quiet"])
         .env_remove("EVIDENT_ROOT_KEY")
         .env_remove("EVIDENT_ROOT_KEY_FILE")
         .env_remove("EVIDENT_ROOT_PASSPHRASE_FILE")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -287,4 +298,232 @@ fn subject_keys_are_shredded_by_erasure() {
     assert_eq!(gone.status.code(), Some(2));
     assert!(stderr(&gone).contains("destroyed"), "{}", stderr(&gone));
     assert!(evident(d, &["log", "verify"], b"", None).status.success());
+}
+
+fn as_user(user: &str, dir: &str, args: &[&str], stdin: &[u8]) -> Output {
+    evident_env(dir, args, stdin, Some(PASS), &[("USER", user)])
+}
+
+#[test]
+fn tokenize_and_detokenize_line_by_line_with_logged_decisions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    assert!(evident(d, &["init"], b"", None).status.success());
+    let pack = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/default");
+    let applied = evident(d, &["policy", "apply", pack.to_str().unwrap()], b"", None);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+
+    let out = as_user(
+        "bob",
+        d,
+        &["tokenize"],
+        b"4111 1111 1111 1111\n\n5555555555554444\n4111111111111111\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tokens: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(tokens.len(), 3, "{tokens:?}");
+    assert_eq!(tokens[0], tokens[2], "one token per card");
+    assert!(tokens[0].ends_with("1111") && tokens[1].ends_with("4444"));
+
+    let out = as_user(
+        "bob",
+        d,
+        &["tokenize", "--format", "ff1", "--keep", "last4", "--json"],
+        b"4111111111111111\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(made["masked"], "411111******1111");
+    assert_eq!(made["format"], "ff1");
+
+    // refusals name the line and the rule, never the value
+    let out = as_user(
+        "bob",
+        d,
+        &["tokenize"],
+        b"4111111111111111\n4111111111111112\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("line 2") && stderr(&out).contains("Luhn"),
+        "{}",
+        stderr(&out)
+    );
+    let out = as_user(
+        "bob",
+        d,
+        &["tokenize"],
+        b";4111111111111111=28121010000000000?\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("pci.sad.track"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("4111111111111111"),
+        "{}",
+        stderr(&out)
+    );
+    let out = as_user(
+        "bob",
+        d,
+        &["tokenize", "--format", "ff1"],
+        b"4111111111111111\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("last4"), "{}", stderr(&out));
+
+    // bob (editor) with a purpose sees the card; carol (viewer) only the mask
+    let purpose = r#"{"purpose_of_use": "refund"}"#;
+    let out = as_user(
+        "bob",
+        d,
+        &["detokenize", "--access-context", purpose, &tokens[0]],
+        b"",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "4111111111111111\n");
+    let stdin = format!("{}\n{}\n", tokens[0], tokens[1]);
+    let out = as_user("carol", d, &["detokenize", "--masked"], stdin.as_bytes());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "411111******1111\n555555******4444\n"
+    );
+    let out = as_user(
+        "carol",
+        d,
+        &[
+            "detokenize",
+            "--access-context",
+            purpose,
+            &tokens[0],
+            &tokens[1],
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).contains("2 token(s) not revealed"),
+        "{}",
+        stderr(&out)
+    );
+    let out = as_user(
+        "bob",
+        d,
+        &["detokenize", "--access-context", "[1]", &tokens[0]],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--access-context"),
+        "{}",
+        stderr(&out)
+    );
+
+    // the decisions are in the ledger and it verifies
+    let out = evident(d, &["log", "verify"], b"", None);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// `EVIDENT_KEY_PROVIDER=pkcs11` end to end against SoftHSM2 (required under CI).
+#[test]
+fn the_pkcs11_provider_is_chosen_by_environment_and_recorded() {
+    let Some(module) = [
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    ]
+    .into_iter()
+    .map(std::path::PathBuf::from)
+    .find(|p| p.exists()) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "SoftHSM2 (Debian softhsm2) is required under CI"
+        );
+        eprintln!("skipped: SoftHSM2 not installed");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("tokens")).unwrap();
+    let conf = tmp.path().join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\n",
+            tmp.path().join("tokens").display()
+        ),
+    )
+    .unwrap();
+    let init = Command::new("softhsm2-util")
+        .env("SOFTHSM2_CONF", &conf)
+        .args([
+            "--init-token",
+            "--free",
+            "--label",
+            "cli-test",
+            "--so-pin",
+            "so-pin",
+            "--pin",
+            "user-pin",
+        ])
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", stderr(&init));
+    let pin_file = tmp.path().join("pin");
+    std::fs::write(&pin_file, "user-pin\n").unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    let (conf, module, pin_file) = (
+        conf.to_str().unwrap(),
+        module.to_str().unwrap(),
+        pin_file.to_str().unwrap(),
+    );
+    let run = |provider: Option<&str>, args: &[&str], stdin: &[u8]| {
+        let mut env = vec![
+            ("SOFTHSM2_CONF", conf),
+            ("EVIDENT_PKCS11_MODULE", module),
+            ("EVIDENT_PKCS11_TOKEN", "cli-test"),
+            ("EVIDENT_PKCS11_PIN_FILE", pin_file),
+        ];
+        // unset means the default (local)
+        env.push(("EVIDENT_KEY_PROVIDER", provider.unwrap_or("")));
+        evident_env(d, args, stdin, Some(PASS), &env)
+    };
+    assert!(run(None, &["init"], b"").status.success());
+    let created = run(Some("pkcs11"), &["keys", "create", "payments"], b"");
+    assert!(created.status.success(), "{}", stderr(&created));
+    let listed = run(Some("pkcs11"), &["keys", "list"], b"");
+    let listed_text = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed_text.contains("pkcs11, token \"cli-test\""),
+        "{listed_text}"
+    );
+    let sealed = run(Some("pkcs11"), &["encrypt", "--key", "payments"], b"row 9");
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    let opened = run(Some("pkcs11"), &["decrypt"], &sealed.stdout);
+    assert_eq!(opened.stdout, b"row 9", "{}", stderr(&opened));
+    assert!(
+        !std::path::Path::new(d).join("root.key").exists(),
+        "no local root key was made"
+    );
+    // the local provider (the default) is refused, naming the recorded one
+    let refused = run(None, &["decrypt"], &sealed.stdout);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("EVIDENT_KEY_PROVIDER to `pkcs11`"),
+        "{}",
+        stderr(&refused)
+    );
+    let unknown = run(Some("vault9000"), &["decrypt"], &sealed.stdout);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("local, pkcs11"),
+        "{}",
+        stderr(&unknown)
+    );
+    assert!(!stderr(&unknown).contains("user-pin"));
 }

@@ -104,10 +104,12 @@ pub fn digits(value: &[u8]) -> Vec<u8> {
 
 /// The Luhn (mod 10) check over digit values.
 pub fn luhn(digits: &[u8]) -> bool {
-    if digits.is_empty() {
-        return false;
-    }
-    let sum: u32 = digits
+    !digits.is_empty() && luhn_residue(digits) == 0
+}
+
+/// The Luhn sum of digit values, mod 10 (0 for a number that passes the check).
+pub fn luhn_residue(digits: &[u8]) -> u32 {
+    digits
         .iter()
         .rev()
         .enumerate()
@@ -124,8 +126,8 @@ pub fn luhn(digits: &[u8]) -> bool {
                 d
             }
         })
-        .sum();
-    sum % 10 == 0
+        .sum::<u32>()
+        % 10
 }
 
 fn prefix_number(digits: &[u8], len: usize) -> u32 {

@@ -13,6 +13,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -42,6 +43,10 @@ struct Header {
     origin: String,
     entries: u64,
     root_key_sealed: Option<String>,
+    /// the key provider that wrapped the data key (absent in backups from before providers:
+    /// `local`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    provider: Option<String>,
     data_key_wrapped: String,
     files: Vec<(String, u64)>,
 }
@@ -132,6 +137,7 @@ pub fn create(engine: &Engine, out: &Path, actor: &str) -> Result<BackupReport> 
         origin: engine.origin().to_owned(),
         entries,
         root_key_sealed: std::fs::read_to_string(dir.join(ROOT_KEY_FILE)).ok(),
+        provider: Some(keys.provider_kind().to_owned()),
         data_key_wrapped: B64.encode(keys.wrap_with_root(data_key.as_ref())?),
         files: files
             .iter()
@@ -233,17 +239,27 @@ fn tempfile_in(dir: &Path) -> Result<PathBuf> {
 
 /// The root-key provider for a restore: the environment's key, else the header's sealed
 /// root opened with the environment's passphrase.
-fn restore_provider(header: &Header, target: &Path) -> Result<Box<dyn KeyProvider>> {
+fn restore_provider(header: &Header, target: &Path) -> Result<Arc<dyn KeyProvider>> {
+    let kind = header.provider.as_deref().unwrap_or("local");
+    if kind != "local" {
+        // The root key is in an HSM or a KMS: the same provider settings open the backup.
+        if crate::crypto::requested_provider()? != kind {
+            return Err(Error::Crypto(format!(
+                "this backup's data key is wrapped by the `{kind}` key provider: set EVIDENT_KEY_PROVIDER to `{kind}` with its settings"
+            )));
+        }
+        return crate::crypto::provider_from_env(target, false);
+    }
     if std::env::var_os("EVIDENT_ROOT_KEY").is_some()
         || std::env::var_os("EVIDENT_ROOT_KEY_FILE").is_some()
     {
-        return Ok(Box::new(LocalProvider::open(target, false)?));
+        return Ok(Arc::new(LocalProvider::open(target, false)?));
     }
     let sealed = header.root_key_sealed.as_ref().ok_or_else(|| {
         Error::Crypto("this backup's root key came from the environment: set EVIDENT_ROOT_KEY or EVIDENT_ROOT_KEY_FILE".into())
     })?;
     datadir::write_private_file(&target.join(ROOT_KEY_FILE), sealed.as_bytes())?;
-    Ok(Box::new(LocalProvider::open(target, false)?))
+    Ok(Arc::new(LocalProvider::open(target, false)?))
 }
 
 /// Reads the magic line and the JSON header of a backup; answers the header and its exact

@@ -45,6 +45,13 @@ pub enum Error {
     /// holds Cedar's diagnostics.
     #[error("policy pack rejected: {0}")]
     Policy(String),
+    /// The access part did not allow what was asked (the decision is in the ledger).
+    #[error("{0}")]
+    Denied(String),
+    /// The request carries card verification codes, PIN blocks or track data, which are
+    /// never stored; the text names the rule and the field, never the value.
+    #[error("{0}")]
+    SensitiveAuthenticationData(String),
     /// A key is missing, disabled or destroyed, or a ciphertext does not open.
     #[error("{0}")]
     Crypto(String),

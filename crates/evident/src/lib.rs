@@ -77,6 +77,13 @@ pub struct Engine {
     key_auth_cache:
         Mutex<std::collections::HashMap<String, ((Vec<u8>, ApiKey), std::time::Instant)>>,
     root: std::sync::OnceLock<Arc<dyn crypto::KeyProvider>>,
+    pub(crate) token_keys: std::sync::OnceLock<Arc<crypto::tokens::VaultKeys>>,
+}
+
+fn provider_mismatch(recorded: &str, requested: &str) -> Error {
+    Error::Crypto(format!(
+        "this data directory's keys are wrapped by the `{recorded}` key provider, not `{requested}`: set EVIDENT_KEY_PROVIDER to `{recorded}` with its settings"
+    ))
 }
 
 /// A reader connection borrowed from the pool.
@@ -90,6 +97,12 @@ impl std::ops::Deref for Reader<'_> {
     fn deref(&self) -> &SqliteStore {
         // Present from creation until drop.
         self.store.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl std::ops::DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteStore {
+        self.store.as_mut().unwrap_or_else(|| unreachable!())
     }
 }
 
@@ -200,6 +213,7 @@ impl Engine {
             access_state: access::AccessState::default(),
             key_auth_cache: Mutex::new(std::collections::HashMap::new()),
             root: std::sync::OnceLock::new(),
+            token_keys: std::sync::OnceLock::new(),
             redaction,
             indexer: Mutex::new(Some(indexer)),
             dir: dir.to_path_buf(),
@@ -208,6 +222,14 @@ impl Engine {
             readers: Mutex::new(Vec::new()),
             sequencer,
         })
+    }
+
+    /// A connection from the engine's pool (for the token vault's reads and writes, which
+    /// are too frequent to open a connection each).
+    pub(crate) fn pooled_store(
+        &self,
+    ) -> Result<impl std::ops::DerefMut<Target = SqliteStore> + '_> {
+        self.reader()
     }
 
     fn reader(&self) -> Result<Reader<'_>> {
@@ -273,18 +295,42 @@ impl Engine {
         Ok((prepared, redacted))
     }
 
-    /// The keyring with the `local` root-key provider (see [`crypto::local`]); the root key is
-    /// opened once per engine, created on first use if `create`.
+    /// The keyring with the root-key provider `EVIDENT_KEY_PROVIDER` names (see
+    /// [`crypto::provider_from_env`]; `local` by default); the provider is opened once per
+    /// engine, and a missing root key is made if `create`.
     pub fn keyring(&self, create: bool) -> Result<crypto::keyring::Keyring<'_>> {
         let provider = match self.root.get() {
             Some(p) => p.clone(),
             None => {
-                let opened: Arc<dyn crypto::KeyProvider> =
-                    Arc::new(crypto::local::LocalProvider::open(&self.dir, create)?);
+                let requested = crypto::requested_provider()?;
+                if let Some(recorded) = self.connect_store()?.meta("crypto.provider")? {
+                    if recorded != requested {
+                        return Err(provider_mismatch(&recorded, &requested));
+                    }
+                }
+                let opened = crypto::provider_from_env(&self.dir, create)?;
+                self.check_provider(opened.as_ref())?;
                 self.root.get_or_init(|| opened).clone()
             }
         };
         Ok(crypto::keyring::Keyring::new(self, provider))
+    }
+
+    /// The card-token vault over this engine's keyring (see [`crypto::tokens`]).
+    pub fn token_vault(&self, create: bool) -> Result<crypto::tokens::TokenVault<'_>> {
+        crypto::tokens::TokenVault::open(self, self.keyring(create)?)
+    }
+
+    /// Records which provider wraps this directory's keys (on first use) and refuses another:
+    /// its wrapped keys would not open, and the message says which provider to configure.
+    pub fn check_provider(&self, provider: &dyn crypto::KeyProvider) -> Result<()> {
+        let recorded = self
+            .connect_store()?
+            .init_meta("crypto.provider", provider.kind())?;
+        if recorded != provider.kind() {
+            return Err(provider_mismatch(&recorded, provider.kind()));
+        }
+        Ok(())
     }
 
     /// Uses `provider` for the root key from now on (before the first [`Engine::keyring`]);

@@ -71,6 +71,11 @@ impl From<Error> for ApiError {
             }
             Error::Integrity(_) => (StatusCode::INTERNAL_SERVER_ERROR, "integrity"),
             Error::Crypto(_) => (StatusCode::BAD_REQUEST, "crypto"),
+            Error::Denied(_) => (StatusCode::FORBIDDEN, "access_denied"),
+            Error::SensitiveAuthenticationData(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "sensitive_authentication_data",
+            ),
             Error::Policy(_) => (StatusCode::BAD_REQUEST, "policy_rejected"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
@@ -115,6 +120,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/apikeys", post(create_key).get(list_keys))
         .route("/v1/apikeys/{id}", delete(revoke_key))
         .merge(crate::access::routes())
+        .merge(crate::tokens::routes())
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -801,29 +807,14 @@ async fn decrypt(
             id: identity.id.clone(),
         };
         let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok());
-        let denied = |why: String| {
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "access_denied",
-                format!("decrypting with the regulated key `{name}` needs an allow from the access policy: {why}"),
-            )
-        };
-        match state
-            .engine
-            .access()
-            .evaluate(&request, &caller, request_id)
-            .await
-        {
-            Ok(evident::access::Answer::One(d)) if d.decision => {}
-            Ok(evident::access::Answer::One(d)) => {
-                return Err(denied(match d.context {
-                    Some(c) => format!("denied ({c})"),
-                    None => "denied".into(),
-                }))
-            }
-            Ok(evident::access::Answer::Many(_)) => return Err(denied("denied".into())),
-            Err(e) => return Err(denied(e.to_string())),
-        }
+        evident::access::require_allow(
+            state
+                .engine
+                .access()
+                .evaluate(&request, &caller, request_id)
+                .await,
+            &format!("decrypting with the regulated key `{name}`"),
+        )?;
     }
     let plaintext = with_keyring(&state, move |k| {
         k.decrypt(&req.ciphertext, req.context.as_bytes())

@@ -16,6 +16,7 @@ mod api;
 mod metrics;
 pub mod oidc;
 pub mod tls;
+mod tokens;
 
 use std::future::Future;
 use std::net::SocketAddr;

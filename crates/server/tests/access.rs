@@ -648,8 +648,28 @@ fn oidc_tokens_are_verified_and_failures_logged() {
     }
 }
 
-#[test]
-fn decrypting_with_a_regulated_key_needs_an_allow_and_is_logged() {
+/// The outcomes of the logged decisions about resources of `kind`, oldest first, and the
+/// first decision event.
+fn decisions_about(engine: &Engine, kind: &str) -> (Vec<String>, Value) {
+    let page = engine
+        .query(&EventQuery {
+            action: Some("access.evaluate".into()),
+            resource_type: Some(kind.into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap();
+    let outcomes = page
+        .events
+        .iter()
+        .map(|e| e.entry["outcome"].as_str().unwrap().to_string())
+        .collect();
+    let first = page.events.first().map_or(Value::Null, |e| e.entry.clone());
+    (outcomes, first)
+}
+
+/// An engine over a fresh directory with a passphrase-sealed root key.
+fn engine_with_root_key() -> (tempfile::TempDir, Arc<Engine>) {
     let dir = tempfile::tempdir().unwrap();
     let engine = Arc::new(Engine::open(dir.path(), true).unwrap());
     let provider = evident::crypto::local::LocalProvider::with_passphrase(
@@ -659,6 +679,12 @@ fn decrypting_with_a_regulated_key_needs_an_allow_and_is_logged() {
     )
     .unwrap();
     assert!(engine.set_key_provider(Arc::new(provider)));
+    (dir, engine)
+}
+
+#[test]
+fn decrypting_with_a_regulated_key_needs_an_allow_and_is_logged() {
+    let (_dir, engine) = engine_with_root_key();
     let admin = engine.create_api_key(Role::Admin, None, "test").unwrap();
     let writer = engine.create_api_key(Role::Writer, None, "test").unwrap();
     let (admin, writer_id, writer) = (
@@ -742,20 +768,8 @@ fn decrypting_with_a_regulated_key_needs_an_allow_and_is_logged() {
     let (status, body, _) = open(&phi, json!({"purpose_of_use": "treatment"}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["plaintext"], json!("eA=="));
-    let decisions = engine
-        .query(&EventQuery {
-            action: Some("access.evaluate".into()),
-            resource_type: Some("EncryptionKey".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .unwrap();
-    let outcomes: Vec<&Value> = decisions
-        .events
-        .iter()
-        .map(|e| &e.entry["outcome"])
-        .collect();
-    assert_eq!(outcomes, [&json!("denied"), &json!("success")]);
+    let (outcomes, _) = decisions_about(&engine, "EncryptionKey");
+    assert_eq!(outcomes, ["denied", "success"]);
     // reclassified as ordinary: no decision needed any more, and the change is logged
     let (status, _, _) = api.send(
         "POST",
@@ -780,15 +794,7 @@ fn decrypting_with_a_regulated_key_needs_an_allow_and_is_logged() {
 
 #[test]
 fn subject_keys_over_http_are_shredded_by_erasure() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Arc::new(Engine::open(dir.path(), true).unwrap());
-    let provider = evident::crypto::local::LocalProvider::with_passphrase(
-        dir.path(),
-        b"correct horse battery staple",
-        true,
-    )
-    .unwrap();
-    assert!(engine.set_key_provider(Arc::new(provider)));
+    let (_dir, engine) = engine_with_root_key();
     let admin = engine
         .create_api_key(Role::Admin, None, "test")
         .unwrap()
@@ -836,4 +842,165 @@ fn subject_keys_over_http_are_shredded_by_erasure() {
     let (status, body, _) = open();
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], json!("crypto"));
+}
+
+#[test]
+fn card_tokens_over_http_refuse_sensitive_data_and_reveal_only_after_an_allow() {
+    let (_dir, engine) = engine_with_root_key();
+    let admin = engine.create_api_key(Role::Admin, None, "test").unwrap();
+    let clerk = engine.create_api_key(Role::Writer, None, "test").unwrap();
+    let reader = engine.create_api_key(Role::Reader, None, "test").unwrap();
+    let (admin, clerk_id, clerk, reader) = (
+        admin.token.to_string(),
+        clerk.id.clone(),
+        clerk.token.to_string(),
+        reader.token.to_string(),
+    );
+    let server = LoopbackServer::start_with(engine.clone(), ServerOptions::default()).unwrap();
+    let api = Api::new(&server.base);
+    let post = |path: &str, token: &str, body: Value| {
+        api.send("POST", path, Some(token), Some(&body.to_string()))
+    };
+
+    // one card, the default random format keeping the last 4
+    let (status, body, _) = post("/v1/tokens", &clerk, json!({"pan": "4111-1111-1111-1111"}));
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_string();
+    assert_eq!(token.len(), 16);
+    assert!(token.ends_with("1111") && token != "4111111111111111");
+    assert_eq!(body["masked"], json!("411111******1111"));
+    assert_eq!(
+        (&body["format"], &body["keep"]),
+        (&json!("random"), &json!("last4"))
+    );
+    // a batch: the same card gets the same token; FF1 on a 19-digit card keeps 6 + 4
+    let (status, body, _) = post(
+        "/v1/tokens",
+        &clerk,
+        json!({"pans": ["4111111111111111", "6221260000000000019"], "format": "ff1", "keep": "last4"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tokens"].as_array().unwrap().len(), 2);
+    let (status, body, _) = post(
+        "/v1/tokens",
+        &clerk,
+        json!({"pan": "4111111111111111", "format": "ff1"}),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("last4"),
+        "{body}"
+    );
+
+    // sensitive authentication data: refused whole with the rule, never echoed
+    for (request, rule) in [
+        (
+            json!({"pan": "4111111111111111", "cvv": "123"}),
+            "pci.sad.cvv",
+        ),
+        (
+            json!({"pan": "4111111111111111", "card": {"PIN_block": "0412AC89ABCDEF67"}}),
+            "pci.sad.pin",
+        ),
+        (
+            json!({"pan": ";4111111111111111=28121010000000000?"}),
+            "pci.sad.track",
+        ),
+        (
+            json!({"pans": ["%B4111111111111111^DOE/JOHN^2812101000000000000?"]}),
+            "pci.sad.track",
+        ),
+    ] {
+        let size = engine.size();
+        let (status, body, _) = post("/v1/tokens", &clerk, request);
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(
+            body["error"]["code"],
+            json!("sensitive_authentication_data")
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(rule), "{message}");
+        assert!(
+            !message.contains("123") && !message.contains("0412AC") && !message.contains("DOE")
+        );
+        assert_eq!(engine.size(), size, "nothing stored");
+    }
+    // bad input: 400s, nothing stored
+    for bad in [
+        json!({"pan": "4111111111111112"}),
+        json!({"pan": 4111111111111111_u64}),
+        json!({"pan": "4111111111111111", "pans": ["4111111111111111"]}),
+        json!({"pans": []}),
+        json!({"pan": "4111111111111111", "format": "rot13"}),
+        json!({"pan": "4111111111111111", "colour": "blue"}),
+    ] {
+        assert_eq!(post("/v1/tokens", &clerk, bad.clone()).0, 400, "{bad}");
+    }
+    assert_eq!(
+        api.send("POST", "/v1/tokens", Some(&clerk), Some("{\"pan\": "))
+            .0,
+        400
+    );
+    assert_eq!(
+        post("/v1/tokens", &reader, json!({"pan": "4111111111111111"})).0,
+        403
+    );
+    assert_eq!(api.send("POST", "/v1/tokens", None, Some("{}")).0, 401);
+
+    // no policy pack yet: every reveal is refused (fail closed; no decision was made)
+    let (status, body, _) = post("/v1/tokens/detokenize", &clerk, json!({"token": token}));
+    assert_eq!(status, 403, "{body}");
+    // the default pack, with the clerk's key as an editor service
+    let mut files = pack_files("default");
+    let mut entities: Vec<Value> = serde_json::from_str(&files["entities.json"]).unwrap();
+    entities.push(
+        json!({"uid": {"type": "Service", "id": clerk_id}, "attrs": {},
+                         "parents": [{"type": "Role", "id": "editor"}]}),
+    );
+    files.insert("entities.json".into(), Value::Array(entities).to_string());
+    assert_eq!(post("/v1/policy", &admin, json!({"files": files})).0, 405);
+    assert_eq!(
+        api.send(
+            "PUT",
+            "/v1/policy",
+            Some(&admin),
+            Some(&json!({"files": files}).to_string())
+        )
+        .0,
+        201
+    );
+    let (status, body, _) = post("/v1/tokens/detokenize", &clerk, json!({"token": token}));
+    assert_eq!(status, 403, "no purpose of use: {body}");
+    let (status, body, _) = post(
+        "/v1/tokens/detokenize",
+        &clerk,
+        json!({"token": token, "access_context": {"purpose_of_use": "chargeback"}}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["pan"], json!("4111111111111111"));
+    let (status, body, _) = post(
+        "/v1/tokens/detokenize",
+        &clerk,
+        json!({"token": token, "reveal": "masked"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["masked"], json!("411111******1111"));
+    // a number that was never issued: 404 (after the decision is logged)
+    let (status, _, _) = post(
+        "/v1/tokens/detokenize",
+        &clerk,
+        json!({"token": "4000000000000002", "reveal": "masked"}),
+    );
+    assert_eq!(status, 404);
+    // a CVV slipped into the access context is refused too
+    let (status, _, _) = post(
+        "/v1/tokens/detokenize",
+        &clerk,
+        json!({"token": token, "access_context": {"cvc": "999"}}),
+    );
+    assert_eq!(status, 422);
+
+    let (outcomes, first) = decisions_about(&engine, "CardToken");
+    assert_eq!(outcomes, ["denied", "success", "success", "success"]);
+    assert_eq!(first["request_id"], json!("rid-7"));
 }

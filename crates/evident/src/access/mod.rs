@@ -746,6 +746,45 @@ pub fn decrypt_request(
     }
 }
 
+/// The request Evident evaluates before revealing what a card token stands for: action
+/// `detokenize` on `CardToken::"TOKEN"`, with `reveal` (`full` or `masked`) set in the
+/// context over whatever the caller sent.
+pub fn detokenize_request(
+    subject_type: &str,
+    subject_id: &str,
+    token: &str,
+    reveal: &str,
+    context: Option<Map<String, Value>>,
+) -> EvaluationsRequest {
+    let mut context = context.unwrap_or_default();
+    context.insert("reveal".into(), Value::String(reveal.into()));
+    let mut request = decrypt_request(subject_type, subject_id, token, Some(context));
+    if let Some(action) = request.defaults.action.as_mut() {
+        action.name = "detokenize".into();
+    }
+    if let Some(resource) = request.defaults.resource.as_mut() {
+        resource.kind = "CardToken".into();
+    }
+    request
+}
+
+/// Turns the answer to a single request into `Ok` for an allow, or [`Error::Denied`] saying
+/// what was refused (`what`: "decrypting with the regulated key `phi`") and why.
+pub fn require_allow(answer: Result<Answer>, what: &str) -> Result<()> {
+    let why = match answer {
+        Ok(Answer::One(d)) if d.decision => return Ok(()),
+        Ok(Answer::One(d)) => match d.context {
+            Some(c) => format!("denied ({c})"),
+            None => "denied".into(),
+        },
+        Ok(Answer::Many(_)) => "denied".into(),
+        Err(e) => e.to_string(),
+    };
+    Err(Error::Denied(format!(
+        "{what} needs an allow from the access policy: {why}"
+    )))
+}
+
 /// Decides a request against a pack without logging: for `evident policy test` and
 /// benchmarks of the decision core. A malformed item is that item's error.
 pub fn decide_offline(pack: &CompiledPack, batch: &EvaluationsRequest, now: i64) -> Result<Answer> {

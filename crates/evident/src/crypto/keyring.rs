@@ -151,6 +151,11 @@ impl<'e> Keyring<'e> {
         self.provider.describe()
     }
 
+    /// The provider's kind: `local`, `pkcs11`, …
+    pub fn provider_kind(&self) -> &'static str {
+        self.provider.kind()
+    }
+
     /// Wraps a key directly under the root key (for material that must be recoverable
     /// without the keyring's own table, such as a backup's data key).
     pub fn wrap_with_root(&self, key: &[u8]) -> Result<Vec<u8>> {

@@ -201,6 +201,10 @@ impl KeyProvider for LocalProvider {
         self.source.clone()
     }
 
+    fn kind(&self) -> &'static str {
+        "local"
+    }
+
     fn wrap(&self, key: &[u8]) -> Result<Vec<u8>> {
         seal(&self.root, WRAP_AAD, key)
     }

@@ -8,6 +8,9 @@
 //! - [`keyring::Keyring`]: create, rotate (old versions decrypt only), disable, enable and
 //!   destroy named keys — each a ledger event — and encrypt, decrypt, rewrap and make data
 //!   keys. Ciphertexts name their key and version: `evident:v3:payments:…`.
+//! - [`tokens::TokenVault`]: card numbers in, tokens out (random or FF1, never Luhn-valid);
+//!   detokenizing needs an access decision, which the ledger records.
+//! - [`sad`]: refuses card verification codes, PIN blocks and track data (PCI DSS 3.3.1).
 //!
 //! AES-256-GCM comes from `ring`, with random 96-bit nonces; a version is retired from
 //! encryption after [`keyring::MAX_ENCRYPTIONS_PER_VERSION`] messages, far below the 2³²
@@ -16,6 +19,12 @@
 
 pub mod keyring;
 pub mod local;
+pub mod pkcs11;
+pub mod sad;
+pub mod tokens;
+
+use std::path::Path;
+use std::sync::Arc;
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -27,10 +36,45 @@ use crate::{Error, Result};
 pub trait KeyProvider: Send + Sync {
     /// A short description for `evident keys list` (never key material).
     fn describe(&self) -> String;
+    /// `local`, `pkcs11` or `aws-kms`: recorded in the data directory with the first key, so
+    /// that opening it with another provider is refused with a clear message.
+    fn kind(&self) -> &'static str;
     /// Encrypts a key under the root key.
     fn wrap(&self, key: &[u8]) -> Result<Vec<u8>>;
     /// Decrypts a key wrapped by [`KeyProvider::wrap`].
     fn unwrap_key(&self, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>>;
+}
+
+/// The providers `EVIDENT_KEY_PROVIDER` may name.
+pub const PROVIDERS: &[&str] = &["local", "pkcs11"];
+
+/// The provider kind `EVIDENT_KEY_PROVIDER` asks for (`local` when unset); an unknown one is
+/// refused with the list.
+pub fn requested_provider() -> Result<String> {
+    let kind = match std::env::var("EVIDENT_KEY_PROVIDER") {
+        Ok(kind) if !kind.trim().is_empty() => kind.trim().to_string(),
+        _ => "local".into(),
+    };
+    if !PROVIDERS.contains(&kind.as_str()) {
+        return Err(Error::Crypto(format!(
+            "EVIDENT_KEY_PROVIDER {kind:?} is not a key provider: use one of {}",
+            PROVIDERS.join(", ")
+        )));
+    }
+    Ok(kind)
+}
+
+/// The root-key provider `EVIDENT_KEY_PROVIDER` names (default `local`), opened with its own
+/// settings from the environment; with `create`, a missing root key is made.
+pub fn provider_from_env(dir: &Path, create: bool) -> Result<Arc<dyn KeyProvider>> {
+    match requested_provider()?.as_str() {
+        "local" => Ok(Arc::new(local::LocalProvider::open(dir, create)?)),
+        "pkcs11" => Ok(Arc::new(pkcs11::Pkcs11Provider::open(
+            &pkcs11::Pkcs11Settings::from_env()?,
+            create,
+        )?)),
+        other => Err(Error::Crypto(format!("no key provider {other:?}"))),
+    }
 }
 
 /// 32 random bytes from the operating system.

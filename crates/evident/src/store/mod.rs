@@ -164,6 +164,35 @@ pub struct ApiKeyRecord {
     pub revoked_us: Option<i64>,
 }
 
+/// One issued card token. The card number is stored only sealed (random tokens) or not at
+/// all (FF1 tokens, which decrypt); `pan_index` is a keyed hash that finds a card's token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    /// the token
+    pub token: String,
+    /// `random` or `ff1`
+    pub format: String,
+    /// which digits stay in clear: `first6-last4`, `last4` or `none`
+    pub keep: String,
+    /// HMAC-SHA-256 of the card number under the vault's index key
+    pub pan_index: Vec<u8>,
+    /// the card number sealed by the keyring (random tokens only)
+    pub pan_sealed: Option<String>,
+    /// issue time, µs
+    pub created_us: i64,
+}
+
+/// What [`LogStore::insert_token`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenInsert {
+    /// stored
+    Inserted,
+    /// the card already has this token; nothing stored
+    Existing(String),
+    /// the token belongs to another card; nothing stored (draw another)
+    TokenTaken,
+}
+
 /// What [`LogStore::append`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppendOutcome {
@@ -251,6 +280,18 @@ pub trait LogStore: Send {
     fn set_key_regulated(&mut self, name: &str, regulated: bool) -> Result<()>;
     /// The keys marked regulated.
     fn regulated_keys(&self) -> Result<Vec<String>>;
+    /// Sets a metadata value unless one is set; answers the value that is stored (this one
+    /// or the one another process set first).
+    fn init_meta(&mut self, key: &str, value: &str) -> Result<String>;
+    /// Stores card tokens in one transaction, each unless the same card (by keyed index)
+    /// already has one of its format, or the token is taken; answers what happened to each.
+    fn insert_tokens(&mut self, tokens: &[StoredToken]) -> Result<Vec<TokenInsert>>;
+    /// The token already issued for a card, by its keyed index.
+    fn token_by_index(&self, format: &str, keep: &str, pan_index: &[u8]) -> Result<Option<String>>;
+    /// One issued token.
+    fn token(&self, token: &str) -> Result<Option<StoredToken>>;
+    /// How many tokens were issued, per format and kept digits.
+    fn token_counts(&self) -> Result<Vec<(String, String, u64)>>;
     /// Stores a policy version and makes it the active one, in one transaction.
     fn insert_policy_version(&mut self, version: &StoredPolicyVersion) -> Result<()>;
     /// One policy version with its files.

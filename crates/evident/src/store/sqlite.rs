@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::{
     ApiKeyRecord, AppendOutcome, BreakGlassRecord, EntryVisitor, EventQuery, LogStore, NewEntry,
     PersonalRef, PersonalVisitor, StoredEntry, StoredKeyVersion, StoredPersonal,
-    StoredPolicyVersion,
+    StoredPolicyVersion, StoredToken, TokenInsert,
 };
 use crate::event::now_us;
 use crate::{Error, Result};
@@ -58,6 +58,15 @@ CREATE TABLE IF NOT EXISTS crypto_keys (
     created_us INTEGER NOT NULL,
     uses       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (name, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS token_vault (
+    token      TEXT PRIMARY KEY,
+    format     TEXT NOT NULL,
+    keep       TEXT NOT NULL,
+    pan_index  BLOB NOT NULL,
+    pan_sealed TEXT,
+    created_us INTEGER NOT NULL,
+    UNIQUE (format, keep, pan_index)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS crypto_key_class (
     name      TEXT PRIMARY KEY,
@@ -776,6 +785,100 @@ impl LogStore for SqliteStore {
             params![name, regulated],
         )?;
         Ok(())
+    }
+
+    fn init_meta(&mut self, key: &str, value: &str) -> Result<String> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            [key, value],
+        )?;
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))?)
+    }
+
+    fn insert_tokens(&mut self, tokens: &[StoredToken]) -> Result<Vec<TokenInsert>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(tokens.len());
+        {
+            let mut by_index = tx.prepare_cached(
+                "SELECT token FROM token_vault WHERE format = ?1 AND keep = ?2 AND pan_index = ?3",
+            )?;
+            let mut taken =
+                tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM token_vault WHERE token = ?1)")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO token_vault (token, format, keep, pan_index, pan_sealed, created_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for token in tokens {
+                let existing: Option<String> = by_index
+                    .query_row(params![token.format, token.keep, token.pan_index], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                if let Some(existing) = existing {
+                    outcomes.push(TokenInsert::Existing(existing));
+                    continue;
+                }
+                if taken.query_row([&token.token], |r| r.get::<_, bool>(0))? {
+                    outcomes.push(TokenInsert::TokenTaken);
+                    continue;
+                }
+                insert.execute(params![
+                    token.token,
+                    token.format,
+                    token.keep,
+                    token.pan_index,
+                    token.pan_sealed,
+                    token.created_us
+                ])?;
+                outcomes.push(TokenInsert::Inserted);
+            }
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    }
+
+    fn token_by_index(&self, format: &str, keep: &str, pan_index: &[u8]) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT token FROM token_vault WHERE format = ?1 AND keep = ?2 AND pan_index = ?3",
+            )?
+            .query_row(params![format, keep, pan_index], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn token(&self, token: &str) -> Result<Option<StoredToken>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT token, format, keep, pan_index, pan_sealed, created_us
+                 FROM token_vault WHERE token = ?1",
+            )?
+            .query_row([token], |r| {
+                Ok(StoredToken {
+                    token: r.get(0)?,
+                    format: r.get(1)?,
+                    keep: r.get(2)?,
+                    pan_index: r.get(3)?,
+                    pan_sealed: r.get(4)?,
+                    created_us: r.get(5)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn token_counts(&self) -> Result<Vec<(String, String, u64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT format, keep, COUNT(*) FROM token_vault GROUP BY format, keep ORDER BY 1, 2",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     fn regulated_keys(&self) -> Result<Vec<String>> {
