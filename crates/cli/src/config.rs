@@ -15,11 +15,15 @@
 //! tls_client_ca = "/etc/evident/tls/clients-ca.pem"     # optional mutual TLS
 //!
 //! [keys]                                                # where the root key lives
-//! provider = "pkcs11"                                   # local (default) or pkcs11
+//! provider = "pkcs11"                                   # local (default), pkcs11 or aws-kms
 //! pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"
 //! pkcs11_token = "evident"
 //! pkcs11_pin_file = "/etc/evident/hsm.pin"               # the PIN itself never goes here
 //! pkcs11_key = "evident-root"
+//! # aws-kms: credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+//! kms_key_id = "alias/evident-root"
+//! kms_region = "eu-west-1"
+//! kms_endpoint = "https://kms.eu-west-1.amazonaws.com"  # optional (VPC endpoints)
 //! ```
 
 use std::path::PathBuf;
@@ -51,6 +55,9 @@ struct KeysConfig {
     pkcs11_token: Option<String>,
     pkcs11_pin_file: Option<PathBuf>,
     pkcs11_key: Option<String>,
+    kms_key_id: Option<String>,
+    kms_region: Option<String>,
+    kms_endpoint: Option<String>,
 }
 
 /// The `--config` value from the command line, else `EVIDENT_CONFIG`.
@@ -125,6 +132,9 @@ pub fn load_into_env() -> Result<()> {
         set("EVIDENT_PKCS11_TOKEN", keys.pkcs11_token);
         set("EVIDENT_PKCS11_PIN_FILE", path(keys.pkcs11_pin_file));
         set("EVIDENT_PKCS11_KEY", keys.pkcs11_key);
+        set("EVIDENT_KMS_KEY_ID", keys.kms_key_id);
+        set("EVIDENT_KMS_REGION", keys.kms_region);
+        set("EVIDENT_KMS_ENDPOINT", keys.kms_endpoint);
     }
     Ok(())
 }

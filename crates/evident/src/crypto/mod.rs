@@ -17,10 +17,12 @@
 //! NIST SP 800-38D allows for random nonces, so rotation happens before nonce collisions
 //! become a risk.
 
+pub mod aws_kms;
 pub mod keyring;
 pub mod local;
 pub mod pkcs11;
 pub mod sad;
+pub mod sigv4;
 pub mod tokens;
 
 use std::path::Path;
@@ -46,7 +48,7 @@ pub trait KeyProvider: Send + Sync {
 }
 
 /// The providers `EVIDENT_KEY_PROVIDER` may name.
-pub const PROVIDERS: &[&str] = &["local", "pkcs11"];
+pub const PROVIDERS: &[&str] = &["local", "pkcs11", "aws-kms"];
 
 /// The provider kind `EVIDENT_KEY_PROVIDER` asks for (`local` when unset); an unknown one is
 /// refused with the list.
@@ -71,6 +73,10 @@ pub fn provider_from_env(dir: &Path, create: bool) -> Result<Arc<dyn KeyProvider
         "local" => Ok(Arc::new(local::LocalProvider::open(dir, create)?)),
         "pkcs11" => Ok(Arc::new(pkcs11::Pkcs11Provider::open(
             &pkcs11::Pkcs11Settings::from_env()?,
+            create,
+        )?)),
+        "aws-kms" => Ok(Arc::new(aws_kms::KmsProvider::open(
+            aws_kms::KmsSettings::from_env()?,
             create,
         )?)),
         other => Err(Error::Crypto(format!("no key provider {other:?}"))),
