@@ -61,6 +61,10 @@ pub enum Command {
         /// present. For production, give `serve` a certificate from your CA.
         #[arg(long)]
         tls: bool,
+        /// Seal the log's signing key and the pseudonym key with the root key (as `evident
+        /// keys seal` does); every later open then needs the root key's provider.
+        #[arg(long)]
+        seal_keys: bool,
     },
     /// Run the HTTP API (creates the data directory on first start).
     ///
@@ -640,6 +644,16 @@ pub enum KeysCommand {
         /// from cron).
         #[arg(long, value_name = "DAYS", conflicts_with = "name")]
         older_than: Option<u32>,
+    },
+    /// Seal this directory's own keys (the log's signing key, the pseudonym key) with the
+    /// root key, so a copy of the directory without the root key cannot sign or pseudonymise.
+    ///
+    /// Needs the root key's provider now and on every later open (`serve`, `log verify`, …):
+    /// EVIDENT_ROOT_PASSPHRASE for `local`, or the pkcs11 / aws-kms settings. Logged as
+    /// `evident.keys.sealed`. Already sealed files are left alone.
+    Seal {
+        #[command(flatten)]
+        dir: DataDir,
     },
     /// Each key's versions, states, ages and usage counts.
     List {

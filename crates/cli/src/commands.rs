@@ -24,7 +24,12 @@ use crate::VerificationFailed;
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Init { dir, origin, tls } => init(&dir.data_dir, origin.as_deref(), tls),
+        Command::Init {
+            dir,
+            origin,
+            tls,
+            seal_keys,
+        } => init(&dir.data_dir, origin.as_deref(), tls, seal_keys),
         Command::Serve {
             dir,
             listen,
@@ -101,6 +106,10 @@ pub(crate) fn open_or_create(dir: &Path) -> Result<Engine> {
     Engine::open(dir, true).with_context(|| format!("opening `{}`", dir.display()))
 }
 
+fn display_list(items: &[&str]) -> String {
+    items.join(", ")
+}
+
 pub(crate) fn cli_actor() -> String {
     format!(
         "cli:{}",
@@ -119,9 +128,13 @@ fn bar(len: u64, unit: &str) -> ProgressBar {
     ProgressBar::new(len).with_style(style)
 }
 
-fn init(dir: &Path, origin: Option<&str>, tls: bool) -> Result<()> {
+fn init(dir: &Path, origin: Option<&str>, tls: bool, seal_keys: bool) -> Result<()> {
     let report = evident::datadir::init(dir, origin)?;
     let engine = open(dir)?;
+    if seal_keys {
+        let sealed = engine.seal_own_keys(&cli_actor())?;
+        println!("sealed with the root key: {}", display_list(&sealed));
+    }
     println!(
         "{} log `{}` in {}",
         if report.created { "created" } else { "found" },
@@ -684,6 +697,19 @@ fn keys(cmd: KeysCommand) -> Result<()> {
                     }
                 }
                 (None, None) => bail!("name a key or give --older-than"),
+            }
+        }
+        KeysCommand::Seal { dir } => {
+            let engine = open(&dir.data_dir)?;
+            let sealed = engine.seal_own_keys(&cli_actor())?;
+            if sealed.is_empty() {
+                println!("already sealed: {}", evident::datadir::KEY_FILE);
+            } else {
+                println!(
+                    "sealed with the root key ({}): {}; opening this directory now needs it",
+                    engine.keyring(false)?.provider(),
+                    display_list(&sealed)
+                );
             }
         }
         KeysCommand::List { dir, json } => {

@@ -527,3 +527,83 @@ fn the_pkcs11_provider_is_chosen_by_environment_and_recorded() {
     );
     assert!(!stderr(&unknown).contains("user-pin"));
 }
+
+#[test]
+fn sealed_own_keys_need_the_root_key_to_open_the_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    let init = evident(d, &["init"], b"", None);
+    assert!(init.status.success());
+    let vkey = evident(d, &["log", "vkey"], b"", None);
+    assert!(vkey.status.success(), "{}", stderr(&vkey));
+    let plain_key = std::fs::read_to_string(std::path::Path::new(d).join("signing.key")).unwrap();
+    assert!(plain_key.starts_with("PRIVATE+KEY+"));
+
+    // sealing needs the root key's provider
+    let no_root = evident(d, &["keys", "seal"], b"", None);
+    assert_eq!(no_root.status.code(), Some(2));
+    assert!(
+        stderr(&no_root).contains("EVIDENT_ROOT_PASSPHRASE"),
+        "{}",
+        stderr(&no_root)
+    );
+    let sealed = evident(d, &["keys", "seal"], b"", Some(PASS));
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    assert!(String::from_utf8_lossy(&sealed.stdout).contains("signing.key, redaction.key"));
+    for name in ["signing.key", "redaction.key"] {
+        let text = std::fs::read_to_string(std::path::Path::new(d).join(name)).unwrap();
+        assert!(
+            text.starts_with("evident-sealed:v1:local:"),
+            "{name}: {text}"
+        );
+    }
+    // the signing key is in no file in the clear any more
+    let secret_part = plain_key.trim().rsplit('+').next().unwrap().to_string();
+    for entry in std::fs::read_dir(d).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes
+                    .windows(secret_part.len())
+                    .any(|w| w == secret_part.as_bytes()),
+                "signing key in {}",
+                path.display()
+            );
+        }
+    }
+    // without the root key nothing opens; with it, the same log and key as before
+    let locked = evident(d, &["log", "verify"], b"", None);
+    assert_eq!(locked.status.code(), Some(2));
+    assert!(
+        stderr(&locked).contains("sealed by the root key"),
+        "{}",
+        stderr(&locked)
+    );
+    let opened = evident(d, &["log", "verify"], b"", Some(PASS));
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    let vkey_after = evident(d, &["log", "vkey"], b"", Some(PASS));
+    assert_eq!(vkey_after.stdout, vkey.stdout, "the same signing key");
+    let again = evident(d, &["keys", "seal"], b"", Some(PASS));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already sealed"));
+    // a wrong passphrase or an altered sealed file is refused, not misread
+    let wrong = evident(
+        d,
+        &["log", "verify"],
+        b"",
+        Some("not the passphrase at all"),
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    let path = std::path::Path::new(d).join("signing.key");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.insert_str(text.len() - 6, "AAAA");
+    std::fs::write(&path, text).unwrap();
+    let altered = evident(d, &["log", "verify"], b"", Some(PASS));
+    assert_eq!(altered.status.code(), Some(2));
+    assert!(
+        stderr(&altered).contains("signing.key"),
+        "{}",
+        stderr(&altered)
+    );
+}

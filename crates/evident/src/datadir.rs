@@ -1,12 +1,22 @@
-//! The data directory: `evident.db` (SQLite, WAL) and `signing.key` (the log's Ed25519 key in
-//! `PRIVATE+KEY+…` form, readable by the owner only).
+//! The data directory: `evident.db` (SQLite, WAL), `signing.key` (the log's Ed25519 key in
+//! `PRIVATE+KEY+…` form) and `redaction.key` (the pseudonym key), readable by the owner only.
+//!
+//! `evident keys seal` (or `init --seal-keys`) seals both key files with the key hierarchy's
+//! root key (`evident-sealed:v1:<provider>:<base64>`): from then on, opening the directory
+//! needs the root key's provider, as the keyring does.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::sync::{Arc, OnceLock};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use evident_ledger::note::Signer;
 use zeroize::Zeroizing;
+
+use crate::crypto::KeyProvider;
 
 use crate::store::sqlite::SqliteBackend;
 use crate::store::LogStore;
@@ -18,6 +28,118 @@ pub const DB_FILE: &str = "evident.db";
 pub const KEY_FILE: &str = "signing.key";
 /// The key of redaction pseudonyms inside a data directory.
 pub const REDACTION_KEY_FILE: &str = "redaction.key";
+
+/// The prefix of a key file sealed by the root key.
+pub const SEALED_PREFIX: &str = "evident-sealed:v1:";
+
+/// Opens the root-key provider on first need, once (opening the `local` one stretches a
+/// passphrase, which takes a moment).
+#[derive(Default)]
+pub struct RootOpener {
+    opened: OnceLock<Arc<dyn KeyProvider>>,
+}
+
+impl RootOpener {
+    /// One that uses `provider` when a sealed file needs a root key.
+    pub fn with(provider: Arc<dyn KeyProvider>) -> RootOpener {
+        let opener = RootOpener::default();
+        let _ = opener.opened.set(provider);
+        opener
+    }
+
+    fn get(&self, dir: &Path) -> Result<Arc<dyn KeyProvider>> {
+        if let Some(p) = self.opened.get() {
+            return Ok(p.clone());
+        }
+        let provider = crate::crypto::provider_from_env(dir, false).map_err(|e| {
+            Error::DataDir(format!(
+                "{}'s keys are sealed by the root key, which did not open: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(self.opened.get_or_init(|| provider).clone())
+    }
+
+    /// The provider, if a sealed file made this open it.
+    pub fn opened(&self) -> Option<Arc<dyn KeyProvider>> {
+        self.opened.get().cloned()
+    }
+}
+
+/// Reads a key file, unsealing it if it is sealed.
+fn read_key_file(dir: &Path, name: &str, root: &RootOpener) -> Result<Zeroizing<Vec<u8>>> {
+    let path = dir.join(name);
+    let bytes =
+        Zeroizing::new(fs::read(&path).map_err(Error::io(format!("reading {}", path.display())))?);
+    let Some(rest) = bytes.strip_prefix(SEALED_PREFIX.as_bytes()) else {
+        return Ok(bytes);
+    };
+    let text = std::str::from_utf8(rest)
+        .map_err(|_| Error::DataDir(format!("{}: damaged sealed key", path.display())))?;
+    let (kind, body) = text
+        .trim_end()
+        .split_once(':')
+        .ok_or_else(|| Error::DataDir(format!("{}: damaged sealed key", path.display())))?;
+    let provider = root.get(dir)?;
+    if provider.kind() != kind {
+        return Err(Error::DataDir(format!(
+            "{} is sealed by the `{kind}` key provider: set EVIDENT_KEY_PROVIDER to `{kind}` with its settings",
+            path.display()
+        )));
+    }
+    let wrapped = B64
+        .decode(body)
+        .map_err(|_| Error::DataDir(format!("{}: damaged sealed key", path.display())))?;
+    provider.unwrap_key(&wrapped).map_err(|_| {
+        Error::DataDir(format!(
+            "{}: the root key does not open it (another root key, or the file was altered)",
+            path.display()
+        ))
+    })
+}
+
+/// Whether this directory's own keys are sealed by the root key.
+pub fn keys_sealed(dir: &Path) -> bool {
+    fs::read(dir.join(KEY_FILE)).is_ok_and(|b| b.starts_with(SEALED_PREFIX.as_bytes()))
+}
+
+/// Seals `signing.key` and `redaction.key` with `provider`'s root key, each replaced
+/// atomically; answers the files sealed now (already sealed ones are left alone).
+pub fn seal_own_keys(dir: &Path, provider: &Arc<dyn KeyProvider>) -> Result<Vec<&'static str>> {
+    existing_db(dir)?;
+    let root = RootOpener::with(provider.clone());
+    let mut sealed = Vec::new();
+    for name in [KEY_FILE, REDACTION_KEY_FILE] {
+        let path = dir.join(name);
+        let current = fs::read(&path).map_err(Error::io(format!("reading {}", path.display())))?;
+        if current.starts_with(SEALED_PREFIX.as_bytes()) {
+            continue;
+        }
+        let plain = read_key_file(dir, name, &root)?;
+        let wrapped = provider.wrap(&plain)?;
+        let text = format!(
+            "{SEALED_PREFIX}{}:{}\n",
+            provider.kind(),
+            B64.encode(wrapped)
+        );
+        let tmp = dir.join(format!(".{name}.sealing"));
+        let _ = fs::remove_file(&tmp);
+        write_private_file(&tmp, text.as_bytes())?;
+        // The sealed copy must open before it replaces the plain one.
+        let check = RootOpener::with(provider.clone());
+        let reopened = read_key_file(dir, &format!(".{name}.sealing"), &check)?;
+        if reopened.as_slice() != plain.as_slice() {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::Crypto(format!("sealing {name} did not round-trip")));
+        }
+        fs::rename(&tmp, &path).map_err(Error::io(format!("replacing {}", path.display())))?;
+        sealed.push(name);
+    }
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(sealed)
+}
 
 /// What `init` found or made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +154,15 @@ pub struct InitReport {
 
 /// Creates the directory, key and database if missing; idempotent.
 pub fn init(dir: &Path, origin: Option<&str>) -> Result<InitReport> {
+    init_with(dir, origin, &RootOpener::default())
+}
+
+/// [`init`], opening sealed keys with `root`.
+pub fn init_with(dir: &Path, origin: Option<&str>, root: &RootOpener) -> Result<InitReport> {
     create_private_dir(dir)?;
     let key_path = dir.join(KEY_FILE);
     let (signer, created) = if key_path.exists() {
-        (load_signer(dir)?, false)
+        (load_signer_with(dir, root)?, false)
     } else {
         let origin = match origin {
             Some(o) => o.to_string(),
@@ -59,7 +186,7 @@ pub fn init(dir: &Path, origin: Option<&str>) -> Result<InitReport> {
             )));
         }
     }
-    load_redaction_key(dir)?;
+    load_redaction_key_with(dir, root)?;
     let backend = SqliteBackend::open(&dir.join(DB_FILE))?;
     let mut store = backend.connect()?;
     match store.meta("origin")? {
@@ -81,9 +208,14 @@ pub fn init(dir: &Path, origin: Option<&str>) -> Result<InitReport> {
 
 /// The redaction pseudonym key, made (32 random bytes, owner-only) if the directory has none.
 pub fn load_redaction_key(dir: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    load_redaction_key_with(dir, &RootOpener::default())
+}
+
+/// [`load_redaction_key`], unsealing with `root` when the file is sealed.
+pub fn load_redaction_key_with(dir: &Path, root: &RootOpener) -> Result<Zeroizing<Vec<u8>>> {
     let path = dir.join(REDACTION_KEY_FILE);
-    match fs::read(&path) {
-        Ok(key) => Ok(Zeroizing::new(key)),
+    match fs::metadata(&path) {
+        Ok(_) => read_key_file(dir, REDACTION_KEY_FILE, root),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut key = Zeroizing::new(vec![0u8; 32]);
             getrandom::fill(&mut key).map_err(|e| Error::DataDir(format!("random source: {e}")))?;
@@ -113,14 +245,19 @@ pub fn existing_db(dir: &Path) -> Result<PathBuf> {
     Ok(db)
 }
 
-/// Reads the signing key.
+/// Reads the signing key (opening the root key's provider from the environment if the file
+/// is sealed).
 pub fn load_signer(dir: &Path) -> Result<Signer> {
+    load_signer_with(dir, &RootOpener::default())
+}
+
+/// [`load_signer`], unsealing with `root` when the file is sealed.
+pub fn load_signer_with(dir: &Path, root: &RootOpener) -> Result<Signer> {
     let path = dir.join(KEY_FILE);
-    let text = Zeroizing::new(fs::read_to_string(&path).map_err(Error::io(format!(
-        "reading the signing key {}",
-        path.display()
-    )))?);
-    Signer::from_key_string(&text).map_err(|e| Error::DataDir(format!("{}: {e}", path.display())))
+    let bytes = read_key_file(dir, KEY_FILE, root)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::DataDir(format!("{}: not a signing key", path.display())))?;
+    Signer::from_key_string(text).map_err(|e| Error::DataDir(format!("{}: {e}", path.display())))
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {

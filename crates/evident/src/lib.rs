@@ -188,12 +188,13 @@ pub struct ErasureReport {
 impl Engine {
     /// Opens a data directory (creating it first if `create`) and starts the sequencer.
     pub fn open(dir: &Path, create: bool) -> Result<Self> {
+        let root = datadir::RootOpener::default();
         if create {
-            datadir::init(dir, None)?;
+            datadir::init_with(dir, None, &root)?;
         } else {
             datadir::existing_db(dir)?;
         }
-        let signer = datadir::load_signer(dir)?;
+        let signer = datadir::load_signer_with(dir, &root)?;
         let backend = SqliteBackend::open(&dir.join(datadir::DB_FILE))?;
         let writer = backend.connect_writer()?;
         if let Some(origin) = writer.meta("origin")? {
@@ -205,14 +206,20 @@ impl Engine {
             }
         }
         let origin = signer.name().to_string();
-        let redaction = redaction::EventRedactor::new(&datadir::load_redaction_key(dir)?)?;
+        let redaction =
+            redaction::EventRedactor::new(&datadir::load_redaction_key_with(dir, &root)?)?;
         let sequencer = Sequencer::start(Box::new(writer), signer)?;
         let indexer = backend.start_indexer()?;
+        // A provider opened to unseal the directory's keys serves the keyring too.
+        let opened_root = std::sync::OnceLock::new();
+        if let Some(provider) = root.opened() {
+            let _ = opened_root.set(provider);
+        }
         Ok(Self {
             key_cache: crypto::keyring::KeyCache::default(),
             access_state: access::AccessState::default(),
             key_auth_cache: Mutex::new(std::collections::HashMap::new()),
-            root: std::sync::OnceLock::new(),
+            root: opened_root,
             token_keys: std::sync::OnceLock::new(),
             redaction,
             indexer: Mutex::new(Some(indexer)),
@@ -331,6 +338,28 @@ impl Engine {
             return Err(provider_mismatch(&recorded, provider.kind()));
         }
         Ok(())
+    }
+
+    /// Seals this directory's own keys (`signing.key`, `redaction.key`) with the root key of
+    /// the configured provider (made if missing), so that they are unreadable without it; logged
+    /// as `evident.keys.sealed`. Answers the files sealed now.
+    pub fn seal_own_keys(&self, actor: &str) -> Result<Vec<&'static str>> {
+        let keyring = self.keyring(true)?;
+        let provider = self
+            .root
+            .get()
+            .cloned()
+            .ok_or_else(|| Error::Crypto("no root key".into()))?;
+        let sealed = datadir::seal_own_keys(&self.dir, &provider)?;
+        let mut event = event::system_event(
+            "evident.keys.sealed",
+            "data_dir",
+            Some(&self.origin),
+            serde_json::json!({"files": sealed, "provider": keyring.provider(), "requested_by": actor}),
+        );
+        event.severity = Some(event::Severity::High);
+        self.append_blocking(vec![event])?;
+        Ok(sealed)
     }
 
     /// Uses `provider` for the root key from now on (before the first [`Engine::keyring`]);
