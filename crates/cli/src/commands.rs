@@ -517,7 +517,17 @@ fn verify_log(dir: &Path, vkey: Option<&str>) -> Result<()> {
     let progress = bar(size, "entries");
     let started = Instant::now();
     let connect = || -> evident::Result<Box<dyn LogStore>> { Ok(Box::new(backend.connect()?)) };
-    let result = evident::verify_store(connect, &verifier, &mut |n| progress.set_position(n));
+    // Sealed personal values are checked when the root key opens; else counted, not checked.
+    let seal = match evident::open_personal_seal(dir) {
+        Ok(seal) => seal,
+        Err(e) => {
+            eprintln!("note: this directory's personal values are sealed and the root key did not open ({e}); they are counted, not checked");
+            None
+        }
+    };
+    let result = evident::verify_store_sealed(connect, &verifier, seal.as_ref(), &mut |n| {
+        progress.set_position(n)
+    });
     progress.finish_and_clear();
     match result {
         Ok(r) => {
@@ -531,6 +541,12 @@ fn verify_log(dir: &Path, vkey: Option<&str>) -> Result<()> {
                 r.personal,
                 B64.encode(r.root)
             );
+            if r.personal_sealed > 0 {
+                println!(
+                    "{} sealed personal values not checked (no root key)",
+                    r.personal_sealed
+                );
+            }
             Ok(())
         }
         Err(evident::Error::Integrity(m)) => {

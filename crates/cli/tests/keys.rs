@@ -539,6 +539,18 @@ fn sealed_own_keys_need_the_root_key_to_open_the_directory() {
     assert!(vkey.status.success(), "{}", stderr(&vkey));
     let plain_key = std::fs::read_to_string(std::path::Path::new(d).join("signing.key")).unwrap();
     assert!(plain_key.starts_with("PRIVATE+KEY+"));
+    let event = |name: &str| {
+        format!(
+            "{{\"actor\": {{\"id\": \"nurse-7\"}}, \"action\": \"record.read\", \"resource\": {{\"type\": \"patient\", \"id\": \"p1\"}}, \"outcome\": \"success\", \"metadata\": {{\"patient_name\": \"{name}\"}}, \"personal\": [\"/metadata/patient_name\"]}}\n"
+        )
+    };
+    let appended = evident(
+        d,
+        &["log", "append"],
+        event("Zebulon Quixotic").as_bytes(),
+        None,
+    );
+    assert!(appended.status.success(), "{}", stderr(&appended));
 
     // sealing needs the root key's provider
     let no_root = evident(d, &["keys", "seal"], b"", None);
@@ -558,7 +570,36 @@ fn sealed_own_keys_need_the_root_key_to_open_the_directory() {
             "{name}: {text}"
         );
     }
-    // the signing key is in no file in the clear any more
+    // a value appended after sealing is sealed too
+    let appended = evident(
+        d,
+        &["log", "append"],
+        event("Ysolde Wimbleton").as_bytes(),
+        Some(PASS),
+    );
+    assert!(appended.status.success(), "{}", stderr(&appended));
+    // the signing key and the personal values are in no file in the clear any more
+    let db_files: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    for path in db_files.iter().filter(|p| p.is_file()) {
+        let bytes = std::fs::read(path).unwrap();
+        for name in [&b"Zebulon Quixotic"[..], b"Ysolde Wimbleton"] {
+            assert!(
+                !bytes.windows(name.len()).any(|w| w == name),
+                "a personal value in {}",
+                path.display()
+            );
+        }
+    }
+    let shown = evident(d, &["log", "show", "0", "--reveal"], b"", Some(PASS));
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("Zebulon Quixotic"),
+        "{}{}",
+        String::from_utf8_lossy(&shown.stdout),
+        stderr(&shown)
+    );
     let secret_part = plain_key.trim().rsplit('+').next().unwrap().to_string();
     for entry in std::fs::read_dir(d).unwrap() {
         let path = entry.unwrap().path();
@@ -583,6 +624,17 @@ fn sealed_own_keys_need_the_root_key_to_open_the_directory() {
     );
     let opened = evident(d, &["log", "verify"], b"", Some(PASS));
     assert!(opened.status.success(), "{}", stderr(&opened));
+    let report = String::from_utf8_lossy(&opened.stdout).into_owned();
+    assert!(report.contains(" 2 personal values checked"), "{report}");
+    // an auditor with the verifier key but no root key: the tree checks, sealed values are counted
+    let vkey_text = String::from_utf8(vkey.stdout.clone()).unwrap();
+    let audit = evident(d, &["log", "verify", "--vkey", vkey_text.trim()], b"", None);
+    assert!(audit.status.success(), "{}", stderr(&audit));
+    let audit_report = String::from_utf8_lossy(&audit.stdout).into_owned();
+    assert!(
+        audit_report.contains("2 sealed personal values not checked"),
+        "{audit_report}"
+    );
     let vkey_after = evident(d, &["log", "vkey"], b"", Some(PASS));
     assert_eq!(vkey_after.stdout, vkey.stdout, "the same signing key");
     let again = evident(d, &["keys", "seal"], b"", Some(PASS));

@@ -47,7 +47,8 @@ impl RootOpener {
         opener
     }
 
-    fn get(&self, dir: &Path) -> Result<Arc<dyn KeyProvider>> {
+    /// The provider, opened from the environment on first need.
+    pub fn get(&self, dir: &Path) -> Result<Arc<dyn KeyProvider>> {
         if let Some(p) = self.opened.get() {
             return Ok(p.clone());
         }
@@ -69,8 +70,14 @@ impl RootOpener {
 /// Reads a key file, unsealing it if it is sealed.
 fn read_key_file(dir: &Path, name: &str, root: &RootOpener) -> Result<Zeroizing<Vec<u8>>> {
     let path = dir.join(name);
-    let bytes =
-        Zeroizing::new(fs::read(&path).map_err(Error::io(format!("reading {}", path.display())))?);
+    let what = if name == KEY_FILE {
+        "the signing key"
+    } else {
+        "the key"
+    };
+    let bytes = Zeroizing::new(
+        fs::read(&path).map_err(Error::io(format!("reading {what} {}", path.display())))?,
+    );
     let Some(rest) = bytes.strip_prefix(SEALED_PREFIX.as_bytes()) else {
         return Ok(bytes);
     };

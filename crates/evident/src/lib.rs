@@ -78,6 +78,37 @@ pub struct Engine {
         Mutex<std::collections::HashMap<String, ((Vec<u8>, ApiKey), std::time::Instant)>>,
     root: std::sync::OnceLock<Arc<dyn crypto::KeyProvider>>,
     pub(crate) token_keys: std::sync::OnceLock<Arc<crypto::tokens::VaultKeys>>,
+    personal_seal: std::sync::OnceLock<Arc<personal::PersonalSeal>>,
+}
+
+/// Meta key of the personal-data key, wrapped by the root key (base64).
+const PERSONAL_KEY_META: &str = "personal.key";
+
+/// The directory's personal-data seal, if its personal values are sealed.
+fn personal_seal_of(
+    store: &dyn LogStore,
+    dir: &Path,
+    root: &datadir::RootOpener,
+) -> Result<Option<personal::PersonalSeal>> {
+    use base64::Engine as _;
+    let Some(wrapped) = store.meta(PERSONAL_KEY_META)? else {
+        return Ok(None);
+    };
+    let wrapped = base64::engine::general_purpose::STANDARD
+        .decode(wrapped)
+        .map_err(|_| Error::DataDir("the personal-data key is damaged".into()))?;
+    let key = root
+        .get(dir)?
+        .unwrap_key(&wrapped)
+        .map_err(|_| Error::DataDir("the root key does not open the personal-data key".into()))?;
+    Ok(Some(personal::PersonalSeal::new(&key)?))
+}
+
+/// The personal-data seal of a data directory, for verifying a copy of it without an engine
+/// (opens the root key's provider from the environment when the values are sealed).
+pub fn open_personal_seal(dir: &Path) -> Result<Option<personal::PersonalSeal>> {
+    let store = SqliteBackend::open(&datadir::existing_db(dir)?)?.connect()?;
+    personal_seal_of(&store, dir, &datadir::RootOpener::default())
 }
 
 fn provider_mismatch(recorded: &str, requested: &str) -> Error {
@@ -166,6 +197,8 @@ pub struct VerifyReport {
     pub checkpoints: u64,
     /// stored personal values checked against their commitments
     pub personal: u64,
+    /// sealed personal values not checked, for want of the root key
+    pub personal_sealed: u64,
     /// the root of the whole log
     pub root: Hash,
     /// time spent replaying the entries (hashing, tree, signed roots)
@@ -208,6 +241,10 @@ impl Engine {
         let origin = signer.name().to_string();
         let redaction =
             redaction::EventRedactor::new(&datadir::load_redaction_key_with(dir, &root)?)?;
+        let personal_seal = std::sync::OnceLock::new();
+        if let Some(seal) = personal_seal_of(&writer, dir, &root)? {
+            let _ = personal_seal.set(Arc::new(seal));
+        }
         let sequencer = Sequencer::start(Box::new(writer), signer)?;
         let indexer = backend.start_indexer()?;
         // A provider opened to unseal the directory's keys serves the keyring too.
@@ -221,6 +258,7 @@ impl Engine {
             key_auth_cache: Mutex::new(std::collections::HashMap::new()),
             root: opened_root,
             token_keys: std::sync::OnceLock::new(),
+            personal_seal,
             redaction,
             indexer: Mutex::new(Some(indexer)),
             dir: dir.to_path_buf(),
@@ -299,6 +337,8 @@ impl Engine {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let mut prepared = prepared;
+        self.seal_personal(&mut prepared)?;
         Ok((prepared, redacted))
     }
 
@@ -351,15 +391,47 @@ impl Engine {
             .cloned()
             .ok_or_else(|| Error::Crypto("no root key".into()))?;
         let sealed = datadir::seal_own_keys(&self.dir, &provider)?;
+        let resealed = self.seal_stored_personal(&provider)?;
         let mut event = event::system_event(
             "evident.keys.sealed",
             "data_dir",
             Some(&self.origin),
-            serde_json::json!({"files": sealed, "provider": keyring.provider(), "requested_by": actor}),
+            serde_json::json!({"files": sealed, "personal_values_sealed": resealed, "provider": keyring.provider(), "requested_by": actor}),
         );
         event.severity = Some(event::Severity::High);
         self.append_blocking(vec![event])?;
         Ok(sealed)
+    }
+
+    /// Makes the personal-data key (once, wrapped by `provider`), seals new personal values with
+    /// it from now on, and seals every stored one that is not sealed yet; answers how many.
+    fn seal_stored_personal(&self, provider: &Arc<dyn crypto::KeyProvider>) -> Result<u64> {
+        use base64::Engine as _;
+        let mut store = self.connect_store()?;
+        if store.meta(PERSONAL_KEY_META)?.is_none() {
+            let key = crypto::random_key()?;
+            let wrapped =
+                base64::engine::general_purpose::STANDARD.encode(provider.wrap(key.as_ref())?);
+            store.init_meta(PERSONAL_KEY_META, &wrapped)?;
+        }
+        let root = datadir::RootOpener::with(provider.clone());
+        let seal = match self.personal_seal.get() {
+            Some(seal) => seal.clone(),
+            None => {
+                let seal = Arc::new(
+                    personal_seal_of(&*store, &self.dir, &root)?
+                        .ok_or_else(|| Error::Crypto("no personal-data key".into()))?,
+                );
+                self.personal_seal.get_or_init(|| seal).clone()
+            }
+        };
+        store.reseal_personal(&mut |path, salt, value| {
+            if personal::is_sealed(value) {
+                Ok(None)
+            } else {
+                seal.seal(path, salt, value).map(Some)
+            }
+        })
     }
 
     /// Uses `provider` for the root key from now on (before the first [`Engine::keyring`]);
@@ -414,24 +486,50 @@ impl Engine {
         Ok(receipt)
     }
 
+    /// Seals the personal values of prepared entries that are not sealed yet, when this
+    /// directory's personal values are sealed.
+    fn seal_personal(&self, entries: &mut [PreparedEntry]) -> Result<()> {
+        if let Some(seal) = self.personal_seal.get() {
+            for p in entries.iter_mut().flat_map(|e| e.personal.iter_mut()) {
+                if !personal::is_sealed(&p.value) {
+                    p.value = seal.seal(&p.path, &p.salt, &p.value)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Appends already prepared entries.
-    pub async fn append_prepared(&self, entries: Vec<PreparedEntry>) -> Result<BatchReceipt> {
+    pub async fn append_prepared(&self, mut entries: Vec<PreparedEntry>) -> Result<BatchReceipt> {
+        self.seal_personal(&mut entries)?;
         self.sequencer.append(entries).await
     }
 
     /// [`Engine::append_prepared`] outside an async runtime.
-    pub fn append_prepared_blocking(&self, entries: Vec<PreparedEntry>) -> Result<BatchReceipt> {
+    pub fn append_prepared_blocking(
+        &self,
+        mut entries: Vec<PreparedEntry>,
+    ) -> Result<BatchReceipt> {
+        self.seal_personal(&mut entries)?;
         self.sequencer.append_blocking(entries)
     }
 
     fn record(&self, store: &SqliteStore, entry: StoredEntry, reveal: bool) -> Result<EventRecord> {
         let value: Value = serde_json::from_slice(&entry.data)
             .map_err(|e| Error::Integrity(format!("entry {} is not JSON: {e}", entry.index)))?;
-        let revealed = if reveal {
+        let mut revealed = if reveal {
             store.personal_of(entry.index)?
         } else {
             Vec::new()
         };
+        for p in &mut revealed {
+            if personal::is_sealed(&p.value) {
+                let seal = self.personal_seal.get().ok_or_else(|| {
+                    Error::Crypto("personal values are sealed and no root key is open".into())
+                })?;
+                p.value = seal.open(&p.path, &p.salt, &p.value)?.to_string();
+            }
+        }
         Ok(EventRecord {
             index: entry.index,
             leaf: entry.leaf,
@@ -612,7 +710,12 @@ impl Engine {
     pub fn verify(&self, mut progress: impl FnMut(u64)) -> Result<VerifyReport> {
         let verifier = &self.sequencer.shared.verifier;
         let connect = || -> Result<Box<dyn LogStore>> { Ok(Box::new(self.backend.connect()?)) };
-        verify_store(connect, verifier, &mut progress)
+        verify_store_sealed(
+            connect,
+            verifier,
+            self.personal_seal.get().map(|s| &**s),
+            &mut progress,
+        )
     }
 
     /// Destroys every stored personal value of `subject` and logs the erasure.
@@ -777,6 +880,21 @@ pub fn verify_store<F>(
 where
     F: Fn() -> Result<Box<dyn LogStore>>,
 {
+    verify_store_sealed(connect, verifier, None, progress)
+}
+
+/// [`verify_store`] for a directory whose personal values may be sealed: with `seal`, sealed
+/// values are opened and checked; without it they are counted in
+/// [`VerifyReport::personal_sealed`] and not checked.
+pub fn verify_store_sealed<F>(
+    connect: F,
+    verifier: &evident_ledger::note::NoteVerifier,
+    seal: Option<&personal::PersonalSeal>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport>
+where
+    F: Fn() -> Result<Box<dyn LogStore>>,
+{
     let store = connect()?;
     let personal_store = connect()?;
     let checkpoints = store.checkpoints()?;
@@ -789,8 +907,8 @@ where
             let started = std::time::Instant::now();
             let signatures = evident_ledger::audit::verify_signatures(verifier, checkpoints);
             let personal = match signatures {
-                Ok(()) => verify_personal(&*personal_store),
-                Err(_) => Ok(0),
+                Ok(()) => verify_personal(&*personal_store, seal),
+                Err(_) => Ok((0, 0)),
             };
             (signatures, personal, started.elapsed())
         });
@@ -817,13 +935,14 @@ where
     // A forged or misfiled checkpoint explains any mismatch after it, so it is named first.
     signatures.map_err(fault)?;
     let (report, replay_time) = entries?;
-    let personal = personal?;
+    let (personal, personal_sealed) = personal?;
     progress(report.entries);
     Ok(VerifyReport {
         entries: report.entries,
         bytes: report.bytes,
         checkpoints: report.checkpoints,
         personal,
+        personal_sealed,
         root: report.root,
         replay_time,
         side_time,
@@ -895,9 +1014,14 @@ fn commitment_of(data: &[u8], path: &str) -> Option<String> {
     }
 }
 
-/// Checks every stored personal value against the commitment in its entry.
-fn verify_personal(store: &dyn LogStore) -> Result<u64> {
+/// Checks every stored personal value against the commitment in its entry; answers the
+/// values checked and the sealed ones left unchecked (no `seal`).
+fn verify_personal(
+    store: &dyn LogStore,
+    seal: Option<&personal::PersonalSeal>,
+) -> Result<(u64, u64)> {
     let mut checked = 0u64;
+    let mut unchecked = 0u64;
     store.scan_personal(&mut |p, data| {
         let bad = |why: &str| {
             Error::Integrity(format!(
@@ -908,15 +1032,28 @@ fn verify_personal(store: &dyn LogStore) -> Result<u64> {
         if data.is_empty() {
             return Err(bad("its entry is missing"));
         }
+        let opened;
+        let value: &str = if personal::is_sealed(p.value) {
+            let Some(seal) = seal else {
+                unchecked += 1;
+                return Ok(());
+            };
+            opened = seal
+                .open(p.path, p.salt, p.value)
+                .map_err(|_| bad("its sealed value does not open (altered, or another key)"))?;
+            opened.as_str()
+        } else {
+            p.value
+        };
         let matches = match find_commitment(data, p.path) {
             Some(Some(commitment)) => {
-                personal::verify_canonical(commitment, p.path, p.salt, p.value.as_bytes())?
+                personal::verify_canonical(commitment, p.path, p.salt, value.as_bytes())?
             }
             Some(None) => return Err(bad("the entry holds no commitment for it")),
             None => {
                 let commitment = commitment_of(data, p.path)
                     .ok_or_else(|| bad("the entry holds no commitment for it"))?;
-                personal::verify_canonical(&commitment, p.path, p.salt, p.value.as_bytes())?
+                personal::verify_canonical(&commitment, p.path, p.salt, value.as_bytes())?
             }
         };
         // The stored value is hashed as stored: any change to it, even re-spelling the same
@@ -927,7 +1064,7 @@ fn verify_personal(store: &dyn LogStore) -> Result<u64> {
         checked += 1;
         Ok(())
     })?;
-    Ok(checked)
+    Ok((checked, unchecked))
 }
 
 /// Re-exported for callers that build their own queries.

@@ -110,6 +110,75 @@ pub fn extract(event: &mut Value, path: &str, subject: &str) -> Result<PersonalF
     })
 }
 
+/// A stored personal value sealed with the directory's personal-data key begins with this
+/// (a plain value is canonical JSON, which never does).
+pub const SEALED_VALUE_PREFIX: &str = "evident-sealed:v1:";
+
+/// Whether a stored personal value is sealed.
+pub fn is_sealed(stored: &str) -> bool {
+    stored.starts_with(SEALED_VALUE_PREFIX)
+}
+
+/// The directory's personal-data key, which seals the personal values stored beside the tree
+/// once the directory's keys are sealed (`evident keys seal`). It is wrapped by the root key
+/// (meta `personal.key`); each value is AES-256-GCM-sealed, bound to its path and salt.
+pub struct PersonalSeal {
+    key: zeroize::Zeroizing<[u8; 32]>,
+}
+
+impl PersonalSeal {
+    /// A seal over a 32-byte key.
+    pub fn new(key: &[u8]) -> Result<PersonalSeal> {
+        let key: [u8; 32] = key
+            .try_into()
+            .map_err(|_| Error::Crypto("the personal-data key is damaged".into()))?;
+        Ok(PersonalSeal {
+            key: zeroize::Zeroizing::new(key),
+        })
+    }
+
+    fn aad(path: &str, salt: &[u8]) -> Vec<u8> {
+        let mut aad = b"evident personal v1\0".to_vec();
+        aad.extend_from_slice(path.as_bytes());
+        aad.push(0);
+        aad.extend_from_slice(salt);
+        aad
+    }
+
+    /// Seals a canonical value for storage.
+    pub fn seal(&self, path: &str, salt: &[u8], value: &str) -> Result<String> {
+        use base64::Engine as _;
+        let sealed =
+            crate::crypto::seal(self.key.as_ref(), &Self::aad(path, salt), value.as_bytes())?;
+        Ok(format!(
+            "{SEALED_VALUE_PREFIX}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed)
+        ))
+    }
+
+    /// The canonical value of a stored one (sealed or not).
+    pub fn open(
+        &self,
+        path: &str,
+        salt: &[u8],
+        stored: &str,
+    ) -> Result<zeroize::Zeroizing<String>> {
+        use base64::Engine as _;
+        let Some(body) = stored.strip_prefix(SEALED_VALUE_PREFIX) else {
+            return Ok(zeroize::Zeroizing::new(stored.to_string()));
+        };
+        let bad = || Error::Integrity(format!("the sealed personal value `{path}` does not open"));
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| bad())?;
+        let plain = crate::crypto::open(self.key.as_ref(), &Self::aad(path, salt), &bytes)
+            .map_err(|_| bad())?;
+        Ok(zeroize::Zeroizing::new(
+            String::from_utf8(plain.to_vec()).map_err(|_| bad())?,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

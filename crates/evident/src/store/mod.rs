@@ -219,6 +219,10 @@ pub struct NewEntry<'a> {
 /// Receives `(index, stored leaf hash, entry bytes)` for each stored entry.
 pub type EntryVisitor<'a> = dyn FnMut(u64, &[u8], &[u8]) -> Result<()> + 'a;
 
+/// Given a personal value's path, salt and stored value, answers its replacement (or `None`
+/// to leave it).
+pub type ResealFn<'a> = dyn FnMut(&str, &[u8], &str) -> Result<Option<String>> + 'a;
+
 /// Everything Evident keeps, behind one interface per backend.
 pub trait LogStore: Send {
     /// A metadata value.
@@ -280,6 +284,9 @@ pub trait LogStore: Send {
     fn set_key_regulated(&mut self, name: &str, regulated: bool) -> Result<()>;
     /// The keys marked regulated.
     fn regulated_keys(&self) -> Result<Vec<String>>;
+    /// Replaces every stored personal value that `seal` changes, in one transaction; answers
+    /// how many changed.
+    fn reseal_personal(&mut self, seal: &mut ResealFn<'_>) -> Result<u64>;
     /// Sets a metadata value unless one is set; answers the value that is stored (this one
     /// or the one another process set first).
     fn init_meta(&mut self, key: &str, value: &str) -> Result<String>;

@@ -787,6 +787,29 @@ impl LogStore for SqliteStore {
         Ok(())
     }
 
+    fn reseal_personal(&mut self, seal: &mut super::ResealFn<'_>) -> Result<u64> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changed = 0u64;
+        {
+            let mut rows = tx.prepare("SELECT idx, path, salt, value FROM personal")?;
+            let mut update =
+                tx.prepare("UPDATE personal SET value = ?3 WHERE idx = ?1 AND path = ?2")?;
+            let all: Vec<(i64, String, Vec<u8>, String)> = rows
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (idx, path, salt, value) in all {
+                if let Some(new) = seal(&path, &salt, &value)? {
+                    update.execute(params![idx, path, new])?;
+                    changed += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
     fn init_meta(&mut self, key: &str, value: &str) -> Result<String> {
         self.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
