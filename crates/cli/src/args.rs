@@ -164,9 +164,10 @@ pub enum Command {
     /// A token has the card's length, keeps at most its first 6 and last 4 digits, and never
     /// passes the Luhn check, so nothing mistakes it for a card. `random` tokens keep the card
     /// number sealed in the vault; `ff1` tokens are NIST SP 800-38G FF1 encryptions and store
-    /// none. The same card always gets the same token. Formats that would leave fewer than
-    /// 10^6 possible values are refused (FF1 keeping 6 + 4 needs 17–19 digit cards; keep
-    /// `last4` for 16-digit ones). Lines carrying track data are refused (rule pci.sad.track).
+    /// none. The same card always gets the same token. A token that would replace fewer than
+    /// 6 digits (a domain under 10^6) is refused: keeping 6 + 4 needs a 16–19-digit card;
+    /// keep `last4` for 15-digit ones. Lines carrying track data are refused (rule
+    /// pci.sad.track).
     /// Card numbers are read from stdin, never arguments, so they stay out of `ps` and history.
     ///
     /// Examples:

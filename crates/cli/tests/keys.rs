@@ -371,7 +371,7 @@ fn tokenize_and_detokenize_line_by_line_with_logged_decisions() {
         "bob",
         d,
         &["tokenize", "--format", "ff1"],
-        b"4111111111111111\n",
+        b"378282246310005\n",
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("last4"), "{}", stderr(&out));

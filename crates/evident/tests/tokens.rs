@@ -102,16 +102,25 @@ fn tokens_keep_their_digits_never_pass_luhn_and_are_stable_per_card() {
         ff1.token
     );
 
-    // A 16-digit card keeping 6 + 4 has only 10^5 possible values: refused, with the way out.
+    // A 16-digit card keeping 6 + 4: FF1 over the 6 replaced digits (a 10^6 domain).
+    let ff1_16 = vault.tokenize(&visa16, TokenFormat::Ff1, None).unwrap();
+    assert_eq!(ff1_16.token[..6], *"411111");
+    assert_eq!(ff1_16.token[12..], *"1111");
+    assert!(!luhn_valid(&ff1_16.token) && ff1_16.token != "4111111111111111");
+    assert_eq!(
+        vault.open_token(&ff1_16.token).unwrap().reveal().as_str(),
+        "4111111111111111"
+    );
+    // A 15-digit card keeping 6 + 4 replaces only 5: refused, with the way out.
     let refused = vault
-        .tokenize(&visa16, TokenFormat::Ff1, None)
+        .tokenize(&amex, TokenFormat::Ff1, None)
         .unwrap_err()
         .to_string();
     assert!(
         refused.contains("fewer than 6") && refused.contains("last4"),
         "{refused}"
     );
-    assert!(!refused.contains("4111111111111111"));
+    assert!(!refused.contains("378282246310005"));
     let ff1_last4 = vault
         .tokenize(&visa16, TokenFormat::Ff1, Some(Keep::Last4))
         .unwrap();
@@ -304,7 +313,7 @@ proptest! {
     /// digits, and never passes the Luhn check.
     #[test]
     fn any_card_round_trips_and_its_token_is_never_luhn_valid(
-        payload in "[1-9][0-9]{15,17}",
+        payload in "[1-9][0-9]{13,17}",
         ff1 in any::<bool>(),
     ) {
         let (_dir, engine) = setup_once();
@@ -312,7 +321,7 @@ proptest! {
         let text = card(&payload);
         let pan = Pan::parse(&text).unwrap();
         let format = if ff1 { TokenFormat::Ff1 } else { TokenFormat::Random };
-        let keep = if text.len() >= 17 { None } else { Some(Keep::Last4) };
+        let keep = if ff1 && text.len() >= 16 { None } else { Some(Keep::Last4) };
         let t = vault.tokenize(&pan, format, keep).unwrap();
         prop_assert!(!luhn_valid(&t.token));
         prop_assert_eq!(t.token.len(), text.len());
@@ -335,4 +344,31 @@ fn setup_once() -> (Arc<tempfile::TempDir>, Arc<Engine>) {
             (Arc::new(dir), Arc::new(engine))
         })
         .clone()
+}
+
+/// 2,000 cards that share their first 6 and last 4 digits: every FF1 token differs (the
+/// cycle-walk is one-to-one), none passes Luhn, and each opens to its own card.
+#[test]
+fn ff1_tokens_of_cards_sharing_kept_digits_are_all_different() {
+    let (_dir, engine) = setup();
+    let vault = engine.token_vault(true).unwrap();
+    let cards: Vec<String> = (0..2000)
+        .map(|i| {
+            // 411111 + 5 varying digits + one chosen for Luhn + 1111
+            let middle = format!("{:05}", i * 37 + 11);
+            (0..10)
+                .map(|d| format!("411111{middle}{d}1111"))
+                .find(|c| luhn_valid(c))
+                .unwrap()
+        })
+        .collect();
+    let pans: Vec<Pan> = cards.iter().map(|c| Pan::parse(c).unwrap()).collect();
+    let made = vault.tokenize_many(&pans, TokenFormat::Ff1, None).unwrap();
+    let distinct: std::collections::HashSet<&str> = made.iter().map(|t| t.token.as_str()).collect();
+    assert_eq!(distinct.len(), cards.len());
+    for (card, t) in cards.iter().zip(&made) {
+        assert!(t.token.starts_with("411111") && t.token.ends_with("1111"));
+        assert!(!luhn_valid(&t.token));
+        assert_eq!(vault.open_token(&t.token).unwrap().reveal().as_str(), card);
+    }
 }

@@ -11,13 +11,16 @@
 //! - `ff1`: NIST SP 800-38G FF1 (AES-256) over the hidden digits, so the token decrypts and
 //!   needs no stored card number. Keeps the first 6 and last 4 digits by default.
 //!
-//! The Luhn check digit is a function of the other digits, so of `n` hidden digits only `n − 1`
-//! carry information: Evident encrypts (or draws) those, then sets the last hidden digit so that
-//! the token's Luhn sum is 1 mod 10 (never 0). Decrypting reverses the first step and recomputes
-//! the card's own check digit. A format is refused when the digits carrying information are
-//! fewer than 6 — fewer than 1,000,000 possible values, the FF1 minimum domain of SP 800-38G
-//! Rev. 1 and a floor against guessing — which with 6 + 4 digits kept means cards of 17 to 19
-//! digits; for 16-digit cards keep only the last 4 (`Keep::Last4`).
+//! A token never passes the Luhn check. Random tokens draw the hidden digits but the last and
+//! set that one so the Luhn sum is 1 mod 10. FF1 tokens first move the card into the
+//! Luhn-invalid set by setting its check digit the same way (one-to-one, since the other digits
+//! determine it), then encrypt all the hidden digits with FF1, cycle-walking until the result
+//! fails the Luhn check — a permutation of the Luhn-invalid numbers that share the kept digits;
+//! decrypting walks back and restores the card's own check digit. A token is refused when it
+//! would replace fewer than 6 digits (a domain under 10⁶, the FF1 minimum of SP 800-38G
+//! Rev. 1): keeping 6 + 4 works for cards of 16–19 digits, not for 15-digit ones. Note that a
+//! card's check digit carries no information, so behind a 16-digit token keeping 6 + 4 stand
+//! 10⁵ possible cards; keep only the last 4 where that is too few.
 //!
 //! The same card always gets the same token of a format: the vault finds it by a keyed hash
 //! (HMAC-SHA-256, key sealed by the keyring, PCI DSS 3.5.1.1). Every issued token, FF1 included,
@@ -214,8 +217,10 @@ fn set_luhn_digit(digits: &mut [u8], at: usize, residue: u32) {
     }
 }
 
-/// Where a card's information-carrying hidden digits are, and the digit fixed by Luhn.
+/// Where a card's hidden digits are: `span` is every digit the token replaces, `hidden` those
+/// of them that carry information, and `luhn_at` the last one, which the others determine.
 struct Layout {
+    span: std::ops::Range<usize>,
     hidden: std::ops::Range<usize>,
     luhn_at: usize,
 }
@@ -223,22 +228,44 @@ struct Layout {
 fn layout(len: usize, format: TokenFormat, keep: Keep) -> Result<Layout> {
     let (first, last) = keep.clear();
     let luhn_at = len - last - 1;
-    let hidden = first..luhn_at;
-    if hidden.len() < MIN_HIDDEN_DIGITS {
+    let span = first..luhn_at + 1;
+    if span.len() < MIN_HIDDEN_DIGITS {
         let hint = if keep == Keep::First6Last4 {
             " — keep only the last 4 (`keep: last4`)"
         } else {
             ""
         };
         return Err(Error::BadRequest(format!(
-            "a {} token of a {len}-digit card keeping {} leaves {} digit(s) to hide beyond the Luhn digit: \
-             fewer than {MIN_HIDDEN_DIGITS} (10^{MIN_HIDDEN_DIGITS} possible values), so it is refused{hint}",
+            "a {} token of a {len}-digit card keeping {} replaces only {} digit(s): \
+             fewer than {MIN_HIDDEN_DIGITS} (a domain under 10^{MIN_HIDDEN_DIGITS}), so it is refused{hint}",
             format.as_str(),
             keep.as_str(),
-            hidden.len()
+            span.len()
         )));
     }
-    Ok(Layout { hidden, luhn_at })
+    Ok(Layout {
+        span,
+        hidden: first..luhn_at,
+        luhn_at,
+    })
+}
+
+/// Walks FF1 (or its inverse) over `digits[span]` until the whole number fails the Luhn
+/// check: cycle-walking makes FF1 a permutation of the Luhn-invalid numbers with these kept
+/// digits (NIST SP 800-38G, and Black–Rogaway), about 1.1 steps on average.
+fn luhn_invalid_walk(
+    digits: &mut [u8],
+    span: &std::ops::Range<usize>,
+    mut step: impl FnMut(&[u8]) -> Result<Vec<u8>>,
+) -> Result<()> {
+    for _ in 0..1000 {
+        let next = step(&digits[span.clone()])?;
+        digits[span.clone()].copy_from_slice(&next);
+        if luhn_residue(digits) != 0 {
+            return Ok(());
+        }
+    }
+    Err(Error::Crypto("FF1 cycle-walk did not end".into()))
 }
 
 /// What [`TokenVault::tokenize`] answers.
@@ -507,17 +534,25 @@ impl<'e> TokenVault<'e> {
         layout: &Layout,
         pan_index: &[u8],
     ) -> Result<StoredToken> {
-        let Layout { hidden, luhn_at } = layout;
+        let Layout {
+            span,
+            hidden,
+            luhn_at,
+        } = layout;
         let mut digits = Zeroizing::new(pan.0.to_vec());
         match format {
             TokenFormat::Ff1 => {
+                // The card, moved into the Luhn-invalid set by its own check digit (one-to-one:
+                // the other digits determine it), then permuted within that set.
+                set_luhn_digit(&mut digits, *luhn_at, TOKEN_LUHN_RESIDUE);
                 let tweak = ff1_tweak(keep, &digits, hidden, *luhn_at);
-                let encrypted = self.ff1(false, &tweak, &digits[hidden.clone()])?;
-                digits[hidden.clone()].copy_from_slice(&encrypted);
+                luhn_invalid_walk(&mut digits, span, |d| self.ff1(false, &tweak, d))?;
             }
-            TokenFormat::Random => random_digits(&mut digits[hidden.clone()])?,
+            TokenFormat::Random => {
+                random_digits(&mut digits[hidden.clone()])?;
+                set_luhn_digit(&mut digits, *luhn_at, TOKEN_LUHN_RESIDUE);
+            }
         }
-        set_luhn_digit(&mut digits, *luhn_at, TOKEN_LUHN_RESIDUE);
         let token = digits_text(&digits);
         let pan_sealed = match format {
             TokenFormat::Random => Some(self.keyring.encrypt(
@@ -597,10 +632,13 @@ impl<'e> TokenVault<'e> {
             (TokenFormat::Ff1, _) => {
                 let mut digits =
                     Zeroizing::new(token.bytes().map(|b| b - b'0').collect::<Vec<u8>>());
-                let Layout { hidden, luhn_at } = layout(digits.len(), format, keep)?;
+                let Layout {
+                    span,
+                    hidden,
+                    luhn_at,
+                } = layout(digits.len(), format, keep)?;
                 let tweak = ff1_tweak(keep, &digits, &hidden, luhn_at);
-                let decrypted = self.ff1(true, &tweak, &digits[hidden.clone()])?;
-                digits[hidden].copy_from_slice(&decrypted);
+                luhn_invalid_walk(&mut digits, &span, |d| self.ff1(true, &tweak, d))?;
                 set_luhn_digit(&mut digits, luhn_at, 0);
                 Pan(digits)
             }
@@ -667,18 +705,18 @@ mod tests {
 
     #[test]
     fn layouts_refuse_small_domains() {
-        // 16 digits keeping 6 + 4: 5 digits carry information.
-        let e = layout(16, TokenFormat::Ff1, Keep::First6Last4)
+        // 15 digits keeping 6 + 4 replaces 5.
+        let e = layout(15, TokenFormat::Ff1, Keep::First6Last4)
             .err()
             .unwrap()
             .to_string();
-        assert!(e.contains("last4"), "{e}");
-        assert!(layout(17, TokenFormat::Ff1, Keep::First6Last4).is_ok());
+        assert!(e.contains("last4") && e.contains("fewer than 6"), "{e}");
+        assert!(layout(16, TokenFormat::Ff1, Keep::First6Last4).is_ok());
         assert!(layout(19, TokenFormat::Ff1, Keep::First6Last4).is_ok());
         let l = layout(16, TokenFormat::Random, Keep::Last4).unwrap();
-        assert_eq!((l.hidden, l.luhn_at), (0..11, 11));
+        assert_eq!((l.span, l.hidden, l.luhn_at), (0..12, 0..11, 11));
         let l = layout(13, TokenFormat::Ff1, Keep::Nothing).unwrap();
-        assert_eq!((l.hidden, l.luhn_at), (0..12, 12));
+        assert_eq!((l.span, l.hidden, l.luhn_at), (0..13, 0..12, 12));
         assert!(layout(13, TokenFormat::Ff1, Keep::First6Last4).is_err());
     }
 
