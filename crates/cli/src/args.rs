@@ -61,10 +61,16 @@ pub enum Command {
         /// present. For production, give `serve` a certificate from your CA.
         #[arg(long)]
         tls: bool,
-        /// Seal the log's signing key and the pseudonym key with the root key (as `evident
-        /// keys seal` does); every later open then needs the root key's provider.
-        #[arg(long)]
+        /// Seal the log's signing key, the pseudonym key and the personal values with the root
+        /// key (as `evident keys seal` does); every later open then needs the root key's
+        /// provider. This is the default when a root key is configured (EVIDENT_ROOT_PASSPHRASE,
+        /// EVIDENT_ROOT_KEY, or EVIDENT_KEY_PROVIDER pkcs11 / aws-kms); with none configured,
+        /// --seal-keys fails and says what to set.
+        #[arg(long, conflicts_with = "no_seal_keys")]
         seal_keys: bool,
+        /// Leave the keys unsealed even though a root key is configured (development).
+        #[arg(long)]
+        no_seal_keys: bool,
     },
     /// Run the HTTP API (creates the data directory on first start).
     ///

@@ -320,3 +320,56 @@ fn http(scratch: &std::path::Path, events: u64, pad: usize) -> Result<()> {
     engine.shutdown();
     Ok(())
 }
+
+/// A minimal HTTP/1.1 keep-alive client: the load generator shares the machine's two cores
+/// with the server, so it must cost little (like wrk, unlike a full client library).
+pub(crate) struct RawClient {
+    stream: std::io::BufReader<std::net::TcpStream>,
+    buf: Vec<u8>,
+}
+
+impl RawClient {
+    pub(crate) fn connect(addr: &str) -> Result<Self> {
+        let stream =
+            std::net::TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream: std::io::BufReader::with_capacity(64 << 10, stream),
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Sends a prepared request and reads the reply; answers the body.
+    pub(crate) fn call(&mut self, request: &[u8]) -> Result<&[u8]> {
+        use std::io::{BufRead, Read, Write};
+        self.stream.get_mut().write_all(request)?;
+        self.buf.clear();
+        let mut status = 0;
+        let mut length = 0usize;
+        loop {
+            let start = self.buf.len();
+            let n = self.stream.read_until(b'\n', &mut self.buf)?;
+            if n == 0 {
+                anyhow::bail!("the server closed the connection");
+            }
+            let line = &self.buf[start..];
+            if status == 0 {
+                status = std::str::from_utf8(line.get(9..12).unwrap_or_default())
+                    .ok()
+                    .and_then(|s| s.parse::<u16>().ok())
+                    .unwrap_or(0);
+            } else if line == b"\r\n" {
+                break;
+            } else if line.len() > 15 && line[..15].eq_ignore_ascii_case(b"content-length:") {
+                length = std::str::from_utf8(&line[15..])?.trim().parse()?;
+            }
+        }
+        self.buf.clear();
+        self.buf.resize(length, 0);
+        self.stream.read_exact(&mut self.buf)?;
+        if status != 200 {
+            anyhow::bail!("HTTP {status}: {}", String::from_utf8_lossy(&self.buf));
+        }
+        Ok(&self.buf)
+    }
+}

@@ -29,7 +29,11 @@ pub fn run(cli: Cli) -> Result<()> {
             origin,
             tls,
             seal_keys,
-        } => init(&dir.data_dir, origin.as_deref(), tls, seal_keys),
+            no_seal_keys,
+        } => {
+            let seal = seal_keys || (!no_seal_keys && root_key_configured());
+            init(&dir.data_dir, origin.as_deref(), tls, seal)
+        }
         Command::Serve {
             dir,
             listen,
@@ -104,6 +108,16 @@ pub(crate) fn open(dir: &Path) -> Result<Engine> {
 
 pub(crate) fn open_or_create(dir: &Path) -> Result<Engine> {
     Engine::open(dir, true).with_context(|| format!("opening `{}`", dir.display()))
+}
+
+/// Whether the environment names a root key (so `init` seals the directory's own keys).
+fn root_key_configured() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    set("EVIDENT_ROOT_PASSPHRASE")
+        || set("EVIDENT_ROOT_PASSPHRASE_FILE")
+        || set("EVIDENT_ROOT_KEY")
+        || set("EVIDENT_ROOT_KEY_FILE")
+        || std::env::var("EVIDENT_KEY_PROVIDER").is_ok_and(|p| p == "pkcs11" || p == "aws-kms")
 }
 
 fn display_list(items: &[&str]) -> String {

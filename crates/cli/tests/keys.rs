@@ -493,7 +493,14 @@ fn the_pkcs11_provider_is_chosen_by_environment_and_recorded() {
         env.push(("EVIDENT_KEY_PROVIDER", provider.unwrap_or("")));
         evident_env(d, args, stdin, Some(PASS), &env)
     };
-    assert!(run(None, &["init"], b"").status.success());
+    // a root key is configured, so init seals the directory's own keys with it
+    let init = run(Some("pkcs11"), &["init"], b"");
+    assert!(init.status.success(), "{}", stderr(&init));
+    let signing = std::fs::read_to_string(std::path::Path::new(d).join("signing.key")).unwrap();
+    assert!(
+        signing.starts_with("evident-sealed:v1:pkcs11:"),
+        "{signing}"
+    );
     let created = run(Some("pkcs11"), &["keys", "create", "payments"], b"");
     assert!(created.status.success(), "{}", stderr(&created));
     let listed = run(Some("pkcs11"), &["keys", "list"], b"");
@@ -657,5 +664,33 @@ fn sealed_own_keys_need_the_root_key_to_open_the_directory() {
         stderr(&altered).contains("signing.key"),
         "{}",
         stderr(&altered)
+    );
+
+    // `init --seal-keys` seals from the start
+    let fresh = tmp.path().join("fresh");
+    let fresh = fresh.to_str().unwrap();
+    let init = evident(fresh, &["init", "--seal-keys"], b"", Some(PASS));
+    assert!(init.status.success(), "{}", stderr(&init));
+    let text = std::fs::read_to_string(std::path::Path::new(fresh).join("signing.key")).unwrap();
+    assert!(text.starts_with("evident-sealed:v1:local:"));
+    // with a root key configured, sealing is the default; --no-seal-keys opts out
+    for (flags, sealed) in [(&[][..], true), (&["--no-seal-keys"][..], false)] {
+        let dir = tmp.path().join(format!("auto-{sealed}"));
+        let dir = dir.to_str().unwrap();
+        let mut args = vec!["init"];
+        args.extend_from_slice(flags);
+        let out = evident(dir, &args, b"", Some(PASS));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = std::fs::read_to_string(std::path::Path::new(dir).join("signing.key")).unwrap();
+        assert_eq!(text.starts_with("evident-sealed:"), sealed, "{flags:?}");
+    }
+    // --seal-keys with no root key configured says what to set
+    let nokey = tmp.path().join("nokey");
+    let out = evident(nokey.to_str().unwrap(), &["init", "--seal-keys"], b"", None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("EVIDENT_ROOT_PASSPHRASE"),
+        "{}",
+        stderr(&out)
     );
 }

@@ -87,6 +87,15 @@ fn read_key_file(dir: &Path, name: &str, root: &RootOpener) -> Result<Zeroizing<
         .trim_end()
         .split_once(':')
         .ok_or_else(|| Error::DataDir(format!("{}: damaged sealed key", path.display())))?;
+    let refuse = || {
+        Error::DataDir(format!(
+            "{} is sealed by the `{kind}` key provider: set EVIDENT_KEY_PROVIDER to `{kind}` with its settings",
+            path.display()
+        ))
+    };
+    if root.opened().is_none() && crate::crypto::requested_provider()? != kind {
+        return Err(refuse());
+    }
     let provider = root.get(dir)?;
     if provider.kind() != kind {
         return Err(Error::DataDir(format!(

@@ -434,6 +434,14 @@ impl Engine {
         })
     }
 
+    /// The keyring if its root-key provider is already open (never opens one: opening may
+    /// stretch a passphrase or call a KMS, which an async caller must not wait for inline).
+    pub fn keyring_if_open(&self) -> Option<crypto::keyring::Keyring<'_>> {
+        self.root
+            .get()
+            .map(|p| crypto::keyring::Keyring::new(self, p.clone()))
+    }
+
     /// Uses `provider` for the root key from now on (before the first [`Engine::keyring`]);
     /// answers false if a provider was already in use.
     pub fn set_key_provider(&self, provider: Arc<dyn crypto::KeyProvider>) -> bool {

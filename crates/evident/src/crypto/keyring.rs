@@ -484,6 +484,51 @@ impl<'e> Keyring<'e> {
         ))
     }
 
+    /// [`Keyring::encrypt`] when everything it needs is already in memory (a fresh version
+    /// list, the unwrapped active version, encryptions left in the reservation); `None` when
+    /// the call would touch the store or the key provider, so that an async caller can do it
+    /// inline and move only the rare slow call to a blocking thread.
+    pub fn encrypt_if_cached(
+        &self,
+        name: &str,
+        plaintext: &[u8],
+        context: &[u8],
+    ) -> Option<Result<String>> {
+        let cache = self.engine.key_cache();
+        let versions = cache.metadata(name)?;
+        let active = versions.iter().find(|k| k.state == "active")?;
+        let key = cache.get(name, active.version)?;
+        if !matches!(cache.take_use(name, active.version), Ok(None)) {
+            return None;
+        }
+        let version = active.version;
+        Some(
+            seal(key.as_slice(), &aad(name, version, context), plaintext)
+                .map(|sealed| format!("evident:v{version}:{name}:{}", B64URL.encode(sealed))),
+        )
+    }
+
+    /// [`Keyring::decrypt`] when the version is in memory (see
+    /// [`Keyring::encrypt_if_cached`]); `None` when it would touch the store or provider.
+    pub fn decrypt_if_cached(
+        &self,
+        ciphertext: &str,
+        context: &[u8],
+    ) -> Option<Result<Zeroizing<Vec<u8>>>> {
+        let (version, name, body) = match parse_ciphertext(ciphertext) {
+            Ok(parsed) => parsed,
+            Err(e) => return Some(Err(e)),
+        };
+        let cache = self.engine.key_cache();
+        let versions = cache.metadata(name)?;
+        let chosen = versions.iter().find(|k| k.version == version)?;
+        if !matches!(chosen.state.as_str(), "active" | "decrypt-only") {
+            return None;
+        }
+        let key = cache.get(name, version)?;
+        Some(open(key.as_slice(), &aad(name, version, context), &body))
+    }
+
     /// Decrypts what [`Keyring::encrypt`] made, with the same context.
     pub fn decrypt(&self, ciphertext: &str, context: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         let (version, name, body) = parse_ciphertext(ciphertext)?;
