@@ -114,6 +114,10 @@ pub fn run() -> Result<()> {
     );
     drop(keys);
     tokens(&engine, &scratch)?;
+    // The token phase appended ledger events; let the indexer and the WAL checkpoint finish
+    // them so that the HTTP phase does not share the cores with that background work.
+    engine.index_now()?;
+    std::thread::sleep(Duration::from_millis(500));
     http(Arc::new(engine))?;
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
