@@ -22,7 +22,9 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub quiet: bool,
     /// A TOML file with defaults: `data_dir`, `listen`, `danger_plaintext_network`, `log`,
-    /// `rules` (a list of rule files), `fingerprint_key_file`.
+    /// `rules` (a list of rule files), `fingerprint_key_file`, `tls_cert`, `tls_key`,
+    /// `tls_client_ca`, and a `[keys]` table (`provider`, `pkcs11_module`, `pkcs11_token`,
+    /// `pkcs11_pin_file`, `pkcs11_key`, `kms_key_id`, `kms_region`, `kms_endpoint`).
     /// Flags win over environment variables, which win over the file.
     #[arg(long, global = true, env = "EVIDENT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -652,12 +654,15 @@ pub enum KeysCommand {
         #[arg(long, value_name = "DAYS", conflicts_with = "name")]
         older_than: Option<u32>,
     },
-    /// Seal this directory's own keys (the log's signing key, the pseudonym key) with the
-    /// root key, so a copy of the directory without the root key cannot sign or pseudonymise.
+    /// Seal this directory's own secrets with the root key: the log's signing key, the
+    /// pseudonym key and the personal values stored beside the tree, so a copy of the
+    /// directory without the root key cannot sign, pseudonymise or read a personal value.
     ///
     /// Needs the root key's provider now and on every later open (`serve`, `log verify`, …):
     /// EVIDENT_ROOT_PASSPHRASE for `local`, or the pkcs11 / aws-kms settings. Logged as
-    /// `evident.keys.sealed`. Already sealed files are left alone.
+    /// `evident.keys.sealed`. Idempotent: sealed files are left alone and any personal values
+    /// stored plain since (by a server that opened the directory before) are sealed. Run it
+    /// with the server stopped, or restart the server afterwards.
     Seal {
         #[command(flatten)]
         dir: DataDir,

@@ -694,3 +694,43 @@ fn sealed_own_keys_need_the_root_key_to_open_the_directory() {
         stderr(&out)
     );
 }
+
+/// The configuration file's `[keys]` table sets the provider and its settings; unknown keys
+/// in it are refused.
+#[test]
+fn the_config_file_keys_table_chooses_the_provider() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    assert!(evident(d, &["init"], b"", None).status.success());
+    let config = tmp.path().join("evident.toml");
+    std::fs::write(
+        &config,
+        "[keys]\nprovider = \"aws-kms\"\nkms_region = \"eu-west-1\"\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let out = evident_env(
+        d,
+        &["keys", "list", "--config", config],
+        b"",
+        None,
+        &[("EVIDENT_KMS_KEY_ID", "")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("EVIDENT_KMS_KEY_ID"),
+        "{}",
+        stderr(&out)
+    );
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "[keys]\nprovider = \"local\"\nkms_secret = \"x\"\n").unwrap();
+    let out = evident(
+        d,
+        &["keys", "list", "--config", bad.to_str().unwrap()],
+        b"",
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("kms_secret"), "{}", stderr(&out));
+}
