@@ -147,7 +147,11 @@ fn init(dir: &Path, origin: Option<&str>, tls: bool, seal_keys: bool) -> Result<
     let engine = open(dir)?;
     if seal_keys {
         let sealed = engine.seal_own_keys(&cli_actor())?;
-        println!("sealed with the root key: {}", display_list(&sealed));
+        if sealed.is_empty() {
+            println!("keys already sealed with the root key");
+        } else {
+            println!("sealed with the root key: {}", display_list(&sealed));
+        }
     }
     println!(
         "{} log `{}` in {}",

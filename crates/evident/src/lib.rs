@@ -392,6 +392,10 @@ impl Engine {
             .ok_or_else(|| Error::Crypto("no root key".into()))?;
         let sealed = datadir::seal_own_keys(&self.dir, &provider)?;
         let resealed = self.seal_stored_personal(&provider)?;
+        if sealed.is_empty() && resealed == 0 {
+            // Nothing changed (already sealed): nothing to record.
+            return Ok(sealed);
+        }
         let mut event = event::system_event(
             "evident.keys.sealed",
             "data_dir",
