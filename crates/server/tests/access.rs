@@ -668,6 +668,24 @@ fn decisions_about(engine: &Engine, kind: &str) -> (Vec<String>, Value) {
     (outcomes, first)
 }
 
+/// Applies the default pack over HTTP with the API key `service_id` as an editor service.
+fn apply_default_pack_with_editor(api: &Api, admin: &str, service_id: &str) {
+    let mut files = pack_files("default");
+    let mut entities: Vec<Value> = serde_json::from_str(&files["entities.json"]).unwrap();
+    entities.push(
+        json!({"uid": {"type": "Service", "id": service_id}, "attrs": {},
+                         "parents": [{"type": "Role", "id": "editor"}]}),
+    );
+    files.insert("entities.json".into(), Value::Array(entities).to_string());
+    let (status, body, _) = api.send(
+        "PUT",
+        "/v1/policy",
+        Some(admin),
+        Some(&json!({"files": files}).to_string()),
+    );
+    assert_eq!(status, 201, "{body}");
+}
+
 /// An engine over a fresh directory with a passphrase-sealed root key.
 fn engine_with_root_key() -> (tempfile::TempDir, Arc<Engine>) {
     let dir = tempfile::tempdir().unwrap();
@@ -743,23 +761,7 @@ fn decrypting_with_a_regulated_key_needs_an_allow_and_is_logged() {
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], json!("access_denied"));
     // the default pack, with this writer's key as an editor service
-    let mut files = pack_files("default");
-    let mut entities: Vec<Value> = serde_json::from_str(&files["entities.json"]).unwrap();
-    entities.push(
-        json!({"uid": {"type": "Service", "id": writer_id}, "attrs": {},
-                         "parents": [{"type": "Role", "id": "editor"}]}),
-    );
-    files.insert("entities.json".into(), Value::Array(entities).to_string());
-    assert_eq!(
-        api.send(
-            "PUT",
-            "/v1/policy",
-            Some(&admin),
-            Some(&json!({"files": files}).to_string())
-        )
-        .0,
-        201
-    );
+    apply_default_pack_with_editor(&api, &admin, &writer_id);
     let size = engine.size();
     // no purpose of use: denied, and the denial is in the ledger
     let (status, body, _) = open(&phi, json!({}));
@@ -951,24 +953,16 @@ fn card_tokens_over_http_refuse_sensitive_data_and_reveal_only_after_an_allow() 
     let (status, body, _) = post("/v1/tokens/detokenize", &clerk, json!({"token": token}));
     assert_eq!(status, 403, "{body}");
     // the default pack, with the clerk's key as an editor service
-    let mut files = pack_files("default");
-    let mut entities: Vec<Value> = serde_json::from_str(&files["entities.json"]).unwrap();
-    entities.push(
-        json!({"uid": {"type": "Service", "id": clerk_id}, "attrs": {},
-                         "parents": [{"type": "Role", "id": "editor"}]}),
-    );
-    files.insert("entities.json".into(), Value::Array(entities).to_string());
-    assert_eq!(post("/v1/policy", &admin, json!({"files": files})).0, 405);
     assert_eq!(
-        api.send(
-            "PUT",
+        post(
             "/v1/policy",
-            Some(&admin),
-            Some(&json!({"files": files}).to_string())
+            &admin,
+            json!({"files": pack_files("default")})
         )
         .0,
-        201
+        405
     );
+    apply_default_pack_with_editor(&api, &admin, &clerk_id);
     let (status, body, _) = post("/v1/tokens/detokenize", &clerk, json!({"token": token}));
     assert_eq!(status, 403, "no purpose of use: {body}");
     let (status, body, _) = post(
