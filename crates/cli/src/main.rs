@@ -21,6 +21,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// The server's per-request allocations (HTTP, JSON, the decision, the audit event) ran into
+// glibc malloc's locks and consolidation under load; mimalloc's thread-local heaps do not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code for a verification that found the log or a proof bad.
 const EXIT_VERIFY_FAILED: u8 = 1;
 /// Exit code for every other error (bad usage, bad input, I/O).
