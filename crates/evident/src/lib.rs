@@ -465,7 +465,7 @@ impl Engine {
     pub fn key_is_regulated(&self, name: &str) -> Result<bool> {
         let names = self
             .key_cache
-            .regulated(|| self.connect_store()?.regulated_keys())?;
+            .regulated(|| self.pooled_store()?.regulated_keys())?;
         Ok(names.iter().any(|n| n == name))
     }
 

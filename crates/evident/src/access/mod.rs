@@ -34,7 +34,7 @@ use crate::event::{
     Severity,
 };
 use crate::sequencer::BatchReceipt;
-use crate::store::{BreakGlassRecord, StoredPolicyVersion};
+use crate::store::{BreakGlassRecord, LogStore as _, StoredPolicyVersion};
 use crate::{Engine, Error, Result};
 
 /// How long a process trusts its cached active version before asking the store again
@@ -48,7 +48,18 @@ const DEFAULT_PAGE: usize = 100;
 #[derive(Default)]
 pub struct AccessState {
     cached: RwLock<Option<(Arc<CompiledPack>, Instant)>>,
+    /// Set while one caller asks the store whether the cached pack is still the active one.
+    refreshing: std::sync::atomic::AtomicBool,
     applying: std::sync::Mutex<()>,
+}
+
+/// Clears [`AccessState::refreshing`] however the refresh ends.
+struct RefreshDone<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for RefreshDone<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
+    }
 }
 
 /// Who asked for a decision (the PEP's credential).
@@ -126,12 +137,23 @@ impl<'e> Access<'e> {
 
     fn active_within(&self, staleness: Duration) -> Result<Option<Arc<CompiledPack>>> {
         let state = &self.engine.access_state;
+        let mut _refresh = None;
         if let Some((pack, checked)) = state.cached.read().ok().and_then(|c| c.clone()) {
             if checked.elapsed() < staleness {
                 return Ok(Some(pack));
             }
+            // One caller asks the store; under load the others keep deciding with the cached
+            // pack, a moment staler, rather than all asking at once and stalling the server.
+            if !staleness.is_zero()
+                && state
+                    .refreshing
+                    .swap(true, std::sync::atomic::Ordering::AcqRel)
+            {
+                return Ok(Some(pack));
+            }
+            _refresh = Some(RefreshDone(&state.refreshing));
         }
-        let store = self.engine.connect_store()?;
+        let store = self.engine.pooled_store()?;
         let Some(active) = store.meta("policy_active")? else {
             return Ok(None);
         };
