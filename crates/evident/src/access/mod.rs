@@ -144,14 +144,16 @@ impl<'e> Access<'e> {
             }
             // One caller asks the store; under load the others keep deciding with the cached
             // pack, a moment staler, rather than all asking at once and stalling the server.
-            if !staleness.is_zero()
-                && state
+            // A caller that needs the current version (staleness zero) always asks.
+            if !staleness.is_zero() {
+                if state
                     .refreshing
                     .swap(true, std::sync::atomic::Ordering::AcqRel)
-            {
-                return Ok(Some(pack));
+                {
+                    return Ok(Some(pack));
+                }
+                _refresh = Some(RefreshDone(&state.refreshing));
             }
-            _refresh = Some(RefreshDone(&state.refreshing));
         }
         let store = self.engine.pooled_store()?;
         let Some(active) = store.meta("policy_active")? else {

@@ -147,6 +147,7 @@ pub struct SqliteStore {
     commit_gate: Option<Arc<Mutex<()>>>,
 }
 
+/// Holds the commit gate; a holder that panicked left nothing half-done behind it.
 fn hold(gate: &Mutex<()>) -> std::sync::MutexGuard<'_, ()> {
     gate.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
