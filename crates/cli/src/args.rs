@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
@@ -947,13 +948,14 @@ pub enum BenchCommand {
         dir: Option<PathBuf>,
         /// Offered HTTP load, decisions per second (open loop: latency counts from the
         /// scheduled send time, so queueing is not hidden).
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         rate: u64,
-        /// Seconds of HTTP load.
-        #[arg(long, default_value_t = 10)]
+        /// Seconds of measured HTTP load, after one second at the same rate that is not
+        /// counted (warm-up).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
         seconds: u64,
         /// HTTP client connections.
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096).map(usize::from))]
         clients: usize,
         /// Only the HTTP run (after loading the pack).
         #[arg(long)]

@@ -335,3 +335,20 @@ fn break_glass_and_access_review_from_the_cli() {
         "{text}"
     );
 }
+
+#[test]
+fn the_access_benchmark_refuses_a_load_it_cannot_offer() {
+    for (flag, value) in [
+        ("--rate", "0"),
+        ("--clients", "0"),
+        ("--seconds", "0"),
+        ("--rate", "ten"),
+    ] {
+        let (stdout, stderr) = run(&["bench", "access", "--http-only", flag, value], 2);
+        assert!(stdout.is_empty(), "{flag} {value}: nothing runs\n{stdout}");
+        assert!(
+            stderr.contains(&format!("invalid value '{value}' for '{flag}")),
+            "{flag} {value}: {stderr}"
+        );
+    }
+}
