@@ -40,12 +40,12 @@ pub fn sample_event(i: u64) -> Value {
             "roles": [if actor.starts_with("dr") { "clinician" } else { "staff" }],
             "ip": format!("192.0.2.{}", i % 250 + 1),
             "session": format!("s-{}", i / 10),
-            "auth": {"method": "oidc", "mfa": i % 7 != 0, "amr": ["pwd", "otp"]}
+            "auth": {"method": "oidc", "mfa": !i.is_multiple_of(7), "amr": ["pwd", "otp"]}
         },
         "action": actions[(i % actions.len() as u64) as usize],
         "resource": {"type": "patient_record", "id": format!("pr-{:05}", i % 997)},
-        "outcome": if i % 11 == 0 { "denied" } else { "success" },
-        "reason": if i % 11 == 0 { "purpose of use missing" } else { "policy permit" },
+        "outcome": if i.is_multiple_of(11) { "denied" } else { "success" },
+        "reason": if i.is_multiple_of(11) { "purpose of use missing" } else { "policy permit" },
         "policy": {"id": "phi-access", "version": "v3"},
         "request_id": format!("req-{i:08}"),
         "metadata": {"purpose_of_use": "TREATMENT", "client": "ehr-web/5.2"}

@@ -21,7 +21,7 @@ fn event(actor: &str, action: &str, n: u64) -> AuditEvent {
         "actor": {"id": actor, "ip": "192.0.2.1", "roles": ["clinician"]},
         "action": action,
         "resource": {"type": "patient_record", "id": format!("p-{n}")},
-        "outcome": if n % 3 == 0 { "denied" } else { "success" },
+        "outcome": if n.is_multiple_of(3) { "denied" } else { "success" },
         "metadata": {"n": n}
     }))
     .unwrap()

@@ -15,6 +15,17 @@ pub enum Error {
     /// A tile path, tile or entry bundle is malformed.
     #[error(transparent)]
     Tile(#[from] TileError),
+    /// An [`crate::audit::Segment`] that could not be joined to the log before it.
+    #[error(
+        "a segment of {capacity} entries cannot start at {start}: its capacity must be a power \
+         of two that divides its start"
+    )]
+    Segment {
+        /// the first index asked for
+        start: u64,
+        /// the capacity asked for
+        capacity: u64,
+    },
     /// The operating system's random source failed.
     #[error("random source unavailable: {0}")]
     Random(String),

@@ -22,7 +22,7 @@ fn subtree<S: HashSource + ?Sized>(src: &S, start: u64, len: u64) -> Result<Hash
     if len == 0 {
         return Ok(empty_root());
     }
-    if len.is_power_of_two() && start % len == 0 {
+    if len.is_power_of_two() && start.is_multiple_of(len) {
         let level = len.trailing_zeros();
         return src
             .perfect(level, start >> level)

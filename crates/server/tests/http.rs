@@ -159,7 +159,7 @@ impl Server {
 fn event(i: u64) -> Value {
     json!({
         "actor": {"id": format!("user-{}", i % 3), "ip": "198.51.100.4", "auth": {"mfa": true}},
-        "action": if i % 2 == 0 { "record.read" } else { "record.update" },
+        "action": if i.is_multiple_of(2) { "record.read" } else { "record.update" },
         "resource": {"type": "patient_record", "id": format!("pr-{i}")},
         "outcome": "success",
         "time": "2026-11-22T10:00:00Z",
