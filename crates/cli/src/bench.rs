@@ -233,25 +233,34 @@ pub fn ledger(dir: Option<PathBuf>, events: u64, proof_tree: u64, skip_http: boo
 
     // Let the background indexer finish first, so it does not share the cores with verify.
     engine.index_now()?;
-    let started = Instant::now();
-    let report = engine.verify(|_| {})?;
-    let secs = started.elapsed().as_secs_f64();
-    let mb_s = report.bytes as f64 / 1e6 / secs;
+    // Three runs, reported by their median (the machine is shared; one run can land on a
+    // neighbour's burst), against SHA-256 measured again just before them.
+    let sha = sha256_mb_s();
+    let mut runs = Vec::with_capacity(3);
+    let mut report = None;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let done = engine.verify(|_| {})?;
+        runs.push(done.bytes as f64 / 1e6 / started.elapsed().as_secs_f64());
+        report = Some(done);
+    }
+    let report = report.ok_or_else(|| anyhow::anyhow!("no verify run"))?;
+    runs.sort_by(f64::total_cmp);
+    let mb_s = runs[1];
     println!(
-        "full log verify: {} entries, {:.0} MB in {secs:.2}s = {mb_s:.0} MB/s = {:.0}% of SHA-256 ({sha:.0} MB/s; target ≥ 50%)",
+        "full log verify: {} entries, {:.0} MB, median of 3 runs {mb_s:.0} MB/s ({:.0}–{:.0}) = {:.0}% of SHA-256 ({sha:.0} MB/s, measured just before; target ≥ 50%)",
         report.entries,
         report.bytes as f64 / 1e6,
+        runs[0],
+        runs[2],
         100.0 * mb_s / sha
     );
-    let replay = report.bytes as f64 / 1e6 / report.replay_time.as_secs_f64();
     println!(
-        "  of which entry replay (read, hash, tree, signed roots): {:.2}s = {replay:.0} MB/s = {:.0}% of SHA-256; \
-         beside it, {} checkpoint signatures and {} personal values: {:.2}s",
-        report.replay_time.as_secs_f64(),
-        100.0 * replay / sha,
+        "  {} threads replayed segments of {} entries side by side; {} checkpoint signatures and {} personal values checked",
+        report.workers,
+        evident_ledger::audit::SEGMENT_CAPACITY,
         report.checkpoints,
         report.personal,
-        report.side_time.as_secs_f64()
     );
     engine.shutdown();
     drop(engine);
@@ -318,6 +327,15 @@ fn http(scratch: &std::path::Path, events: u64, pad: usize) -> Result<()> {
     );
     server.stop()?;
     engine.shutdown();
+    drop(engine);
+    // The phase leaves hundreds of MB of dirty pages; written back now, they do not compete
+    // with the measurements that follow (proofs, verify).
+    for file in std::fs::read_dir(scratch.join("http"))? {
+        let path = file?.path();
+        if path.is_file() {
+            std::fs::File::open(&path)?.sync_all()?;
+        }
+    }
     Ok(())
 }
 

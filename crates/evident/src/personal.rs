@@ -11,8 +11,6 @@ use sha2::{Digest, Sha256};
 
 use crate::{Error, Result};
 
-const DOMAIN: &[u8] = b"evident/personal/v1";
-
 /// A personal value removed from an entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonalField {
@@ -39,14 +37,110 @@ impl PersonalField {
 }
 
 fn commit(path: &str, salt: &[u8], value: &[u8]) -> [u8; 32] {
+    let mut body = Vec::with_capacity(path.len() + salt.len() + value.len() + 1);
+    commitment_body(&mut body, path, salt, value);
     let mut h = Sha256::new();
-    h.update(DOMAIN);
-    h.update([0]);
-    h.update(path.as_bytes());
-    h.update([0]);
-    h.update(salt);
-    h.update(value);
+    h.update(COMMITMENT_PREFIX);
+    h.update(&body);
     h.finalize().into()
+}
+
+/// What every commitment's hash starts with: the domain, then a zero byte.
+const COMMITMENT_PREFIX: &[u8] = b"evident/personal/v1\0";
+
+/// Appends what a commitment hashes after [`COMMITMENT_PREFIX`] to `out`: the one definition
+/// of its layout.
+fn commitment_body(out: &mut Vec<u8>, path: &str, salt: &[u8], value: &[u8]) {
+    out.extend_from_slice(path.as_bytes());
+    out.push(0);
+    out.extend_from_slice(salt);
+    out.extend_from_slice(value);
+}
+
+/// Values checked against their commitments many at a time (multi-buffer SHA-256), as a
+/// full-log verification does: [`CommitmentBatch::push`] queues, and the mismatches are found
+/// when the batch is hashed, by a full `push` or by [`CommitmentBatch::flush`].
+#[derive(Debug, Default)]
+pub struct CommitmentBatch {
+    /// the queued messages after the common prefix, end to end
+    messages: Vec<u8>,
+    queued: Vec<QueuedCommitment>,
+    digests: Vec<[u8; 32]>,
+}
+
+#[derive(Debug)]
+struct QueuedCommitment {
+    index: u64,
+    /// where the path is in `messages`
+    path: std::ops::Range<usize>,
+    /// where the message is in `messages`
+    message: std::ops::Range<usize>,
+    /// the commitment's hex digits, as the entry holds them
+    expected: [u8; 64],
+}
+
+impl CommitmentBatch {
+    const SIZE: usize = 128;
+
+    /// Queues the check of the value of entry `index` at `path` (canonical, as stored) against
+    /// `commitment` (`sha256:` and 64 hex digits, as the entry holds it). A malformed
+    /// commitment is an error at once; a mismatch is an error when the batch is hashed,
+    /// perhaps in this call (naming the first mismatched value queued).
+    pub fn push(
+        &mut self,
+        index: u64,
+        path: &str,
+        salt: &[u8],
+        canonical: &[u8],
+        commitment: &str,
+    ) -> Result<()> {
+        let expected: [u8; 64] = commitment
+            .strip_prefix("sha256:")
+            .and_then(|hex| hex.as_bytes().try_into().ok())
+            .ok_or_else(|| {
+                Error::BadRequest("a commitment is `sha256:` and 64 hex digits".into())
+            })?;
+        let start = self.messages.len();
+        commitment_body(&mut self.messages, path, salt, canonical);
+        self.queued.push(QueuedCommitment {
+            index,
+            path: start..start + path.len(),
+            message: start..self.messages.len(),
+            expected,
+        });
+        if self.queued.len() == Self::SIZE {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Hashes what is queued; names the first value that does not match its commitment.
+    pub fn flush(&mut self) -> Result<()> {
+        let messages: Vec<&[u8]> = self
+            .queued
+            .iter()
+            .map(|q| &self.messages[q.message.clone()])
+            .collect();
+        self.digests.clear();
+        self.digests.resize(messages.len(), [0; 32]);
+        tape_sha256::hash_many_prefixed(COMMITMENT_PREFIX, &messages, &mut self.digests);
+        let mismatch = self.queued.iter().zip(&self.digests).find(|(q, digest)| {
+            // Encoding ours is cheaper than decoding theirs, and commitments are lowercase.
+            let mut ours = [0u8; 64];
+            hex::encode_to_slice(digest, &mut ours).is_err() || ours != q.expected
+        });
+        let result = match mismatch {
+            Some((q, _)) => Err(Error::Integrity(format!(
+                "personal value `{}` of entry {}: it does not match the commitment in the entry",
+                String::from_utf8_lossy(&self.messages[q.path.clone()]),
+                q.index
+            ))),
+            None => Ok(()),
+        };
+        self.messages.clear();
+        self.queued.clear();
+        result
+    }
 }
 
 /// Checks a revealed value against a commitment string from an entry. `value` is JSON; it is
@@ -182,6 +276,65 @@ impl PersonalSeal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The batch finds what one check at a time finds, and names the first mismatch.
+    #[test]
+    fn a_commitment_batch_agrees_with_one_check_at_a_time() {
+        let values: Vec<(String, [u8; 32], String)> = (0..300)
+            .map(|i| {
+                (
+                    format!("/actor/ip{i}"),
+                    [i as u8; 32],
+                    format!("\"10.0.0.{i}\""),
+                )
+            })
+            .collect();
+        let commitment = |(path, salt, value): &(String, [u8; 32], String)| {
+            format!(
+                "sha256:{}",
+                hex::encode(commit(path, salt, value.as_bytes()))
+            )
+        };
+        let mut batch = CommitmentBatch::default();
+        for (i, v) in values.iter().enumerate() {
+            batch
+                .push(i as u64, &v.0, &v.1, v.2.as_bytes(), &commitment(v))
+                .unwrap();
+        }
+        batch.flush().unwrap();
+        for bad in [0, 127, 128, 250] {
+            let mut batch = CommitmentBatch::default();
+            let mut first_error = None;
+            for (i, v) in values.iter().enumerate() {
+                let value = if i == bad || i == 299 {
+                    "\"changed\""
+                } else {
+                    v.2.as_str()
+                };
+                if let Err(e) = batch.push(i as u64, &v.0, &v.1, value.as_bytes(), &commitment(v)) {
+                    first_error.get_or_insert(e.to_string());
+                }
+            }
+            if let Err(e) = batch.flush() {
+                first_error.get_or_insert(e.to_string());
+            }
+            let error = first_error.expect("a changed value is found");
+            assert!(
+                error.contains(&format!("`/actor/ip{bad}` of entry {bad}:")),
+                "{error}"
+            );
+            assert!(!verify_canonical(
+                &commitment(&values[bad]),
+                &values[bad].0,
+                &values[bad].1,
+                b"\"changed\""
+            )
+            .unwrap());
+        }
+        assert!(CommitmentBatch::default()
+            .push(0, "/a", &[0; 32], b"1", "sha256:00")
+            .is_err());
+    }
     use serde_json::json;
 
     #[test]

@@ -101,9 +101,29 @@ pub struct PersonalRef<'a> {
     pub value: &'a str,
 }
 
-/// Receives each stored personal value with the bytes of its entry (empty if the entry is
-/// missing).
-pub type PersonalVisitor<'a> = dyn FnMut(PersonalRef<'_>, &[u8]) -> Result<()> + 'a;
+/// What [`LogStore::scan_range`] hands over: each entry, then its personal values.
+#[derive(Debug, Clone, Copy)]
+pub enum Scanned<'a> {
+    /// An entry as stored.
+    Entry {
+        /// the index it is stored under
+        index: u64,
+        /// the leaf hash stored beside it
+        leaf: &'a [u8],
+        /// its bytes
+        data: &'a [u8],
+    },
+    /// A personal value, with the bytes of its entry (empty if the entry is missing).
+    Personal {
+        /// the value
+        value: PersonalRef<'a>,
+        /// the entry it belongs to
+        entry: &'a [u8],
+    },
+}
+
+/// Receives what [`LogStore::scan_range`] reads.
+pub type ScanVisitor<'a> = dyn FnMut(Scanned<'_>) -> Result<()> + 'a;
 
 /// Filters for [`LogStore::query`]. Every set field must match.
 #[derive(Debug, Clone, Default)]
@@ -216,9 +236,6 @@ pub struct NewEntry<'a> {
     pub entry: &'a PreparedEntry,
 }
 
-/// Receives `(index, stored leaf hash, entry bytes)` for each stored entry.
-pub type EntryVisitor<'a> = dyn FnMut(u64, &[u8], &[u8]) -> Result<()> + 'a;
-
 /// Given a personal value's path, salt and stored value, answers its replacement (or `None`
 /// to leave it).
 pub type ResealFn<'a> = dyn FnMut(&str, &[u8], &str) -> Result<Option<String>> + 'a;
@@ -256,14 +273,21 @@ pub trait LogStore: Send {
     fn entry(&self, index: u64) -> Result<Option<StoredEntry>>;
     /// The entries in `from..to`.
     fn entries(&self, from: u64, to: u64) -> Result<Vec<StoredEntry>>;
-    /// Calls `f` with every entry as stored, in storage order (which verification checks).
-    fn scan_entries(&self, f: &mut EntryVisitor<'_>) -> Result<()>;
+    /// Calls `f` with every entry whose index is in `from..to`, as stored and in storage
+    /// order (which verification checks), each followed by its personal values; personal
+    /// values in the range whose entry is missing come with an empty entry. One snapshot:
+    /// appends running beside the scan are either wholly in it or not at all.
+    fn scan_range(&self, from: u64, to: u64, f: &mut ScanVisitor<'_>) -> Result<()>;
+    /// The index of an entry stored outside any log (a negative index), if there is one:
+    /// [`LogStore::scan_range`] never reaches it.
+    fn stray_entry(&self) -> Result<Option<i64>>;
+    /// The first personal value outside `0..size` (by index) whose entry is missing, as its
+    /// index and path: [`LogStore::scan_range`] over `0..size` never reaches it.
+    fn orphan_personal(&self, size: u64) -> Result<Option<(i64, String)>>;
     /// One page of entries matching `query`.
     fn query(&self, query: &EventQuery) -> Result<Vec<StoredEntry>>;
     /// The personal values of one entry.
     fn personal_of(&self, index: u64) -> Result<Vec<StoredPersonal>>;
-    /// Calls `f` with every stored personal value and the entry it belongs to.
-    fn scan_personal(&self, f: &mut PersonalVisitor<'_>) -> Result<()>;
     /// Deletes every personal value of `subject`; returns how many were deleted.
     fn erase_subject(&mut self, subject: &str) -> Result<u64>;
     /// Stores a new API key.

@@ -10,9 +10,9 @@ use evident_ledger::audit::StoredCheckpoint;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    ApiKeyRecord, AppendOutcome, BreakGlassRecord, EntryVisitor, EventQuery, LogStore, NewEntry,
-    PersonalRef, PersonalVisitor, StoredEntry, StoredKeyVersion, StoredPersonal,
-    StoredPolicyVersion, StoredToken, TokenInsert,
+    ApiKeyRecord, AppendOutcome, BreakGlassRecord, EventQuery, LogStore, NewEntry, PersonalRef,
+    ScanVisitor, Scanned, StoredEntry, StoredKeyVersion, StoredPersonal, StoredPolicyVersion,
+    StoredToken, TokenInsert,
 };
 use crate::event::now_us;
 use crate::{Error, Result};
@@ -425,6 +425,20 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or_default()
 }
 
+/// A personal value row (`idx, path, salt, value`), borrowed.
+fn personal_ref<'r>(row: &'r rusqlite::Row<'_>) -> Result<PersonalRef<'r>> {
+    let text = |i: usize| -> Result<&'r str> {
+        std::str::from_utf8(row.get_ref(i)?.as_bytes()?)
+            .map_err(|_| crate::Error::Integrity("a stored personal value is not UTF-8".into()))
+    };
+    Ok(PersonalRef {
+        index: to_u64(row.get(0)?),
+        path: text(1)?,
+        salt: row.get_ref(2)?.as_blob()?,
+        value: text(3)?,
+    })
+}
+
 fn to_i64(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::BadRequest(format!("index {v} out of range")))
 }
@@ -650,17 +664,82 @@ impl LogStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn scan_entries(&self, f: &mut EntryVisitor<'_>) -> Result<()> {
+    fn scan_range(&self, from: u64, to: u64, f: &mut ScanVisitor<'_>) -> Result<()> {
+        // Both statements read one snapshot, so a concurrent append cannot leave a personal
+        // value whose entry this scan did not see.
+        let snapshot = self.conn.unchecked_transaction()?;
+        let range = params![to_i64(from)?, to_i64(to)?];
         // Storage order (rowid order is index order in SQLite), so reordered rows are seen.
-        let mut stmt = self.conn.prepare("SELECT idx, leaf, data FROM entries")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let idx: i64 = row.get(0)?;
-            let leaf = row.get_ref(1)?.as_blob()?;
+        let mut entries = snapshot
+            .prepare_cached("SELECT idx, leaf, data FROM entries WHERE idx >= ?1 AND idx < ?2")?;
+        let mut personal = snapshot.prepare_cached(
+            "SELECT idx, path, salt, value FROM personal WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+        )?;
+        let mut entries = entries.query(range)?;
+        let mut personal = personal.query(range)?;
+        let index_of = |row: &rusqlite::Row<'_>| row.get::<_, i64>(0).map(to_u64);
+        let mut next_personal = personal.next()?;
+        while let Some(row) = entries.next()? {
+            let index = to_u64(row.get(0)?);
             let data = row.get_ref(2)?.as_blob()?;
-            f(to_u64(idx), leaf, data)?;
+            // Personal values are merged in by index rather than joined: the join read every
+            // entry a second time. Those of a missing entry come with no entry.
+            while let Some(p) = next_personal {
+                if index_of(p)? >= index {
+                    break;
+                }
+                f(Scanned::Personal {
+                    value: personal_ref(p)?,
+                    entry: &[],
+                })?;
+                next_personal = personal.next()?;
+            }
+            f(Scanned::Entry {
+                index,
+                leaf: row.get_ref(1)?.as_blob()?,
+                data,
+            })?;
+            while let Some(p) = next_personal {
+                if index_of(p)? != index {
+                    break;
+                }
+                f(Scanned::Personal {
+                    value: personal_ref(p)?,
+                    entry: data,
+                })?;
+                next_personal = personal.next()?;
+            }
+        }
+        while let Some(p) = next_personal {
+            f(Scanned::Personal {
+                value: personal_ref(p)?,
+                entry: &[],
+            })?;
+            next_personal = personal.next()?;
         }
         Ok(())
+    }
+
+    fn stray_entry(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT MIN(idx) FROM entries", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })?
+            .filter(|&idx| idx < 0))
+    }
+
+    fn orphan_personal(&self, size: u64) -> Result<Option<(i64, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT p.idx, p.path FROM personal p WHERE (p.idx < 0 OR p.idx >= ?1)
+                   AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.idx = p.idx)
+                 ORDER BY p.idx LIMIT 1",
+                [to_i64(size)?],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
     }
 
     fn query(&self, q: &EventQuery) -> Result<Vec<StoredEntry>> {
@@ -751,33 +830,6 @@ impl LogStore for SqliteStore {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    fn scan_personal(&self, f: &mut PersonalVisitor<'_>) -> Result<()> {
-        let mut stmt = self.conn.prepare(
-            "SELECT p.idx, p.path, p.salt, p.value, e.data
-             FROM personal p LEFT JOIN entries e ON e.idx = p.idx ORDER BY p.idx",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let text = |i: usize| -> Result<&str> {
-                std::str::from_utf8(row.get_ref(i)?.as_bytes()?).map_err(|_| {
-                    crate::Error::Integrity("a stored personal value is not UTF-8".into())
-                })
-            };
-            let p = PersonalRef {
-                index: to_u64(row.get(0)?),
-                path: text(1)?,
-                salt: row.get_ref(2)?.as_blob()?,
-                value: text(3)?,
-            };
-            let data = match row.get_ref(4)? {
-                rusqlite::types::ValueRef::Blob(b) => b,
-                _ => &[],
-            };
-            f(p, data)?;
-        }
-        Ok(())
     }
 
     fn erase_subject(&mut self, subject: &str) -> Result<u64> {
