@@ -733,9 +733,14 @@ impl LogStore for SqliteStore {
         Ok(self
             .conn
             .query_row(
-                "SELECT p.idx, p.path FROM personal p WHERE (p.idx < 0 OR p.idx >= ?1)
-                   AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.idx = p.idx)
-                 ORDER BY p.idx LIMIT 1",
+                // Two range searches: with `OR`, SQLite scanned the whole table.
+                "SELECT idx, path FROM (
+                     SELECT idx, path FROM personal WHERE idx < 0
+                     UNION ALL
+                     SELECT idx, path FROM personal WHERE idx >= ?1
+                 ) AS o
+                 WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.idx = o.idx)
+                 ORDER BY idx LIMIT 1",
                 [to_i64(size)?],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
