@@ -774,7 +774,8 @@ pub enum LogCommand {
     /// order, that every stored checkpoint is validly signed and filed under its own size,
     /// that the entries hash to every signed root (so the checkpoints are mutually
     /// consistent), and that every stored personal value matches its commitment. The first
-    /// fault is named; the exit code is 1.
+    /// fault is named; the exit code is 1. Runs on every core (segments of the log side by
+    /// side); a log being appended to is verified at least up to its size when verify started.
     Verify {
         #[command(flatten)]
         dir: DataDir,

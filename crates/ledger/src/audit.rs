@@ -244,20 +244,22 @@ pub struct Segment {
 impl Segment {
     /// An empty segment for the entries from `start` on, at most `capacity` of them
     /// ([`SEGMENT_CAPACITY`] unless testing); `checkpoint_sizes` are those of the auditor
-    /// that will join it (any order, any range: the segment keeps those it reaches).
+    /// that will join it, ascending, as [`Auditor::checkpoint_sizes`] gives them (the segment
+    /// keeps those it reaches; a log may have millions, so they are searched, not scanned).
     ///
-    /// Refused unless `capacity` is a power of two that divides `start`.
+    /// Refused unless `capacity` is a power of two that divides `start`, or if the sizes are
+    /// not ascending.
     pub fn new(start: u64, capacity: u64, checkpoint_sizes: &[u64]) -> Result<Self, crate::Error> {
         if !capacity.is_power_of_two() || !start.is_multiple_of(capacity) {
             return Err(crate::Error::Segment { start, capacity });
         }
-        let mut stops: Vec<u64> = checkpoint_sizes
-            .iter()
-            .filter(|&&size| size > start && size - start <= capacity)
-            .map(|&size| size - start)
-            .collect();
-        stops.sort_unstable();
-        stops.dedup();
+        let from = checkpoint_sizes.partition_point(|&size| size <= start);
+        let to = checkpoint_sizes.partition_point(|&size| size <= start.saturating_add(capacity));
+        let reached = checkpoint_sizes.get(from..to).unwrap_or_default();
+        if reached.windows(2).any(|pair| pair[0] >= pair[1]) {
+            return Err(crate::Error::SegmentSizesUnordered);
+        }
+        let stops: Vec<u64> = reached.iter().map(|&size| size - start).collect();
         Ok(Self {
             start,
             capacity,
@@ -885,6 +887,10 @@ mod tests {
     fn a_segment_refuses_what_would_break_the_join() {
         assert!(Segment::new(3, 2, &[]).is_err());
         assert!(Segment::new(0, 3, &[]).is_err());
+        assert_eq!(
+            Segment::new(0, 8, &[5, 3]).err(),
+            Some(crate::Error::SegmentSizesUnordered)
+        );
         let mut full = Segment::new(4, 2, &[]).unwrap();
         full.push(4, b"a", None).unwrap();
         full.push(5, b"b", None).unwrap();

@@ -26,6 +26,9 @@ pub enum Error {
         /// the capacity asked for
         capacity: u64,
     },
+    /// The checkpoint sizes given to a [`crate::audit::Segment`] are not ascending.
+    #[error("the checkpoint sizes given to a segment are not in ascending order")]
+    SegmentSizesUnordered,
     /// The operating system's random source failed.
     #[error("random source unavailable: {0}")]
     Random(String),
