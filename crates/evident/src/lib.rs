@@ -1011,8 +1011,7 @@ where
     entries?;
     let report = auditor.finish().map_err(fault)?;
     // Rows outside `0..size` belong to no segment.
-    let outside = connect()?;
-    if let Some(index) = outside.stray_entry()? {
+    if let Some(index) = store.stray_entry()? {
         return Err(Error::Integrity(format!(
             "an entry is stored under index {index}, outside the log (inserted row)"
         )));
@@ -1021,7 +1020,7 @@ where
     if let Some(e) = personal_fault {
         return Err(e);
     }
-    if let Some((index, path)) = outside.orphan_personal(report.entries)? {
+    if let Some((index, path)) = store.orphan_personal(report.entries)? {
         return Err(Error::Integrity(format!(
             "personal value `{path}` of entry {index}: its entry is missing"
         )));
