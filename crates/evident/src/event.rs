@@ -368,6 +368,18 @@ impl AuditEvent {
 
     /// Validates the event and encodes it as a ledger entry received at `received_us`.
     pub fn prepare(&self, received_us: i64) -> Result<PreparedEntry> {
+        let value = serde_json::to_value(self).map_err(|e| Error::InvalidEvent(e.to_string()))?;
+        self.prepare_value(value, received_us)
+    }
+
+    /// [`AuditEvent::prepare`] given the event already as JSON (`value` must be
+    /// `serde_json::to_value(self)`): the redaction pass has built it, and building it again
+    /// was a third of the cost of preparing an access decision's event.
+    pub(crate) fn prepare_value(
+        &self,
+        mut value: Value,
+        received_us: i64,
+    ) -> Result<PreparedEntry> {
         self.validate()?;
         let time_us = match &self.time {
             Some(t) => parse_time(t)?,
@@ -381,8 +393,6 @@ impl AuditEvent {
         if self.actor.ip.is_some() && !paths.iter().any(|p| p == "/actor/ip") {
             paths.push("/actor/ip".to_string());
         }
-        let mut value =
-            serde_json::to_value(self).map_err(|e| Error::InvalidEvent(e.to_string()))?;
         let Value::Object(obj) = &mut value else {
             return Err(Error::InvalidEvent("an event must be a JSON object".into()));
         };

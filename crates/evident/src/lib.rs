@@ -323,9 +323,9 @@ impl Engine {
             .enumerate()
             .map(|(i, e)| {
                 {
-                    let (clean, replaced) = self.redaction.event(e)?;
+                    let (clean, value, replaced) = self.redaction.event_json(e)?;
                     redacted += replaced;
-                    clean.prepare(received)
+                    clean.prepare_value(value, received)
                 }
                 .map_err(|err| match err {
                     Error::InvalidEvent(m) if events.len() > 1 => {

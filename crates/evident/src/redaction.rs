@@ -61,6 +61,16 @@ impl EventRedactor {
 
     /// The event as it may be stored, and how many values were replaced.
     pub fn event<'e>(&self, event: &'e AuditEvent) -> Result<(Cow<'e, AuditEvent>, usize)> {
+        self.event_json(event)
+            .map(|(clean, _, replaced)| (clean, replaced))
+    }
+
+    /// [`EventRedactor::event`], with the stored event also as JSON (what
+    /// `serde_json::to_value` gives for it), so that encoding it does not build it again.
+    pub(crate) fn event_json<'e>(
+        &self,
+        event: &'e AuditEvent,
+    ) -> Result<(Cow<'e, AuditEvent>, serde_json::Value, usize)> {
         let mut value =
             serde_json::to_value(event).map_err(|e| Error::InvalidEvent(e.to_string()))?;
         // One scan over every key and string, newline-separated, before the per-field pass:
@@ -71,11 +81,12 @@ impl EventRedactor {
         let mut joined = String::with_capacity(1024);
         strings(&value, &mut joined);
         if self.values.redact_str(&joined).1.is_empty() {
-            return Ok((Cow::Borrowed(event), 0));
+            return Ok((Cow::Borrowed(event), value, 0));
         }
+        let original = value.clone();
         let replaced = self.values.redact_json(&mut value);
         if replaced == 0 {
-            return Ok((Cow::Borrowed(event), 0));
+            return Ok((Cow::Borrowed(event), original, 0));
         }
         let mut clean = AuditEvent::from_json(value)?;
         let subject = event.data_subject.as_deref().unwrap_or(&event.actor.id);
@@ -83,7 +94,9 @@ impl EventRedactor {
         if pseudonym != subject {
             clean.data_subject = Some(pseudonym);
         }
-        Ok((Cow::Owned(clean), replaced))
+        // Rare (something was redacted): the clean event is encoded afresh.
+        let value = serde_json::to_value(&clean).map_err(|e| Error::InvalidEvent(e.to_string()))?;
+        Ok((Cow::Owned(clean), value, replaced))
     }
 
     /// The name of the crypto-shredding key of a data subject: `subject.` and a keyed hash
@@ -157,5 +170,44 @@ mod tests {
 
         let plain = AuditEvent::from_json(json!({"actor": {"id": "u"}, "action": "a", "resource": {"type": "t"}, "outcome": "success"})).unwrap();
         assert!(matches!(r.event(&plain).unwrap(), (Cow::Borrowed(_), 0)));
+    }
+
+    /// The JSON handed on for encoding is the stored event's own, whether or not anything
+    /// was redacted, so an entry encoded from it is the entry of the clean event.
+    #[test]
+    fn the_json_handed_on_is_the_clean_events() {
+        let r = EventRedactor::new(&[4; 32]).unwrap();
+        for event in [
+            json!({"actor": {"id": "u", "ip": "192.0.2.1"}, "action": "a", "resource": {"type": "t"},
+                   "outcome": "success", "metadata": {"n": 1}, "personal": ["/metadata/n"]}),
+            json!({"actor": {"id": "536-22-1234"}, "action": "a", "resource": {"type": "t"},
+                   "outcome": "denied", "reason": "card 4111 1111 1111 1111"}),
+            // found by the joined scan, replaced by nothing field by field
+            json!({"actor": {"id": "u"}, "action": "a", "resource": {"type": "t", "id": "4111"},
+                   "outcome": "success", "reason": "1111 1111 1111"}),
+        ] {
+            let event = AuditEvent::from_json(event).unwrap();
+            let (clean, value, _) = r.event_json(&event).unwrap();
+            assert_eq!(value, serde_json::to_value(clean.as_ref()).unwrap());
+            let encoded = clean.prepare_value(value, 7).unwrap();
+            let again = clean.prepare(7).unwrap();
+            // Personal commitments are salted afresh each time; all else is the same.
+            let unsalted = |data: &[u8]| {
+                let mut entry: serde_json::Value = serde_json::from_slice(data).unwrap();
+                if let Some(map) = entry.get_mut("personal").and_then(|p| p.as_object_mut()) {
+                    map.values_mut().for_each(|c| *c = json!(""));
+                }
+                entry
+            };
+            assert_eq!(unsalted(&encoded.data), unsalted(&again.data));
+            assert_eq!(encoded.columns, again.columns);
+            let fields = |e: &crate::event::PreparedEntry| {
+                e.personal
+                    .iter()
+                    .map(|p| (p.path.clone(), p.subject.clone(), p.value.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(fields(&encoded), fields(&again));
+        }
     }
 }
