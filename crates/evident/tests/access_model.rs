@@ -15,9 +15,11 @@ use std::path::Path;
 use std::str::FromStr;
 
 use cedar_policy::{Authorizer, Context, Decision, EntityId, EntityTypeName, EntityUid, Request};
-use evident::access::authzen::EvaluationRequest;
+use evident::access::authzen::DecisionResponse;
+use evident::access::authzen::{EvaluationRequest, EvaluationsRequest, PartialRequest};
 use evident::access::pack::{compile, CompiledPack, PackFiles};
 use evident::access::pdp::{self, Denial};
+use evident::access::{decide_offline, Answer};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -172,7 +174,56 @@ proptest! {
     }
 }
 
-fn pack_once() -> &'static CompiledPack {
-    static PACK: std::sync::OnceLock<CompiledPack> = std::sync::OnceLock::new();
-    PACK.get_or_init(pack)
+fn pack_once() -> &'static std::sync::Arc<CompiledPack> {
+    static PACK: std::sync::OnceLock<std::sync::Arc<CompiledPack>> = std::sync::OnceLock::new();
+    PACK.get_or_init(|| std::sync::Arc::new(pack()))
+}
+
+/// An item of a batch: a random request, or (when `malformed`) one without a subject.
+fn item(req: EvaluationRequest, malformed: bool) -> PartialRequest {
+    PartialRequest {
+        subject: (!malformed).then_some(req.subject),
+        action: Some(req.action),
+        resource: Some(req.resource),
+        context: req.context,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A large batch is split over helper threads; its answers are each item's own answer,
+    /// in the item's place, malformed items included.
+    #[test]
+    fn a_batch_answers_as_its_items_do_alone(
+        reqs in proptest::collection::vec((request(), proptest::bool::weighted(0.05)), 32..200),
+    ) {
+        let pack = pack_once();
+        let items: Vec<PartialRequest> =
+            reqs.into_iter().map(|(req, malformed)| item(req, malformed)).collect();
+        let batch = EvaluationsRequest {
+            defaults: PartialRequest::default(),
+            evaluations: Some(items.clone()),
+            options: None,
+        };
+        let together = match decide_offline(pack, &batch, NOW).unwrap() {
+            Answer::Many(many) => many.evaluations,
+            Answer::One(_) => panic!("a batch answered as a single evaluation"),
+        };
+        let alone: Vec<DecisionResponse> = items
+            .into_iter()
+            .map(|one| {
+                let single = EvaluationsRequest {
+                    defaults: PartialRequest::default(),
+                    evaluations: Some(vec![one]),
+                    options: None,
+                };
+                match decide_offline(pack, &single, NOW).unwrap() {
+                    Answer::Many(mut many) if many.evaluations.len() == 1 => many.evaluations.remove(0),
+                    other => panic!("one item answered as {other:?}"),
+                }
+            })
+            .collect();
+        prop_assert_eq!(together, alone);
+    }
 }

@@ -318,7 +318,7 @@ impl<'e> Access<'e> {
             decision_ids: Vec::with_capacity(items.len()),
             single,
         };
-        let verdicts = decide_all(&pack, &items, now);
+        let (items, verdicts) = decide_all(&pack, items, now);
         for (item, verdict) in items.into_iter().zip(verdicts) {
             let id = decision_id()?;
             let (answer, event, regulated) = match item {
@@ -811,12 +811,15 @@ pub fn require_allow(answer: Result<Answer>, what: &str) -> Result<()> {
 
 /// Decides a request against a pack without logging: for `evident policy test` and
 /// benchmarks of the decision core. A malformed item is that item's error.
-pub fn decide_offline(pack: &CompiledPack, batch: &EvaluationsRequest, now: i64) -> Result<Answer> {
+pub fn decide_offline(
+    pack: &Arc<CompiledPack>,
+    batch: &EvaluationsRequest,
+    now: i64,
+) -> Result<Answer> {
     let single = batch.is_single();
     let semantic = batch.semantic();
     let mut answers = Vec::new();
-    let items = batch.items();
-    let verdicts = decide_all(pack, &items, now);
+    let (items, verdicts) = decide_all(pack, batch.items(), now);
     for (item, verdict) in items.into_iter().zip(verdicts) {
         let answer = match item.map_err(Error::BadRequest).and(verdict) {
             Ok(verdict) => DecisionResponse {
@@ -849,48 +852,119 @@ pub fn decide_offline(pack: &CompiledPack, batch: &EvaluationsRequest, now: i64)
 /// Items per thread below which a batch is decided on the caller's thread.
 const PARALLEL_CHUNK: usize = 16;
 
-/// Decides every well-formed item; a batch large enough is spread over the machine's cores
-/// (decisions are pure, so the answers are the same in any order). A malformed item's slot
-/// holds an error that the caller replaces with the item's own message.
-fn decide_all(
-    pack: &CompiledPack,
-    items: &[std::result::Result<EvaluationRequest, String>],
-    now: i64,
-) -> Vec<Result<Verdict>> {
-    let decide = |item: &std::result::Result<EvaluationRequest, String>| match item {
+/// One evaluation of a batch: well-formed, or the message saying why not.
+type Item = std::result::Result<EvaluationRequest, String>;
+
+fn decide_item(pack: &CompiledPack, item: &Item, now: i64) -> Result<Verdict> {
+    match item {
         Ok(req) => pdp::decide(pack, req, now),
         Err(m) => Err(Error::BadRequest(m.clone())),
+    }
+}
+
+/// Threads that decide the later parts of a large batch while the caller decides the first.
+/// They are started once per process: spawning threads for every batch cost about a third
+/// of a 100-item batch's time on a two-core machine.
+struct DecisionHelpers {
+    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+impl DecisionHelpers {
+    /// The process's helpers (one fewer than the cores), or `None` if they cannot be started.
+    fn get(cores: usize) -> Option<&'static DecisionHelpers> {
+        static HELPERS: std::sync::OnceLock<Option<DecisionHelpers>> = std::sync::OnceLock::new();
+        HELPERS
+            .get_or_init(|| {
+                let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+                let queue = Arc::new(std::sync::Mutex::new(queue));
+                let mut started = 0;
+                for i in 1..cores {
+                    let queue = queue.clone();
+                    let spawned = std::thread::Builder::new()
+                        .name(format!("evident-decide-{i}"))
+                        .spawn(move || loop {
+                            let job = match queue.lock() {
+                                Ok(queue) => queue.recv(),
+                                Err(_) => return,
+                            };
+                            let Ok(job) = job else { return };
+                            // A panic loses only that part of one batch (its caller answers
+                            // an error for those items); the helper keeps serving.
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        });
+                    if spawned.is_ok() {
+                        started += 1;
+                    }
+                }
+                (started > 0).then_some(DecisionHelpers { jobs })
+            })
+            .as_ref()
+    }
+}
+
+/// Decides every well-formed item; a batch large enough is spread over the machine's cores
+/// (decisions are pure, so the answers are the same in any order). A malformed item's slot
+/// holds an error that the caller replaces with the item's own message. The items come back
+/// with their verdicts, in order.
+fn decide_all(
+    pack: &Arc<CompiledPack>,
+    items: Vec<Item>,
+    now: i64,
+) -> (Vec<Item>, Vec<Result<Verdict>>) {
+    let inline = |items: Vec<Item>| {
+        let verdicts = items.iter().map(|i| decide_item(pack, i, now)).collect();
+        (items, verdicts)
     };
     if items.len() < 2 * PARALLEL_CHUNK {
-        return items.iter().map(decide).collect();
+        return inline(items);
     }
     // available_parallelism reads cgroup files: ask once per process
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let threads = cores.min(items.len() / PARALLEL_CHUNK);
-    if threads < 2 {
-        return items.iter().map(decide).collect();
+    let parts = cores.min(items.len() / PARALLEL_CHUNK);
+    let Some(helpers) = (parts >= 2).then(|| DecisionHelpers::get(cores)).flatten() else {
+        return inline(items);
+    };
+    let len = items.len();
+    let chunk = len.div_ceil(parts);
+    let items = Arc::new(items);
+    let (done, results) = std::sync::mpsc::channel::<(usize, Vec<Result<Verdict>>)>();
+    let mut verdicts: Vec<Option<Result<Verdict>>> = Vec::with_capacity(len);
+    verdicts.resize_with(len, || None);
+    for first in (chunk..len).step_by(chunk) {
+        let range = first..(first + chunk).min(len);
+        let (pack, shared, done) = (pack.clone(), items.clone(), done.clone());
+        let job = Box::new(move || {
+            let part: Vec<_> = shared[range.clone()]
+                .iter()
+                .map(|i| decide_item(&pack, i, now))
+                .collect();
+            // Let go of the batch before answering, so the caller gets its items back whole.
+            drop(shared);
+            let _ = done.send((range.start, part));
+        });
+        if let Err(std::sync::mpsc::SendError(job)) = helpers.jobs.send(job) {
+            job();
+        }
     }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .skip(1)
-            .map(|part| scope.spawn(move || part.iter().map(decide).collect::<Vec<_>>()))
-            .collect();
-        let mut out: Vec<Result<Verdict>> =
-            items[..chunk.min(items.len())].iter().map(decide).collect();
-        for h in handles {
-            match h.join() {
-                Ok(part) => out.extend(part),
-                Err(_) => out.push(Err(Error::Integrity("a decision thread panicked".into()))),
+    drop(done);
+    for (slot, item) in verdicts.iter_mut().zip(&items[..chunk.min(len)]) {
+        *slot = Some(decide_item(pack, item, now));
+    }
+    // Ends when every part has answered or was dropped (a helper panicked).
+    for (first, part) in results.iter() {
+        for (offset, verdict) in part.into_iter().enumerate() {
+            if let Some(slot) = verdicts.get_mut(first + offset) {
+                *slot = Some(verdict);
             }
         }
-        out.resize_with(items.len(), || {
-            Err(Error::Integrity("a decision thread panicked".into()))
-        });
-        out
-    })
+    }
+    let verdicts = verdicts
+        .into_iter()
+        .map(|v| v.unwrap_or_else(|| Err(Error::Integrity("a decision thread panicked".into()))))
+        .collect();
+    let items = Arc::try_unwrap(items).unwrap_or_else(|shared| shared.as_ref().clone());
+    (items, verdicts)
 }
 
 fn load_stored(stored: &StoredPolicyVersion) -> Result<CompiledPack> {
