@@ -80,12 +80,15 @@ async fn decide(
     batch: EvaluationsRequest,
 ) -> ApiResult<Answer> {
     let access = state.engine.access();
-    let pending = access.prepare(&batch, &caller(identity), request_id(headers).as_deref())?;
+    let mut pending = access.prepare(&batch, &caller(identity), request_id(headers).as_deref())?;
     state
         .metrics
         .decisions
         .inc_by(pending.decision_ids.len() as u64);
-    let appended = state.engine.append(pending.events.clone()).await;
+    let appended = state
+        .engine
+        .append(std::mem::take(&mut pending.events))
+        .await;
     Ok(access.settle(pending, appended))
 }
 

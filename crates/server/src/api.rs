@@ -628,6 +628,11 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<T> {
     let body = body.map_err(|r| ApiError::new(r.status(), "bad_request", r.body_text()))?;
+    // Well-formed bodies (nearly all) skip the path tracking, which cost a third of parsing
+    // an AuthZEN request; a body that fails is parsed again with it, for the message.
+    if let Ok(value) = serde_json::from_slice(&body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(&body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -444,8 +444,10 @@ impl<'e> Access<'e> {
         caller: &Caller,
         request_id: Option<&str>,
     ) -> Result<Answer> {
-        let pending = self.prepare(batch, caller, request_id)?;
-        let appended = self.engine.append_blocking(pending.events.clone());
+        let mut pending = self.prepare(batch, caller, request_id)?;
+        let appended = self
+            .engine
+            .append_blocking(std::mem::take(&mut pending.events));
         Ok(self.settle(pending, appended))
     }
 
@@ -456,8 +458,11 @@ impl<'e> Access<'e> {
         caller: &Caller,
         request_id: Option<&str>,
     ) -> Result<Answer> {
-        let pending = self.prepare(batch, caller, request_id)?;
-        let appended = self.engine.append(pending.events.clone()).await;
+        let mut pending = self.prepare(batch, caller, request_id)?;
+        let appended = self
+            .engine
+            .append(std::mem::take(&mut pending.events))
+            .await;
         Ok(self.settle(pending, appended))
     }
 
