@@ -33,6 +33,48 @@ pub(crate) fn fmt_d(d: Duration) -> String {
     }
 }
 
+/// What the host itself takes from a runnable thread: one thread per core spins reading the
+/// clock for `window`, and every gap between two readings longer than a millisecond is time
+/// the core did not run it (the hypervisor or the kernel had it). A latency target of a few
+/// milliseconds cannot be met more often than these gaps allow; measured before the load,
+/// with nothing else of this process running.
+pub(crate) fn host_stalls(window: Duration) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let probes: Vec<_> = (0..cores)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let mut last = started;
+                let (mut over_1ms, mut over_3ms, mut longest) = (0u32, 0u32, Duration::ZERO);
+                while last - started < window {
+                    let now = Instant::now();
+                    let gap = now - last;
+                    if gap > Duration::from_millis(1) {
+                        over_1ms += 1;
+                        over_3ms += u32::from(gap > Duration::from_millis(3));
+                        longest = longest.max(gap);
+                    }
+                    last = now;
+                }
+                (over_1ms, over_3ms, longest)
+            })
+        })
+        .collect();
+    let (mut over_1ms, mut over_3ms, mut longest) = (0, 0, Duration::ZERO);
+    for probe in probes {
+        if let Ok((a, b, c)) = probe.join() {
+            over_1ms += a;
+            over_3ms += b;
+            longest = longest.max(c);
+        }
+    }
+    format!(
+        "host stalls (the floor under any latency target): spinning {:.0} s on each of {cores} cores, {over_1ms} gaps > 1 ms, {over_3ms} > 3 ms, longest {}",
+        window.as_secs_f64(),
+        fmt_d(longest)
+    )
+}
+
 fn lat(samples: &mut [Duration]) -> String {
     samples.sort();
     format!(

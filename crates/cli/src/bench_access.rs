@@ -86,6 +86,7 @@ pub fn run(
         "evident bench access — {} cores, the default policy pack, mixed requests (PHI allowed and denied, documents read and written)",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
     );
+    println!("{}", crate::bench::host_stalls(Duration::from_secs(2)));
     let engine = Arc::new(Engine::open(&scratch.join("data"), true)?);
     engine
         .access()
