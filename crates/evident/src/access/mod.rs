@@ -319,12 +319,12 @@ impl<'e> Access<'e> {
             single,
         };
         let (items, verdicts) = decide_all(&pack, items, now);
-        for (item, verdict) in items.into_iter().zip(verdicts) {
+        for (item, verdict) in items.iter().zip(verdicts) {
             let id = decision_id()?;
             let (answer, event, regulated) = match item {
                 Ok(req) => match verdict {
                     Ok(verdict) => {
-                        let event = decision_event(&pack, &req, &verdict, &id, caller, request_id);
+                        let event = decision_event(&pack, req, &verdict, &id, caller, request_id);
                         if let Some(justification) = &verdict.break_glass {
                             pending.break_glass.push(BreakGlassRecord {
                                 id: id.clone(),
@@ -350,11 +350,11 @@ impl<'e> Access<'e> {
                     Err(e) if single => return Err(e),
                     Err(e) => {
                         let event =
-                            error_event(&pack, &req, &e.to_string(), &id, caller, request_id);
+                            error_event(&pack, req, &e.to_string(), &id, caller, request_id);
                         (DecisionResponse::error(400, e.to_string()), event, false)
                     }
                 },
-                Err(message) if single => return Err(Error::BadRequest(message)),
+                Err(message) if single => return Err(Error::BadRequest(message.clone())),
                 Err(message) => {
                     let mut event = system_event(
                         "access.evaluate",
@@ -364,7 +364,7 @@ impl<'e> Access<'e> {
                     );
                     event.outcome = Outcome::Error;
                     event.request_id = request_id.map(str::to_string);
-                    (DecisionResponse::error(400, message), event, false)
+                    (DecisionResponse::error(400, message.clone()), event, false)
                 }
             };
             let decided = answer.decision;
@@ -825,8 +825,12 @@ pub fn decide_offline(
     let semantic = batch.semantic();
     let mut answers = Vec::new();
     let (items, verdicts) = decide_all(pack, batch.items(), now);
-    for (item, verdict) in items.into_iter().zip(verdicts) {
-        let answer = match item.map_err(Error::BadRequest).and(verdict) {
+    for (item, verdict) in items.iter().zip(verdicts) {
+        let answer = match item
+            .as_ref()
+            .map_err(|m| Error::BadRequest(m.clone()))
+            .and(verdict)
+        {
             Ok(verdict) => DecisionResponse {
                 decision: verdict.allowed,
                 context: verdict.response_context(pack),
@@ -867,9 +871,12 @@ fn decide_item(pack: &CompiledPack, item: &Item, now: i64) -> Result<Verdict> {
     }
 }
 
-/// Threads that decide the later parts of a large batch while the caller decides the first.
-/// They are started once per process: spawning threads for every batch cost about a third
-/// of a 100-item batch's time on a two-core machine.
+/// Items a thread claims at a time from a large batch: small enough that a helper the host
+/// does not run for a while holds back at most this many, large enough to cost little.
+const CLAIM: usize = 8;
+
+/// Threads that help decide large batches. They are started once per process: spawning
+/// threads for every batch cost about a third of a 100-item batch's time on two cores.
 struct DecisionHelpers {
     jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
 }
@@ -893,9 +900,7 @@ impl DecisionHelpers {
                                 Err(_) => return,
                             };
                             let Ok(job) = job else { return };
-                            // A panic loses only that part of one batch (its caller answers
-                            // an error for those items); the helper keeps serving.
-                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            job();
                         });
                     if spawned.is_ok() {
                         started += 1;
@@ -907,16 +912,56 @@ impl DecisionHelpers {
     }
 }
 
-/// Decides every well-formed item; a batch large enough is spread over the machine's cores
-/// (decisions are pure, so the answers are the same in any order). A malformed item's slot
-/// holds an error that the caller replaces with the item's own message. The items come back
-/// with their verdicts, in order.
+/// A large batch being decided: whoever is free claims the next [`CLAIM`] items.
+struct BatchWork {
+    pack: Arc<CompiledPack>,
+    items: Arc<Vec<Item>>,
+    now: i64,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl BatchWork {
+    /// Claims and decides parts until none is left, sending each part's verdicts with the
+    /// index of its first item. A part whose decision panics answers errors for its items.
+    fn drain(&self, done: &std::sync::mpsc::Sender<(usize, Vec<Result<Verdict>>)>) {
+        let len = self.items.len();
+        loop {
+            let first = self
+                .next
+                .fetch_add(CLAIM, std::sync::atomic::Ordering::Relaxed);
+            if first >= len {
+                return;
+            }
+            let part = &self.items[first..(first + CLAIM).min(len)];
+            let verdicts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                part.iter()
+                    .map(|i| decide_item(&self.pack, i, self.now))
+                    .collect::<Vec<_>>()
+            }))
+            .unwrap_or_else(|_| {
+                part.iter()
+                    .map(|_| Err(Error::Integrity("a decision thread panicked".into())))
+                    .collect()
+            });
+            if done.send((first, verdicts)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Decides every well-formed item; a batch large enough is shared with the helper threads
+/// (decisions are pure, so the answers are the same in any order). The caller decides too
+/// and never waits for a helper that has not started: it only waits for parts a helper is
+/// deciding at that moment. A malformed item's slot holds an error that the caller
+/// replaces with the item's own message. Verdicts come back in the items' order.
 fn decide_all(
     pack: &Arc<CompiledPack>,
     items: Vec<Item>,
     now: i64,
-) -> (Vec<Item>, Vec<Result<Verdict>>) {
-    let inline = |items: Vec<Item>| {
+) -> (Arc<Vec<Item>>, Vec<Result<Verdict>>) {
+    let items = Arc::new(items);
+    let inline = |items: Arc<Vec<Item>>| {
         let verdicts = items.iter().map(|i| decide_item(pack, i, now)).collect();
         (items, verdicts)
     };
@@ -926,40 +971,41 @@ fn decide_all(
     // available_parallelism reads cgroup files: ask once per process
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let parts = cores.min(items.len() / PARALLEL_CHUNK);
-    let Some(helpers) = (parts >= 2).then(|| DecisionHelpers::get(cores)).flatten() else {
+    let helpers_wanted = cores.min(items.len() / PARALLEL_CHUNK).saturating_sub(1);
+    let Some(helpers) = (helpers_wanted > 0)
+        .then(|| DecisionHelpers::get(cores))
+        .flatten()
+    else {
         return inline(items);
     };
     let len = items.len();
-    let chunk = len.div_ceil(parts);
-    let items = Arc::new(items);
+    let work = Arc::new(BatchWork {
+        pack: pack.clone(),
+        items: items.clone(),
+        now,
+        next: std::sync::atomic::AtomicUsize::new(0),
+    });
     let (done, results) = std::sync::mpsc::channel::<(usize, Vec<Result<Verdict>>)>();
+    for _ in 0..helpers_wanted {
+        let (work, done) = (work.clone(), done.clone());
+        // A helper that starts after the work is gone finds nothing left to claim.
+        let _ = helpers.jobs.send(Box::new(move || work.drain(&done)));
+    }
+    work.drain(&done);
+    drop(done);
     let mut verdicts: Vec<Option<Result<Verdict>>> = Vec::with_capacity(len);
     verdicts.resize_with(len, || None);
-    for first in (chunk..len).step_by(chunk) {
-        let range = first..(first + chunk).min(len);
-        let (pack, shared, done) = (pack.clone(), items.clone(), done.clone());
-        let job = Box::new(move || {
-            let part: Vec<_> = shared[range.clone()]
-                .iter()
-                .map(|i| decide_item(&pack, i, now))
-                .collect();
-            // Let go of the batch before answering, so the caller gets its items back whole.
-            drop(shared);
-            let _ = done.send((range.start, part));
-        });
-        if let Err(std::sync::mpsc::SendError(job)) = helpers.jobs.send(job) {
-            job();
-        }
-    }
-    drop(done);
-    for (slot, item) in verdicts.iter_mut().zip(&items[..chunk.min(len)]) {
-        *slot = Some(decide_item(pack, item, now));
-    }
-    // Ends when every part has answered or was dropped (a helper panicked).
-    for (first, part) in results.iter() {
+    let mut missing = len;
+    // Every claimed part answers; stop as soon as all have, not when every helper has run.
+    while missing > 0 {
+        let Ok((first, part)) = results.recv() else {
+            break;
+        };
         for (offset, verdict) in part.into_iter().enumerate() {
             if let Some(slot) = verdicts.get_mut(first + offset) {
+                if slot.is_none() {
+                    missing -= 1;
+                }
                 *slot = Some(verdict);
             }
         }
@@ -968,7 +1014,6 @@ fn decide_all(
         .into_iter()
         .map(|v| v.unwrap_or_else(|| Err(Error::Integrity("a decision thread panicked".into()))))
         .collect();
-    let items = Arc::try_unwrap(items).unwrap_or_else(|shared| shared.as_ref().clone());
     (items, verdicts)
 }
 
