@@ -943,6 +943,9 @@ pub enum BenchCommand {
     },
     /// Access decisions: bare Cedar `is_authorized` (the limit), Evident's decision core,
     /// decisions logged durably in process and over HTTP at a fixed rate, and batches of 100.
+    /// It starts by measuring the host's own stalls (a thread per core spinning on the clock
+    /// for 2 s; each gap over 1 ms is time the core ran nothing of ours): no latency figure
+    /// of a few milliseconds can be better than that floor.
     Access {
         /// Directory for the benchmark's data (default: a temporary directory, removed).
         #[arg(long, value_name = "DIR")]
