@@ -83,10 +83,10 @@ impl EventRedactor {
         if self.values.redact_str(&joined).1.is_empty() {
             return Ok((Cow::Borrowed(event), value, 0));
         }
-        let original = value.clone();
+        // With nothing replaced, redact_json leaves the value as it was.
         let replaced = self.values.redact_json(&mut value);
         if replaced == 0 {
-            return Ok((Cow::Borrowed(event), original, 0));
+            return Ok((Cow::Borrowed(event), value, 0));
         }
         let mut clean = AuditEvent::from_json(value)?;
         let subject = event.data_subject.as_deref().unwrap_or(&event.actor.id);

@@ -871,6 +871,11 @@ fn decide_item(pack: &CompiledPack, item: &Item, now: i64) -> Result<Verdict> {
     }
 }
 
+/// The verdict of an item whose part of a batch panicked while being decided.
+fn panicked() -> Error {
+    Error::Integrity("a decision thread panicked".into())
+}
+
 /// Items a thread claims at a time from a large batch: small enough that a helper the host
 /// does not run for a while holds back at most this many, large enough to cost little.
 const CLAIM: usize = 8;
@@ -938,11 +943,7 @@ impl BatchWork {
                     .map(|i| decide_item(&self.pack, i, self.now))
                     .collect::<Vec<_>>()
             }))
-            .unwrap_or_else(|_| {
-                part.iter()
-                    .map(|_| Err(Error::Integrity("a decision thread panicked".into())))
-                    .collect()
-            });
+            .unwrap_or_else(|_| part.iter().map(|_| Err(panicked())).collect());
             if done.send((first, verdicts)).is_err() {
                 return;
             }
@@ -996,23 +997,20 @@ fn decide_all(
     let mut verdicts: Vec<Option<Result<Verdict>>> = Vec::with_capacity(len);
     verdicts.resize_with(len, || None);
     let mut missing = len;
-    // Every claimed part answers; stop as soon as all have, not when every helper has run.
+    // Every claimed part answers once; stop as soon as all have, not when every helper has
+    // run (one the host has not scheduled yet would find nothing left to claim).
     while missing > 0 {
         let Ok((first, part)) = results.recv() else {
             break;
         };
-        for (offset, verdict) in part.into_iter().enumerate() {
-            if let Some(slot) = verdicts.get_mut(first + offset) {
-                if slot.is_none() {
-                    missing -= 1;
-                }
-                *slot = Some(verdict);
-            }
+        missing = missing.saturating_sub(part.len());
+        for (slot, verdict) in verdicts.iter_mut().skip(first).zip(part) {
+            *slot = Some(verdict);
         }
     }
     let verdicts = verdicts
         .into_iter()
-        .map(|v| v.unwrap_or_else(|| Err(Error::Integrity("a decision thread panicked".into()))))
+        .map(|v| v.unwrap_or_else(|| Err(panicked())))
         .collect();
     (items, verdicts)
 }
