@@ -945,7 +945,11 @@ pub enum BenchCommand {
     /// decisions logged durably in process and over HTTP at a fixed rate, and batches of 100.
     /// It starts by measuring the host's own stalls (a thread per core spinning on the clock
     /// for 2 s; each gap over 1 ms is time the core ran nothing of ours): no latency figure
-    /// of a few milliseconds can be better than that floor.
+    /// of a few milliseconds can be better than that floor. Before the HTTP run it offers the
+    /// same load to the HTTP floor, the same server stack answering a fixed decision with no
+    /// authentication, decision or logging, so the endpoint's latency stands next to that of
+    /// HTTP alone on these cores. On Linux it also prints the CPU each HTTP decision took,
+    /// split between the server's workers, the ledger's sequencer and the load's clients.
     Access {
         /// Directory for the benchmark's data (default: a temporary directory, removed).
         #[arg(long, value_name = "DIR")]

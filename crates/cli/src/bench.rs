@@ -33,6 +33,82 @@ pub(crate) fn fmt_d(d: Duration) -> String {
     }
 }
 
+/// CPU time the kernel accounts to threads, from `/proc/.../schedstat` (Linux): how long
+/// each ran, and how long it was runnable but waiting for a core. On a shared host the CPU a
+/// request costs is a steadier figure than its latency, which the host's stalls dominate.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ThreadTime {
+    /// nanoseconds on a core
+    pub(crate) ran_ns: u64,
+    /// nanoseconds runnable, waiting for a core
+    pub(crate) waited_ns: u64,
+}
+
+impl ThreadTime {
+    fn parse(text: &str) -> Option<Self> {
+        let mut fields = text.split_whitespace().map(str::parse::<u64>);
+        Some(Self {
+            ran_ns: fields.next()?.ok()?,
+            waited_ns: fields.next()?.ok()?,
+        })
+    }
+
+    /// The calling thread's times so far; `None` where the kernel does not keep them.
+    pub(crate) fn this_thread() -> Option<Self> {
+        Self::parse(&std::fs::read_to_string("/proc/thread-self/schedstat").ok()?)
+    }
+
+    /// The times of this process's live threads whose name starts with `prefix`, summed.
+    pub(crate) fn threads_named(prefix: &str) -> Option<Self> {
+        let mut total = Self::default();
+        for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+            let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if !name.starts_with(prefix) {
+                continue;
+            }
+            if let Some(t) = std::fs::read_to_string(task.path().join("schedstat"))
+                .ok()
+                .as_deref()
+                .and_then(Self::parse)
+            {
+                total = total + t;
+            }
+        }
+        Some(total)
+    }
+
+    /// Microseconds on a core.
+    pub(crate) fn ran_us(self) -> f64 {
+        self.ran_ns as f64 / 1e3
+    }
+
+    /// Microseconds runnable, waiting for a core.
+    pub(crate) fn waited_us(self) -> f64 {
+        self.waited_ns as f64 / 1e3
+    }
+}
+
+impl std::ops::Sub for ThreadTime {
+    type Output = Self;
+    /// The time between an earlier reading and this one.
+    fn sub(self, earlier: Self) -> Self {
+        Self {
+            ran_ns: self.ran_ns.saturating_sub(earlier.ran_ns),
+            waited_ns: self.waited_ns.saturating_sub(earlier.waited_ns),
+        }
+    }
+}
+
+impl std::ops::Add for ThreadTime {
+    type Output = Self;
+    fn add(self, other: Self) -> Self {
+        Self {
+            ran_ns: self.ran_ns + other.ran_ns,
+            waited_ns: self.waited_ns + other.waited_ns,
+        }
+    }
+}
+
 /// What the host itself takes from a runnable thread: one thread per core spins reading the
 /// clock for `window`, and every gap between two readings longer than a millisecond is time
 /// the core did not run it (the hypervisor or the kernel had it). A latency target of a few
@@ -431,5 +507,43 @@ impl RawClient {
             anyhow::bail!("HTTP {status}: {}", String::from_utf8_lossy(&self.buf));
         }
         Ok(&self.buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_times_parse_the_kernels_line_and_subtract_without_wrapping() {
+        let later = ThreadTime::parse("387247463 2612453 135\n").unwrap();
+        assert_eq!((later.ran_ns, later.waited_ns), (387_247_463, 2_612_453));
+        assert!(ThreadTime::parse("").is_none());
+        assert!(ThreadTime::parse("12 x 3").is_none());
+        let earlier = ThreadTime {
+            ran_ns: 387_000_000,
+            waited_ns: 3_000_000,
+        };
+        let spent = later - earlier;
+        assert_eq!((spent.ran_ns, spent.waited_ns), (247_463, 0));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn this_threads_time_grows_while_it_runs() {
+        let before = ThreadTime::this_thread().expect("Linux keeps /proc/thread-self/schedstat");
+        let started = Instant::now();
+        let mut spent = ThreadTime::default();
+        while spent.ran_ns < 20_000_000 && started.elapsed() < Duration::from_secs(10) {
+            std::hint::black_box(0);
+            spent = ThreadTime::this_thread().unwrap() - before;
+        }
+        assert!(
+            spent.ran_ns >= 20_000_000,
+            "{spent:?} after {:?}",
+            started.elapsed()
+        );
+        // a thread cannot run for longer than the wall clock went on
+        assert!(spent.ran_ns <= started.elapsed().as_nanos() as u64 + 1_000_000);
     }
 }

@@ -13,7 +13,7 @@ use evident::access::{decide_offline, Caller};
 use evident::{Engine, Role};
 use serde_json::{json, Value};
 
-use crate::bench::{fmt_d, percentile};
+use crate::bench::{fmt_d, percentile, ThreadTime};
 
 fn lat(samples: &mut [Duration]) -> (Duration, Duration, String) {
     samples.sort();
@@ -23,6 +23,9 @@ fn lat(samples: &mut [Duration]) -> (Duration, Duration, String) {
 
 /// Load at the offered rate before the measured window (see `http`).
 const HTTP_WARMUP: Duration = Duration::from_secs(1);
+/// Thread names as the kernel keeps them (15 bytes): tokio's workers, the ledger's writer.
+const SERVER_WORKERS: &str = "tokio-rt-worker";
+const SEQUENCER: &str = "evident-sequenc";
 
 /// The request mix: PHI reads allowed and denied (regulated), document reads and writes.
 fn requests(now: i64) -> Vec<Value> {
@@ -267,11 +270,11 @@ fn http(
     bare_p50: Option<Duration>,
 ) -> Result<()> {
     let key = engine.create_api_key(Role::Writer, Some("bench"), "bench")?;
-    let server = evident_server::LoopbackServer::start(engine.clone())?;
-    let addr = server.base.trim_start_matches("http://").to_string();
     let token = key.token.as_str().to_string();
-    let requests: Arc<Vec<Vec<u8>>> = Arc::new(
-        raw.iter()
+    let load = |base: &str| -> Result<Load> {
+        let addr = base.trim_start_matches("http://").to_string();
+        let requests: Vec<Vec<u8>> = raw
+            .iter()
             .map(|v| {
                 let body = v.to_string();
                 format!(
@@ -280,67 +283,161 @@ fn http(
                 )
                 .into_bytes()
             })
-            .collect(),
+            .collect();
+        offer(&addr, Arc::new(requests), rate, seconds, clients)
+    };
+
+    // What HTTP alone costs here: the same stack and load, answering a fixed decision.
+    let floor_server = evident_server::LoopbackServer::start_http_floor()?;
+    let mut floor = load(&floor_server.base)?;
+    floor_server.stop()?;
+    let (_, floor_p99, floor_text) = lat(&mut floor.samples);
+    println!(
+        "HTTP floor (the same runtime, HTTP stack and load, answering a fixed decision: no authentication, no decision, nothing logged): achieved {:.0}/s, {floor_text}; {} sends started >1 ms late{}",
+        floor.achieved,
+        floor.late,
+        floor.cpu.map(|c| format!("; CPU per request: server workers {:.1} µs, clients {:.1} µs", c.workers, c.clients)).unwrap_or_default(),
     );
+
+    let server = evident_server::LoopbackServer::start(engine.clone())?;
+    let size_before = engine.size();
+    let mut real = load(&server.base)?;
+    let logged = engine.size() - size_before;
+    server.stop()?;
+    let (_, p99, text) = lat(&mut real.samples);
+    println!(
+        "HTTP /access/v1/evaluation, offered {rate}/s for {seconds} s after a {}-second warm-up over {clients} keep-alive connections (clients on the same 2 cores): achieved {:.0}/s, {text} (target p99 ≤ 3 ms at 10,000/s: {}; the HTTP floor's p99 was {}); {logged} decisions logged durably before answering (warm-up included); {} sends started >1 ms late{}",
+        HTTP_WARMUP.as_secs(),
+        real.achieved,
+        if rate >= 10_000 && p99 <= Duration::from_millis(3) && real.achieved >= rate as f64 * 0.98 { "met" } else if rate < 10_000 { "not tested at this rate" } else { "missed" },
+        fmt_d(floor_p99),
+        real.late,
+        bare_p50.map(|d| format!("; bare Cedar p50 {}", fmt_d(d))).unwrap_or_default(),
+    );
+    if let Some(c) = real.cpu {
+        println!(
+            "CPU per HTTP decision: server workers {:.1} µs (floor {}), sequencer {:.1} µs, clients {:.1} µs, of the {:.0} µs two cores have per decision at this rate; waiting for a core: {:.1} µs per decision, all threads",
+            c.workers,
+            floor.cpu.map_or("n/a".to_string(), |f| format!("{:.1} µs", f.workers)),
+            c.sequencer,
+            c.clients,
+            2e6 / rate as f64,
+            c.waited,
+        );
+    }
+    Ok(())
+}
+
+/// One open-loop load run: latencies from the scheduled send times, and CPU spent.
+struct Load {
+    samples: Vec<Duration>,
+    achieved: f64,
+    late: u64,
+    cpu: Option<CpuPerRequest>,
+}
+
+/// Microseconds of CPU per measured request, by thread group (Linux only).
+#[derive(Clone, Copy)]
+struct CpuPerRequest {
+    workers: f64,
+    sequencer: f64,
+    clients: f64,
+    /// runnable but not running, summed over the three groups
+    waited: f64,
+}
+
+/// Offers `rate` requests a second over `clients` keep-alive connections for a warm-up second
+/// and then `seconds` measured ones, each client sending in turn at its scheduled time.
+fn offer(
+    addr: &str,
+    requests: Arc<Vec<Vec<u8>>>,
+    rate: u64,
+    seconds: u64,
+    clients: usize,
+) -> Result<Load> {
     // The first second runs at the same rate and is not counted (as wrk2's calibration):
     // the clients' first connections and the server's first allocations are not the steady
     // state the target is about.
     let warmup = rate * HTTP_WARMUP.as_secs();
     let total = warmup + rate * seconds;
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
-    let size_before = engine.size();
     let start = Instant::now() + Duration::from_millis(300);
     let measured_from = start + HTTP_WARMUP;
     let handles: Vec<_> = (0..clients)
         .map(|c| {
-            let (addr, requests) = (addr.clone(), requests.clone());
-            std::thread::spawn(move || -> Result<(Vec<Duration>, u64)> {
-                let mut client = crate::bench::RawClient::connect(&addr)?;
-                // Sized up front: the clients send in turn, so their sample buffers would all
-                // double at the same moment, and the page faults of 64 threads growing them
-                // at once showed as a server stall of up to 100 ms.
-                let mut samples = Vec::with_capacity((total / clients as u64 + 1) as usize);
-                let mut late = 0;
-                let mut n = c as u64;
-                while n < total {
-                    let due = start + interval.mul_f64(n as f64);
-                    let now = Instant::now();
-                    if due > now {
-                        std::thread::sleep(due - now);
-                    } else if n >= warmup && now - due > Duration::from_millis(1) {
-                        late += 1;
+            let (addr, requests) = (addr.to_string(), requests.clone());
+            std::thread::spawn(
+                move || -> Result<(Vec<Duration>, u64, Option<ThreadTime>)> {
+                    let mut client = crate::bench::RawClient::connect(&addr)?;
+                    let mut cpu_from = None;
+                    // Sized up front: the clients send in turn, so their sample buffers would all
+                    // double at the same moment, and the page faults of 64 threads growing them
+                    // at once showed as a server stall of up to 100 ms.
+                    let mut samples = Vec::with_capacity((total / clients as u64 + 1) as usize);
+                    let mut late = 0;
+                    let mut n = c as u64;
+                    while n < total {
+                        let due = start + interval.mul_f64(n as f64);
+                        let now = Instant::now();
+                        if due > now {
+                            std::thread::sleep(due - now);
+                        } else if n >= warmup && now - due > Duration::from_millis(1) {
+                            late += 1;
+                        }
+                        if n >= warmup && cpu_from.is_none() {
+                            cpu_from = ThreadTime::this_thread();
+                        }
+                        let reply = client.call(&requests[n as usize % requests.len()])?;
+                        if !reply.windows(10).any(|w| w == b"\"decision\"") {
+                            anyhow::bail!("unexpected reply: {}", String::from_utf8_lossy(reply));
+                        }
+                        // from the scheduled send time: a stalled server shows as latency
+                        if n >= warmup {
+                            samples.push(Instant::now().saturating_duration_since(due));
+                        }
+                        n += clients as u64;
                     }
-                    let reply = client.call(&requests[n as usize % requests.len()])?;
-                    if !reply.windows(10).any(|w| w == b"\"decision\"") {
-                        anyhow::bail!("unexpected reply: {}", String::from_utf8_lossy(reply));
-                    }
-                    // from the scheduled send time: a stalled server shows as latency
-                    if n >= warmup {
-                        samples.push(Instant::now().saturating_duration_since(due));
-                    }
-                    n += clients as u64;
-                }
-                Ok((samples, late))
-            })
+                    let spent = ThreadTime::this_thread()
+                        .zip(cpu_from)
+                        .map(|(now, from)| now - from);
+                    Ok((samples, late, spent))
+                },
+            )
         })
         .collect();
+    std::thread::sleep(measured_from.saturating_duration_since(Instant::now()));
+    let workers_from = ThreadTime::threads_named(SERVER_WORKERS);
+    let sequencer_from = ThreadTime::threads_named(SEQUENCER);
     let mut samples = Vec::new();
     let mut late = 0;
+    let mut clients_cpu = Some(ThreadTime::default());
     for h in handles {
-        let (s, l) = h.join().map_err(|_| anyhow::anyhow!("client panicked"))??;
+        let (s, l, cpu) = h.join().map_err(|_| anyhow::anyhow!("client panicked"))??;
         samples.extend(s);
         late += l;
+        clients_cpu = clients_cpu.zip(cpu).map(|(a, b)| a + b);
     }
-    let elapsed = measured_from.elapsed().as_secs_f64();
-    let achieved = samples.len() as f64 / elapsed;
-    let logged = engine.size() - size_before;
-    let (_, p99, text) = lat(&mut samples);
-    println!(
-        "HTTP /access/v1/evaluation, offered {rate}/s for {seconds} s after a {}-second warm-up over {clients} keep-alive connections (clients on the same 2 cores): achieved {achieved:.0}/s, {text} (target p99 ≤ 3 ms at 10,000/s: {}); {logged} decisions logged durably before answering (warm-up included); {late} sends started >1 ms late{}",
-        HTTP_WARMUP.as_secs(),
-        if rate >= 10_000 && p99 <= Duration::from_millis(3) && achieved >= rate as f64 * 0.98 { "met" } else if rate < 10_000 { "not tested at this rate" } else { "missed" },
-        bare_p50.map(|d| format!("; bare Cedar p50 {}", fmt_d(d))).unwrap_or_default(),
-    );
-    server.stop()?;
-    Ok(())
+    let achieved = samples.len() as f64 / measured_from.elapsed().as_secs_f64();
+    let workers = ThreadTime::threads_named(SERVER_WORKERS)
+        .zip(workers_from)
+        .map(|(now, from)| now - from);
+    let sequencer = ThreadTime::threads_named(SEQUENCER)
+        .zip(sequencer_from)
+        .map(|(now, from)| now - from);
+    let per = samples.len().max(1) as f64;
+    let cpu = match (workers, sequencer, clients_cpu) {
+        (Some(w), Some(q), Some(c)) => Some(CpuPerRequest {
+            workers: w.ran_us() / per,
+            sequencer: q.ran_us() / per,
+            clients: c.ran_us() / per,
+            waited: (w + q + c).waited_us() / per,
+        }),
+        _ => None,
+    };
+    Ok(Load {
+        samples,
+        achieved,
+        late,
+        cpu,
+    })
 }

@@ -13,6 +13,7 @@
 
 mod access;
 mod api;
+pub mod floor;
 mod metrics;
 pub mod oidc;
 pub mod tls;
@@ -106,16 +107,33 @@ impl LoopbackServer {
 
     /// Starts serving `engine` with `options` on `127.0.0.1:0`.
     pub fn start_with(engine: Arc<Engine>, options: ServerOptions) -> std::io::Result<Self> {
+        let state = AppState::with_options(engine, options);
+        Self::start_router(router(state))
+    }
+
+    /// Starts serving the HTTP floor (see [`floor`]) on `127.0.0.1:0`: the same runtime and
+    /// HTTP stack as [`LoopbackServer::start`], answering a fixed decision and doing nothing else.
+    pub fn start_http_floor() -> std::io::Result<Self> {
+        Self::start_router(floor::router())
+    }
+
+    fn start_router(app: axum::Router) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let base = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::with_options(engine, options);
-        let task = runtime.spawn(serve(state, listener, async {
-            let _ = stopped.await;
-        }));
+        let task = runtime.spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+        });
         Ok(Self {
             base,
             stop: Some(stop),

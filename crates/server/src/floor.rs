@@ -1,0 +1,63 @@
+//! The HTTP floor: what answering `POST /access/v1/evaluation` costs on this host when nothing
+//! but HTTP happens. The same tokio runtime, axum and hyper as the real server read the whole
+//! body and answer a fixed AuthZEN decision, with no authentication, no decision and nothing
+//! logged. `evident bench access` offers it the same load as the real endpoint in the same run,
+//! so the real endpoint's latency stands next to the latency of HTTP alone on the same cores.
+//!
+//! It is a measuring instrument, never a server to deploy: it answers every request alike.
+
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::post;
+
+/// A decision shaped as the real endpoint's: the decision and its context.
+const FIXED_ANSWER: &str = r#"{"decision":false,"context":{"id":"00000000-0000-0000-0000-000000000000","reason_admin":{"en":"the HTTP floor answers every request alike"}}}"#;
+
+/// The floor's routes: `POST /access/v1/evaluation` only.
+pub fn router() -> axum::Router {
+    axum::Router::new().route("/access/v1/evaluation", post(answer))
+}
+
+async fn answer(body: Bytes) -> impl IntoResponse {
+    std::hint::black_box(body);
+    ([(header::CONTENT_TYPE, "application/json")], FIXED_ANSWER)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use crate::LoopbackServer;
+
+    fn exchange(base: &str, request: &str) -> String {
+        let mut stream = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        reply
+    }
+
+    #[test]
+    fn answers_a_fixed_decision_and_nothing_else() {
+        let server = LoopbackServer::start_http_floor().unwrap();
+        let body = r#"{"subject":{"type":"User","id":"alice"}}"#;
+        let ok = exchange(
+            &server.base,
+            &format!(
+                "POST /access/v1/evaluation HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+        let answer: serde_json::Value =
+            serde_json::from_str(ok.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(answer["decision"], false);
+        let elsewhere = exchange(
+            &server.base,
+            "GET /v1/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert!(elsewhere.starts_with("HTTP/1.1 404"), "{elsewhere}");
+        server.stop().unwrap();
+    }
+}
