@@ -8,7 +8,7 @@ use evident_detect::{Detector, Fingerprinter, RedactMode, Redactor};
 use tracing_subscriber::fmt::MakeWriter;
 
 /// What our logs never show: the ledger's set.
-const LOG_REDACTED: [evident_detect::Entity; 5] = evident::redaction::LEDGER_REDACTED;
+const LOG_REDACTED: [evident_detect::Entity; 6] = evident::redaction::LEDGER_REDACTED;
 
 /// Makes one buffer per log event; the buffer is redacted and written whole when dropped.
 pub struct RedactingStderr {

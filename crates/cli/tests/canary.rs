@@ -29,6 +29,26 @@ const CANARIES: &[(&str, &[&str])] = &[
     ("378282246310005", &["378282246310005"]),
     ("536-22-1234", &["536-22-1234", "536221234"]),
     ("912-70-5544", &["912-70-5544", "912705544"]),
+    // Cards followed by their expiry date or CVV, an SSN followed by other numbers, and an
+    // IBAN: shapes whose candidates run on past the value (they were once stored raw).
+    (
+        "4539 1488 0343 6467 12/29",
+        &["4539 1488 0343 6467", "4539148803436467"],
+    ),
+    ("4532015112830366 1229 737", &["4532015112830366"]),
+    (
+        "5425 2334 3010 9903 03/28",
+        &["5425 2334 3010 9903", "5425233430109903"],
+    ),
+    (
+        "3714 496353 98431 11/27",
+        &["3714 496353 98431", "371449635398431"],
+    ),
+    ("536-22-8410 12", &["536-22-8410", "536228410"]),
+    (
+        "DE89 3704 0044 0532 0130 00",
+        &["DE89 3704 0044 0532 0130 00", "DE89370400440532013000"],
+    ),
     ("AKIA4HKQ7ZJ3T2UWXY5B", &["AKIA4HKQ7ZJ3T2UWXY5B"]),
     (
         "ghp_8fK2mQ9xL3vR7tW1yB5nC0hJ4sD6gA2eZ9uP",
@@ -131,6 +151,9 @@ fn planted_cards_ssns_and_keys_appear_nowhere() {
                 "contact": "card 5555-5555-5555-4444 and itin 912-70-5544",
                 "nested": [{"stripe": "sk_live_51Hx9Kq2mW7vL4tR8yB1nC5hJ0sDgA2eZ9uPq"}],
                 "5555-5555-5555-4444": "a key that is a card",
+                "payment": "card 4539 1488 0343 6467 12/29 then 4532015112830366 1229 737",
+                "more": ["mc 5425 2334 3010 9903 03/28", "amex 3714 496353 98431 11/27 cvv 1234"],
+                "ssn 536-22-8410 12": "iban DE89 3704 0044 0532 0130 00",
                 "pem": format!("-----BEGIN RSA PRIVATE KEY-----\n{KEY_BODY}\n-----END RSA PRIVATE KEY-----")
             }
         },
@@ -146,7 +169,7 @@ fn planted_cards_ssns_and_keys_appear_nowhere() {
     let status = reply.status();
     let appended: Value = reply.body_mut().read_json().unwrap();
     assert_eq!(status, 200, "{appended}");
-    assert!(appended["redacted"].as_u64().unwrap() >= 9, "{appended}");
+    assert!(appended["redacted"].as_u64().unwrap() >= 16, "{appended}");
 
     // Refused requests whose messages and URLs carry canaries: logged at debug level.
     let bad = json!({"actor": {"id": "u", "ip": "4111111111111111"}, "action": "a", "resource": {"type": "t"}, "outcome": "success"});
@@ -172,10 +195,13 @@ fn planted_cards_ssns_and_keys_appear_nowhere() {
     let mut redact = agent
         .post(format!("{base}/v1/redact"))
         .header("Authorization", &auth)
-        .send_json(json!({"text": "pay 4111 1111 1111 1111 ssn 536-22-1234", "mode": "remove"}))
+        .send_json(json!({"text": "pay 4111 1111 1111 1111 ssn 536-22-1234 card 4539 1488 0343 6467 12/29", "mode": "remove"}))
         .unwrap();
     let redacted: Value = redact.body_mut().read_json().unwrap();
-    assert_eq!(redacted["text"], "pay [REDACTED:card] ssn [REDACTED:ssn]");
+    assert_eq!(
+        redacted["text"],
+        "pay [REDACTED:card] ssn [REDACTED:ssn] card [REDACTED:card] 12/29"
+    );
     exports.extend(redacted.to_string().as_bytes());
 
     // Every read side.

@@ -71,7 +71,7 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
 
-    fn digits(&mut self, n: usize) -> String {
+    pub(crate) fn digits(&mut self, n: usize) -> String {
         (0..n)
             .map(|_| char::from(b'0' + self.below(10) as u8))
             .collect()
@@ -88,7 +88,7 @@ const HEX: &[u8] = b"0123456789abcdef";
 const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-fn luhn_check_digit(payload: &str) -> u8 {
+pub(crate) fn luhn_check_digit(payload: &str) -> u8 {
     let sum: u32 = payload
         .bytes()
         .rev()
@@ -110,7 +110,7 @@ fn luhn_check_digit(payload: &str) -> u8 {
     ((10 - sum % 10) % 10) as u8
 }
 
-fn group(digits: &str, sizes: &[usize], sep: char) -> String {
+pub(crate) fn group(digits: &str, sizes: &[usize], sep: char) -> String {
     let mut out = String::new();
     let mut at = 0;
     for (i, &size) in sizes.iter().enumerate() {

@@ -28,6 +28,9 @@ const WINDOW_AFTER: usize = 256;
 const MAX_MATCH_PAST_WINDOW: usize = 16 << 10;
 /// How far before a match context words are looked for.
 const CONTEXT_BEFORE: usize = 48;
+/// How many shorter matches a failed checked number is tried as (a card has at most five
+/// groups, an IBAN nine).
+const MAX_SHORTER_TRIES: usize = 10;
 /// The lazy DFA's cache per thread; the combined automaton has many states.
 const DFA_CACHE_BYTES: usize = 16 << 20;
 
@@ -377,8 +380,17 @@ impl Detector {
     }
 
     /// Every finding in `hay`, sorted by start, with no two overlapping (where two would,
-    /// the earlier rule in the set wins).
+    /// one that holds the other wins, else the earlier rule in the set).
     pub fn find(&self, hay: &[u8]) -> Vec<RawFinding> {
+        self.find_among(hay, None)
+    }
+
+    /// [`Detector::find`] over the findings of these entities only (all with `None`).
+    ///
+    /// Overlaps are settled among the wanted entities alone: a redactor that masks cards
+    /// but not emails must still mask the card in `4111111111111111@example.com`, which the
+    /// email would win over everything.
+    pub fn find_among(&self, hay: &[u8], entities: Option<&[Entity]>) -> Vec<RawFinding> {
         let mut found = Vec::new();
         let mut hits = Vec::new();
         match &self.keyword_only {
@@ -389,7 +401,10 @@ impl Detector {
             None => self.find_combined(hay, &mut found, &mut hits),
         }
         self.find_keyword_gated(hay, &hits, &mut found);
-        resolve_overlaps(found)
+        if let Some(entities) = entities {
+            found.retain(|f| entities.contains(&self.rules[f.rule].spec.entity));
+        }
+        resolve_overlaps(found, |rule| self.rules[rule].spec.entity)
     }
 
     /// The one pass: always-on rules are confirmed as they match, keyword hits are collected.
@@ -416,7 +431,7 @@ impl Detector {
                 }
                 Pattern::Rule(rule) => rule,
             };
-            let mut next = self.confirm(rule, hay, m.start(), m.end());
+            let mut next = self.confirm_or_shorter(rule, hay, m.start(), m.end());
             if next.is_none() {
                 // A candidate that fails its checks may still be a valid match of a later rule
                 // starting at the same place (an ITIN shaped like an SSN), or a keyword: one
@@ -426,11 +441,24 @@ impl Detector {
             pos = match next {
                 Some((f, end)) => {
                     found.push(f);
-                    end.max(m.start() + 1)
+                    self.resume_after(hay, &f, end).max(m.start() + 1)
                 }
                 None => m.start() + 1,
             };
         }
+    }
+
+    /// Where the pass goes on after a finding that ends its match at `end`. After a checked
+    /// number written in groups, another may start inside it: in `444 02 6011 5890 7451
+    /// 6895 5` the SSN-shaped `444 02 6011` comes first, and the card behind it must still
+    /// be a candidate (overlaps are settled afterwards, so both reach the redactor's choice).
+    fn resume_after(&self, hay: &[u8], finding: &RawFinding, end: usize) -> usize {
+        if !self.rules[finding.rule].spec.validator.shorter_may_pass() {
+            return end;
+        }
+        (finding.start + 1..finding.end)
+            .find(|&i| !hay[i - 1].is_ascii_alphanumeric() && hay[i].is_ascii_alphanumeric())
+            .unwrap_or(end)
     }
 
     fn retry_at(
@@ -453,7 +481,8 @@ impl Detector {
             match self.patterns[pattern.as_usize()] {
                 Pattern::Rule(rule) => {
                     if let Some(m) = self.rules[rule].regex.search(&anchored) {
-                        if let Some(found) = self.confirm(rule, hay, m.start(), m.end()) {
+                        if let Some(found) = self.confirm_or_shorter(rule, hay, m.start(), m.end())
+                        {
                             return Some(found);
                         }
                     }
@@ -524,7 +553,7 @@ impl Detector {
                 let Some(m) = self.rules[rule].regex.search(&input) else {
                     break;
                 };
-                pos = match self.confirm(rule, hay, m.start(), m.end()) {
+                pos = match self.confirm_or_shorter(rule, hay, m.start(), m.end()) {
                     Some((f, end)) => {
                         found.push(f);
                         end.max(m.start() + 1)
@@ -535,6 +564,47 @@ impl Detector {
                 };
             }
         }
+    }
+
+    /// [`Self::confirm`], and where a checked number fails, the shorter matches of the same
+    /// rule from the same start that end where a token ends inside the candidate, longest
+    /// first. Optional trailing groups let a candidate run on into what follows the value (an
+    /// expiry date, a CVV, another number): `4539 1488 0343 6467 12/29` first matches as 18
+    /// digits, which fail, while the 16 before them are a card.
+    fn confirm_or_shorter(
+        &self,
+        rule: usize,
+        hay: &[u8],
+        start: usize,
+        end: usize,
+    ) -> Option<(RawFinding, usize)> {
+        if let Some(found) = self.confirm(rule, hay, start, end) {
+            return Some(found);
+        }
+        let compiled = &self.rules[rule];
+        if !compiled.spec.validator.shorter_may_pass() {
+            return None;
+        }
+        let mut limit = end;
+        for _ in 0..MAX_SHORTER_TRIES {
+            // The last token end before `limit`: an alphanumeric byte followed by one that is not.
+            let token_end = (start + 1..limit)
+                .rev()
+                .find(|&i| hay[i - 1].is_ascii_alphanumeric() && !hay[i].is_ascii_alphanumeric())?;
+            let input = Input::new(hay)
+                .span(start..token_end)
+                .anchored(Anchored::Yes);
+            limit = match compiled.regex.search(&input) {
+                Some(m) => {
+                    if let Some(found) = self.confirm(rule, hay, m.start(), m.end()) {
+                        return Some(found);
+                    }
+                    m.end().min(token_end)
+                }
+                None => token_end,
+            };
+        }
+        None
     }
 
     /// Applies every check to a match of `rule` at `start..end`; answers the finding and the
@@ -587,8 +657,26 @@ impl Detector {
     }
 }
 
-/// Keeps the highest-priority finding where findings overlap, ordered by start.
-fn resolve_overlaps(mut found: Vec<RawFinding>) -> Vec<RawFinding> {
+/// Whether `a` wins over `b` where the two overlap. Between entities of different kinds
+/// the one that holds the other whole wins (a `cvv 824` must not cut the SSN `824-91-2137`
+/// it starts); otherwise, and between two rules for one entity (a specific token format
+/// and the generic high-entropy rule), the earlier rule in the set.
+fn wins(a: &RawFinding, b: &RawFinding, entity: impl Fn(usize) -> Entity) -> bool {
+    if entity(a.rule) != entity(b.rule) {
+        let a_holds_b = a.start <= b.start && a.end >= b.end;
+        let b_holds_a = b.start <= a.start && b.end >= a.end;
+        if a_holds_b != b_holds_a {
+            return a_holds_b;
+        }
+    }
+    a.rule < b.rule
+}
+
+/// Keeps the winning finding where findings overlap ([`wins`]), ordered by start.
+fn resolve_overlaps(
+    mut found: Vec<RawFinding>,
+    entity: impl Fn(usize) -> Entity + Copy,
+) -> Vec<RawFinding> {
     if found.len() < 2 {
         return found;
     }
@@ -599,7 +687,10 @@ fn resolve_overlaps(mut found: Vec<RawFinding>) -> Vec<RawFinding> {
         let clashes = kept.iter().rev().take_while(|k| k.end > f.start).count();
         if clashes == 0 {
             kept.push(f);
-        } else if kept[kept.len() - clashes..].iter().all(|k| f.rule < k.rule) {
+        } else if kept[kept.len() - clashes..]
+            .iter()
+            .all(|k| wins(&f, k, entity))
+        {
             kept.truncate(kept.len() - clashes);
             kept.push(f);
         }

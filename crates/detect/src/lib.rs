@@ -55,6 +55,7 @@
 
 pub mod corpus;
 pub mod detector;
+pub mod embedded;
 mod entity;
 mod error;
 pub mod finding;

@@ -86,13 +86,15 @@ impl Redactor {
     pub fn redact_bytes(&self, input: &[u8]) -> (Vec<u8>, Vec<Finding>) {
         let mut findings = Vec::new();
         // Binary-looking input is still redacted: a log line may hold a stray NUL.
-        Scanner::new(&self.detector, &self.fingerprints)
-            .skip_binary(false)
-            .scan_bytes(input, "-", &mut |f| {
-                if self.wanted(f.entity) {
-                    findings.push(f);
-                }
-            });
+        let mut scanner = Scanner::new(&self.detector, &self.fingerprints).skip_binary(false);
+        if let Some(only) = &self.entities {
+            scanner = scanner.only(only);
+        }
+        scanner.scan_bytes(input, "-", &mut |f| {
+            if self.wanted(f.entity) {
+                findings.push(f);
+            }
+        });
         if findings.is_empty() {
             return (input.to_vec(), findings);
         }

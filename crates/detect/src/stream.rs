@@ -7,6 +7,7 @@ use std::io::Read;
 use crate::detector::{Detector, RawFinding};
 use crate::error::{Error, Result};
 use crate::finding::{mask, Finding, Fingerprinter};
+use crate::Entity;
 
 /// Bytes read per step.
 const CHUNK: usize = 1 << 20;
@@ -35,6 +36,7 @@ pub struct Scanner<'d> {
     fingerprints: &'d Fingerprinter,
     min_score: f32,
     skip_binary: bool,
+    entities: Option<Vec<Entity>>,
 }
 
 impl<'d> Scanner<'d> {
@@ -45,12 +47,20 @@ impl<'d> Scanner<'d> {
             fingerprints,
             min_score: 0.0,
             skip_binary: true,
+            entities: None,
         }
     }
 
     /// Drops findings scored below `min` (0–1).
     pub fn min_score(mut self, min: f32) -> Self {
         self.min_score = min;
+        self
+    }
+
+    /// Reports only these entities; overlapping findings are settled among them alone
+    /// ([`Detector::find_among`]).
+    pub fn only(mut self, entities: &[Entity]) -> Self {
+        self.entities = Some(entities.to_vec());
         self
     }
 
@@ -101,7 +111,7 @@ impl<'d> Scanner<'d> {
         if self.skip_binary && looks_binary(bytes) {
             return Outcome::Binary;
         }
-        let mut raw = self.detector.find(bytes);
+        let mut raw = self.detector.find_among(bytes, self.entities.as_deref());
         self.detector.filter_path(path, &mut raw);
         let mut cursor = LineCursor::default();
         self.materialise(bytes, 0, &raw, path, &mut cursor, sink);
@@ -145,7 +155,7 @@ impl<'d> Scanner<'d> {
                 let limit = buf.len().saturating_sub(OVERLAP);
                 memchr::memrchr(b'\n', &buf[..limit]).map_or(limit, |i| i + 1)
             };
-            let mut raw = self.detector.find(&buf);
+            let mut raw = self.detector.find_among(&buf, self.entities.as_deref());
             raw.retain(|f| f.start < keep_from);
             self.detector.filter_path(path, &mut raw);
             self.materialise(&buf, base, &raw, path, &mut cursor, sink);

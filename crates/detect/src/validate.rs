@@ -53,6 +53,25 @@ impl Validator {
         }
     }
 
+    /// Whether a candidate that fails this check may still hold a valid value that ends
+    /// earlier: checked numbers, whose rules accept optional trailing groups that can run on
+    /// into an expiry date, a CVV or another number (`4539 1488 0343 6467 12` fails Luhn as
+    /// 18 digits, `4539 1488 0343 6467` passes).
+    pub fn shorter_may_pass(self) -> bool {
+        matches!(
+            self,
+            Validator::Card
+                | Validator::Luhn
+                | Validator::Ssn
+                | Validator::Itin
+                | Validator::Iban
+                | Validator::Npi
+                | Validator::Dea
+                | Validator::Nanp
+                | Validator::E164
+        )
+    }
+
     /// Checks `hay[start..end]` (the value), looking at its neighbours where needed.
     pub fn check(self, hay: &[u8], start: usize, end: usize) -> bool {
         let value = &hay[start..end];
@@ -62,10 +81,10 @@ impl Validator {
         let digits = digits_into(value, &mut buf);
         match self {
             Validator::None => true,
-            Validator::Card => card(value) && !inside_digit_run(hay, start, end),
+            Validator::Card => card(value) && !is_fragment(hay, start, end),
             Validator::Luhn => luhn(digits),
-            Validator::Ssn => ssn(digits) && !inside_digit_run(hay, start, end),
-            Validator::Itin => itin(digits) && !inside_digit_run(hay, start, end),
+            Validator::Ssn => ssn(digits) && !is_fragment(hay, start, end),
+            Validator::Itin => itin(digits) && !is_fragment(hay, start, end),
             Validator::Iban => iban(value),
             Validator::Npi => npi(digits),
             Validator::Dea => dea(value),
@@ -166,13 +185,43 @@ pub fn card(value: &[u8]) -> bool {
     (12..=19).contains(&d.len()) && brand_accepts(d) && luhn(d) && d.iter().any(|&x| x != d[0])
 }
 
-/// Whether the match continues a run of separated digit groups (`1234 5678 [match]`), which
-/// makes it a fragment of a longer number rather than a value of its own.
-fn inside_digit_run(hay: &[u8], start: usize, end: usize) -> bool {
-    let sep = |b: u8| b == b' ' || b == b'-';
-    let before = start >= 2 && sep(hay[start - 1]) && hay[start - 2].is_ascii_digit();
-    let after = end + 1 < hay.len() && sep(hay[end]) && hay[end + 1].is_ascii_digit();
-    before || after
+/// Whether the value is a fragment of something longer rather than a value of its own.
+///
+/// A value that touches a digit is part of a longer number (`x4111…1111` in a 23-digit
+/// run). A value glued to letters is a fragment only inside a long hexadecimal token (a
+/// digest or an id such as `a3f0…4111111111111111…9be2`). Anything else around it — a
+/// label glued on (`pan4111…`), an expiry date, a CVV, other numbers after a space — leaves
+/// it a value that must be found: the rules for these entities carry no `\b`, so this is
+/// their only boundary.
+fn is_fragment(hay: &[u8], start: usize, end: usize) -> bool {
+    let before = start.checked_sub(1).map(|i| hay[i]);
+    let after = hay.get(end).copied();
+    if before.is_some_and(|b| b.is_ascii_digit()) || after.is_some_and(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    let glued = before.is_some_and(|b| b.is_ascii_alphabetic())
+        || after.is_some_and(|b| b.is_ascii_alphabetic());
+    glued && inside_hex_token(hay, start, end)
+}
+
+/// The shortest alphanumeric token that is taken for a digest or an opaque hex id.
+const MIN_HEX_TOKEN: usize = 24;
+
+/// Whether `hay[start..end]` lies in a run of hexadecimal digits at least [`MIN_HEX_TOKEN`]
+/// long that is a whole token (not followed or preceded by other letters or digits).
+fn inside_hex_token(hay: &[u8], start: usize, end: usize) -> bool {
+    let token_start = hay[..start]
+        .iter()
+        .rposition(|b| !b.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
+    let token_end = hay[end..]
+        .iter()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .map_or(hay.len(), |i| end + i);
+    token_end - token_start >= MIN_HEX_TOKEN
+        && hay[token_start..token_end]
+            .iter()
+            .all(u8::is_ascii_hexdigit)
 }
 
 /// A US SSN (nine digits) under the Social Security Administration's validity rules.
@@ -431,6 +480,26 @@ mod tests {
         assert!(!card(b"0000000000000000"));
         assert!(!card(b"1234567812345670"), "no brand starts with 1");
         assert!(!card(b"5555555555554445"), "brand-valid but Luhn fails");
+    }
+
+    #[test]
+    fn fragments_touch_a_digit_or_sit_in_a_digest() {
+        let is = |text: &str, value: &str| {
+            let start = text.find(value).unwrap();
+            is_fragment(text.as_bytes(), start, start + value.len())
+        };
+        let card = "4111111111111111";
+        assert!(is("x 94111111111111111", card));
+        assert!(is("x 41111111111111119", card));
+        assert!(!is("4111111111111111 1229 737", card));
+        assert!(!is("pan4111111111111111exp", card));
+        assert!(!is("card 4111111111111111/12/29", card));
+        assert!(is("sha 0a3f4111111111111111be29c0ffee00 ok", card));
+        assert!(
+            !is("ref Zq4111111111111111 ok", card),
+            "not hex: a label glued on"
+        );
+        assert!(!is("4111111111111111", card));
     }
 
     #[test]

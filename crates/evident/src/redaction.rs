@@ -1,5 +1,5 @@
-//! Redaction of events before they reach the ledger: card numbers, CVVs, SSNs, ITINs and
-//! secrets never enter an entry, a personal value, an index or a checkpoint.
+//! Redaction of events before they reach the ledger: card numbers, CVVs, SSNs, ITINs, IBANs
+//! and secrets never enter an entry, a personal value, an index or a checkpoint.
 //!
 //! Values are replaced by their mask (`411111******1111`, `***-**-6789`), which PCI DSS 3.4
 //! allows to be kept. The erasure key of an event (`data_subject`, else `actor.id`) gets a
@@ -15,12 +15,14 @@ use evident_detect::{Detector, Entity, Fingerprinter, RedactMode, Redactor};
 use crate::event::AuditEvent;
 use crate::{Error, Result};
 
-/// What the ledger never stores in clear.
-pub const LEDGER_REDACTED: [Entity; 5] = [
+/// What the ledger never stores in clear: card data and secrets (PCI DSS 3.3/3.4), and the
+/// national and bank account numbers whose check digits make them certain finds.
+pub const LEDGER_REDACTED: [Entity; 6] = [
     Entity::Card,
     Entity::Cvv,
     Entity::Ssn,
     Entity::Itin,
+    Entity::Iban,
     Entity::Secret,
 ];
 
@@ -139,6 +141,44 @@ fn strings(value: &serde_json::Value, out: &mut String) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// Invariant 4 whatever surrounds the value: a card followed by its expiry, an SSN
+        /// followed by other numbers, a value glued to a label — in a free-text field, a
+        /// metadata value, a metadata key and the erasure subject alike.
+        #[test]
+        fn a_checked_value_never_reaches_a_stored_event(seed in proptest::prelude::any::<u64>()) {
+            let r = redactor();
+            let case = evident_detect::embedded::embedded(
+                &mut evident_detect::corpus::Rng::new(seed),
+            );
+            let event = AuditEvent::from_json(json!({
+                "actor": {"id": case.text.clone(), "roles": ["clerk"]},
+                "action": "payment.refund",
+                "resource": {"type": "order", "id": "o-1"},
+                "outcome": "success",
+                "reason": case.text.clone(),
+                "metadata": {"note": case.text.clone(), case.text.clone(): 1}
+            }))
+            .unwrap();
+            let (clean, replaced) = r.event(&event).unwrap();
+            let stored = serde_json::to_string(clean.as_ref()).unwrap();
+            proptest::prop_assert!(replaced >= 4, "{replaced} replaced in {stored}");
+            for spelling in [case.value().to_owned(), case.compact()] {
+                proptest::prop_assert!(
+                    !stored.contains(&spelling),
+                    "{spelling:?} stored raw: {stored}"
+                );
+            }
+        }
+    }
+
+    fn redactor() -> &'static EventRedactor {
+        static REDACTOR: std::sync::OnceLock<EventRedactor> = std::sync::OnceLock::new();
+        REDACTOR.get_or_init(|| EventRedactor::new(&[4; 32]).unwrap())
+    }
 
     #[test]
     fn events_lose_cards_ssns_and_secrets_but_keep_the_rest() {
