@@ -109,7 +109,15 @@ def check_crate(crate: Path) -> list:
             if not use.group(0).lstrip().startswith("pub"):
                 continue
             for path in expand_use(use.group(1)):
-                target = absolute(path, m, files[m].name == "mod.rs") if path.split("::")[0] in ("crate", "super", "self") else list(m) + path.split("::")
+                first = path.split("::")[0]
+                if first in ("crate", "super", "self"):
+                    target = absolute(path, m, files[m].name == "mod.rs")
+                elif tuple(list(m) + [first]) in files:
+                    target = list(m) + path.split("::")
+                else:
+                    # Another crate's item (`pub use evident_core::Error`): no edge here.
+                    reexports[(m, path.split("::")[-1])] = None
+                    continue
                 if target:
                     reexports[(m, target[-1])] = target
 
@@ -129,7 +137,7 @@ def check_crate(crate: Path) -> list:
                 return mod
             if key in reexports and key not in seen:
                 seen.add(key)
-                return owner(reexports[key], seen)
+                return None if reexports[key] is None else owner(reexports[key], seen)
             return mod
         return None
 

@@ -27,17 +27,17 @@
 #![deny(missing_docs)]
 
 pub mod access;
-pub mod apikey;
 pub mod backup;
-pub mod canonical;
 pub mod crypto;
 pub mod datadir;
-mod error;
-pub mod event;
-pub mod personal;
-pub mod redaction;
-pub mod sequencer;
-pub mod store;
+
+pub use evident_core::{apikey, canonical, event, personal, redaction, sequencer};
+
+/// Storage: the core's one trait ([`evident_core::store`]) and the embedded backend.
+pub mod store {
+    pub use evident_core::store::*;
+    pub use evident_store_sqlite as sqlite;
+}
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -51,8 +51,8 @@ use evident_ledger::Hash;
 use serde_json::Value;
 
 pub use apikey::{ApiKey, NewApiKey, Role};
-pub use error::{Error, Result};
 pub use event::{AuditEvent, PreparedEntry};
+pub use evident_core::{Error, Result};
 pub use sequencer::{BatchReceipt, Receipt, SignedCheckpoint};
 
 use sequencer::Sequencer;

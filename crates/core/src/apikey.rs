@@ -65,7 +65,7 @@ pub struct NewApiKey {
     /// `evk_<id>_<secret>`: what clients send as `Authorization: Bearer …`
     pub token: Zeroizing<String>,
     /// SHA-256 of the secret, for storage
-    pub(crate) secret_hash: Vec<u8>,
+    pub secret_hash: Vec<u8>,
 }
 
 impl std::fmt::Debug for NewApiKey {
@@ -78,12 +78,13 @@ impl std::fmt::Debug for NewApiKey {
     }
 }
 
-pub(crate) fn hash_secret(secret: &str) -> Vec<u8> {
+/// The stored form of a key's secret part (SHA-256; the secret itself is never stored).
+pub fn hash_secret(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
 /// Makes a new random key.
-pub(crate) fn generate(role: Role) -> Result<NewApiKey> {
+pub fn generate(role: Role) -> Result<NewApiKey> {
     let mut raw = Zeroizing::new([0u8; 38]);
     getrandom::fill(raw.as_mut())
         .map_err(|e| Error::AppendFailed(format!("random source: {e}")))?;
@@ -98,7 +99,7 @@ pub(crate) fn generate(role: Role) -> Result<NewApiKey> {
 }
 
 /// Splits a token into its id and secret, if it has the right shape.
-pub(crate) fn split_token(token: &str) -> Option<(&str, &str)> {
+pub fn split_token(token: &str) -> Option<(&str, &str)> {
     let rest = token.strip_prefix("evk_")?;
     let (id, secret) = rest.split_once('_')?;
     (id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !secret.is_empty())

@@ -243,7 +243,7 @@ impl PersonalSeal {
     pub fn seal(&self, path: &str, salt: &[u8], value: &str) -> Result<String> {
         use base64::Engine as _;
         let sealed =
-            crate::crypto::seal(self.key.as_ref(), &Self::aad(path, salt), value.as_bytes())?;
+            crate::aead::seal(self.key.as_ref(), &Self::aad(path, salt), value.as_bytes())?;
         Ok(format!(
             "{SEALED_VALUE_PREFIX}{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed)
@@ -265,7 +265,7 @@ impl PersonalSeal {
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(body)
             .map_err(|_| bad())?;
-        let plain = crate::crypto::open(self.key.as_ref(), &Self::aad(path, salt), &bytes)
+        let plain = crate::aead::open(self.key.as_ref(), &Self::aad(path, salt), &bytes)
             .map_err(|_| bad())?;
         Ok(zeroize::Zeroizing::new(
             String::from_utf8(plain.to_vec()).map_err(|_| bad())?,

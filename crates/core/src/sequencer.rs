@@ -66,16 +66,20 @@ struct Request {
 }
 
 /// State shared between the writer thread and readers.
-pub(crate) struct Shared {
-    pub(crate) tree: RwLock<Tree>,
+pub struct Shared {
+    /// the Merkle tree over every committed entry
+    pub tree: RwLock<Tree>,
     /// entries durable and covered by a signed checkpoint; readers never look beyond it
-    pub(crate) committed: AtomicU64,
-    pub(crate) latest: RwLock<Option<Arc<SignedCheckpoint>>>,
-    pub(crate) verifier: NoteVerifier,
+    pub committed: AtomicU64,
+    /// the newest signed checkpoint
+    pub latest: RwLock<Option<Arc<SignedCheckpoint>>>,
+    /// the verifier of the log's own signature
+    pub verifier: NoteVerifier,
 }
 
 impl Shared {
-    pub(crate) fn read_tree(&self) -> Result<std::sync::RwLockReadGuard<'_, Tree>> {
+    /// The tree for reading (proofs, tiles); an error if a writer panicked holding it.
+    pub fn read_tree(&self) -> Result<std::sync::RwLockReadGuard<'_, Tree>> {
         self.tree
             .read()
             .map_err(|_| Error::Integrity("tree lock poisoned".into()))
@@ -87,7 +91,8 @@ impl Shared {
             .map_err(|_| Error::Integrity("tree lock poisoned".into()))
     }
 
-    pub(crate) fn latest(&self) -> Option<Arc<SignedCheckpoint>> {
+    /// The newest signed checkpoint, if any.
+    pub fn latest(&self) -> Option<Arc<SignedCheckpoint>> {
         self.latest.read().ok().and_then(|g| g.clone())
     }
 }
@@ -96,7 +101,8 @@ impl Shared {
 pub struct Sequencer {
     tx: Mutex<Option<mpsc::Sender<Request>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
-    pub(crate) shared: Arc<Shared>,
+    /// what readers see of the writer's state
+    pub shared: Arc<Shared>,
 }
 
 struct Writer {

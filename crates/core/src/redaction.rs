@@ -69,7 +69,7 @@ impl EventRedactor {
 
     /// [`EventRedactor::event`], with the stored event also as JSON (what
     /// `serde_json::to_value` gives for it), so that encoding it does not build it again.
-    pub(crate) fn event_json<'e>(
+    pub fn event_json<'e>(
         &self,
         event: &'e AuditEvent,
     ) -> Result<(Cow<'e, AuditEvent>, serde_json::Value, usize)> {

@@ -1,4 +1,5 @@
-//! Storage: one trait for everything the engine keeps, one backend per module.
+//! Storage: one trait for everything the engine keeps; each backend is a crate of its own
+//! (`evident-store-sqlite`, the embedded default).
 //!
 //! The life of a leaf: a caller's event is validated and encoded ([`crate::event`]), queued to
 //! the sequencer ([`crate::sequencer`]), which gives it the next index, hashes it into the
@@ -7,8 +8,6 @@
 //! transaction. Only then is the caller answered. `append` refuses (with
 //! [`AppendOutcome::Conflict`]) if another process appended first, so several processes can
 //! share a data directory without ever forking the log.
-
-pub mod sqlite;
 
 use evident_ledger::audit::StoredCheckpoint;
 use evident_ledger::Hash;

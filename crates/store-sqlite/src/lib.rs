@@ -1,5 +1,13 @@
-//! The embedded default backend: one SQLite database in WAL mode with `synchronous=FULL`, so
-//! a committed transaction survives a crash or power loss.
+//! # evident-store-sqlite
+//!
+//! The embedded default backend of Evident's storage trait ([`evident_core::store::LogStore`]):
+//! one SQLite database in WAL mode with `synchronous=FULL`, so a committed transaction
+//! survives a crash or power loss. [`SqliteBackend`] opens (and migrates) a database file and
+//! hands out connections ([`SqliteStore`]), each a full `LogStore`; the engine keeps one
+//! writer for its sequencer and a pool of readers.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,13 +17,13 @@ use std::time::Duration;
 use evident_ledger::audit::StoredCheckpoint;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::{
+use evident_core::event::now_us;
+use evident_core::store::{
     ApiKeyRecord, AppendOutcome, BreakGlassRecord, EventQuery, LogStore, NewEntry, PersonalRef,
     ScanVisitor, Scanned, StoredEntry, StoredKeyVersion, StoredPersonal, StoredPolicyVersion,
     StoredToken, TokenInsert,
 };
-use crate::event::now_us;
-use crate::{Error, Result};
+use evident_core::{Error, Result};
 
 const SCHEMA_VERSION: i64 = 1;
 
@@ -292,7 +300,7 @@ impl SqliteBackend {
                     }
                 }
             })
-            .map_err(crate::Error::io("starting the indexer thread"))?;
+            .map_err(Error::io("starting the indexer thread"))?;
         Ok(Indexer {
             stop,
             thread: Some(thread),
@@ -429,7 +437,7 @@ fn to_u64(v: i64) -> u64 {
 fn personal_ref<'r>(row: &'r rusqlite::Row<'_>) -> Result<PersonalRef<'r>> {
     let text = |i: usize| -> Result<&'r str> {
         std::str::from_utf8(row.get_ref(i)?.as_bytes()?)
-            .map_err(|_| crate::Error::Integrity("a stored personal value is not UTF-8".into()))
+            .map_err(|_| Error::Integrity("a stored personal value is not UTF-8".into()))
     };
     Ok(PersonalRef {
         index: to_u64(row.get(0)?),
@@ -919,7 +927,7 @@ impl LogStore for SqliteStore {
         Ok(())
     }
 
-    fn reseal_personal(&mut self, seal: &mut super::ResealFn<'_>) -> Result<u64> {
+    fn reseal_personal(&mut self, seal: &mut evident_core::store::ResealFn<'_>) -> Result<u64> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -1177,7 +1185,7 @@ impl LogStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AuditEvent;
+    use evident_core::AuditEvent;
 
     /// Appends back to back, with no pause for the checkpointer, and answers the largest the
     /// log's WAL file grew.

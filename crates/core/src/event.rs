@@ -375,11 +375,7 @@ impl AuditEvent {
     /// [`AuditEvent::prepare`] given the event already as JSON (`value` must be
     /// `serde_json::to_value(self)`): the redaction pass has built it, and building it again
     /// was a third of the cost of preparing an access decision's event.
-    pub(crate) fn prepare_value(
-        &self,
-        mut value: Value,
-        received_us: i64,
-    ) -> Result<PreparedEntry> {
+    pub fn prepare_value(&self, mut value: Value, received_us: i64) -> Result<PreparedEntry> {
         self.validate()?;
         let time_us = match &self.time {
             Some(t) => parse_time(t)?,
