@@ -11,6 +11,8 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::post;
 
+use crate::serve::LoopbackServer;
+
 /// A decision shaped as the real endpoint's: the decision and its context.
 const FIXED_ANSWER: &str = r#"{"decision":false,"context":{"id":"00000000-0000-0000-0000-000000000000","reason_admin":{"en":"the HTTP floor answers every request alike"}}}"#;
 
@@ -22,6 +24,17 @@ pub fn router() -> axum::Router {
 async fn answer(body: Bytes) -> impl IntoResponse {
     std::hint::black_box(body);
     ([(header::CONTENT_TYPE, "application/json")], FIXED_ANSWER)
+}
+
+// The floor's constructor lives here rather than in `serve.rs`, so the loopback server
+// knows nothing of the floor and the floor's test can start it without a module cycle.
+impl LoopbackServer {
+    /// Starts serving the HTTP floor (see [`crate::floor`]) on `127.0.0.1:0`: the same runtime
+    /// and HTTP stack as [`LoopbackServer::start`], answering a fixed decision and doing
+    /// nothing else.
+    pub fn start_http_floor() -> std::io::Result<Self> {
+        Self::start_router(router())
+    }
 }
 
 #[cfg(test)]

@@ -1,186 +1,119 @@
 //! # evident-server
 //!
 //! Evident's HTTP API over an [`evident::Engine`]: appending and reading audit events,
-//! checkpoints and proofs, the C2SP tlog-tiles read side under `/log/`, health, Prometheus
-//! metrics and an OpenAPI 3.1 document. See `docs/api.md` for every endpoint.
+//! checkpoints and proofs, the C2SP tlog-tiles read side under `/log/`, access decisions
+//! (AuthZEN) and policy, keys and encryption, card tokens, personal-data erasure, redaction,
+//! API keys, health, Prometheus metrics and an OpenAPI 3.1 document ([`OPENAPI`]). See
+//! `docs/api.md` for every endpoint.
 //!
-//! Every endpoint except `/healthz`, `/openapi.json` and the public read side
-//! (`/log/…`) needs `Authorization: Bearer <API key>`; each route names the least role it needs.
-//! Errors are JSON: `{"error": {"code": "...", "message": "..."}}` with a 4xx or 5xx status.
+//! The crate is a thin layer: it authenticates, reads the request, calls the engine and writes
+//! the answer. Every decision about evidence (what is stored, signed, redacted, allowed) is
+//! the engine's.
+//!
+//! ## Running it
+//!
+//! [`router`] builds the whole API over an [`AppState`] (the engine plus [`ServerOptions`]);
+//! [`serve()`] and [`serve_tls`] run it on a listener until a shutdown signal; [`tls`] holds
+//! the rustls configuration that reloads its certificate files; [`oidc`] verifies OpenID
+//! Connect bearer tokens. [`LoopbackServer`] runs the API on a free loopback port in its own
+//! runtime, for demos, benchmarks and tests:
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let engine = std::sync::Arc::new(evident::Engine::open(dir.path(), true)?);
+//! let server = evident_server::LoopbackServer::start(engine)?;
+//! let health: serde_json::Value = ureq::get(format!("{}/healthz", server.base))
+//!     .call()?
+//!     .body_mut()
+//!     .read_json()?;
+//! assert_eq!(health["status"], "ok");
+//! server.stop()?;
+//! # Ok(()) }
+//! ```
+//!
+//! [`floor`] is a measuring instrument, not a server: the same HTTP stack answering a fixed
+//! decision, so `evident bench access` can show what HTTP alone costs on the host.
+//!
+//! ## How a request flows
+//!
+//! 1. **Around every route** (`observe.rs`): a body declared larger than [`MAX_BODY_BYTES`]
+//!    is refused at once; every request is counted by route and status, written to the
+//!    access log and has its `X-Request-ID` echoed.
+//! 2. **The router** sends the request to the handler of one part of the engine, in
+//!    `routes/`: one file per part (`events.rs`, `log.rs`, `access.rs`, `keys.rs`,
+//!    `personal.rs`, `tokens.rs`, `redact.rs`, `apikeys.rs`, `meta.rs`), so the file name
+//!    says where an endpoint lives. Anything else is a JSON 404.
+//! 3. **Authentication** (`auth.rs`): the handler first calls `authenticate` with the least
+//!    role it needs. The bearer token is an API key, or an OIDC token when an issuer is
+//!    configured; a refused one is a 401 and an `auth.login.failed` event in the ledger, a
+//!    too-low role a 403. Only `/healthz`, `/openapi.json`, AuthZEN discovery and `/log/…`
+//!    are public.
+//! 4. **Reading the request** (`request.rs`): JSON bodies are parsed with messages naming
+//!    the offending field; query strings by axum, their faults made 400s.
+//! 5. **The engine**: the handler calls one engine operation; one that blocks (SQLite, the
+//!    root key, Cedar) runs on a blocking thread (`blocking.rs`).
+//! 6. **The ledger**: what the engine records (events, decisions, key changes, erasures) is
+//!    durable and signed before the handler answers; only a failed login is recorded
+//!    without holding up its 401.
+//! 7. **The answer**: JSON on success; on failure the engine's [`evident::Error`] becomes a
+//!    status and `{"error": {"code": "...", "message": "..."}}` in one place (`error.rs`).
+//!
+//! The state every handler shares is in `state.rs`, the counters behind `/metrics` in
+//! `metrics.rs`.
+//!
+//! ## Adding an endpoint
+//!
+//! Write the handler in the `routes/` file of the engine part it serves (a new part gets a
+//! new file there, merged in [`router`]) and add its path to that file's `routes()`. Start
+//! with `authenticate` and the least role that suffices, read the body with `json_body`,
+//! return `ApiResult` and let `?` map engine errors. Then describe it in `src/openapi.json`
+//! and `docs/api.md`, and test it in `tests/`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod access;
-mod api;
+mod auth;
+mod blocking;
+mod error;
 pub mod floor;
 mod metrics;
+mod observe;
 pub mod oidc;
+mod request;
+mod routes;
+mod serve;
+mod state;
 pub mod tls;
-mod tokens;
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use api::router;
-use evident::Engine;
+use axum::extract::DefaultBodyLimit;
+use axum::{middleware, Router};
 
-/// The body limit of one request: a batch of up to 10,000 events.
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+pub use request::MAX_BODY_BYTES;
+pub use routes::meta::OPENAPI;
+pub use serve::{serve, serve_tls, LoopbackServer};
+pub use state::{AppState, ServerOptions};
 
-/// The OpenAPI 3.1 description of this API.
-pub const OPENAPI: &str = include_str!("openapi.json");
-
-/// State shared by every handler.
-pub struct AppState {
-    /// the engine
-    pub engine: Arc<Engine>,
-    pub(crate) metrics: metrics::Metrics,
-    pub(crate) oidc: Option<Arc<oidc::OidcVerifier>>,
-    options: ServerOptions,
-}
-
-/// What a server is configured with beyond its engine.
-#[derive(Debug, Clone, Default)]
-pub struct ServerOptions {
-    /// accept OIDC bearer tokens from this issuer (API keys keep working)
-    pub oidc: Option<oidc::OidcConfig>,
-    /// the URL clients reach this server at (AuthZEN discovery); from `Host` when absent
-    pub public_url: Option<String>,
-    /// whether the server speaks TLS (for discovery URLs)
-    pub tls: bool,
-}
-
-impl AppState {
-    /// Wraps an engine, with no OIDC issuer.
-    pub fn new(engine: Arc<Engine>) -> Arc<Self> {
-        Self::with_options(engine, ServerOptions::default())
-    }
-
-    /// Wraps an engine with options.
-    pub fn with_options(engine: Arc<Engine>, options: ServerOptions) -> Arc<Self> {
-        Arc::new(Self {
-            engine,
-            metrics: metrics::Metrics::new(),
-            oidc: options
-                .oidc
-                .clone()
-                .map(|c| Arc::new(oidc::OidcVerifier::new(c))),
-            options,
-        })
-    }
-
-    /// The OIDC verifier, if an issuer is configured.
-    pub fn oidc(&self) -> Option<&oidc::OidcVerifier> {
-        self.oidc.as_deref()
-    }
-
-    pub(crate) fn public_url(&self) -> Option<String> {
-        self.options.public_url.clone()
-    }
-
-    pub(crate) fn scheme(&self) -> &'static str {
-        if self.options.tls {
-            "https"
-        } else {
-            "http"
-        }
-    }
-}
-
-/// A server on a free loopback port, running in its own runtime: for demos, benchmarks and
-/// tests that need a real HTTP endpoint in process.
-pub struct LoopbackServer {
-    /// `http://127.0.0.1:<port>`
-    pub base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl LoopbackServer {
-    /// Starts serving `engine` on `127.0.0.1:0`.
-    pub fn start(engine: Arc<Engine>) -> std::io::Result<Self> {
-        Self::start_with(engine, ServerOptions::default())
-    }
-
-    /// Starts serving `engine` with `options` on `127.0.0.1:0`.
-    pub fn start_with(engine: Arc<Engine>, options: ServerOptions) -> std::io::Result<Self> {
-        let state = AppState::with_options(engine, options);
-        Self::start_router(router(state))
-    }
-
-    /// Starts serving the HTTP floor (see [`floor`]) on `127.0.0.1:0`: the same runtime and
-    /// HTTP stack as [`LoopbackServer::start`], answering a fixed decision and doing nothing else.
-    pub fn start_http_floor() -> std::io::Result<Self> {
-        Self::start_router(floor::router())
-    }
-
-    fn start_router(app: axum::Router) -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-        let base = format!("http://{}", listener.local_addr()?);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = runtime.spawn(serve_router(app, listener, async {
-            let _ = stopped.await;
-        }));
-        Ok(Self {
-            base,
-            stop: Some(stop),
-            task: Some(task),
-            runtime,
-        })
-    }
-
-    /// Stops accepting, drains in-flight requests, and returns the server's result.
-    pub fn stop(mut self) -> std::io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match self.task.take() {
-            Some(task) => self.runtime.block_on(task).map_err(std::io::Error::other)?,
-            None => Ok(()),
-        }
-    }
-}
-
-/// Serves the API over TLS on `listener` until `shutdown` completes.
-pub async fn serve_tls(
-    state: Arc<AppState>,
-    listener: tokio::net::TcpListener,
-    tls: tls::ReloadingConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = router(state);
-    let listener = tls::TlsListener::new(listener, tls)?;
-    axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
-/// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
-pub async fn serve(
-    state: Arc<AppState>,
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    serve_router(router(state), listener, shutdown).await
-}
-
-/// Serves any router on `listener` without TLS until `shutdown`, with the peer's address
-/// available to handlers.
-async fn serve_router(
-    app: axum::Router,
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+/// Builds the router over shared state: every part's routes, a JSON 404 for any other path,
+/// the body limit, and the observing middleware around them all.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .merge(routes::meta::routes())
+        .merge(routes::log::routes())
+        .merge(routes::events::routes())
+        .merge(routes::personal::routes())
+        .merge(routes::redact::routes())
+        .merge(routes::keys::routes())
+        .merge(routes::apikeys::routes())
+        .merge(routes::access::routes())
+        .merge(routes::tokens::routes())
+        .fallback(|| async { error::ApiError::not_found("no such endpoint; see /openapi.json") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
+        .with_state(state)
 }

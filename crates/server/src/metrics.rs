@@ -1,4 +1,5 @@
-//! Prometheus metrics (OpenMetrics text at `/metrics`).
+//! Prometheus metrics: the counters, histogram and gauge the server keeps, and their
+//! rendering as OpenMetrics text for `GET /metrics`.
 
 use std::sync::Mutex;
 
@@ -9,19 +10,28 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+/// A metric's labels: `(name, value)` pairs.
 type Labels = Vec<(String, String)>;
 
+/// Every metric the server exports, registered under the `evident` prefix.
 pub(crate) struct Metrics {
     registry: Mutex<Registry>,
+    /// `evident_http_requests_total{route,status}`
     pub(crate) requests: Family<Labels, Counter>,
+    /// `evident_events_appended_total`
     pub(crate) events_appended: Counter,
+    /// `evident_append_seconds`: receipt of an append to its signed acknowledgement
     pub(crate) append_seconds: Histogram,
+    /// `evident_log_size`, set from the engine when rendered
     pub(crate) log_size: Gauge,
+    /// `evident_access_decisions_total`
     pub(crate) decisions: Counter,
+    /// `evident_login_failures_total`
     pub(crate) login_failures: Counter,
 }
 
 impl Metrics {
+    /// Fresh metrics, all zero.
     pub(crate) fn new() -> Self {
         let requests = Family::<Labels, Counter>::default();
         let events_appended = Counter::default();
@@ -71,6 +81,7 @@ impl Metrics {
         }
     }
 
+    /// The OpenMetrics text, with the log size gauge set to `size` first.
     pub(crate) fn render(&self, size: u64) -> String {
         self.log_size.set(i64::try_from(size).unwrap_or(i64::MAX));
         let mut out = String::new();

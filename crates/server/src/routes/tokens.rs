@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 use evident::crypto::tokens::{Keep, Pan, Requester, Reveal, TokenFormat};
@@ -18,15 +18,16 @@ use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::{authenticate, json_body, ApiError, ApiResult};
-use crate::AppState;
-
-type Shared = State<Arc<AppState>>;
+use crate::auth::authenticate;
+use crate::blocking::blocking;
+use crate::error::{ApiError, ApiResult};
+use crate::request::{json_body, request_id};
+use crate::state::{AppState, Shared};
 
 /// Cards one tokenize request may carry.
 const MAX_BATCH: usize = 1000;
 
-/// The token routes, merged into the main router.
+/// Tokenizing and detokenizing card numbers.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/tokens", post(tokenize))
@@ -64,15 +65,6 @@ fn screened<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>)
         let path = e.path().to_string();
         ApiError::bad_request(format!("malformed request: `{path}`: {}", e.into_inner()))
     })
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, evident::Error> + Send + 'static,
-) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(ApiError::from)
 }
 
 async fn tokenize(
@@ -138,23 +130,13 @@ async fn detokenize(
     let identity = authenticate(&state, &headers, Role::Writer)?;
     let req: DetokenizeRequest = screened(body)?;
     let reveal = req.reveal.unwrap_or(Reveal::Full);
-    let subject_type = if identity.method == "oidc" {
-        "User"
-    } else {
-        "Service"
-    };
+    let (subject_type, subject_id) = identity.subject();
     let requester = Requester {
         subject_type: subject_type.into(),
-        subject_id: identity.id.trim_start_matches("oidc:").to_string(),
-        caller: evident::access::Caller {
-            method: identity.method.to_string(),
-            id: identity.id.clone(),
-        },
+        subject_id: subject_id.to_string(),
+        caller: identity.caller(),
         context: req.access_context,
-        request_id: headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(256).collect()),
+        request_id: request_id(&headers),
     };
     let engine = state.engine.clone();
     let token = req.token;

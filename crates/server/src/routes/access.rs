@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,17 +17,19 @@ use evident::access::authzen::{
     EvaluationRequest, EvaluationsRequest, PartialRequest, SearchKind, SearchRequest,
 };
 use evident::access::pack::PackFiles;
-use evident::access::{Answer, Caller};
+use evident::access::Answer;
+use evident::store::BreakGlassRecord;
 use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::{authenticate, json_body, ApiError, ApiResult, Identity};
-use crate::AppState;
+use crate::auth::{authenticate, Identity};
+use crate::blocking::blocking;
+use crate::error::{ApiError, ApiResult};
+use crate::request::{json_body, request_id};
+use crate::state::{AppState, Shared};
 
-type Shared = State<Arc<AppState>>;
-
-/// The access routes, merged into the main router.
+/// AuthZEN, policy versions, break-glass and access reviews.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/.well-known/authzen-configuration", get(configuration))
@@ -44,20 +46,6 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
             post(review_break_glass),
         )
         .route("/v1/access/review", post(access_review))
-}
-
-fn caller(identity: &Identity) -> Caller {
-    Caller {
-        method: identity.method.to_string(),
-        id: identity.id.clone(),
-    }
-}
-
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(256).collect())
 }
 
 async fn configuration(State(state): Shared, headers: HeaderMap) -> Json<Value> {
@@ -80,7 +68,7 @@ async fn decide(
     batch: EvaluationsRequest,
 ) -> ApiResult<Answer> {
     let access = state.engine.access();
-    let mut pending = access.prepare(&batch, &caller(identity), request_id(headers).as_deref())?;
+    let mut pending = access.prepare(&batch, &identity.caller(), request_id(headers).as_deref())?;
     state
         .metrics
         .decisions
@@ -137,17 +125,13 @@ async fn search(
 ) -> ApiResult<Response> {
     let identity = authenticate(&state, &headers, Role::Writer)?;
     let kind = SearchKind::parse(&kind).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "search is /access/v1/search/subject, /resource or /action",
-        )
+        ApiError::not_found("search is /access/v1/search/subject, /resource or /action")
     })?;
     let request: SearchRequest = json_body(body)?;
     let (response, event) = state.engine.access().search(
         kind,
         &request,
-        &caller(&identity),
+        &identity.caller(),
         request_id(&headers).as_deref(),
     )?;
     state.engine.append(vec![event]).await?;
@@ -168,10 +152,7 @@ async fn apply_policy(
     let identity = authenticate(&state, &headers, Role::Admin)?;
     let request: ApplyRequest = json_body(body)?;
     let engine = state.engine.clone();
-    let applied =
-        tokio::task::spawn_blocking(move || engine.access().apply(request.files, &identity.id))
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))??;
+    let applied = blocking(move || engine.access().apply(request.files, &identity.id)).await?;
     let status = if applied.changed {
         StatusCode::CREATED
     } else {
@@ -253,11 +234,7 @@ async fn rollback_policy(
     let identity = authenticate(&state, &headers, Role::Admin)?;
     let request: RollbackRequest = json_body(body)?;
     let engine = state.engine.clone();
-    let applied = tokio::task::spawn_blocking(move || {
-        engine.access().rollback(request.version, &identity.id)
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))??;
+    let applied = blocking(move || engine.access().rollback(request.version, &identity.id)).await?;
     Ok(Json(json!({
         "version": applied.version,
         "hash": applied.hash,
@@ -275,13 +252,13 @@ struct BreakGlassParams {
 async fn list_break_glass(
     State(state): Shared,
     headers: HeaderMap,
-    params: Result<Query<BreakGlassParams>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<BreakGlassParams>, QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     authenticate(&state, &headers, Role::Admin)?;
     let Query(params) = params?;
     let reviews = state.engine.access().break_glass(!params.all)?;
     Ok(Json(json!({
-        "reviews": reviews.iter().map(crate::api::break_glass_json).collect::<Vec<_>>()
+        "reviews": reviews.iter().map(break_glass_json).collect::<Vec<_>>()
     })))
 }
 
@@ -301,14 +278,31 @@ async fn review_break_glass(
     let identity = authenticate(&state, &headers, Role::Admin)?;
     let request: ReviewRequest = json_body(body)?;
     let engine = state.engine.clone();
-    let closed = tokio::task::spawn_blocking(move || {
+    let closed = blocking(move || {
         engine
             .access()
             .review_break_glass(&id, &identity.id, &request.outcome, &request.note)
     })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))??;
-    Ok(Json(crate::api::break_glass_json(&closed)))
+    .await?;
+    Ok(Json(break_glass_json(&closed)))
+}
+
+/// A break-glass review as JSON.
+fn break_glass_json(r: &BreakGlassRecord) -> Value {
+    json!({
+        "id": r.id,
+        "decision_id": r.decision_id,
+        "subject": r.subject,
+        "action": r.action,
+        "resource": r.resource,
+        "policies": r.policies.split(',').filter(|p| !p.is_empty()).collect::<Vec<_>>(),
+        "opened_at": evident::event::format_time(r.opened_us),
+        "state": if r.closed_us.is_some() { "closed" } else { "open" },
+        "reviewer": r.reviewer,
+        "outcome": r.outcome,
+        "note": r.note,
+        "closed_at": r.closed_us.map(evident::event::format_time),
+    })
 }
 
 #[derive(Deserialize)]
@@ -320,7 +314,7 @@ struct ReviewParams {
 async fn access_review(
     State(state): Shared,
     headers: HeaderMap,
-    params: Result<Query<ReviewParams>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<ReviewParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let identity = authenticate(&state, &headers, Role::Admin)?;
     let Query(params) = params?;
@@ -334,9 +328,7 @@ async fn access_review(
         }
     };
     let engine = state.engine.clone();
-    let report = tokio::task::spawn_blocking(move || engine.access().review(&identity.id))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+    let report = blocking(move || engine.access().review(&identity.id)).await?;
     Ok(if csv {
         (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],

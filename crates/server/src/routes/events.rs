@@ -1,0 +1,202 @@
+//! The routes of audit events: `POST /v1/events` appends one event or a batch (`writer`),
+//! answering once they are durable and signed; `GET /v1/events` queries them and
+//! `GET /v1/events/{index}` reads one (`reader`; revealing personal data needs `admin`).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use evident::store::EventQuery;
+use evident::{AuditEvent, EventRecord, Role};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::log::checkpoint_json;
+use crate::auth::authenticate;
+use crate::error::{ApiError, ApiResult};
+use crate::request::MAX_BODY_BYTES;
+use crate::state::{AppState, Shared};
+
+/// Appending, querying and reading events.
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/events", post(append).get(query))
+        .route("/v1/events/{index}", get(get_event))
+}
+
+/// The body as one event or a batch, within the body and batch limits.
+fn parse_events(body: Result<Bytes, BytesRejection>) -> ApiResult<Vec<AuditEvent>> {
+    let body = body.map_err(|r| {
+        let status = r.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "bad_request"
+        };
+        ApiError::new(
+            status,
+            code,
+            format!(
+                "{} (limit {MAX_BODY_BYTES} bytes per request)",
+                r.body_text()
+            ),
+        )
+    })?;
+    std::str::from_utf8(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not valid UTF-8: {e}")))?;
+    let events = AuditEvent::parse_many(&body)?;
+    if events.len() > evident::MAX_BATCH_EVENTS {
+        return Err(ApiError::too_large(format!(
+            "a batch holds at most {} events, got {}",
+            evident::MAX_BATCH_EVENTS,
+            events.len()
+        )));
+    }
+    Ok(events)
+}
+
+async fn append(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Writer)?;
+    let started = Instant::now();
+    let events = parse_events(body)?;
+    let receipt = state.engine.append(events).await?;
+    state
+        .metrics
+        .events_appended
+        .inc_by(receipt.receipts.len() as u64);
+    state
+        .metrics
+        .append_seconds
+        .observe(started.elapsed().as_secs_f64());
+    let events: Vec<Value> = receipt
+        .receipts
+        .iter()
+        .map(|r| json!({"index": r.index, "leaf_hash": hex::encode(r.leaf)}))
+        .collect();
+    Ok(Json(json!({
+        "events": events,
+        "checkpoint": checkpoint_json(&receipt.checkpoint),
+        "redacted": receipt.redacted,
+    })))
+}
+
+/// A stored event as JSON, with the personal values it reveals when asked to.
+fn record_json(record: &EventRecord) -> Value {
+    let mut out = json!({
+        "index": record.index,
+        "leaf_hash": hex::encode(&record.leaf),
+        "event": record.entry,
+    });
+    if !record.revealed.is_empty() {
+        out["personal"] = record
+            .revealed
+            .iter()
+            .map(|p| {
+                json!({
+                    "path": p.path,
+                    "value": serde_json::from_str::<Value>(&p.value).unwrap_or(Value::Null),
+                    "salt": B64.encode(&p.salt),
+                    "subject": p.subject,
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventParams {
+    #[serde(default)]
+    reveal: bool,
+}
+
+async fn get_event(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(index): Path<String>,
+    params: Result<Query<EventParams>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let key = authenticate(&state, &headers, Role::Reader)?;
+    let Query(params) = params?;
+    let index: u64 = index.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "`{}` is not an entry index",
+            index.chars().take(40).collect::<String>()
+        ))
+    })?;
+    if params.reveal && !key.role.allows(Role::Admin) {
+        return Err(ApiError::forbidden(
+            "revealing personal data needs the `admin` role",
+        ));
+    }
+    Ok(Json(record_json(
+        &state.engine.event(index, params.reveal)?,
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryParams {
+    actor: Option<String>,
+    action: Option<String>,
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+    outcome: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    cursor: Option<u64>,
+    limit: Option<u32>,
+    order: Option<String>,
+}
+
+async fn query(
+    State(state): Shared,
+    headers: HeaderMap,
+    params: Result<Query<QueryParams>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    authenticate(&state, &headers, Role::Reader)?;
+    let Query(p) = params?;
+    let time = |t: &Option<String>| t.as_deref().map(evident::event::parse_time).transpose();
+    let descending = match p.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "`order` is `asc` or `desc`, not `{other}`"
+            )))
+        }
+    };
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("`limit` is between 1 and 1000"));
+    }
+    let q = EventQuery {
+        actor: p.actor,
+        action: p.action,
+        resource_type: p.resource_type,
+        resource_id: p.resource_id,
+        outcome: p.outcome,
+        since_us: time(&p.since).map_err(|e| ApiError::bad_request(format!("`since`: {e}")))?,
+        until_us: time(&p.until).map_err(|e| ApiError::bad_request(format!("`until`: {e}")))?,
+        cursor: p.cursor,
+        descending,
+        limit,
+    };
+    let page = state.engine.query(&q)?;
+    let events: Vec<Value> = page.events.iter().map(record_json).collect();
+    Ok(Json(
+        json!({"events": events, "next_cursor": page.next_cursor}),
+    ))
+}

@@ -1,0 +1,24 @@
+//! One router per part of the engine. Each file owns the endpoints of one part, their request
+//! and answer shapes, and nothing else; each exposes `routes()`, which the crate root merges.
+//!
+//! | file | endpoints |
+//! | --- | --- |
+//! | `meta.rs` | `/healthz`, `/metrics`, `/openapi.json` |
+//! | `events.rs` | `/v1/events`, `/v1/events/{index}` |
+//! | `log.rs` | `/v1/checkpoint`, `/v1/proof/…`, the public read side `/log/…` |
+//! | `access.rs` | AuthZEN (`/.well-known/authzen-configuration`, `/access/v1/…`), `/v1/policy…`, `/v1/access/…` |
+//! | `keys.rs` | `/v1/keys…`, `/v1/decrypt`, `/v1/rewrap` |
+//! | `personal.rs` | `/v1/personal/…` |
+//! | `tokens.rs` | `/v1/tokens…` |
+//! | `redact.rs` | `/v1/redact` |
+//! | `apikeys.rs` | `/v1/apikeys…` |
+
+pub(crate) mod access;
+pub(crate) mod apikeys;
+pub(crate) mod events;
+pub(crate) mod keys;
+pub(crate) mod log;
+pub(crate) mod meta;
+pub(crate) mod personal;
+pub(crate) mod redact;
+pub(crate) mod tokens;

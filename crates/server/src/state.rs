@@ -1,0 +1,71 @@
+//! The state every handler shares: the engine, the metrics, the OIDC verifier and the
+//! server's options.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use evident::Engine;
+
+use crate::metrics::Metrics;
+use crate::oidc::{OidcConfig, OidcVerifier};
+
+/// The extractor handlers take the shared state with.
+pub(crate) type Shared = State<Arc<AppState>>;
+
+/// State shared by every handler.
+pub struct AppState {
+    /// the engine
+    pub engine: Arc<Engine>,
+    /// request, append, decision and login-failure counters served at `/metrics`
+    pub(crate) metrics: Metrics,
+    /// the OIDC verifier, when an issuer is configured
+    pub(crate) oidc: Option<Arc<OidcVerifier>>,
+    options: ServerOptions,
+}
+
+/// What a server is configured with beyond its engine.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// accept OIDC bearer tokens from this issuer (API keys keep working)
+    pub oidc: Option<OidcConfig>,
+    /// the URL clients reach this server at (AuthZEN discovery); from `Host` when absent
+    pub public_url: Option<String>,
+    /// whether the server speaks TLS (for discovery URLs)
+    pub tls: bool,
+}
+
+impl AppState {
+    /// Wraps an engine, with no OIDC issuer.
+    pub fn new(engine: Arc<Engine>) -> Arc<Self> {
+        Self::with_options(engine, ServerOptions::default())
+    }
+
+    /// Wraps an engine with options.
+    pub fn with_options(engine: Arc<Engine>, options: ServerOptions) -> Arc<Self> {
+        Arc::new(Self {
+            engine,
+            metrics: Metrics::new(),
+            oidc: options.oidc.clone().map(|c| Arc::new(OidcVerifier::new(c))),
+            options,
+        })
+    }
+
+    /// The OIDC verifier, if an issuer is configured.
+    pub fn oidc(&self) -> Option<&OidcVerifier> {
+        self.oidc.as_deref()
+    }
+
+    /// The URL clients reach this server at, when configured.
+    pub(crate) fn public_url(&self) -> Option<String> {
+        self.options.public_url.clone()
+    }
+
+    /// `https` when the server speaks TLS, else `http`.
+    pub(crate) fn scheme(&self) -> &'static str {
+        if self.options.tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
+}
