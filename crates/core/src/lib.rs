@@ -14,12 +14,14 @@
 //! - [`store`]: the one storage trait ([`store::LogStore`]) every backend implements
 //!   (`evident-store-sqlite` today);
 //! - [`apikey`]: API keys and roles; [`key_provider`]: the trait a root-key provider
-//!   implements (`evident-crypto` has them).
+//!   implements (`evident-crypto` has them);
+//! - [`recorder`]: the engine as a part sees it ([`recorder::Recorder`]: append, store
+//!   connections, redaction), implemented by the `evident` facade.
 //!
 //! Parts (access, crypto, privacy, controls …) build on this crate and never on each
 //! other's internals; the `evident` facade composes them. Where the core needs something a
 //! part provides, it defines a small trait ([`key_provider::KeyProvider`]) and the part
-//! implements it.
+//! implements it; what parts need of the engine is [`recorder::Recorder`].
 //!
 //! ```
 //! use evident_core::AuditEvent;
@@ -48,6 +50,7 @@ mod error;
 pub mod event;
 pub mod key_provider;
 pub mod personal;
+pub mod recorder;
 pub mod redaction;
 pub mod sequencer;
 pub mod store;

@@ -26,11 +26,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod access;
 pub mod backup;
 pub mod crypto;
 pub mod datadir;
 
+pub use evident_access as access;
 pub use evident_core::{apikey, canonical, event, personal, redaction, sequencer};
 
 /// Storage: the core's one trait ([`evident_core::store`]) and the embedded backend.
@@ -55,6 +55,7 @@ pub use event::{AuditEvent, PreparedEntry};
 pub use evident_core::{Error, Result};
 pub use sequencer::{BatchReceipt, Receipt, SignedCheckpoint};
 
+use evident_core::recorder::{Appending, PooledStore, Recorder};
 use sequencer::Sequencer;
 use store::sqlite::{SqliteBackend, SqliteStore};
 use store::{ApiKeyRecord, EventQuery, LogStore, StoredEntry};
@@ -144,6 +145,53 @@ impl Drop for Reader<'_> {
                 pool.push(store);
             }
         }
+    }
+}
+
+/// A pooled reader as the parts see a store: any [`LogStore`].
+struct DynReader<'a>(Reader<'a>);
+
+impl std::ops::Deref for DynReader<'_> {
+    type Target = dyn LogStore;
+    fn deref(&self) -> &(dyn LogStore + 'static) {
+        &*self.0
+    }
+}
+
+impl std::ops::DerefMut for DynReader<'_> {
+    fn deref_mut(&mut self) -> &mut (dyn LogStore + 'static) {
+        &mut *self.0
+    }
+}
+
+/// The engine as its parts see it.
+impl Recorder for Engine {
+    fn append(&self, events: Vec<AuditEvent>) -> Appending<'_> {
+        Box::pin(Engine::append(self, events))
+    }
+
+    fn append_blocking(&self, events: Vec<AuditEvent>) -> Result<BatchReceipt> {
+        Engine::append_blocking(self, events)
+    }
+
+    fn connect_store(&self) -> Result<Box<dyn LogStore>> {
+        Engine::connect_store(self)
+    }
+
+    fn pooled_store(&self) -> Result<PooledStore<'_>> {
+        Engine::pooled_store(self)
+    }
+
+    fn redaction(&self) -> &redaction::EventRedactor {
+        Engine::redaction(self)
+    }
+
+    fn dir(&self) -> &Path {
+        Engine::dir(self)
+    }
+
+    fn origin(&self) -> &str {
+        Engine::origin(self)
     }
 }
 
@@ -269,10 +317,13 @@ impl Engine {
 
     /// A connection from the engine's pool (for the token vault's reads and writes, which
     /// are too frequent to open a connection each).
-    pub(crate) fn pooled_store(
-        &self,
-    ) -> Result<impl std::ops::DerefMut<Target = SqliteStore> + '_> {
-        self.reader()
+    pub(crate) fn pooled_store(&self) -> Result<PooledStore<'_>> {
+        Ok(Box::new(DynReader(self.reader()?)))
+    }
+
+    /// The access part: decisions, policy packs, break-glass, reviews.
+    pub fn access(&self) -> access::Access<'_> {
+        access::Access::new(self, &self.access_state)
     }
 
     fn reader(&self) -> Result<Reader<'_>> {

@@ -38,7 +38,7 @@ use zeroize::Zeroizing;
 use super::keyring::Keyring;
 use crate::access::{detokenize_request, require_allow, Caller};
 use crate::event::now_us;
-use crate::store::{LogStore, StoredToken, TokenInsert};
+use crate::store::{StoredToken, TokenInsert};
 use crate::{Engine, Error, Result};
 use evident_detect::validate::luhn_residue;
 

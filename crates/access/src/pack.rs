@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{Error, Result};
+use evident_core::{Error, Result};
 
 /// The schema file every pack holds.
 pub const SCHEMA_FILE: &str = "schema.cedarschema";
@@ -108,7 +108,7 @@ impl PackFiles {
     /// `sha256:<hex>` over the RFC 8785 JSON of the files.
     pub fn hash(&self) -> String {
         let json = serde_json::to_value(&self.0).unwrap_or(Value::Null);
-        let digest = Sha256::digest(crate::canonical::to_vec(&json));
+        let digest = Sha256::digest(evident_core::canonical::to_vec(&json));
         format!("sha256:{}", hex::encode(digest))
     }
 }
@@ -566,7 +566,7 @@ fn entity_map(pack: &CompiledPack) -> BTreeMap<String, String> {
             let json = e.to_json_value().unwrap_or(Value::Null);
             (
                 e.uid().to_string(),
-                String::from_utf8_lossy(&crate::canonical::to_vec(&json)).into_owned(),
+                String::from_utf8_lossy(&evident_core::canonical::to_vec(&json)).into_owned(),
             )
         })
         .collect()

@@ -8,9 +8,9 @@ use cedar_policy::{
 };
 use serde_json::{Map, Value};
 
-use super::authzen::{Action, EvaluationRequest, Subject};
-use super::pack::CompiledPack;
-use crate::{Error, Result};
+use crate::authzen::{Action, EvaluationRequest, Subject};
+use crate::pack::CompiledPack;
+use evident_core::{Error, Result};
 
 /// Why a request was denied, when Evident knows more than "no policy permits".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,9 @@
+//! # evident-access
+//!
 //! The access part: a Cedar policy decision point behind the OpenID AuthZEN API, where every
-//! decision is a ledger event.
+//! decision is a ledger event. It stands on `evident-core` alone: the engine it runs in is a
+//! [`Recorder`] (append, store), and its own state an [`AccessState`]; the `evident` facade
+//! hands one out as `engine.access()`.
 //!
 //! - [`pack`]: policy packs (schema, policies, entity data, settings), validated strictly,
 //!   versioned by content hash; every change is a ledger event with a readable diff.
@@ -12,6 +16,9 @@
 //! events, the caller appends them (async in the server, blocking in the CLI), and
 //! [`Access::settle`] turns the append's outcome into the answer. If the ledger cannot record
 //! a decision about a regulated resource, the answer is a deny.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod authzen;
 pub mod pack;
@@ -29,13 +36,14 @@ use self::authzen::{
 };
 use self::pack::{CompiledPack, PackDiff, PackFiles};
 use self::pdp::{Denial, Verdict};
-use crate::event::{
+use evident_core::event::{
     now_us, system_event, Actor, ActorType, AuditEvent, AuthFacts, Outcome, PolicyRef, Resource,
     Severity,
 };
-use crate::sequencer::BatchReceipt;
-use crate::store::{BreakGlassRecord, LogStore as _, StoredPolicyVersion};
-use crate::{Engine, Error, Result};
+use evident_core::recorder::Recorder;
+use evident_core::sequencer::BatchReceipt;
+use evident_core::store::{BreakGlassRecord, StoredPolicyVersion};
+use evident_core::{Error, Result};
 
 /// How long a process trusts its cached active version before asking the store again
 /// (another process, `evident policy apply`, may have changed it).
@@ -117,26 +125,26 @@ pub enum Answer {
     Many(EvaluationsResponse),
 }
 
-/// The access part over an engine.
+/// The access part over an engine: its ledger and store ([`Recorder`]) and this process's
+/// cache of the active pack ([`AccessState`]).
 pub struct Access<'e> {
-    engine: &'e Engine,
-}
-
-impl Engine {
-    /// The access part.
-    pub fn access(&self) -> Access<'_> {
-        Access { engine: self }
-    }
+    recorder: &'e dyn Recorder,
+    state: &'e AccessState,
 }
 
 impl<'e> Access<'e> {
+    /// The access part over `recorder`, caching the active pack in `state` (one per engine).
+    pub fn new(recorder: &'e dyn Recorder, state: &'e AccessState) -> Self {
+        Access { recorder, state }
+    }
+
     /// The active pack, if one was ever applied.
     pub fn active(&self) -> Result<Option<Arc<CompiledPack>>> {
         self.active_within(RECHECK)
     }
 
     fn active_within(&self, staleness: Duration) -> Result<Option<Arc<CompiledPack>>> {
-        let state = &self.engine.access_state;
+        let state = &self.state;
         let mut _refresh = None;
         if let Some((pack, checked)) = state.cached.read().ok().and_then(|c| c.clone()) {
             if checked.elapsed() < staleness {
@@ -155,7 +163,7 @@ impl<'e> Access<'e> {
                 _refresh = Some(RefreshDone(&state.refreshing));
             }
         }
-        let store = self.engine.pooled_store()?;
+        let store = self.recorder.pooled_store()?;
         let Some(active) = store.meta("policy_active")? else {
             return Ok(None);
         };
@@ -203,8 +211,7 @@ impl<'e> Access<'e> {
         let mut compiled = pack::compile(files)?;
         // One change at a time in this process, so two applies never claim one version number.
         let _one_at_a_time = self
-            .engine
-            .access_state
+            .state
             .applying
             .lock()
             .map_err(|_| Error::Integrity("policy apply lock poisoned".into()))?;
@@ -220,7 +227,7 @@ impl<'e> Access<'e> {
                 });
             }
         }
-        let mut store = self.engine.connect_store()?;
+        let mut store = self.recorder.connect_store()?;
         let version = store.policy_versions()?.last().map_or(0, |v| v.version) + 1;
         compiled.version = version;
         let diff = PackDiff::between(previous.as_deref(), &compiled);
@@ -245,7 +252,7 @@ impl<'e> Access<'e> {
             version: Some(compiled.hash.clone()),
         });
         // Evidence first: a version is only activated once its change is in the log.
-        self.engine.append_blocking(vec![event])?;
+        self.recorder.append_blocking(vec![event])?;
         let files_json = serde_json::to_string(&compiled.files)
             .map_err(|e| Error::Integrity(format!("encoding the pack: {e}")))?;
         store.insert_policy_version(&StoredPolicyVersion {
@@ -258,7 +265,7 @@ impl<'e> Access<'e> {
         })?;
         let hash = compiled.hash.clone();
         let warnings = compiled.warnings.clone();
-        if let Ok(mut c) = self.engine.access_state.cached.write() {
+        if let Ok(mut c) = self.state.cached.write() {
             *c = Some((Arc::new(compiled), Instant::now()));
         }
         Ok(Applied {
@@ -272,12 +279,12 @@ impl<'e> Access<'e> {
 
     /// Every version, oldest first.
     pub fn history(&self) -> Result<Vec<StoredPolicyVersion>> {
-        self.engine.connect_store()?.policy_versions()
+        self.recorder.connect_store()?.policy_versions()
     }
 
     /// One version (the active one if `None`) and its files.
     pub fn version(&self, version: Option<u64>) -> Result<(StoredPolicyVersion, PackFiles)> {
-        let store = self.engine.connect_store()?;
+        let store = self.recorder.connect_store()?;
         let version = match version {
             Some(v) => v,
             None => self.require_active()?.version,
@@ -387,7 +394,7 @@ impl<'e> Access<'e> {
         match appended {
             Ok(_) => {
                 if !pending.break_glass.is_empty() {
-                    let stored = self.engine.connect_store().and_then(|mut s| {
+                    let stored = self.recorder.connect_store().and_then(|mut s| {
                         pending
                             .break_glass
                             .iter()
@@ -446,7 +453,7 @@ impl<'e> Access<'e> {
     ) -> Result<Answer> {
         let mut pending = self.prepare(batch, caller, request_id)?;
         let appended = self
-            .engine
+            .recorder
             .append_blocking(std::mem::take(&mut pending.events));
         Ok(self.settle(pending, appended))
     }
@@ -460,7 +467,7 @@ impl<'e> Access<'e> {
     ) -> Result<Answer> {
         let mut pending = self.prepare(batch, caller, request_id)?;
         let appended = self
-            .engine
+            .recorder
             .append(std::mem::take(&mut pending.events))
             .await;
         Ok(self.settle(pending, appended))
@@ -640,7 +647,7 @@ impl<'e> Access<'e> {
         let report = review::review(&pack, now_us() / 1_000_000)?;
         let json = serde_json::to_value(&report)
             .map_err(|e| Error::Integrity(format!("encoding the review: {e}")))?;
-        let digest = sha2::Sha256::digest(crate::canonical::to_vec(&json));
+        let digest = sha2::Sha256::digest(evident_core::canonical::to_vec(&json));
         let mut event = system_event(
             "access.review.generated",
             "policy_set",
@@ -657,13 +664,13 @@ impl<'e> Access<'e> {
             id: Some(format!("v{}", pack.version)),
             version: Some(pack.hash.clone()),
         });
-        self.engine.append_blocking(vec![event])?;
+        self.recorder.append_blocking(vec![event])?;
         Ok(report)
     }
 
     /// Break-glass reviews (only open ones if `open_only`).
     pub fn break_glass(&self, open_only: bool) -> Result<Vec<BreakGlassRecord>> {
-        self.engine.connect_store()?.break_glass(open_only)
+        self.recorder.connect_store()?.break_glass(open_only)
     }
 
     /// Closes a break-glass review. The reviewer must be a second person: not the one who
@@ -683,7 +690,7 @@ impl<'e> Access<'e> {
         if note.trim().is_empty() {
             return Err(Error::BadRequest("a review needs a note".into()));
         }
-        let mut store = self.engine.connect_store()?;
+        let mut store = self.recorder.connect_store()?;
         let record = store
             .break_glass(false)?
             .into_iter()
@@ -726,7 +733,7 @@ impl<'e> Access<'e> {
         });
         event.personal = vec!["/metadata/note".into(), "/metadata/subject".into()];
         event.data_subject = Some(subject_id.to_string());
-        self.engine.append_blocking(vec![event])?;
+        self.recorder.append_blocking(vec![event])?;
         let at = now_us();
         if !store.close_break_glass(id, reviewer, outcome, note, at)? {
             return Err(Error::BadRequest(format!(
@@ -1098,7 +1105,7 @@ fn auth_facts(context: Option<&Map<String, Value>>) -> Option<AuthFacts> {
         auth_time: authn
             .get("auth_time")
             .and_then(Value::as_i64)
-            .map(|t| crate::event::format_time(t * 1_000_000)),
+            .map(|t| evident_core::event::format_time(t * 1_000_000)),
         issuer: text("iss").or_else(|| text("issuer")),
     })
 }

@@ -11,10 +11,10 @@
 
 use serde::Serialize;
 
-use super::authzen::{Action, EvaluationRequest, Subject};
-use super::pack::CompiledPack;
-use super::pdp;
-use crate::{Error, Result};
+use crate::authzen::{Action, EvaluationRequest, Subject};
+use crate::pack::CompiledPack;
+use crate::pdp;
+use evident_core::{Error, Result};
 
 /// The most evaluations one review runs.
 pub const MAX_EVALUATIONS: usize = 5_000_000;
