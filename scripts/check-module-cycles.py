@@ -95,6 +95,23 @@ def absolute(path: str, here: tuple, is_mod_file: bool):
     return base + segs
 
 
+def split_inline_modules(text: str):
+    """The text outside inline `mod name { … }` blocks, and the blocks' bodies."""
+    outside, bodies, pos = [], [], 0
+    for m in re.finditer(r"\bmod\s+[A-Za-z_][A-Za-z0-9_]*\s*\{", text):
+        if m.start() < pos:
+            continue
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        outside.append(text[pos : m.start()])
+        bodies.append(text[m.end() : i - 1])
+        pos = i
+    outside.append(text[pos:])
+    return "".join(outside), bodies
+
+
 def check_crate(crate: Path) -> list:
     src = crate / "src"
     if not src.is_dir():
@@ -142,7 +159,11 @@ def check_crate(crate: Path) -> list:
         return None
 
     edges = {m: set() for m in files}
-    for m, text in texts.items():
+    for m, whole in texts.items():
+        # An inline `mod tests { … }` is a child of the file's module: its `super::` is
+        # the file's module itself, so its paths are read as the file's own `self::` paths.
+        text, inline = split_inline_modules(whole)
+        text += " " + " ".join(re.sub(r"\bsuper::", "self::", body) for body in inline)
         paths = []
         for use in USE.finditer(text):
             paths += [p for p in expand_use(use.group(1)) if p.split("::")[0] in ("crate", "super", "self")]

@@ -48,6 +48,7 @@ pub mod apikey;
 pub mod canonical;
 mod error;
 pub mod event;
+pub mod files;
 pub mod key_provider;
 pub mod personal;
 pub mod recorder;

@@ -6,7 +6,6 @@
 //! needs the root key's provider, as the keyring does.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use std::sync::{Arc, OnceLock};
@@ -21,6 +20,7 @@ use crate::crypto::KeyProvider;
 use crate::store::sqlite::SqliteBackend;
 use crate::store::LogStore;
 use crate::{Error, Result};
+pub use evident_core::files::write_private_file;
 
 /// The database file name inside a data directory.
 pub const DB_FILE: &str = "evident.db";
@@ -285,20 +285,4 @@ fn create_private_dir(dir: &Path) -> Result<()> {
             .map_err(Error::io(format!("restricting {}", dir.display())))?;
     }
     Ok(())
-}
-
-pub(crate) fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .map_err(Error::io(format!("creating {}", path.display())))?;
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .map_err(Error::io(format!("writing {}", path.display())))
 }

@@ -27,11 +27,11 @@
 #![deny(missing_docs)]
 
 pub mod backup;
-pub mod crypto;
 pub mod datadir;
 
 pub use evident_access as access;
 pub use evident_core::{apikey, canonical, event, personal, redaction, sequencer};
+pub use evident_crypto as crypto;
 
 /// Storage: the core's one trait ([`evident_core::store`]) and the embedded backend.
 pub mod store {
@@ -409,12 +409,17 @@ impl Engine {
                 self.root.get_or_init(|| opened).clone()
             }
         };
-        Ok(crypto::keyring::Keyring::new(self, provider))
+        Ok(crypto::keyring::Keyring::new(self.key_host(), provider))
     }
 
     /// The card-token vault over this engine's keyring (see [`crypto::tokens`]).
     pub fn token_vault(&self, create: bool) -> Result<crypto::tokens::TokenVault<'_>> {
-        crypto::tokens::TokenVault::open(self, self.keyring(create)?)
+        crypto::tokens::TokenVault::open(
+            self.key_host(),
+            self.access(),
+            self.keyring(create)?,
+            &self.token_keys,
+        )
     }
 
     /// Records which provider wraps this directory's keys (on first use) and refuses another:
@@ -492,7 +497,7 @@ impl Engine {
     pub fn keyring_if_open(&self) -> Option<crypto::keyring::Keyring<'_>> {
         self.root
             .get()
-            .map(|p| crypto::keyring::Keyring::new(self, p.clone()))
+            .map(|p| crypto::keyring::Keyring::new(self.key_host(), p.clone()))
     }
 
     /// Uses `provider` for the root key from now on (before the first [`Engine::keyring`]);
@@ -506,20 +511,18 @@ impl Engine {
         &self,
         provider: Arc<dyn crypto::KeyProvider>,
     ) -> crypto::keyring::Keyring<'_> {
-        crypto::keyring::Keyring::new(self, provider)
+        crypto::keyring::Keyring::new(self.key_host(), provider)
     }
 
     /// Whether decrypting with the key `name` needs an access decision (see
     /// [`crypto::keyring::Keyring::classify`]); needs no root key.
     pub fn key_is_regulated(&self, name: &str) -> Result<bool> {
-        let names = self
-            .key_cache
-            .regulated(|| self.pooled_store()?.regulated_keys())?;
-        Ok(names.iter().any(|n| n == name))
+        self.key_host().key_is_regulated(name)
     }
 
-    pub(crate) fn key_cache(&self) -> &crypto::keyring::KeyCache {
-        &self.key_cache
+    /// The engine as the crypto part sees it.
+    fn key_host(&self) -> crypto::host::KeyHost<'_> {
+        crypto::host::KeyHost::new(self, &self.key_cache)
     }
 
     pub(crate) fn connect_store(&self) -> Result<Box<dyn LogStore>> {
@@ -786,7 +789,7 @@ impl Engine {
         }
         // Crypto-shredding first: the subject's own key, if data was ever sealed under it.
         let key_name = self.redaction.subject_key_name(subject);
-        let keys_destroyed = crypto::keyring::shred(self, &key_name, actor, "erasure")?;
+        let keys_destroyed = crypto::keyring::shred(&self.key_host(), &key_name, actor, "erasure")?;
         let subject = &self.redaction.subject(subject);
         let removed = self.backend.connect()?.erase_subject(subject)?;
         // The record names the subject by a keyed hash (the one its key is named by), never

@@ -190,17 +190,19 @@ pub fn find_in_json(value: &Value) -> Option<SadViolation> {
 }
 
 /// Refuses a JSON request that carries sensitive authentication data.
-pub fn refuse_in_json(value: &Value) -> crate::Result<()> {
+pub fn refuse_in_json(value: &Value) -> evident_core::Result<()> {
     match find_in_json(value) {
-        Some(found) => Err(crate::Error::SensitiveAuthenticationData(found.to_string())),
+        Some(found) => Err(evident_core::Error::SensitiveAuthenticationData(
+            found.to_string(),
+        )),
         None => Ok(()),
     }
 }
 
 /// Refuses a bare value (a card number read from standard input) shaped like track data.
-pub fn refuse_in_text(text: &str, path: &str) -> crate::Result<()> {
+pub fn refuse_in_text(text: &str, path: &str) -> evident_core::Result<()> {
     if looks_like_track_data(text) {
-        return Err(crate::Error::SensitiveAuthenticationData(
+        return Err(evident_core::Error::SensitiveAuthenticationData(
             SadViolation {
                 rule: "pci.sad.track",
                 path: path.into(),

@@ -21,8 +21,8 @@ use cryptoki::types::AuthPin;
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
-use super::KeyProvider;
-use crate::{Error, Result};
+use evident_core::key_provider::KeyProvider;
+use evident_core::{Error, Result};
 
 /// The key label used unless `EVIDENT_PKCS11_KEY` says otherwise.
 pub const DEFAULT_KEY_LABEL: &str = "evident-root";

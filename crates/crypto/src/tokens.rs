@@ -35,11 +35,12 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::keyring::Keyring;
-use crate::access::{detokenize_request, require_allow, Caller};
-use crate::event::now_us;
-use crate::store::{StoredToken, TokenInsert};
-use crate::{Engine, Error, Result};
+use crate::host::KeyHost;
+use crate::keyring::Keyring;
+use evident_access::{detokenize_request, require_allow, Access, Caller};
+use evident_core::event::now_us;
+use evident_core::store::{StoredToken, TokenInsert};
+use evident_core::{Error, Result};
 use evident_detect::validate::luhn_residue;
 
 /// The keyring key that seals the vault's card numbers and its own keys.
@@ -149,7 +150,7 @@ impl Pan {
     /// Parses a card number; spaces and dashes between digits are allowed. Track data is
     /// refused (rule `pci.sad.track`); errors never echo the input.
     pub fn parse(text: &str) -> Result<Pan> {
-        super::sad::refuse_in_text(text, "the card number")?;
+        crate::sad::refuse_in_text(text, "the card number")?;
         let text = text.trim();
         let mut digits = Zeroizing::new(Vec::with_capacity(19));
         for b in text.bytes() {
@@ -319,14 +320,15 @@ pub struct Requester {
 }
 
 /// The vault's own keys, unsealed once per engine.
-pub(crate) struct VaultKeys {
+pub struct VaultKeys {
     ff1: FF1<Aes256>,
     index: hmac::Key,
 }
 
 /// Card tokens over one engine's keyring.
 pub struct TokenVault<'e> {
-    engine: &'e Engine,
+    engine: KeyHost<'e>,
+    access: Access<'e>,
     keyring: Keyring<'e>,
     keys: Arc<VaultKeys>,
 }
@@ -367,23 +369,30 @@ fn ff1_tweak(
 }
 
 impl<'e> TokenVault<'e> {
-    /// The vault of `engine`, opening (or, on first use, making) its keys with the keyring.
-    pub fn open(engine: &'e Engine, keyring: Keyring<'e>) -> Result<TokenVault<'e>> {
-        let keys = match engine.token_keys.get() {
+    /// The vault of `engine`, opening (or, on first use, making) its keys with the keyring
+    /// and keeping them in `unsealed` (one per engine); detokenizing asks `access`.
+    pub fn open(
+        engine: KeyHost<'e>,
+        access: Access<'e>,
+        keyring: Keyring<'e>,
+        unsealed: &std::sync::OnceLock<Arc<VaultKeys>>,
+    ) -> Result<TokenVault<'e>> {
+        let keys = match unsealed.get() {
             Some(keys) => keys.clone(),
             None => {
-                let keys = Arc::new(Self::unseal_keys(engine, &keyring)?);
-                engine.token_keys.get_or_init(|| keys).clone()
+                let keys = Arc::new(Self::unseal_keys(&engine, &keyring)?);
+                unsealed.get_or_init(|| keys).clone()
             }
         };
         Ok(TokenVault {
             engine,
+            access,
             keyring,
             keys,
         })
     }
 
-    fn unseal_keys(engine: &Engine, keyring: &Keyring<'_>) -> Result<VaultKeys> {
+    fn unseal_keys(engine: &KeyHost<'_>, keyring: &Keyring<'_>) -> Result<VaultKeys> {
         let mut store = engine.connect_store()?;
         if store.key_versions(VAULT_KEY)?.is_empty() {
             match keyring.create(VAULT_KEY, "evident") {
@@ -395,7 +404,7 @@ impl<'e> TokenVault<'e> {
             let sealed = match store.meta(meta)? {
                 Some(sealed) => sealed,
                 None => {
-                    let fresh = super::random_key()?;
+                    let fresh = evident_core::aead::random_key()?;
                     let sealed = keyring.encrypt(VAULT_KEY, fresh.as_ref(), meta.as_bytes())?;
                     // Another process may have made one first; theirs wins.
                     store.init_meta(meta, &sealed)?
@@ -593,7 +602,7 @@ impl<'e> TokenVault<'e> {
             reveal.as_str(),
             requester.context.clone(),
         );
-        let answer = self.engine.access().evaluate_blocking(
+        let answer = self.access.evaluate_blocking(
             &request,
             &requester.caller,
             requester.request_id.as_deref(),

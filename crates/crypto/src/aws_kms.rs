@@ -14,9 +14,9 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use super::sigv4::{authorization, SigningParams};
-use super::KeyProvider;
-use crate::{Error, Result};
+use crate::sigv4::{authorization, SigningParams};
+use evident_core::key_provider::KeyProvider;
+use evident_core::{Error, Result};
 
 /// Format byte of a wrapped key: `0x01 ‖ KMS CiphertextBlob`.
 const FORMAT_V1: u8 = 1;

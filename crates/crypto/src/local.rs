@@ -13,8 +13,9 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{open, random_key, seal, KeyProvider};
-use crate::{Error, Result};
+use evident_core::aead::{open, random_key, seal};
+use evident_core::key_provider::KeyProvider;
+use evident_core::{Error, Result};
 
 /// The sealed root key's file name in a data directory.
 pub const ROOT_KEY_FILE: &str = "root.key";
@@ -178,7 +179,7 @@ impl LocalProvider {
                 };
                 let text =
                     serde_json::to_vec_pretty(&file).map_err(|e| Error::Crypto(e.to_string()))?;
-                crate::datadir::write_private_file(&sealed_path, &text)?;
+                evident_core::files::write_private_file(&sealed_path, &text)?;
                 Ok(LocalProvider {
                     root: Zeroizing::new(root.to_vec()),
                     source: format!("local, sealed in {} (Argon2id)", sealed_path.display()),

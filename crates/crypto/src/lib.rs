@@ -1,3 +1,10 @@
+//! # evident-crypto
+//!
+//! The crypto part of Evident. It stands on `evident-core` (and asks `evident-access` before
+//! a regulated key or a card token is revealed); the engine it runs in is a
+//! [`host::KeyHost`]. The `evident` facade hands it out as `engine.keyring()` and
+//! `engine.token_vault()`.
+//!
 //! Keys and envelope encryption: a root key from a [`KeyProvider`] wraps versioned named
 //! keys (per tenant and purpose), which encrypt data with AES-256-GCM or wrap data keys for
 //! local envelope encryption.
@@ -17,7 +24,12 @@
 //! NIST SP 800-38D allows for random nonces, so rotation happens before nonce collisions
 //! become a risk.
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 pub mod aws_kms;
+mod cache;
+pub mod host;
 pub mod keyring;
 pub mod local;
 pub mod pkcs11;
@@ -28,7 +40,7 @@ pub mod tokens;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::{Error, Result};
+use evident_core::{Error, Result};
 
 pub use evident_core::aead::{open, random_key, seal};
 pub use evident_core::key_provider::KeyProvider;

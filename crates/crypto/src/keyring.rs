@@ -3,22 +3,21 @@
 //! data keys. A ciphertext names its key and version: `evident:v3:payments:<base64url>`, and
 //! its associated data binds it to the caller's context (tenant, record id).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine as _;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::{open, random_key, seal, KeyProvider};
-use crate::event::{now_us, system_event, Severity};
-use crate::store::{LogStore, StoredKeyVersion};
-use crate::{Engine, Error, Result};
+pub use crate::cache::{KeyCache, MAX_ENCRYPTIONS_PER_VERSION};
+use crate::host::KeyHost;
+use evident_core::aead::{open, random_key, seal};
+use evident_core::event::{now_us, system_event, Severity};
+use evident_core::key_provider::KeyProvider;
+use evident_core::store::{LogStore, StoredKeyVersion};
+use evident_core::{Error, Result};
 
-/// Encryptions one key version may make before it must be rotated: 2³¹, half of what NIST
-/// SP 800-38D allows with random 96-bit nonces.
-pub const MAX_ENCRYPTIONS_PER_VERSION: u64 = 1 << 31;
 /// Encryptions reserved in the store at a time, so a count is never lost to a crash.
 const RESERVE_BLOCK: u64 = 256;
 
@@ -73,31 +72,9 @@ pub struct KeyInfo {
     pub regulated: bool,
 }
 
-/// How long a key's version list is trusted before it is read again: changes made by
-/// another process (a CLI rotation while the server runs) are seen within this time.
-const METADATA_TTL: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// A key's version list and when it was read.
-type CachedVersions = (std::time::Instant, Arc<Vec<StoredKeyVersion>>);
-
-/// Unwrapped version keys, their in-memory encryption counters, and recently read version
-/// lists, kept by the engine so that encrypt and decrypt do not touch the store.
-#[derive(Default)]
-pub struct KeyCache {
-    versions: Mutex<HashMap<(String, u32), CachedVersion>>,
-    metadata: Mutex<HashMap<String, CachedVersions>>,
-    regulated: Mutex<Option<(std::time::Instant, Arc<Vec<String>>)>>,
-}
-
-struct CachedVersion {
-    key: Arc<Zeroizing<Vec<u8>>>,
-    used: u64,
-    reserved: u64,
-}
-
 /// The encryption service over one engine and one root-key provider.
 pub struct Keyring<'e> {
-    engine: &'e Engine,
+    engine: KeyHost<'e>,
     provider: Arc<dyn KeyProvider>,
 }
 
@@ -142,7 +119,7 @@ pub fn parse_ciphertext(text: &str) -> Result<(u32, &str, Vec<u8>)> {
 
 impl<'e> Keyring<'e> {
     /// The keyring of `engine` with `provider` holding the root key.
-    pub fn new(engine: &'e Engine, provider: Arc<dyn KeyProvider>) -> Keyring<'e> {
+    pub fn new(engine: KeyHost<'e>, provider: Arc<dyn KeyProvider>) -> Keyring<'e> {
         Keyring { engine, provider }
     }
 
@@ -323,7 +300,7 @@ impl<'e> Keyring<'e> {
     /// Forgets a version's material for good: its ciphertexts can never be read again.
     /// Logged at high severity; the ledger still verifies.
     pub fn destroy(&self, name: &str, version: u32, actor: &str) -> Result<()> {
-        destroy_version(self.engine, name, version, actor, None)
+        destroy_version(&self.engine, name, version, actor, None)
     }
 
     /// Encrypts under the data subject's own key, made on first use (logged): erasing the
@@ -363,7 +340,7 @@ impl<'e> Keyring<'e> {
                 .map(|v| VersionInfo {
                     version: v.version,
                     state: KeyState::parse(&v.state),
-                    created: crate::event::format_time(v.created_us),
+                    created: evident_core::event::format_time(v.created_us),
                     age_seconds: (now - v.created_us) / 1_000_000,
                     encryptions: v.uses,
                 })
@@ -556,7 +533,7 @@ impl<'e> Keyring<'e> {
 /// Destroys one version (no root key needed: only the wrapped key is wiped); logged at high
 /// severity, with why when it is part of something else (an erasure).
 pub(crate) fn destroy_version(
-    engine: &Engine,
+    engine: &KeyHost<'_>,
     name: &str,
     version: u32,
     actor: &str,
@@ -580,8 +557,8 @@ pub(crate) fn destroy_version(
     Ok(())
 }
 
-/// Destroys every live version of `name`; answers how many (0 when there is no such key).
-pub(crate) fn shred(engine: &Engine, name: &str, actor: &str, why: &str) -> Result<u32> {
+/// Destroys every live version of `name` (crypto-shredding); answers how many (0 when there is no such key).
+pub fn shred(engine: &KeyHost<'_>, name: &str, actor: &str, why: &str) -> Result<u32> {
     let mut destroyed = 0;
     for v in engine.connect_store()?.key_versions(name)? {
         if v.state != "destroyed" {
@@ -590,106 +567,4 @@ pub(crate) fn shred(engine: &Engine, name: &str, actor: &str, why: &str) -> Resu
         }
     }
     Ok(destroyed)
-}
-
-impl KeyCache {
-    fn metadata(&self, name: &str) -> Option<Arc<Vec<StoredKeyVersion>>> {
-        let cache = self.metadata.lock().ok()?;
-        let (read_at, versions) = cache.get(name)?;
-        (read_at.elapsed() < METADATA_TTL).then(|| versions.clone())
-    }
-
-    fn set_metadata(&self, name: &str, versions: Arc<Vec<StoredKeyVersion>>) {
-        if let Ok(mut cache) = self.metadata.lock() {
-            cache.insert(name.to_owned(), (std::time::Instant::now(), versions));
-        }
-    }
-
-    /// The regulated key names, re-read after [`METADATA_TTL`].
-    pub(crate) fn regulated(
-        &self,
-        load: impl FnOnce() -> Result<Vec<String>>,
-    ) -> Result<Arc<Vec<String>>> {
-        if let Ok(cache) = self.regulated.lock() {
-            if let Some((at, names)) = cache.as_ref() {
-                if at.elapsed() < METADATA_TTL {
-                    return Ok(names.clone());
-                }
-            }
-        }
-        let names = Arc::new(load()?);
-        if let Ok(mut cache) = self.regulated.lock() {
-            *cache = Some((std::time::Instant::now(), names.clone()));
-        }
-        Ok(names)
-    }
-
-    fn forget_regulated(&self) {
-        if let Ok(mut cache) = self.regulated.lock() {
-            *cache = None;
-        }
-    }
-
-    fn forget_metadata(&self, name: &str) {
-        if let Ok(mut cache) = self.metadata.lock() {
-            cache.remove(name);
-        }
-    }
-
-    fn get(&self, name: &str, version: u32) -> Option<Arc<Zeroizing<Vec<u8>>>> {
-        let cache = self.versions.lock().ok()?;
-        cache
-            .get(&(name.to_owned(), version))
-            .map(|c| c.key.clone())
-    }
-
-    fn insert(&self, name: &str, version: u32, key: Arc<Zeroizing<Vec<u8>>>, reserved: u64) {
-        if let Ok(mut cache) = self.versions.lock() {
-            cache.insert(
-                (name.to_owned(), version),
-                // Whatever was reserved before this process may have been used.
-                CachedVersion {
-                    key,
-                    used: reserved,
-                    reserved,
-                },
-            );
-        }
-    }
-
-    fn forget(&self, name: &str, version: u32) {
-        if let Ok(mut cache) = self.versions.lock() {
-            cache.remove(&(name.to_owned(), version));
-        }
-    }
-
-    /// Counts one encryption; answers `Some(())` when the reservation is used up and the
-    /// store must reserve more first.
-    fn take_use(&self, name: &str, version: u32) -> Result<Option<()>> {
-        let mut cache = self
-            .versions
-            .lock()
-            .map_err(|_| Error::Crypto("key cache poisoned".into()))?;
-        let entry = cache
-            .get_mut(&(name.to_owned(), version))
-            .ok_or_else(|| Error::Crypto("key version left the cache".into()))?;
-        if entry.used >= MAX_ENCRYPTIONS_PER_VERSION {
-            return Err(Error::Crypto(format!(
-                "version {version} of `{name}` has made {MAX_ENCRYPTIONS_PER_VERSION} encryptions; rotate it"
-            )));
-        }
-        if entry.used >= entry.reserved {
-            return Ok(Some(()));
-        }
-        entry.used += 1;
-        Ok(None)
-    }
-
-    fn set_reserved(&self, name: &str, version: u32, reserved: u64) {
-        if let Ok(mut cache) = self.versions.lock() {
-            if let Some(entry) = cache.get_mut(&(name.to_owned(), version)) {
-                entry.reserved = reserved;
-            }
-        }
-    }
 }
