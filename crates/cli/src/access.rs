@@ -12,7 +12,7 @@ use evident::event::format_time;
 use serde_json::{json, Value};
 
 use crate::args::{AccessCommand, BreakGlassCommand, PolicyCommand, ReviewFormat, ReviewOutcome};
-use crate::VerificationFailed;
+use crate::verdict::VerificationFailed;
 
 pub fn policy(cmd: PolicyCommand) -> Result<()> {
     match cmd {

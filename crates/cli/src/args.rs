@@ -996,6 +996,6 @@ mod tests {
     /// at run time; here all of them are checked at once).
     #[test]
     fn the_command_line_is_consistent() {
-        super::Cli::command().debug_assert();
+        crate::args::Cli::command().debug_assert();
     }
 }

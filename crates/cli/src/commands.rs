@@ -20,7 +20,7 @@ use crate::args::{
     ApikeyCommand, BackupCommand, BenchCommand, Cli, Command, KeysCommand, LogCommand, QueryFilter,
     RoleArg, VerifyArgs,
 };
-use crate::VerificationFailed;
+use crate::verdict::VerificationFailed;
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {

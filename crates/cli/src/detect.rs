@@ -18,21 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::args::{
     ColorChoice, DetectArgs, HookCommand, RedactArgs, RedactModeArg, ScanArgs, ScanFormat,
 };
-
-/// Exit code when a scan found something.
-pub const EXIT_FINDINGS: u8 = 1;
-
-/// A scan that completed and found something: main turns it into exit status 1.
-#[derive(Debug)]
-pub struct FindingsReported(pub usize);
-
-impl std::fmt::Display for FindingsReported {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} finding(s)", self.0)
-    }
-}
-
-impl std::error::Error for FindingsReported {}
+use crate::verdict::FindingsReported;
 
 /// The rule set named by the flags, compiled, and the entities to keep.
 pub fn build_detector(args: &DetectArgs) -> Result<(Detector, Option<Vec<Entity>>)> {

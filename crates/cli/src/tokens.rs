@@ -9,7 +9,7 @@ use evident::crypto::tokens::{Keep, Pan, Requester, Reveal, TokenFormat};
 use serde_json::{Map, Value};
 
 use crate::commands::open;
-use crate::VerificationFailed;
+use crate::verdict::VerificationFailed;
 
 /// A line longer than this is not a card number or token (and is not read further).
 const MAX_LINE: usize = 256;
