@@ -12,6 +12,8 @@ use evident::event::format_time;
 use serde_json::{json, Value};
 
 use crate::args::{AccessCommand, BreakGlassCommand, PolicyCommand, ReviewFormat, ReviewOutcome};
+use crate::caller;
+use crate::data_dir::{open, open_or_create};
 use crate::verdict::VerificationFailed;
 
 pub fn policy(cmd: PolicyCommand) -> Result<()> {
@@ -23,10 +25,8 @@ pub fn policy(cmd: PolicyCommand) -> Result<()> {
             dir,
             number: version,
         } => {
-            let engine = crate::commands::open(&dir.data_dir)?;
-            let applied = engine
-                .access()
-                .rollback(version, &crate::commands::cli_actor())?;
+            let engine = open(&dir.data_dir)?;
+            let applied = engine.access().rollback(version, &caller::actor())?;
             println!(
                 "version {} is active ({}), with the content of version {version}",
                 applied.version, applied.hash
@@ -42,7 +42,7 @@ fn apply(dir: &Path, pack_dir: &Path, dry_run: bool) -> Result<()> {
     let files = PackFiles::load_dir(pack_dir)?;
     if dry_run {
         let compiled = pack::compile(files)?;
-        let engine = crate::commands::open(dir).ok();
+        let engine = open(dir).ok();
         let active = match &engine {
             Some(e) => e.access().active()?,
             None => None,
@@ -55,10 +55,8 @@ fn apply(dir: &Path, pack_dir: &Path, dry_run: bool) -> Result<()> {
         println!("{}", diff.summary());
         return Ok(());
     }
-    let engine = crate::commands::open_or_create(dir)?;
-    let applied = engine
-        .access()
-        .apply(files, &crate::commands::cli_actor())?;
+    let engine = open_or_create(dir)?;
+    let applied = engine.access().apply(files, &caller::actor())?;
     for w in &applied.warnings {
         println!("warning: {w}");
     }
@@ -78,7 +76,7 @@ fn apply(dir: &Path, pack_dir: &Path, dry_run: bool) -> Result<()> {
 }
 
 fn show(dir: &Path, version: Option<u64>, out: Option<&Path>) -> Result<()> {
-    let engine = crate::commands::open(dir)?;
+    let engine = open(dir)?;
     let (stored, files) = engine.access().version(version)?;
     println!(
         "version {} {} applied {} by {} ({})",
@@ -108,7 +106,7 @@ fn show(dir: &Path, version: Option<u64>, out: Option<&Path>) -> Result<()> {
 }
 
 fn history(dir: &Path, as_json: bool) -> Result<()> {
-    let engine = crate::commands::open(dir)?;
+    let engine = open(dir)?;
     let active = engine.access().active()?.map(|p| p.version);
     let versions = engine.access().history()?;
     if versions.is_empty() && !as_json {
@@ -205,7 +203,7 @@ fn test(cases_path: &Path, pack_dir: Option<&Path>, dir: &Path) -> Result<()> {
     let cases = load_cases(cases_path)?;
     let pack = match pack_dir {
         Some(p) => std::sync::Arc::new(pack::compile(PackFiles::load_dir(p)?)?),
-        None => crate::commands::open(dir)?.access().require_active()?,
+        None => open(dir)?.access().require_active()?,
     };
     let now = evident::event::now_us() / 1_000_000;
     let mut failed = 0;
@@ -272,7 +270,7 @@ pub fn access(cmd: AccessCommand) -> Result<()> {
             };
             let batch: EvaluationsRequest =
                 serde_json::from_str(&text).context("the request is not an AuthZEN request")?;
-            let engine = crate::commands::open(&dir.data_dir)?;
+            let engine = open(&dir.data_dir)?;
             let answer = engine
                 .access()
                 .evaluate_blocking(&batch, &Caller::cli(), None)?;
@@ -284,7 +282,7 @@ pub fn access(cmd: AccessCommand) -> Result<()> {
             Ok(())
         }
         AccessCommand::BreakGlass(BreakGlassCommand::List { dir, all, json }) => {
-            let engine = crate::commands::open(&dir.data_dir)?;
+            let engine = open(&dir.data_dir)?;
             let reviews = engine.access().break_glass(!all)?;
             if reviews.is_empty() && !json {
                 println!("no {}break-glass reviews", if all { "" } else { "open " });
@@ -325,7 +323,7 @@ pub fn access(cmd: AccessCommand) -> Result<()> {
             note,
             reviewer,
         }) => {
-            let engine = crate::commands::open(&dir.data_dir)?;
+            let engine = open(&dir.data_dir)?;
             let outcome = match outcome {
                 ReviewOutcome::Approved => "approved",
                 ReviewOutcome::Violation => "violation",
@@ -341,8 +339,8 @@ pub fn access(cmd: AccessCommand) -> Result<()> {
             Ok(())
         }
         AccessCommand::Review { dir, format, out } => {
-            let engine = crate::commands::open(&dir.data_dir)?;
-            let report = engine.access().review(&crate::commands::cli_actor())?;
+            let engine = open(&dir.data_dir)?;
+            let report = engine.access().review(&caller::actor())?;
             let text = match format {
                 ReviewFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
                 ReviewFormat::Csv => report.to_csv(),

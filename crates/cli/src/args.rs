@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::data_dir::DataDir;
+
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
 /// tamper-evident Merkle log that auditors verify offline.
 ///
@@ -31,19 +33,6 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Where the data lives.
-#[derive(Debug, Clone, Args)]
-pub struct DataDir {
-    /// The data directory (SQLite database and signing key).
-    #[arg(
-        long,
-        env = "EVIDENT_DATA_DIR",
-        default_value = "./evident-data",
-        value_name = "DIR"
-    )]
-    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use evident::store::{EventQuery, LogStore};
-use evident::{AuditEvent, Engine, Role};
+use evident::{AuditEvent, Role};
 use evident_ledger::hash::leaf_hash;
 use evident_ledger::note::NoteVerifier;
 use evident_ledger::tlog_proof::TlogProof;
@@ -20,6 +20,8 @@ use crate::args::{
     ApikeyCommand, BackupCommand, BenchCommand, Cli, Command, KeysCommand, LogCommand, QueryFilter,
     RoleArg, VerifyArgs,
 };
+use crate::caller;
+use crate::data_dir::{open, open_or_create};
 use crate::verdict::VerificationFailed;
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -101,15 +103,6 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-pub(crate) fn open(dir: &Path) -> Result<Engine> {
-    Engine::open(dir, false)
-        .with_context(|| format!("opening the data directory `{}`", dir.display()))
-}
-
-pub(crate) fn open_or_create(dir: &Path) -> Result<Engine> {
-    Engine::open(dir, true).with_context(|| format!("opening `{}`", dir.display()))
-}
-
 /// Whether the environment names a root key (so `init` seals the directory's own keys).
 fn root_key_configured() -> bool {
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
@@ -122,13 +115,6 @@ fn root_key_configured() -> bool {
 
 fn display_list(items: &[&str]) -> String {
     items.join(", ")
-}
-
-pub(crate) fn cli_actor() -> String {
-    format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    )
 }
 
 fn bar(len: u64, unit: &str) -> ProgressBar {
@@ -146,7 +132,7 @@ fn init(dir: &Path, origin: Option<&str>, tls: bool, seal_keys: bool) -> Result<
     let report = evident::datadir::init(dir, origin)?;
     let engine = open(dir)?;
     if seal_keys {
-        let sealed = engine.seal_own_keys(&cli_actor())?;
+        let sealed = engine.seal_own_keys(&caller::actor())?;
         if sealed.is_empty() {
             println!("keys already sealed with the root key");
         } else {
@@ -192,9 +178,7 @@ fn serve(
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let engine = std::sync::Arc::new(
-            Engine::open(dir, true).with_context(|| format!("opening `{}`", dir.display()))?,
-        );
+        let engine = std::sync::Arc::new(open_or_create(dir)?);
         let tls = match &tls_files {
             Some(files) => Some(
                 evident_server::tls::ReloadingConfig::load(files.clone())
@@ -332,7 +316,7 @@ fn log(cmd: LogCommand) -> Result<()> {
         }
         LogCommand::Erase { dir, subject } => {
             let engine = open(&dir.data_dir)?;
-            let report = engine.erase_subject(&subject, &cli_actor())?;
+            let report = engine.erase_subject(&subject, &caller::actor())?;
             println!(
                 "destroyed {} personal values and {} versions of the subject's key of `{subject}`; erasure recorded as entry {}",
                 report.removed, report.keys_destroyed, report.receipt.index
@@ -644,7 +628,7 @@ fn apikey(cmd: ApikeyCommand) -> Result<()> {
                 RoleArg::Writer => Role::Writer,
                 RoleArg::Reader => Role::Reader,
             };
-            let key = engine.create_api_key(role, label.as_deref(), &cli_actor())?;
+            let key = engine.create_api_key(role, label.as_deref(), &caller::actor())?;
             eprintln!(
                 "created {} key {} (shown once; store it as a secret):",
                 role.as_str(),
@@ -672,7 +656,7 @@ fn apikey(cmd: ApikeyCommand) -> Result<()> {
         }
         ApikeyCommand::Revoke { dir, id } => {
             let engine = open(&dir.data_dir)?;
-            engine.revoke_api_key(&id, &cli_actor())?;
+            engine.revoke_api_key(&id, &caller::actor())?;
             println!("revoked {id}");
             Ok(())
         }
@@ -680,7 +664,7 @@ fn apikey(cmd: ApikeyCommand) -> Result<()> {
 }
 
 fn keys(cmd: KeysCommand) -> Result<()> {
-    let actor = cli_actor();
+    let actor = caller::actor();
     match cmd {
         KeysCommand::Create {
             dir,
@@ -735,7 +719,7 @@ fn keys(cmd: KeysCommand) -> Result<()> {
         }
         KeysCommand::Seal { dir } => {
             let engine = open(&dir.data_dir)?;
-            let sealed = engine.seal_own_keys(&cli_actor())?;
+            let sealed = engine.seal_own_keys(&caller::actor())?;
             if sealed.is_empty() {
                 println!("already sealed: {}", evident::datadir::KEY_FILE);
             } else {
@@ -842,7 +826,7 @@ fn encrypt(dir: &Path, key: Option<&str>, subject: Option<&str>, context: &str) 
             subject,
             &input,
             context.as_bytes(),
-            &cli_actor(),
+            &caller::actor(),
         )?,
         (Some(key), None) => engine
             .keyring(false)?
@@ -859,7 +843,7 @@ fn decrypt(dir: &Path, context: &str, access_context: Option<&str>) -> Result<()
     let engine = open(dir)?;
     let (_, name, _) = evident::crypto::keyring::parse_ciphertext(text.trim())?;
     if engine.key_is_regulated(name)? {
-        let access_context = crate::tokens::access_context(access_context)?;
+        let access_context = caller::access_context(access_context)?;
         let caller = evident::access::Caller::cli();
         let request = evident::access::decrypt_request("User", &caller.id, name, access_context);
         evident::access::require_allow(
@@ -873,7 +857,7 @@ fn decrypt(dir: &Path, context: &str, access_context: Option<&str>) -> Result<()
 }
 
 fn backup(test: Option<BackupCommand>, dir: &Path, out: Option<&Path>) -> Result<()> {
-    let actor = cli_actor();
+    let actor = caller::actor();
     match test {
         Some(BackupCommand::Test { dir, file }) => {
             let engine = open(&dir.data_dir)?;

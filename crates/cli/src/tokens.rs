@@ -6,20 +6,13 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use evident::crypto::tokens::{Keep, Pan, Requester, Reveal, TokenFormat};
-use serde_json::{Map, Value};
 
-use crate::commands::open;
+use crate::caller;
+use crate::data_dir::open;
 use crate::verdict::VerificationFailed;
 
 /// A line longer than this is not a card number or token (and is not read further).
 const MAX_LINE: usize = 256;
-
-/// Parses `--access-context`.
-pub(crate) fn access_context(text: Option<&str>) -> Result<Option<Map<String, Value>>> {
-    text.map(serde_json::from_str)
-        .transpose()
-        .context("--access-context must be a JSON object")
-}
 
 /// Non-empty lines of stdin, each at most [`MAX_LINE`] bytes, with their line numbers.
 fn stdin_lines(mut each: impl FnMut(usize, &str) -> Result<()>) -> Result<()> {
@@ -81,7 +74,7 @@ pub(crate) fn detokenize(
     access_context: Option<&str>,
     tokens: Vec<String>,
 ) -> Result<()> {
-    let context = self::access_context(access_context)?;
+    let context = caller::access_context(access_context)?;
     let engine = open(dir)?;
     let vault = engine.token_vault(false)?;
     let caller = evident::access::Caller::cli();
