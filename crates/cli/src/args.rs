@@ -238,40 +238,11 @@ pub enum Command {
         #[arg(long, env = "EVIDENT_DATA_DIR", value_name = "DIR")]
         data_dir: PathBuf,
     },
-    /// Find card numbers, PHI identifiers and secrets in files, trees or stdin.
-    ///
-    /// Directories are walked in parallel, honouring .gitignore; binary files are skipped.
-    /// Findings never show the raw value: a masked excerpt and a keyed fingerprint.
-    /// Exit status: 0 nothing found, 1 findings, 2 error.
-    ///
-    /// Examples:
-    ///   evident scan .                         scan the working tree
-    ///   evident scan --staged                  what `git commit` would record (pre-commit hook)
-    ///   evident scan src --format sarif > evident.sarif
-    ///   evident scan . --format json > baseline.jsonl   then: --baseline baseline.jsonl
-    ///   kubectl logs app | evident scan -      scan stdin
-    #[command(verbatim_doc_comment)]
-    Scan(ScanArgs),
-    /// Redact stdin to stdout, line by line, for log pipelines.
-    ///
-    /// Each line is written (and flushed) as soon as it is read, with every finding replaced.
-    /// Private key blocks spanning lines are removed whole.
-    ///
-    /// Examples:
-    ///   app 2>&1 | evident redact                       mask: 411111******1111
-    ///   evident redact --mode pseudonym < app.log       [card:1f3a9c0b7d2e], stable per key
-    ///   evident redact --mode remove --entity card --entity secret
-    #[command(verbatim_doc_comment)]
-    Redact(RedactArgs),
-    /// Manage the git pre-commit hook that runs `evident scan --staged`.
+    Scan(crate::verbs::detect::scan::ScanArgs),
+    Redact(crate::verbs::detect::redact::RedactArgs),
     #[command(subcommand)]
-    Hook(HookCommand),
-    /// Run a Language Server on stdin/stdout that flags card numbers, PHI and secrets in open
-    /// documents as you type. Point your editor's generic LSP client at `evident lsp`.
-    Lsp {
-        #[command(flatten)]
-        rules: DetectArgs,
-    },
+    Hook(crate::verbs::detect::hook::HookCommand),
+    Lsp(crate::verbs::detect::lsp::LspArgs),
     /// Manage the Cedar policy pack that decides access: apply, show, history, rollback, test.
     ///
     /// A pack is a directory with `schema.cedarschema`, `*.cedar` policies, `entities.json`
@@ -482,119 +453,6 @@ pub struct TlsArgs {
     pub tls_client_ca: Option<PathBuf>,
 }
 
-/// Which rules run and how findings are keyed; shared by scan, redact and lsp.
-#[derive(Debug, Clone, Args)]
-pub struct DetectArgs {
-    /// An Evident rule file (TOML) to add; a rule with a built-in id replaces it. Repeatable.
-    #[arg(
-        long = "rules",
-        value_name = "FILE",
-        env = "EVIDENT_RULES",
-        value_delimiter = ','
-    )]
-    pub rule_files: Vec<PathBuf>,
-    /// A gitleaks rule file to import as it is (its rules find the `secret` entity). Repeatable.
-    #[arg(long = "gitleaks", value_name = "FILE")]
-    pub gitleaks_files: Vec<PathBuf>,
-    /// Do not load the built-in rules (only --rules and --gitleaks).
-    #[arg(long)]
-    pub no_builtin: bool,
-    /// Turn off a rule by id. Repeatable.
-    #[arg(long, value_name = "RULE")]
-    pub disable: Vec<String>,
-    /// Only report these entities. Repeatable: card, cvv, ssn, itin, email, phone, iban, npi,
-    /// dea, mrn, dob, ip, secret.
-    #[arg(long, value_name = "ENTITY")]
-    pub entity: Vec<String>,
-    /// File holding the fingerprint key (16+ bytes). Fingerprints and baselines compare only
-    /// under the same key. Default: EVIDENT_FINGERPRINT_KEY (hex), else a key created once in
-    /// $XDG_CONFIG_HOME/evident/fingerprint.key (or ~/.config/evident/).
-    #[arg(long, value_name = "FILE", env = "EVIDENT_FINGERPRINT_KEY_FILE")]
-    pub fingerprint_key_file: Option<PathBuf>,
-}
-
-/// How `evident scan` reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScanFormat {
-    /// one line per finding, coloured on a terminal
-    Human,
-    /// JSON lines: one finding object per line
-    Json,
-    /// one SARIF 2.1.0 log
-    Sarif,
-}
-
-/// When to colour output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    /// when stdout is a terminal and NO_COLOR is unset
-    Auto,
-    /// always
-    Always,
-    /// never
-    Never,
-}
-
-#[derive(Debug, Args)]
-pub struct ScanArgs {
-    /// Files or directories; `-` reads stdin. Default: the current directory.
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// Scan the files staged in git (their staged content, not the working copy).
-    #[arg(long, conflicts_with = "paths")]
-    pub staged: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    pub format: ScanFormat,
-    /// Accept the findings listed in FILE (JSON lines from `--format json`): a finding with
-    /// the same rule, path and fingerprint is not reported.
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
-    /// Drop findings scored below this (0 to 1; context words raise a score).
-    #[arg(long, default_value_t = 0.0, value_name = "SCORE")]
-    pub min_score: f32,
-    /// Do not honour .gitignore, .ignore and git excludes.
-    #[arg(long)]
-    pub no_ignore: bool,
-    /// Skip hidden files and directories (scanned by default: .env files hold secrets).
-    #[arg(long)]
-    pub no_hidden: bool,
-    /// Skip files larger than this many bytes.
-    #[arg(long, value_name = "BYTES")]
-    pub max_file_size: Option<u64>,
-    /// Worker threads (default: one per CPU).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Colour human output.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorChoice,
-    #[command(flatten)]
-    pub rules: DetectArgs,
-}
-
-/// How `evident redact` replaces what it finds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RedactModeArg {
-    /// the masked form: 411111******1111, ***-**-6789
-    Mask,
-    /// [card:1f3a9c0b7d2e]: a keyed HMAC pseudonym, the same for the same value and key
-    Pseudonym,
-    /// [REDACTED:card]
-    Remove,
-}
-
-#[derive(Debug, Args)]
-pub struct RedactArgs {
-    /// What a finding becomes.
-    #[arg(long, value_enum, default_value = "mask")]
-    pub mode: RedactModeArg,
-    /// Print a count of redactions per entity to stderr at the end.
-    #[arg(long)]
-    pub stats: bool,
-    #[command(flatten)]
-    pub rules: DetectArgs,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum BackupCommand {
     /// Restore FILE into a scratch directory, verify the whole log there, and record the
@@ -698,19 +556,6 @@ pub enum KeysCommand {
         #[arg(long)]
         yes: bool,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum HookCommand {
-    /// Install a pre-commit hook in this git repository that runs `evident scan --staged`
-    /// and blocks the commit when it finds something.
-    Install {
-        /// Replace an existing pre-commit hook that Evident did not write.
-        #[arg(long)]
-        force: bool,
-    },
-    /// Remove the pre-commit hook Evident installed.
-    Uninstall,
 }
 
 #[derive(Debug, Subcommand)]

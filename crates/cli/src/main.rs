@@ -12,12 +12,11 @@ mod commands;
 mod config;
 mod data_dir;
 mod demo;
-mod detect;
 mod logging;
-mod lsp;
 mod packs;
 mod tls;
 mod tokens;
+mod verbs;
 mod verdict;
 
 use std::process::ExitCode;

@@ -1,0 +1,4 @@
+//! One module per part of the engine, each holding its verbs' command-line arguments next to
+//! their implementation.
+
+pub mod detect;
