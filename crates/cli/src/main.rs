@@ -1,7 +1,6 @@
 //! `evident`: the one binary. `main` turns `run` into an exit code in one place; every
 //! capability lives in the library crates.
 
-mod access;
 mod args;
 mod bench;
 mod bench_access;

@@ -1,4 +1,6 @@
 //! One module per part of the engine, each holding its verbs' command-line arguments next to
 //! their implementation.
 
+pub mod access;
 pub mod detect;
+pub mod policy;
