@@ -17,8 +17,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
 use crate::args::{
-    ApikeyCommand, BackupCommand, BenchCommand, Cli, Command, KeysCommand, LogCommand, QueryFilter,
-    RoleArg, VerifyArgs,
+    ApikeyCommand, BackupCommand, BenchCommand, Cli, Command, LogCommand, QueryFilter, RoleArg,
+    VerifyArgs,
 };
 use crate::caller;
 use crate::data_dir::{open, open_or_create};
@@ -49,32 +49,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Apikey(cmd) => apikey(cmd),
         Command::Verify(args) => verify_offline(&args),
         Command::Demo { data_dir, events } => crate::demo::run(data_dir, events),
-        Command::Keys(cmd) => keys(cmd),
+        Command::Keys(cmd) => crate::verbs::keys::run(cmd),
         Command::Backup { test, dir, out } => backup(test, &dir.data_dir, out.as_deref()),
         Command::Restore { file, data_dir } => restore(&file, &data_dir),
-        Command::Encrypt {
-            dir,
-            key,
-            subject,
-            context,
-        } => encrypt(&dir.data_dir, key.as_deref(), subject.as_deref(), &context),
-        Command::Decrypt {
-            dir,
-            context,
-            access_context,
-        } => decrypt(&dir.data_dir, &context, access_context.as_deref()),
-        Command::Tokenize {
-            dir,
-            format,
-            keep,
-            json,
-        } => crate::tokens::tokenize(&dir.data_dir, &format, keep.as_deref(), json),
-        Command::Detokenize {
-            dir,
-            masked,
-            access_context,
-            tokens,
-        } => crate::tokens::detokenize(&dir.data_dir, masked, access_context.as_deref(), tokens),
+        Command::Encrypt(args) => crate::verbs::keys::encrypt(args),
+        Command::Decrypt(args) => crate::verbs::keys::decrypt(args),
+        Command::Tokenize(args) => crate::verbs::tokens::tokenize(args),
+        Command::Detokenize(args) => crate::verbs::tokens::detokenize(args),
         Command::Scan(args) => crate::verbs::detect::scan::run(args, cli.quiet),
         Command::Redact(args) => crate::verbs::detect::redact::run(args),
         Command::Hook(cmd) => crate::verbs::detect::hook::run(cmd),
@@ -661,199 +642,6 @@ fn apikey(cmd: ApikeyCommand) -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn keys(cmd: KeysCommand) -> Result<()> {
-    let actor = caller::actor();
-    match cmd {
-        KeysCommand::Create {
-            dir,
-            name,
-            regulated,
-        } => {
-            let engine = open(&dir.data_dir)?;
-            let keys = engine.keyring(true)?;
-            let version = keys.create(&name, &actor)?;
-            if regulated {
-                keys.classify(&name, true, &actor)?;
-            }
-            println!(
-                "created key `{name}` version {version}{}",
-                if regulated {
-                    " (regulated: decryption needs an access allow)"
-                } else {
-                    ""
-                }
-            );
-        }
-        KeysCommand::Classify { dir, name, class } => {
-            let engine = open(&dir.data_dir)?;
-            engine
-                .keyring(false)?
-                .classify(&name, class == "regulated", &actor)?;
-            println!("key `{name}` is now {class}; logged");
-        }
-        KeysCommand::Rotate {
-            dir,
-            name,
-            older_than,
-        } => {
-            let engine = open(&dir.data_dir)?;
-            let keys = engine.keyring(false)?;
-            match (name, older_than) {
-                (Some(name), _) => {
-                    let version = keys.rotate(&name, &actor)?;
-                    println!("rotated `{name}`: version {version} is active");
-                }
-                (None, Some(days)) => {
-                    let rotated = keys.rotate_older_than(i64::from(days) * 86_400, &actor)?;
-                    if rotated.is_empty() {
-                        println!("no key's active version is older than {days} days");
-                    }
-                    for (name, version) in rotated {
-                        println!("rotated `{name}`: version {version} is active");
-                    }
-                }
-                (None, None) => bail!("name a key or give --older-than"),
-            }
-        }
-        KeysCommand::Seal { dir } => {
-            let engine = open(&dir.data_dir)?;
-            let sealed = engine.seal_own_keys(&caller::actor())?;
-            if sealed.is_empty() {
-                println!("already sealed: {}", evident::datadir::KEY_FILE);
-            } else {
-                println!(
-                    "sealed with the root key ({}): {}; opening this directory now needs it",
-                    engine.keyring(false)?.provider(),
-                    display_list(&sealed)
-                );
-            }
-        }
-        KeysCommand::List { dir, json } => {
-            let engine = open(&dir.data_dir)?;
-            let keys = engine.keyring(false)?;
-            let list = keys.list()?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                println!("root key: {}", keys.provider());
-                println!(
-                    "{:<24} {:>7}  {:<12} {:>10}  {:>13}  {:<27}  class",
-                    "key", "version", "state", "age (days)", "encryptions ≤", "created"
-                );
-                for key in &list {
-                    for v in &key.versions {
-                        let state = serde_json::to_value(v.state)?;
-                        println!(
-                            "{:<24} {:>7}  {:<12} {:>10}  {:>13}  {:<27}  {}",
-                            key.name,
-                            v.version,
-                            state.as_str().unwrap_or_default(),
-                            v.age_seconds / 86_400,
-                            v.encryptions,
-                            v.created,
-                            if key.regulated {
-                                "regulated"
-                            } else {
-                                "ordinary"
-                            }
-                        );
-                    }
-                }
-            }
-        }
-        KeysCommand::Disable {
-            dir,
-            name,
-            key_version: version,
-        } => {
-            open(&dir.data_dir)?
-                .keyring(false)?
-                .disable(&name, version, &actor)?;
-            println!("disabled `{name}` version {version}");
-        }
-        KeysCommand::Enable {
-            dir,
-            name,
-            key_version: version,
-        } => {
-            open(&dir.data_dir)?
-                .keyring(false)?
-                .enable(&name, version, &actor)?;
-            println!("enabled `{name}` version {version}");
-        }
-        KeysCommand::Destroy {
-            dir,
-            name,
-            key_version: version,
-            yes,
-        } => {
-            if !yes {
-                bail!("destroying `{name}` version {version} makes everything it encrypted unreadable for good; pass --yes to confirm");
-            }
-            open(&dir.data_dir)?
-                .keyring(false)?
-                .destroy(&name, version, &actor)?;
-            println!("destroyed `{name}` version {version}; the destruction is in the ledger");
-        }
-    }
-    Ok(())
-}
-
-/// The most stdin `encrypt` and `decrypt` take.
-const MAX_CRYPT_BYTES: u64 = 64 << 20;
-
-fn read_stdin_limited(what: &str) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut input = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX_CRYPT_BYTES + 1)
-        .read_to_end(&mut input)
-        .context("reading stdin")?;
-    if input.len() as u64 > MAX_CRYPT_BYTES {
-        bail!("{what} takes at most {MAX_CRYPT_BYTES} bytes on stdin; use a data key (envelope encryption) for larger data");
-    }
-    Ok(input)
-}
-
-fn encrypt(dir: &Path, key: Option<&str>, subject: Option<&str>, context: &str) -> Result<()> {
-    let input = zeroize::Zeroizing::new(read_stdin_limited("encrypt")?);
-    let engine = open(dir)?;
-    let ciphertext = match (key, subject) {
-        (_, Some(subject)) => engine.keyring(true)?.encrypt_for_subject(
-            subject,
-            &input,
-            context.as_bytes(),
-            &caller::actor(),
-        )?,
-        (Some(key), None) => engine
-            .keyring(false)?
-            .encrypt(key, &input, context.as_bytes())?,
-        (None, None) => bail!("give --key NAME or --subject ID"),
-    };
-    println!("{ciphertext}");
-    Ok(())
-}
-
-fn decrypt(dir: &Path, context: &str, access_context: Option<&str>) -> Result<()> {
-    let input = read_stdin_limited("decrypt")?;
-    let text = std::str::from_utf8(&input).context("a ciphertext is text (`evident:v<N>:…`)")?;
-    let engine = open(dir)?;
-    let (_, name, _) = evident::crypto::keyring::parse_ciphertext(text.trim())?;
-    if engine.key_is_regulated(name)? {
-        let access_context = caller::access_context(access_context)?;
-        let caller = evident::access::Caller::cli();
-        let request = evident::access::decrypt_request("User", &caller.id, name, access_context);
-        evident::access::require_allow(
-            engine.access().evaluate_blocking(&request, &caller, None),
-            &format!("decrypting with the regulated key `{name}`"),
-        )?;
-    }
-    let plaintext = engine.keyring(false)?.decrypt(text, context.as_bytes())?;
-    std::io::stdout().write_all(&plaintext)?;
-    Ok(())
 }
 
 fn backup(test: Option<BackupCommand>, dir: &Path, out: Option<&Path>) -> Result<()> {

@@ -14,7 +14,6 @@ mod demo;
 mod logging;
 mod packs;
 mod tls;
-mod tokens;
 mod verbs;
 mod verdict;
 

@@ -3,4 +3,6 @@
 
 pub mod access;
 pub mod detect;
+pub mod keys;
 pub mod policy;
+pub mod tokens;

@@ -2,14 +2,71 @@
 //! over stdin and stdout, through the data directory's vault.
 
 use std::io::{BufRead, Read, Write};
-use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use clap::Args;
 use evident::crypto::tokens::{Keep, Pan, Requester, Reveal, TokenFormat};
 
 use crate::caller;
-use crate::data_dir::open;
+use crate::data_dir::{open, DataDir};
 use crate::verdict::VerificationFailed;
+
+/// Turn card numbers (one per line on stdin) into tokens, one per line on stdout.
+///
+/// A token has the card's length, keeps at most its first 6 and last 4 digits, and never
+/// passes the Luhn check, so nothing mistakes it for a card. `random` tokens keep the card
+/// number sealed in the vault; `ff1` tokens are NIST SP 800-38G FF1 encryptions and store
+/// none. The same card always gets the same token. A token that would replace fewer than
+/// 6 digits (a domain under 10^6) is refused: keeping 6 + 4 needs a 16–19-digit card;
+/// keep `last4` for 15-digit ones. Lines carrying track data are refused (rule
+/// pci.sad.track).
+/// Card numbers are read from stdin, never arguments, so they stay out of `ps` and history.
+///
+/// Examples:
+///   printf '%s\n' 4111111111111111 | evident tokenize
+///   evident tokenize --format ff1 --keep last4 --json < cards.txt
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct TokenizeArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// random (vault keeps the sealed card) or ff1 (format-preserving encryption).
+    #[arg(long, default_value = "random", value_parser = ["random", "ff1"])]
+    pub format: String,
+    /// Digits kept in clear: first6-last4, last4 or none [default: last4 for random,
+    /// first6-last4 for ff1].
+    #[arg(long, value_parser = ["first6-last4", "last4", "none"])]
+    pub keep: Option<String>,
+    /// One JSON object per line (token, format, keep, masked, created) instead of the bare
+    /// token.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reveal what card tokens stand for, after an allow from the access policy.
+///
+/// Each token (arguments, else one per line on stdin) is an access decision (subject
+/// `User::"$USER"`, action `detokenize`, resource `CardToken::"TOKEN"`, context.reveal
+/// `full` or `masked`) recorded in the ledger before anything is shown. Exit 1 if any
+/// is denied or unknown; the others are still printed.
+///
+/// Examples:
+///   evident detokenize --access-context '{"purpose_of_use": "refund"}' 4111119876541118
+///   evident detokenize --masked < tokens.txt
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct DetokenizeArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// Show only the first 6 and last 4 digits.
+    #[arg(long)]
+    pub masked: bool,
+    /// The access-policy context as JSON, e.g. '{"purpose_of_use": "refund"}'.
+    #[arg(long, value_name = "JSON")]
+    pub access_context: Option<String>,
+    /// Tokens to reveal; read from stdin when none are given.
+    pub tokens: Vec<String>,
+}
 
 /// A line longer than this is not a card number or token (and is not read further).
 const MAX_LINE: usize = 256;
@@ -44,10 +101,17 @@ fn stdin_lines(mut each: impl FnMut(usize, &str) -> Result<()>) -> Result<()> {
     }
 }
 
-pub(crate) fn tokenize(dir: &Path, format: &str, keep: Option<&str>, json: bool) -> Result<()> {
-    let format = TokenFormat::parse(format)?;
-    let keep = keep.map(Keep::parse).transpose()?;
-    let engine = open(dir)?;
+/// Prints a token for each card number on stdin.
+pub fn tokenize(args: TokenizeArgs) -> Result<()> {
+    let TokenizeArgs {
+        dir,
+        format,
+        keep,
+        json,
+    } = args;
+    let format = TokenFormat::parse(&format)?;
+    let keep = keep.as_deref().map(Keep::parse).transpose()?;
+    let engine = open(&dir.data_dir)?;
     // The first card makes the vault (and the root key, under the passphrase).
     let vault = engine.token_vault(true)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -68,14 +132,16 @@ pub(crate) fn tokenize(dir: &Path, format: &str, keep: Option<&str>, json: bool)
     Ok(())
 }
 
-pub(crate) fn detokenize(
-    dir: &Path,
-    masked: bool,
-    access_context: Option<&str>,
-    tokens: Vec<String>,
-) -> Result<()> {
-    let context = caller::access_context(access_context)?;
-    let engine = open(dir)?;
+/// Prints what each token (arguments, else stdin lines) stands for, where the policy allows.
+pub fn detokenize(args: DetokenizeArgs) -> Result<()> {
+    let DetokenizeArgs {
+        dir,
+        masked,
+        access_context,
+        tokens,
+    } = args;
+    let context = caller::access_context(access_context.as_deref())?;
+    let engine = open(&dir.data_dir)?;
     let vault = engine.token_vault(false)?;
     let caller = evident::access::Caller::cli();
     let requester = Requester {
