@@ -89,24 +89,12 @@ pub enum Command {
         #[command(flatten)]
         oidc: OidcArgs,
     },
-    /// Work with the evidence log: append, read, query, prove, verify.
     #[command(subcommand)]
-    Log(LogCommand),
+    Log(crate::verbs::log::LogCommand),
     /// Manage API keys for services calling the HTTP API.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
-    /// Verify, offline, what a log handed you: a tlog-proof, a checkpoint, or a revealed
-    /// personal value.
-    ///
-    /// This is what an auditor runs. It needs no data directory and no network: only the
-    /// log's verifier key (`evident log vkey` prints it) and the files.
-    ///
-    /// Examples:
-    ///   evident verify entry.tlog-proof --vkey "$VKEY" --entry entry.json
-    ///   evident verify checkpoint.txt --vkey "$VKEY"
-    ///   evident verify --commitment sha256:… --path /actor/ip --salt BASE64 --value '"192.0.2.7"'
-    #[command(verbatim_doc_comment)]
-    Verify(VerifyArgs),
+    Verify(crate::verbs::verify::VerifyArgs),
     /// Run a self-contained demonstration: start a server on a free loopback port, create a
     /// key, append events over HTTP, fetch a proof and verify it offline, verify the log.
     Demo {
@@ -237,131 +225,6 @@ pub enum BackupCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum LogCommand {
-    /// Append audit events: JSON lines from FILE, or from stdin when FILE is `-` or absent.
-    ///
-    /// A file is validated completely before anything is appended, so a bad line stores
-    /// nothing. From stdin, events are appended in batches as they come; a bad line stops
-    /// the run and says how many were appended before it.
-    Append {
-        #[command(flatten)]
-        dir: DataDir,
-        /// JSON-lines file (one event object per line).
-        file: Option<PathBuf>,
-        /// Events per durable batch.
-        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-        batch: u64,
-    },
-    /// Print the latest events as JSON lines, oldest first.
-    Tail {
-        #[command(flatten)]
-        dir: DataDir,
-        /// How many.
-        #[arg(short = 'n', long, default_value_t = 10)]
-        lines: u32,
-        /// Keep printing new events as they are appended.
-        #[arg(short, long)]
-        follow: bool,
-    },
-    /// Query events by actor, action, resource, outcome and time, as JSON lines.
-    Query {
-        #[command(flatten)]
-        dir: DataDir,
-        #[command(flatten)]
-        filter: QueryFilter,
-    },
-    /// Print one event (with `--reveal`, its personal values too).
-    Show {
-        #[command(flatten)]
-        dir: DataDir,
-        /// The entry index.
-        index: u64,
-        /// Include the stored personal values and their salts.
-        #[arg(long)]
-        reveal: bool,
-    },
-    /// Recompute the whole tree from storage and check every signed checkpoint.
-    ///
-    /// Checks that every entry matches its leaf hash, that no index is missing or out of
-    /// order, that every stored checkpoint is validly signed and filed under its own size,
-    /// that the entries hash to every signed root (so the checkpoints are mutually
-    /// consistent), and that every stored personal value matches its commitment. The first
-    /// fault is named; the exit code is 1. Runs on every core (segments of the log side by
-    /// side); a log being appended to is verified at least up to its size when verify started.
-    Verify {
-        #[command(flatten)]
-        dir: DataDir,
-        /// Check signatures with this verifier key instead of the one in the data directory
-        /// (an auditor should pass the key published by the log operator).
-        #[arg(long, value_name = "VKEY")]
-        vkey: Option<String>,
-    },
-    /// Write a C2SP tlog-proof that entry INDEX is in the log.
-    Prove {
-        #[command(flatten)]
-        dir: DataDir,
-        /// The entry index.
-        index: u64,
-        /// Write the proof here instead of stdout.
-        #[arg(long, short, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// Also write the entry's exact bytes here (what `evident verify --entry` hashes).
-        #[arg(long, value_name = "FILE")]
-        entry_out: Option<PathBuf>,
-    },
-    /// Print the verifier key (`name+hex8+base64`) auditors check checkpoints with.
-    Vkey {
-        #[command(flatten)]
-        dir: DataDir,
-    },
-    /// Print the latest signed checkpoint.
-    Checkpoint {
-        #[command(flatten)]
-        dir: DataDir,
-    },
-    /// Erase every stored personal value of a data subject (GDPR Art. 17). The log stays
-    /// verifiable; the erasure itself is logged.
-    Erase {
-        #[command(flatten)]
-        dir: DataDir,
-        /// The data subject (by default the `actor.id` of their events).
-        #[arg(long)]
-        subject: String,
-    },
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct QueryFilter {
-    /// `actor.id` equals.
-    #[arg(long)]
-    pub actor: Option<String>,
-    /// `action` equals.
-    #[arg(long)]
-    pub action: Option<String>,
-    /// `resource.type` equals.
-    #[arg(long)]
-    pub resource_type: Option<String>,
-    /// `resource.id` equals.
-    #[arg(long)]
-    pub resource_id: Option<String>,
-    /// `outcome` equals (success, failure, denied, error, unknown).
-    #[arg(long)]
-    pub outcome: Option<String>,
-    /// Event time at or after (RFC 3339).
-    #[arg(long)]
-    pub since: Option<String>,
-    /// Event time before (RFC 3339).
-    #[arg(long)]
-    pub until: Option<String>,
-    /// At most this many events (0: all).
-    #[arg(long, default_value_t = 100)]
-    pub limit: u64,
-    /// Newest first.
-    #[arg(long)]
-    pub newest_first: bool,
-}
-
-#[derive(Debug, Subcommand)]
 pub enum ApikeyCommand {
     /// Create a key and print it once. Its creation is a ledger event.
     Create {
@@ -393,39 +256,6 @@ pub enum RoleArg {
     Admin,
     Writer,
     Reader,
-}
-
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// A `.tlog-proof` file or a signed checkpoint.
-    #[arg(required_unless_present = "commitment")]
-    pub file: Option<PathBuf>,
-    /// The log's verifier key (`name+hex8+base64`); also EVIDENT_VKEY.
-    #[arg(
-        long,
-        env = "EVIDENT_VKEY",
-        value_name = "VKEY",
-        required_unless_present = "commitment"
-    )]
-    pub vkey: Option<String>,
-    /// For a tlog-proof: the file holding the entry's exact bytes.
-    #[arg(long, value_name = "FILE", conflicts_with = "leaf_hash")]
-    pub entry: Option<PathBuf>,
-    /// For a tlog-proof: the entry's leaf hash in hex, instead of `--entry`.
-    #[arg(long, value_name = "HEX")]
-    pub leaf_hash: Option<String>,
-    /// Check a revealed personal value: the `sha256:…` commitment from the entry.
-    #[arg(long, requires_all = ["path", "salt", "value"])]
-    pub commitment: Option<String>,
-    /// The JSON pointer of the personal field, e.g. `/actor/ip`.
-    #[arg(long)]
-    pub path: Option<String>,
-    /// The salt, base64.
-    #[arg(long)]
-    pub salt: Option<String>,
-    /// The revealed value, as JSON (a string needs its quotes: '"192.0.2.7"').
-    #[arg(long)]
-    pub value: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,5 +4,7 @@
 pub mod access;
 pub mod detect;
 pub mod keys;
+pub mod log;
 pub mod policy;
 pub mod tokens;
+pub mod verify;
