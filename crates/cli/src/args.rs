@@ -1,10 +1,9 @@
 //! The command line: every verb, flag and environment variable, with help that teaches.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::builder::TypedValueParser as _;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::data_dir::DataDir;
 
@@ -37,58 +36,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a data directory with a new log and signing key (idempotent).
-    ///
-    /// The signing key is written to DIR/signing.key, readable by the owner only. Running
-    /// `init` again on an existing directory changes nothing and prints the same facts.
-    Init {
-        #[command(flatten)]
-        dir: DataDir,
-        /// The log's origin line, e.g. `audit.example.com/prod`. Default: a random
-        /// `evident.local/<id>`. Fixed once the log exists.
-        #[arg(long, value_name = "ORIGIN")]
-        origin: Option<String>,
-        /// Also write a self-signed TLS certificate and key for development (DIR/tls/cert.pem,
-        /// DIR/tls/key.pem, for localhost, 127.0.0.1 and ::1); `serve` then uses them. Kept if
-        /// present. For production, give `serve` a certificate from your CA.
-        #[arg(long)]
-        tls: bool,
-        /// Seal the log's signing key, the pseudonym key and the personal values with the root
-        /// key (as `evident keys seal` does); every later open then needs the root key's
-        /// provider. This is the default when a root key is configured (EVIDENT_ROOT_PASSPHRASE,
-        /// EVIDENT_ROOT_KEY, or EVIDENT_KEY_PROVIDER pkcs11 / aws-kms); with none configured,
-        /// --seal-keys fails and says what to set.
-        #[arg(long, conflicts_with = "no_seal_keys")]
-        seal_keys: bool,
-        /// Leave the keys unsealed even though a root key is configured (development).
-        #[arg(long)]
-        no_seal_keys: bool,
-    },
-    /// Run the HTTP API (creates the data directory on first start).
-    ///
-    /// Binds to 127.0.0.1:8470 by default. Endpoints are listed at /openapi.json and in
-    /// docs/api.md; everything but /healthz, /openapi.json and the public log
-    /// under /log/ needs `Authorization: Bearer <API key>` (see `evident apikey create`).
-    Serve {
-        #[command(flatten)]
-        dir: DataDir,
-        /// Address to listen on.
-        #[arg(
-            long,
-            env = "EVIDENT_LISTEN",
-            default_value = "127.0.0.1:8470",
-            value_name = "HOST:PORT"
-        )]
-        listen: SocketAddr,
-        /// Allow listening on a non-loopback address without TLS. API keys and events then
-        /// cross the network in clear text: only for a trusted network or a TLS proxy.
-        #[arg(long, env = "EVIDENT_DANGER_PLAINTEXT_NETWORK")]
-        danger_plaintext_network: bool,
-        #[command(flatten)]
-        tls: TlsArgs,
-        #[command(flatten)]
-        oidc: OidcArgs,
-    },
+    Init(crate::verbs::init::InitArgs),
+    Serve(crate::verbs::serve::ServeArgs),
     #[command(subcommand)]
     Log(crate::verbs::log::LogCommand),
     /// Manage API keys for services calling the HTTP API.
@@ -151,65 +100,6 @@ pub enum Command {
     /// Measure performance (see docs/performance.md).
     #[command(subcommand)]
     Bench(BenchCommand),
-}
-
-/// OpenID Connect bearer tokens for the API, beside API keys.
-#[derive(Debug, Clone, Args)]
-pub struct OidcArgs {
-    /// Accept tokens from this issuer (Keycloak: https://HOST/realms/REALM). Its keys are
-    /// found by OIDC discovery unless --oidc-jwks-url is given, cached, and refreshed.
-    #[arg(
-        long,
-        env = "EVIDENT_OIDC_ISSUER",
-        value_name = "URL",
-        requires = "oidc_audience"
-    )]
-    pub oidc_issuer: Option<String>,
-    /// The audience (`aud`) tokens must carry, e.g. the Keycloak client id.
-    #[arg(long, env = "EVIDENT_OIDC_AUDIENCE", value_name = "AUD")]
-    pub oidc_audience: Option<String>,
-    /// The JWKS URL, when discovery is not available.
-    #[arg(long, env = "EVIDENT_OIDC_JWKS_URL", value_name = "URL")]
-    pub oidc_jwks_url: Option<String>,
-    /// The claim holding Evident roles (admin, writer, reader; an `evident:` or `evident-`
-    /// prefix is allowed). Keycloak's realm and client roles are read too.
-    #[arg(
-        long,
-        env = "EVIDENT_OIDC_ROLES_CLAIM",
-        default_value = "roles",
-        value_name = "PATH"
-    )]
-    pub oidc_roles_claim: String,
-    /// The URL clients reach this server at, for AuthZEN discovery
-    /// (/.well-known/authzen-configuration). Default: from the request's Host header.
-    #[arg(long, env = "EVIDENT_PUBLIC_URL", value_name = "URL")]
-    pub public_url: Option<String>,
-}
-
-/// TLS for `serve`. Without --tls-cert/--tls-key, a pair written by `init --tls` in the data
-/// directory is used if present; otherwise the server speaks plain HTTP (loopback only).
-#[derive(Debug, Clone, Args)]
-pub struct TlsArgs {
-    /// PEM certificate chain (leaf first). Reloaded when the file changes or on SIGHUP.
-    #[arg(
-        long,
-        env = "EVIDENT_TLS_CERT",
-        value_name = "FILE",
-        requires = "tls_key"
-    )]
-    pub tls_cert: Option<PathBuf>,
-    /// PEM private key for --tls-cert.
-    #[arg(
-        long,
-        env = "EVIDENT_TLS_KEY",
-        value_name = "FILE",
-        requires = "tls_cert"
-    )]
-    pub tls_key: Option<PathBuf>,
-    /// PEM CA certificates: every client must then present a certificate they issued
-    /// (mutual TLS for services, on top of API keys).
-    #[arg(long, env = "EVIDENT_TLS_CLIENT_CA", value_name = "FILE")]
-    pub tls_client_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,8 +3,10 @@
 
 pub mod access;
 pub mod detect;
+pub mod init;
 pub mod keys;
 pub mod log;
 pub mod policy;
+pub mod serve;
 pub mod tokens;
 pub mod verify;
