@@ -3,9 +3,7 @@
 use std::path::PathBuf;
 
 use clap::builder::TypedValueParser as _;
-use clap::{Parser, Subcommand, ValueEnum};
-
-use crate::data_dir::DataDir;
+use clap::{Parser, Subcommand};
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
 /// tamper-evident Merkle log that auditors verify offline.
@@ -40,9 +38,8 @@ pub enum Command {
     Serve(crate::verbs::serve::ServeArgs),
     #[command(subcommand)]
     Log(crate::verbs::log::LogCommand),
-    /// Manage API keys for services calling the HTTP API.
     #[command(subcommand)]
-    Apikey(ApikeyCommand),
+    Apikey(crate::verbs::apikey::ApikeyCommand),
     Verify(crate::verbs::verify::VerifyArgs),
     /// Run a self-contained demonstration: start a server on a free loopback port, create a
     /// key, append events over HTTP, fetch a proof and verify it offline, verify the log.
@@ -60,34 +57,8 @@ pub enum Command {
     Decrypt(crate::verbs::keys::DecryptArgs),
     Tokenize(crate::verbs::tokens::TokenizeArgs),
     Detokenize(crate::verbs::tokens::DetokenizeArgs),
-    /// Write an encrypted, consistent backup of the data directory while the server runs.
-    ///
-    /// The file holds a snapshot of the log database, the signing and redaction keys and the
-    /// TLS pair, encrypted with AES-256-GCM under a data key wrapped by the root key (see
-    /// `evident keys`); the root key travels sealed under its passphrase, so a restore needs
-    /// only the file and EVIDENT_ROOT_PASSPHRASE. The backup is logged.
-    ///
-    /// Examples:
-    ///   evident backup --out /backups/evident-$(date +%F).evb
-    ///   evident backup test /backups/evident-2026-11-22.evb   restore to scratch, verify, log it
-    #[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
-    Backup {
-        #[command(subcommand)]
-        test: Option<BackupCommand>,
-        #[command(flatten)]
-        dir: DataDir,
-        /// The backup file to write (never overwritten).
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-    },
-    /// Restore a backup into a new data directory and verify the whole log there.
-    Restore {
-        /// The backup file.
-        file: PathBuf,
-        /// The directory to create (must not exist or be empty).
-        #[arg(long, env = "EVIDENT_DATA_DIR", value_name = "DIR")]
-        data_dir: PathBuf,
-    },
+    Backup(crate::verbs::backup::BackupArgs),
+    Restore(crate::verbs::backup::RestoreArgs),
     Scan(crate::verbs::detect::scan::ScanArgs),
     Redact(crate::verbs::detect::redact::RedactArgs),
     #[command(subcommand)]
@@ -100,52 +71,6 @@ pub enum Command {
     /// Measure performance (see docs/performance.md).
     #[command(subcommand)]
     Bench(BenchCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BackupCommand {
-    /// Restore FILE into a scratch directory, verify the whole log there, and record the
-    /// outcome as a ledger event (contingency-plan evidence). Exit 1 if it fails.
-    Test {
-        #[command(flatten)]
-        dir: DataDir,
-        /// The backup file.
-        file: PathBuf,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ApikeyCommand {
-    /// Create a key and print it once. Its creation is a ledger event.
-    Create {
-        #[command(flatten)]
-        dir: DataDir,
-        /// admin (everything), writer (append and read) or reader (read).
-        #[arg(long, value_enum)]
-        role: RoleArg,
-        /// A label, e.g. the service that will use it.
-        #[arg(long)]
-        label: Option<String>,
-    },
-    /// List keys (never their secrets).
-    List {
-        #[command(flatten)]
-        dir: DataDir,
-    },
-    /// Revoke a key by id. Its revocation is a ledger event.
-    Revoke {
-        #[command(flatten)]
-        dir: DataDir,
-        /// The key id (the part after `evk_`, before the second `_`).
-        id: String,
-    },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum RoleArg {
-    Admin,
-    Writer,
-    Reader,
 }
 
 #[derive(Debug, Subcommand)]

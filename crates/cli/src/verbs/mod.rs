@@ -2,6 +2,8 @@
 //! their implementation.
 
 pub mod access;
+pub mod apikey;
+pub mod backup;
 pub mod detect;
 pub mod init;
 pub mod keys;
