@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
@@ -41,16 +40,7 @@ pub enum Command {
     #[command(subcommand)]
     Apikey(crate::verbs::apikey::ApikeyCommand),
     Verify(crate::verbs::verify::VerifyArgs),
-    /// Run a self-contained demonstration: start a server on a free loopback port, create a
-    /// key, append events over HTTP, fetch a proof and verify it offline, verify the log.
-    Demo {
-        /// Keep the demo's data here instead of a temporary directory.
-        #[arg(long, value_name = "DIR")]
-        data_dir: Option<PathBuf>,
-        /// How many events to append.
-        #[arg(long, default_value_t = 1000)]
-        events: u64,
-    },
+    Demo(crate::verbs::demo::DemoArgs),
     #[command(subcommand)]
     Keys(crate::verbs::keys::KeysCommand),
     Encrypt(crate::verbs::keys::EncryptArgs),
@@ -68,81 +58,8 @@ pub enum Command {
     Policy(crate::verbs::policy::PolicyCommand),
     #[command(subcommand)]
     Access(crate::verbs::access::AccessCommand),
-    /// Measure performance (see docs/performance.md).
     #[command(subcommand)]
-    Bench(BenchCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// AES-256-GCM speed next to `openssl speed` in the same run, and keyring calls/s.
-    Crypto,
-    /// Detector quality and speed: precision and recall per entity on a generated labelled
-    /// corpus, and MB/s per core on mixed text and a source tree, next to Presidio and
-    /// detect-secrets run on the same data when a Python with them is given.
-    Detect {
-        /// Where to write the corpus (default: a temporary directory).
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-        /// Corpus records (each a line, JSON object, CSV row, code line or sentence).
-        #[arg(long, default_value_t = 40_000)]
-        records: usize,
-        /// Seed of the corpus generator.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// A source tree for the throughput run (default: the cargo registry sources).
-        #[arg(long, value_name = "DIR")]
-        tree: Option<PathBuf>,
-        /// A Python with presidio-analyzer and detect-secrets installed, to score and time
-        /// them on the same corpus (scripts/detect-peers.sh sets one up).
-        #[arg(long, value_name = "PYTHON", env = "EVIDENT_PEERS_PYTHON")]
-        peers_python: Option<PathBuf>,
-    },
-    /// Access decisions: bare Cedar `is_authorized` (the limit), Evident's decision core,
-    /// decisions logged durably in process and over HTTP at a fixed rate, and batches of 100.
-    /// It starts by measuring the host's own stalls (a thread per core spinning on the clock
-    /// for 2 s; each gap over 1 ms is time the core ran nothing of ours): no latency figure
-    /// of a few milliseconds can be better than that floor. Before the HTTP run it offers the
-    /// same load to the HTTP floor, the same server stack answering a fixed decision with no
-    /// authentication, decision or logging, so the endpoint's latency stands next to that of
-    /// HTTP alone on these cores. On Linux it also prints the CPU each HTTP decision took,
-    /// split between the server's workers, the ledger's sequencer and the load's clients.
-    Access {
-        /// Directory for the benchmark's data (default: a temporary directory, removed).
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-        /// Offered HTTP load, decisions per second (open loop: latency counts from the
-        /// scheduled send time, so queueing is not hidden).
-        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-        rate: u64,
-        /// Seconds of measured HTTP load, after one second at the same rate that is not
-        /// counted (warm-up).
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
-        seconds: u64,
-        /// HTTP client connections.
-        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096).map(usize::from))]
-        clients: usize,
-        /// Only the HTTP run (after loading the pack).
-        #[arg(long)]
-        http_only: bool,
-    },
-    /// Ledger throughput and latency: library and HTTP appends, proof generation, verify
-    /// speed next to this machine's SHA-256 speed.
-    Ledger {
-        /// Directory for the benchmark's logs, kept afterwards (default: a temporary directory,
-        /// removed).
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-        /// Events for the append benchmarks.
-        #[arg(long, default_value_t = 1_000_000)]
-        events: u64,
-        /// Tree size for the proof benchmark.
-        #[arg(long, default_value_t = 1_000_000)]
-        proof_tree: u64,
-        /// Skip the HTTP benchmark.
-        #[arg(long)]
-        skip_http: bool,
-    },
+    Bench(crate::verbs::bench::BenchCommand),
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use crate::args::{BenchCommand, Cli, Command};
+use crate::args::{Cli, Command};
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -13,7 +13,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Log(cmd) => crate::verbs::log::run(cmd),
         Command::Apikey(cmd) => crate::verbs::apikey::run(cmd),
         Command::Verify(args) => crate::verbs::verify::run(&args),
-        Command::Demo { data_dir, events } => crate::demo::run(data_dir, events),
+        Command::Demo(args) => crate::verbs::demo::run(args),
         Command::Keys(cmd) => crate::verbs::keys::run(cmd),
         Command::Backup(args) => crate::verbs::backup::backup(args),
         Command::Restore(args) => crate::verbs::backup::restore(&args),
@@ -25,26 +25,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Redact(args) => crate::verbs::detect::redact::run(args),
         Command::Hook(cmd) => crate::verbs::detect::hook::run(cmd),
         Command::Lsp(args) => crate::verbs::detect::lsp::run(&args),
-        Command::Bench(BenchCommand::Crypto) => crate::bench_crypto::run(),
-        Command::Bench(BenchCommand::Access {
-            dir,
-            rate,
-            seconds,
-            clients,
-            http_only,
-        }) => crate::bench_access::run(dir, rate, seconds, clients, http_only),
-        Command::Bench(BenchCommand::Detect {
-            dir,
-            records,
-            seed,
-            tree,
-            peers_python,
-        }) => crate::bench_detect::run(dir, records, seed, tree, peers_python),
-        Command::Bench(BenchCommand::Ledger {
-            dir,
-            events,
-            proof_tree,
-            skip_http,
-        }) => crate::bench::ledger(dir, events, proof_tree, skip_http),
+        Command::Bench(cmd) => crate::verbs::bench::run(cmd),
     }
 }

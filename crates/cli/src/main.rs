@@ -2,15 +2,11 @@
 //! capability lives in the library crates.
 
 mod args;
-mod bench;
-mod bench_access;
-mod bench_crypto;
 mod bench_detect;
 mod caller;
 mod commands;
 mod config;
 mod data_dir;
-mod demo;
 mod logging;
 mod packs;
 mod tls;

@@ -4,6 +4,8 @@
 pub mod access;
 pub mod apikey;
 pub mod backup;
+pub mod bench;
+pub mod demo;
 pub mod detect;
 pub mod init;
 pub mod keys;

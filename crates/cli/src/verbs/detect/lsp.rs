@@ -155,7 +155,9 @@ fn memchr_count(bytes: &[u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use serde_json::json;
+
+    use crate::verbs::detect::lsp::position;
 
     #[test]
     fn positions_count_utf16_units() {
