@@ -1,10 +1,10 @@
-//! `evident`: the one binary. `main` turns `run` into an exit code in one place; every
-//! capability lives in the library crates.
+//! `evident`: the one binary. `main` turns `run(parse())` into an exit code in one place;
+//! `run` hands each verb to its module under `verbs/`; every capability lives in the library
+//! crates.
 
-mod args;
 mod bench_detect;
 mod caller;
-mod commands;
+mod cli;
 mod config;
 mod data_dir;
 mod logging;
@@ -15,8 +15,14 @@ mod verdict;
 
 use std::process::ExitCode;
 
+use anyhow::Result;
 use clap::Parser;
 
+use crate::cli::{Cli, Command};
+use crate::verbs::detect::{hook, lsp, redact, scan};
+use crate::verbs::{
+    access, apikey, backup, bench, demo, init, keys, log, policy, serve, tokens, verify,
+};
 use crate::verdict::{FindingsReported, VerificationFailed};
 
 // The server's per-request allocations (HTTP, JSON, the decision, the audit event) ran into
@@ -30,17 +36,51 @@ const EXIT_FOUND: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    // The file's values become defaults of the environment variables clap reads, so it is
-    // read before the command line is parsed (and before the log redactor is set up).
-    if let Err(err) = config::load_into_env() {
-        eprintln!("error: {err:#}");
-        return ExitCode::from(EXIT_ERROR);
-    }
-    let cli = args::Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
     logging::init(cli.quiet);
-    match commands::run(cli) {
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => report(&err),
+    }
+}
+
+/// The command line. The configuration file is read first: its values become defaults of
+/// the environment variables clap falls back to, so a flag wins over the environment, which
+/// wins over the file. (Usage errors and `--help` exit inside clap, with its own codes.)
+fn parse() -> Result<Cli> {
+    config::load_into_env()?;
+    Ok(Cli::parse())
+}
+
+/// Runs the verb the command line names.
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init(args) => init::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Log(cmd) => log::run(cmd),
+        Command::Apikey(cmd) => apikey::run(cmd),
+        Command::Verify(args) => verify::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Keys(cmd) => keys::run(cmd),
+        Command::Encrypt(args) => keys::encrypt(args),
+        Command::Decrypt(args) => keys::decrypt(args),
+        Command::Tokenize(args) => tokens::tokenize(args),
+        Command::Detokenize(args) => tokens::detokenize(args),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
+        Command::Scan(args) => scan::run(args, cli.quiet),
+        Command::Redact(args) => redact::run(args),
+        Command::Hook(cmd) => hook::run(cmd),
+        Command::Lsp(args) => lsp::run(args),
+        Command::Policy(cmd) => policy::run(cmd),
+        Command::Access(cmd) => access::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
     }
 }
 

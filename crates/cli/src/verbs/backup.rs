@@ -96,12 +96,12 @@ pub fn backup(args: BackupArgs) -> Result<()> {
 }
 
 /// Restores a backup into a new data directory, verifying the whole log there.
-pub fn restore(args: &RestoreArgs) -> Result<()> {
+pub fn restore(args: RestoreArgs) -> Result<()> {
     let RestoreArgs {
         file,
         data_dir: dir,
     } = args;
-    let report = evident::backup::restore(file, dir)
+    let report = evident::backup::restore(&file, &dir)
         .with_context(|| format!("restoring {} into {}", file.display(), dir.display()))?;
     println!(
         "restored `{}` into {}: {} entries, {} signed checkpoints verified, root {}",

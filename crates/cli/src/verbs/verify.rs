@@ -61,7 +61,7 @@ pub struct VerifyArgs {
 }
 
 /// Checks a revealed value against its commitment, or a proof or checkpoint against the key.
-pub fn run(args: &VerifyArgs) -> Result<()> {
+pub fn run(args: VerifyArgs) -> Result<()> {
     if let Some(commitment) = &args.commitment {
         let (Some(path), Some(salt), Some(value)) = (&args.path, &args.salt, &args.value) else {
             bail!("--commitment needs --path, --salt and --value");

@@ -19,7 +19,7 @@ pub struct LspArgs {
 }
 
 /// Runs until the client sends `shutdown` and `exit` (or closes stdin).
-pub fn run(args: &LspArgs) -> Result<()> {
+pub fn run(args: LspArgs) -> Result<()> {
     let (detector, entities) = detector::build_detector(&args.rules)?;
     let fingerprints = detector::fingerprinter(&args.rules)?;
     let (connection, io_threads) = Connection::stdio();
