@@ -122,6 +122,8 @@ pub fn fingerprinter(args: &DetectArgs) -> Result<Fingerprinter> {
     }
 }
 
+/// The user's Evident configuration directory: `$XDG_CONFIG_HOME/evident` (when absolute),
+/// else `~/.config/evident`.
 fn config_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
@@ -130,6 +132,8 @@ fn config_dir() -> Option<PathBuf> {
     Some(base.join("evident"))
 }
 
+/// Creates a new owner-only file (and an owner-only directory for it, if there is none): it
+/// holds a key. An existing file is never overwritten.
 fn write_private(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     std::fs::DirBuilder::new()
