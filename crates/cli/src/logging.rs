@@ -1,5 +1,6 @@
 //! Evident's own log output: every formatted line passes through the redactor before it
 //! reaches stderr, so a card number, SSN or key quoted in an error never lands in a log file.
+//! `init` sets it up; `redact_message` does the same for the final `error: …` line.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -9,6 +10,20 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// What our logs never show: the ledger's set.
 const LOG_REDACTED: [evident_detect::Entity; 6] = evident::redaction::LEDGER_REDACTED;
+
+/// Sends `tracing` output to stderr through the redactor: warnings and errors only with
+/// `--quiet`, else from `info`; `EVIDENT_LOG` (an env-filter) overrides either.
+pub fn init(quiet: bool) {
+    let default = if quiet { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EVIDENT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(RedactingStderr::new())
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}
 
 /// Makes one buffer per log event; the buffer is redacted and written whole when dropped.
 pub struct RedactingStderr {

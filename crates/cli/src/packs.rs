@@ -56,6 +56,6 @@ mod tests {
     fn the_embedded_default_pack_is_the_one_in_the_repository() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/default");
         let on_disk = evident::access::pack::PackFiles::load_dir(&dir).unwrap_or_default();
-        assert_eq!(super::default_pack(), on_disk);
+        assert_eq!(crate::packs::default_pack(), on_disk);
     }
 }

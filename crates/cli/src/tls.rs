@@ -1,44 +1,18 @@
-//! The CLI's side of TLS: which files `serve` uses, and `init --tls`'s self-signed pair.
+//! The development TLS pair a data directory may hold: where it lives (`serve` looks there),
+//! and `init --tls` writing a self-signed one.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use evident_server::tls::TlsFiles;
-
-use crate::args::TlsArgs;
 
 /// The directory inside a data directory that `init --tls` writes.
 const TLS_DIR: &str = "tls";
 
-fn default_pair(dir: &Path) -> (PathBuf, PathBuf) {
+/// The certificate and key files of the pair inside a data directory.
+pub fn default_pair(dir: &Path) -> (PathBuf, PathBuf) {
     let tls = dir.join(TLS_DIR);
     (tls.join("cert.pem"), tls.join("key.pem"))
-}
-
-/// The files `serve` should use: the flags, else the pair `init --tls` wrote, else none.
-pub fn files(dir: &Path, args: &TlsArgs) -> Result<Option<TlsFiles>> {
-    let (cert, key) = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => (cert.clone(), key.clone()),
-        _ => {
-            let (cert, key) = default_pair(dir);
-            if !(cert.exists() && key.exists()) {
-                if let Some(ca) = &args.tls_client_ca {
-                    anyhow::bail!(
-                        "--tls-client-ca {} needs TLS: give --tls-cert and --tls-key, or run `evident init --tls`",
-                        ca.display()
-                    );
-                }
-                return Ok(None);
-            }
-            (cert, key)
-        }
-    };
-    Ok(Some(TlsFiles {
-        cert,
-        key,
-        client_ca: args.tls_client_ca.clone(),
-    }))
 }
 
 /// Writes a self-signed certificate and key into the data directory unless both exist;

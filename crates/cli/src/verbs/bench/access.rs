@@ -13,7 +13,8 @@ use evident::access::{decide_offline, Caller};
 use evident::{Engine, Role};
 use serde_json::{json, Value};
 
-use crate::bench::{fmt_d, percentile, ThreadTime};
+use crate::packs;
+use crate::verbs::bench::measure::{fmt_d, host_stalls, percentile, RawClient, ThreadTime};
 
 fn lat(samples: &mut [Duration]) -> (Duration, Duration, String) {
     samples.sort();
@@ -89,11 +90,9 @@ pub fn run(
         "evident bench access — {} cores, the default policy pack, mixed requests (PHI allowed and denied, documents read and written)",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
     );
-    println!("{}", crate::bench::host_stalls(Duration::from_secs(2)));
+    println!("{}", host_stalls(Duration::from_secs(2)));
     let engine = Arc::new(Engine::open(&scratch.join("data"), true)?);
-    engine
-        .access()
-        .apply(crate::packs::default_pack(), "bench")?;
+    engine.access().apply(packs::default_pack(), "bench")?;
     let pack = engine.access().require_active()?;
     let now = evident::event::now_us() / 1_000_000;
     let raw = requests(now);
@@ -369,7 +368,7 @@ fn offer(
             let (addr, requests) = (addr.to_string(), requests.clone());
             std::thread::spawn(
                 move || -> Result<(Vec<Duration>, u64, Option<ThreadTime>)> {
-                    let mut client = crate::bench::RawClient::connect(&addr)?;
+                    let mut client = RawClient::connect(&addr)?;
                     let mut cpu_from = None;
                     // Sized up front: the clients send in turn, so their sample buffers would all
                     // double at the same moment, and the page faults of 64 threads growing them

@@ -1,20 +1,94 @@
-//! `evident policy …` and `evident access …`: policy versions, policy tests, one-off
-//! decisions, break-glass reviews and access reviews.
+//! `evident policy …`: the versions of the Cedar policy pack that decides access (apply,
+//! show, history, rollback) and its tests for policy-as-code CI.
 
-use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use clap::Subcommand;
 use evident::access::authzen::EvaluationsRequest;
 use evident::access::pack::{self, PackDiff, PackFiles};
-use evident::access::{Answer, Caller};
+use evident::access::Answer;
 use evident::event::format_time;
 use serde_json::{json, Value};
 
-use crate::args::{AccessCommand, BreakGlassCommand, PolicyCommand, ReviewFormat, ReviewOutcome};
-use crate::VerificationFailed;
+use crate::caller;
+use crate::data_dir::{open, open_or_create, DataDir};
+use crate::verdict::VerificationFailed;
 
-pub fn policy(cmd: PolicyCommand) -> Result<()> {
+/// Manage the Cedar policy pack that decides access: apply, show, history, rollback, test.
+///
+/// A pack is a directory with `schema.cedarschema`, `*.cedar` policies, `entities.json`
+/// (users, roles, resources as Cedar entity JSON) and optionally `pack.toml`. Policies are
+/// validated strictly against the schema; a pack that fails is refused with Cedar's
+/// diagnostics and the active one stays. Every change is a ledger event with the new
+/// version's hash and a readable diff.
+///
+/// Examples:
+///   evident policy apply policies/default
+///   evident policy test tests/access-cases.json --pack policies/default
+///   evident policy rollback 3
+#[derive(Debug, Subcommand)]
+#[command(verbatim_doc_comment)]
+pub enum PolicyCommand {
+    /// Validate a pack directory and make it the active version (logged, with a diff).
+    Apply {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The pack directory.
+        #[arg(value_name = "PACK_DIR")]
+        pack: PathBuf,
+        /// Validate and print the diff against the active version, but change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the active version (or version N): hash, who applied it, and its files.
+    Show {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Which version (default: the active one).
+        #[arg(value_name = "VERSION")]
+        number: Option<u64>,
+        /// Write the pack's files into this directory instead of printing them.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// List every version: number, hash, when, who, how (apply or rollback).
+    History {
+        #[command(flatten)]
+        dir: DataDir,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make an earlier version active again (as a new version; logged).
+    Rollback {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The version whose content becomes active.
+        #[arg(value_name = "VERSION")]
+        number: u64,
+    },
+    /// Check expected decisions, for policy-as-code CI. Exits 1 on any mismatch, printing each.
+    ///
+    /// CASES.json is either an array of {"name": "...", "request": {AuthZEN evaluation},
+    /// "expected": true|false} (a batch request with "evaluations" expects an array of
+    /// {"decision": …}), or an object {"evaluation": [...], "evaluations": [...]} as in the
+    /// AuthZEN interop decision tables. Test decisions are not logged: they are not access.
+    #[command(verbatim_doc_comment)]
+    Test {
+        /// The cases file.
+        #[arg(value_name = "CASES.json")]
+        cases: PathBuf,
+        /// Test this pack directory (default: the active version in --data-dir).
+        #[arg(long, value_name = "PACK_DIR")]
+        pack: Option<PathBuf>,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+}
+
+/// Runs one `policy` subcommand.
+pub fn run(cmd: PolicyCommand) -> Result<()> {
     match cmd {
         PolicyCommand::Apply { dir, pack, dry_run } => apply(&dir.data_dir, &pack, dry_run),
         PolicyCommand::Show { dir, number, out } => show(&dir.data_dir, number, out.as_deref()),
@@ -23,10 +97,8 @@ pub fn policy(cmd: PolicyCommand) -> Result<()> {
             dir,
             number: version,
         } => {
-            let engine = crate::commands::open(&dir.data_dir)?;
-            let applied = engine
-                .access()
-                .rollback(version, &crate::commands::cli_actor())?;
+            let engine = open(&dir.data_dir)?;
+            let applied = engine.access().rollback(version, &caller::actor())?;
             println!(
                 "version {} is active ({}), with the content of version {version}",
                 applied.version, applied.hash
@@ -42,7 +114,7 @@ fn apply(dir: &Path, pack_dir: &Path, dry_run: bool) -> Result<()> {
     let files = PackFiles::load_dir(pack_dir)?;
     if dry_run {
         let compiled = pack::compile(files)?;
-        let engine = crate::commands::open(dir).ok();
+        let engine = open(dir).ok();
         let active = match &engine {
             Some(e) => e.access().active()?,
             None => None,
@@ -55,10 +127,8 @@ fn apply(dir: &Path, pack_dir: &Path, dry_run: bool) -> Result<()> {
         println!("{}", diff.summary());
         return Ok(());
     }
-    let engine = crate::commands::open_or_create(dir)?;
-    let applied = engine
-        .access()
-        .apply(files, &crate::commands::cli_actor())?;
+    let engine = open_or_create(dir)?;
+    let applied = engine.access().apply(files, &caller::actor())?;
     for w in &applied.warnings {
         println!("warning: {w}");
     }
@@ -78,7 +148,7 @@ fn apply(dir: &Path, pack_dir: &Path, dry_run: bool) -> Result<()> {
 }
 
 fn show(dir: &Path, version: Option<u64>, out: Option<&Path>) -> Result<()> {
-    let engine = crate::commands::open(dir)?;
+    let engine = open(dir)?;
     let (stored, files) = engine.access().version(version)?;
     println!(
         "version {} {} applied {} by {} ({})",
@@ -108,7 +178,7 @@ fn show(dir: &Path, version: Option<u64>, out: Option<&Path>) -> Result<()> {
 }
 
 fn history(dir: &Path, as_json: bool) -> Result<()> {
-    let engine = crate::commands::open(dir)?;
+    let engine = open(dir)?;
     let active = engine.access().active()?.map(|p| p.version);
     let versions = engine.access().history()?;
     if versions.is_empty() && !as_json {
@@ -205,7 +275,7 @@ fn test(cases_path: &Path, pack_dir: Option<&Path>, dir: &Path) -> Result<()> {
     let cases = load_cases(cases_path)?;
     let pack = match pack_dir {
         Some(p) => std::sync::Arc::new(pack::compile(PackFiles::load_dir(p)?)?),
-        None => crate::commands::open(dir)?.access().require_active()?,
+        None => open(dir)?.access().require_active()?,
     };
     let now = evident::event::now_us() / 1_000_000;
     let mut failed = 0;
@@ -257,111 +327,4 @@ fn test(cases_path: &Path, pack_dir: Option<&Path>, dir: &Path) -> Result<()> {
         return Err(VerificationFailed(format!("{failed} policy test case(s) failed")).into());
     }
     Ok(())
-}
-
-pub fn access(cmd: AccessCommand) -> Result<()> {
-    match cmd {
-        AccessCommand::Evaluate { dir, request } => {
-            let text = if request.as_os_str() == "-" {
-                let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s)?;
-                s
-            } else {
-                std::fs::read_to_string(&request)
-                    .with_context(|| format!("reading {}", request.display()))?
-            };
-            let batch: EvaluationsRequest =
-                serde_json::from_str(&text).context("the request is not an AuthZEN request")?;
-            let engine = crate::commands::open(&dir.data_dir)?;
-            let answer = engine
-                .access()
-                .evaluate_blocking(&batch, &Caller::cli(), None)?;
-            let out = match answer {
-                Answer::One(d) => serde_json::to_string_pretty(&d)?,
-                Answer::Many(m) => serde_json::to_string_pretty(&m)?,
-            };
-            println!("{out}");
-            Ok(())
-        }
-        AccessCommand::BreakGlass(BreakGlassCommand::List { dir, all, json }) => {
-            let engine = crate::commands::open(&dir.data_dir)?;
-            let reviews = engine.access().break_glass(!all)?;
-            if reviews.is_empty() && !json {
-                println!("no {}break-glass reviews", if all { "" } else { "open " });
-            }
-            for r in reviews {
-                if json {
-                    println!(
-                        "{}",
-                        json!({"id": r.id, "subject": r.subject, "action": r.action,
-                               "resource": r.resource, "policies": r.policies,
-                               "opened_at": format_time(r.opened_us),
-                               "state": if r.closed_us.is_some() {"closed"} else {"open"},
-                               "reviewer": r.reviewer, "outcome": r.outcome, "note": r.note})
-                    );
-                } else {
-                    println!(
-                        "{}  {}  {} {} {}  [{}]  {}",
-                        r.id,
-                        format_time(r.opened_us),
-                        r.subject,
-                        r.action,
-                        r.resource,
-                        r.closed_us.map_or("open".to_string(), |_| format!(
-                            "{} by {}",
-                            r.outcome.as_deref().unwrap_or("?"),
-                            r.reviewer.as_deref().unwrap_or("?")
-                        )),
-                        r.policies
-                    );
-                }
-            }
-            Ok(())
-        }
-        AccessCommand::BreakGlass(BreakGlassCommand::Review {
-            dir,
-            id,
-            outcome,
-            note,
-            reviewer,
-        }) => {
-            let engine = crate::commands::open(&dir.data_dir)?;
-            let outcome = match outcome {
-                ReviewOutcome::Approved => "approved",
-                ReviewOutcome::Violation => "violation",
-            };
-            let closed = engine
-                .access()
-                .review_break_glass(&id, &reviewer, outcome, &note)?;
-            println!(
-                "review {} closed as {outcome} by {}; logged",
-                closed.id,
-                closed.reviewer.as_deref().unwrap_or("?")
-            );
-            Ok(())
-        }
-        AccessCommand::Review { dir, format, out } => {
-            let engine = crate::commands::open(&dir.data_dir)?;
-            let report = engine.access().review(&crate::commands::cli_actor())?;
-            let text = match format {
-                ReviewFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-                ReviewFormat::Csv => report.to_csv(),
-            };
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, text)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    eprintln!(
-                        "wrote {} ({} type rows, {} regulated rows, {} evaluations); the review is in the ledger",
-                        path.display(),
-                        report.by_type.len(),
-                        report.regulated.len(),
-                        report.evaluations
-                    );
-                }
-                None => print!("{text}"),
-            }
-            Ok(())
-        }
-    }
 }

@@ -3,16 +3,25 @@
 //! typed. Full-document sync; positions in UTF-16 code units, as LSP requires by default.
 
 use anyhow::{Context, Result};
+use clap::Args;
 use evident_detect::{Detector, Finding, Fingerprinter, Scanner};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Response};
 use serde_json::{json, Value};
 
-use crate::args::DetectArgs;
+use crate::verbs::detect::detector::{self, DetectArgs};
+
+/// Run a Language Server on stdin/stdout that flags card numbers, PHI and secrets in open
+/// documents as you type. Point your editor's generic LSP client at `evident lsp`.
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    #[command(flatten)]
+    rules: DetectArgs,
+}
 
 /// Runs until the client sends `shutdown` and `exit` (or closes stdin).
-pub fn run(args: &DetectArgs) -> Result<()> {
-    let (detector, entities) = crate::detect::build_detector(args)?;
-    let fingerprints = crate::detect::fingerprinter(args)?;
+pub fn run(args: LspArgs) -> Result<()> {
+    let (detector, entities) = detector::build_detector(&args.rules)?;
+    let fingerprints = detector::fingerprinter(&args.rules)?;
     let (connection, io_threads) = Connection::stdio();
     let capabilities = json!({
         "positionEncoding": "utf-16",
@@ -146,7 +155,9 @@ fn memchr_count(bytes: &[u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use serde_json::json;
+
+    use crate::verbs::detect::lsp::position;
 
     #[test]
     fn positions_count_utf16_units() {

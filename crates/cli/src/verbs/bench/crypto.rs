@@ -13,6 +13,9 @@ use evident::crypto::local::LocalProvider;
 use evident::crypto::{open, random_key, seal};
 use evident::Engine;
 
+use crate::packs;
+use crate::verbs::bench::measure::RawClient;
+
 const BLOCK: usize = 16 * 1024;
 
 /// OpenSSL's AES-256-GCM speed on 16 KiB blocks, one core, in MB/s.
@@ -167,7 +170,7 @@ fn durable_writes_per_s(dir: &std::path::Path) -> Result<f64> {
 /// Tokenize and detokenize, in process, one thread.
 fn tokens(engine: &Engine, scratch: &std::path::Path) -> Result<()> {
     use evident::crypto::tokens::{Keep, Pan, Requester, Reveal, TokenFormat};
-    let mut pack = crate::packs::default_pack();
+    let mut pack = packs::default_pack();
     let entities = pack.0.get("entities.json").cloned().unwrap_or_default();
     let mut entities: Vec<serde_json::Value> = serde_json::from_str(&entities)?;
     entities.push(
@@ -307,7 +310,7 @@ fn http(engine: Arc<Engine>) -> Result<()> {
         .into_bytes()
     };
     let sealed: serde_json::Value = {
-        let mut client = crate::bench::RawClient::connect(&addr)?;
+        let mut client = RawClient::connect(&addr)?;
         serde_json::from_slice(client.call(&request("/v1/keys/bench/encrypt", &body))?)?
     };
     let decrypt_body =
@@ -323,7 +326,7 @@ fn http(engine: Arc<Engine>) -> Result<()> {
             .map(|_| {
                 let (addr, raw) = (addr.clone(), raw.clone());
                 std::thread::spawn(move || -> Result<Vec<Duration>> {
-                    let mut client = crate::bench::RawClient::connect(&addr)?;
+                    let mut client = RawClient::connect(&addr)?;
                     let mut lat = Vec::new();
                     let until = Instant::now() + Duration::from_secs(2);
                     while Instant::now() < until {

@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, ensure, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use clap::Args;
 use evident::{Engine, Role};
 use evident_ledger::hash::leaf_hash;
 use evident_ledger::note::NoteVerifier;
@@ -16,6 +17,20 @@ use evident_ledger::proof::verify_consistency;
 use evident_ledger::tiles::{decode_bundle, TilePath, TILE_WIDTH};
 use evident_ledger::tlog_proof::TlogProof;
 use serde_json::{json, Value};
+
+use crate::packs;
+
+/// Run a self-contained demonstration: start a server on a free loopback port, create a
+/// key, append events over HTTP, fetch a proof and verify it offline, verify the log.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo's data here instead of a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// How many events to append.
+    #[arg(long, default_value_t = 1000)]
+    pub events: u64,
+}
 
 /// A synthetic but realistic access event.
 pub fn sample_event(i: u64) -> Value {
@@ -56,7 +71,9 @@ fn step(n: u32, text: &str) {
     println!("[{n}] {text}");
 }
 
-pub fn run(data_dir: Option<PathBuf>, events: u64) -> Result<()> {
+/// Runs the demonstration, step by step, and fails at the first step that does not hold.
+pub fn run(args: DemoArgs) -> Result<()> {
+    let DemoArgs { data_dir, events } = args;
     ensure!(events >= 2, "--events must be at least 2");
     let scratch = tempdir()?;
     let dir = data_dir.unwrap_or_else(|| scratch.clone());
@@ -305,7 +322,7 @@ fn access(
     writer: &str,
     engine: &Engine,
 ) -> Result<()> {
-    let files = crate::packs::default_pack();
+    let files = packs::default_pack();
     let reply: Value = agent
         .put(format!("{base}/v1/policy"))
         .header("Authorization", format!("Bearer {admin}"))

@@ -1,0 +1,114 @@
+//! `evident bench …`: how fast this machine runs each part, every figure printed next to its
+//! target or the limit measured in the same run (see docs/performance.md). `bench detect`
+//! lives in `src/bench_detect.rs`.
+
+mod access;
+mod crypto;
+mod ledger;
+mod measure;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::builder::TypedValueParser as _;
+use clap::Subcommand;
+
+/// Measure performance (see docs/performance.md).
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// AES-256-GCM speed next to `openssl speed` in the same run, and keyring calls/s.
+    Crypto,
+    /// Detector quality and speed: precision and recall per entity on a generated labelled
+    /// corpus, and MB/s per core on mixed text and a source tree, next to Presidio and
+    /// detect-secrets run on the same data when a Python with them is given.
+    Detect {
+        /// Where to write the corpus (default: a temporary directory).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Corpus records (each a line, JSON object, CSV row, code line or sentence).
+        #[arg(long, default_value_t = 40_000)]
+        records: usize,
+        /// Seed of the corpus generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// A source tree for the throughput run (default: the cargo registry sources).
+        #[arg(long, value_name = "DIR")]
+        tree: Option<PathBuf>,
+        /// A Python with presidio-analyzer and detect-secrets installed, to score and time
+        /// them on the same corpus (scripts/detect-peers.sh sets one up).
+        #[arg(long, value_name = "PYTHON", env = "EVIDENT_PEERS_PYTHON")]
+        peers_python: Option<PathBuf>,
+    },
+    /// Access decisions: bare Cedar `is_authorized` (the limit), Evident's decision core,
+    /// decisions logged durably in process and over HTTP at a fixed rate, and batches of 100.
+    /// It starts by measuring the host's own stalls (a thread per core spinning on the clock
+    /// for 2 s; each gap over 1 ms is time the core ran nothing of ours): no latency figure
+    /// of a few milliseconds can be better than that floor. Before the HTTP run it offers the
+    /// same load to the HTTP floor, the same server stack answering a fixed decision with no
+    /// authentication, decision or logging, so the endpoint's latency stands next to that of
+    /// HTTP alone on these cores. On Linux it also prints the CPU each HTTP decision took,
+    /// split between the server's workers, the ledger's sequencer and the load's clients.
+    Access {
+        /// Directory for the benchmark's data (default: a temporary directory, removed).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Offered HTTP load, decisions per second (open loop: latency counts from the
+        /// scheduled send time, so queueing is not hidden).
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        rate: u64,
+        /// Seconds of measured HTTP load, after one second at the same rate that is not
+        /// counted (warm-up).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        seconds: u64,
+        /// HTTP client connections.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096).map(usize::from))]
+        clients: usize,
+        /// Only the HTTP run (after loading the pack).
+        #[arg(long)]
+        http_only: bool,
+    },
+    /// Ledger throughput and latency: library and HTTP appends, proof generation, verify
+    /// speed next to this machine's SHA-256 speed.
+    Ledger {
+        /// Directory for the benchmark's logs, kept afterwards (default: a temporary directory,
+        /// removed).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Events for the append benchmarks.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Tree size for the proof benchmark.
+        #[arg(long, default_value_t = 1_000_000)]
+        proof_tree: u64,
+        /// Skip the HTTP benchmark.
+        #[arg(long)]
+        skip_http: bool,
+    },
+}
+
+/// Runs one benchmark.
+pub fn run(cmd: BenchCommand) -> Result<()> {
+    match cmd {
+        BenchCommand::Crypto => crypto::run(),
+        BenchCommand::Access {
+            dir,
+            rate,
+            seconds,
+            clients,
+            http_only,
+        } => access::run(dir, rate, seconds, clients, http_only),
+        BenchCommand::Detect {
+            dir,
+            records,
+            seed,
+            tree,
+            peers_python,
+        } => crate::bench_detect::run(dir, records, seed, tree, peers_python),
+        BenchCommand::Ledger {
+            dir,
+            events,
+            proof_tree,
+            skip_http,
+        } => ledger::run(dir, events, proof_tree, skip_http),
+    }
+}

@@ -1,0 +1,32 @@
+//! One module per part of the engine, each holding its verbs' command-line arguments (and
+//! help) next to their implementation. Where each verb lives:
+//!
+//! | verb | module |
+//! | --- | --- |
+//! | `init` | [`init`] |
+//! | `serve` | [`serve`] |
+//! | `log append`, `tail`, `query`, `show`, `verify`, `prove`, `vkey`, `checkpoint`, `erase` | [`log`] |
+//! | `verify` (offline, for auditors) | [`verify`] |
+//! | `apikey create`, `list`, `revoke` | [`apikey`] |
+//! | `keys …`, `encrypt`, `decrypt` | [`keys`] |
+//! | `tokenize`, `detokenize` | [`tokens`] |
+//! | `backup`, `backup test`, `restore` | [`backup`] |
+//! | `policy apply`, `show`, `history`, `rollback`, `test` | [`policy`] |
+//! | `access evaluate`, `break-glass`, `review` | [`access`] |
+//! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
+//! | `demo` | [`demo`] |
+//! | `bench crypto`, `access`, `ledger`, `detect` | [`bench`] |
+
+pub mod access;
+pub mod apikey;
+pub mod backup;
+pub mod bench;
+pub mod demo;
+pub mod detect;
+pub mod init;
+pub mod keys;
+pub mod log;
+pub mod policy;
+pub mod serve;
+pub mod tokens;
+pub mod verify;

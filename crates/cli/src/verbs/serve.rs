@@ -1,0 +1,228 @@
+//! `evident serve`: the HTTP API over the data directory, with TLS (and optionally mutual TLS)
+//! or plain HTTP on loopback, API keys and OIDC bearer tokens.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use evident_server::tls::TlsFiles;
+
+use crate::data_dir::{open_or_create, DataDir};
+use crate::tls;
+
+/// Run the HTTP API (creates the data directory on first start).
+///
+/// Binds to 127.0.0.1:8470 by default. Endpoints are listed at /openapi.json and in
+/// docs/api.md; everything but /healthz, /openapi.json and the public log
+/// under /log/ needs `Authorization: Bearer <API key>` (see `evident apikey create`).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "EVIDENT_LISTEN",
+        default_value = "127.0.0.1:8470",
+        value_name = "HOST:PORT"
+    )]
+    pub listen: SocketAddr,
+    /// Allow listening on a non-loopback address without TLS. API keys and events then
+    /// cross the network in clear text: only for a trusted network or a TLS proxy.
+    #[arg(long, env = "EVIDENT_DANGER_PLAINTEXT_NETWORK")]
+    pub danger_plaintext_network: bool,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
+    pub oidc: OidcArgs,
+}
+
+/// TLS for `serve`. Without --tls-cert/--tls-key, a pair written by `init --tls` in the data
+/// directory is used if present; otherwise the server speaks plain HTTP (loopback only).
+#[derive(Debug, Clone, Args)]
+pub struct TlsArgs {
+    /// PEM certificate chain (leaf first). Reloaded when the file changes or on SIGHUP.
+    #[arg(
+        long,
+        env = "EVIDENT_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(
+        long,
+        env = "EVIDENT_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates: every client must then present a certificate they issued
+    /// (mutual TLS for services, on top of API keys).
+    #[arg(long, env = "EVIDENT_TLS_CLIENT_CA", value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
+}
+
+/// OpenID Connect bearer tokens for the API, beside API keys.
+#[derive(Debug, Clone, Args)]
+pub struct OidcArgs {
+    /// Accept tokens from this issuer (Keycloak: https://HOST/realms/REALM). Its keys are
+    /// found by OIDC discovery unless --oidc-jwks-url is given, cached, and refreshed.
+    #[arg(
+        long,
+        env = "EVIDENT_OIDC_ISSUER",
+        value_name = "URL",
+        requires = "oidc_audience"
+    )]
+    pub oidc_issuer: Option<String>,
+    /// The audience (`aud`) tokens must carry, e.g. the Keycloak client id.
+    #[arg(long, env = "EVIDENT_OIDC_AUDIENCE", value_name = "AUD")]
+    pub oidc_audience: Option<String>,
+    /// The JWKS URL, when discovery is not available.
+    #[arg(long, env = "EVIDENT_OIDC_JWKS_URL", value_name = "URL")]
+    pub oidc_jwks_url: Option<String>,
+    /// The claim holding Evident roles (admin, writer, reader; an `evident:` or `evident-`
+    /// prefix is allowed). Keycloak's realm and client roles are read too.
+    #[arg(
+        long,
+        env = "EVIDENT_OIDC_ROLES_CLAIM",
+        default_value = "roles",
+        value_name = "PATH"
+    )]
+    pub oidc_roles_claim: String,
+    /// The URL clients reach this server at, for AuthZEN discovery
+    /// (/.well-known/authzen-configuration). Default: from the request's Host header.
+    #[arg(long, env = "EVIDENT_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+/// Serves the HTTP API until ctrl-c or SIGTERM.
+pub fn run(args: ServeArgs) -> Result<()> {
+    let ServeArgs {
+        dir,
+        listen,
+        danger_plaintext_network,
+        tls,
+        oidc,
+    } = args;
+    let dir = dir.data_dir.as_path();
+    let tls_files = which_tls_files(dir, &tls)?;
+    if tls_files.is_none() && !listen.ip().is_loopback() && !danger_plaintext_network {
+        bail!(
+            "refusing to listen on {listen} without TLS: API keys and events would cross the network \
+             in clear text. Listen on a loopback address behind a TLS proxy, or pass \
+             --danger-plaintext-network if the network is trusted"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let engine = std::sync::Arc::new(open_or_create(dir)?);
+        let tls = match &tls_files {
+            Some(files) => Some(
+                evident_server::tls::ReloadingConfig::load(files.clone())
+                    .context("setting up TLS")?,
+            ),
+            None => None,
+        };
+        let options = evident_server::ServerOptions {
+            oidc: oidc.oidc_issuer.as_ref().map(|issuer| {
+                let mut config = evident_server::oidc::OidcConfig::new(
+                    issuer.clone(),
+                    oidc.oidc_audience.clone().unwrap_or_default(),
+                );
+                config.jwks_url = oidc.oidc_jwks_url.clone();
+                config.roles_claim = oidc.oidc_roles_claim.clone();
+                config
+            }),
+            public_url: oidc.public_url.clone(),
+            tls: tls.is_some(),
+        };
+        let state = evident_server::AppState::with_options(engine.clone(), options);
+        if let Some(verifier) = state.oidc() {
+            // Fetch the issuer's keys now so a wrong issuer or URL shows at startup.
+            let verifier_issuer = verifier.config().issuer.clone();
+            match tokio::task::block_in_place(|| verifier.refresh()) {
+                Ok(n) => tracing::info!(issuer = %verifier_issuer, keys = n, "OIDC issuer keys loaded"),
+                Err(e) => tracing::warn!(issuer = %verifier_issuer, error = %e, "OIDC keys not loaded yet; will retry on the first token"),
+            }
+        }
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let local = listener.local_addr()?;
+        if tls.is_none() && !local.ip().is_loopback() {
+            tracing::warn!("serving plaintext HTTP on a non-loopback address ({local})");
+        }
+        tracing::info!(
+            address = %local,
+            origin = engine.origin(),
+            size = engine.size(),
+            vkey = %engine.verifier_key(),
+            "evident is serving"
+        );
+        match tls {
+            Some(tls) => {
+                println!("listening on https://{local}");
+                evident_server::serve_tls(state, listener, tls, shutdown_signal()).await?;
+            }
+            None => {
+                println!("listening on http://{local}");
+                evident_server::serve(state, listener, shutdown_signal()).await?;
+            }
+        }
+        engine.shutdown();
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// The files `serve` should use: the flags, else the pair `init --tls` wrote, else none.
+fn which_tls_files(dir: &Path, args: &TlsArgs) -> Result<Option<TlsFiles>> {
+    let (cert, key) = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+        _ => {
+            let (cert, key) = tls::default_pair(dir);
+            if !(cert.exists() && key.exists()) {
+                if let Some(ca) = &args.tls_client_ca {
+                    bail!(
+                        "--tls-client-ca {} needs TLS: give --tls-cert and --tls-key, or run `evident init --tls`",
+                        ca.display()
+                    );
+                }
+                return Ok(None);
+            }
+            (cert, key)
+        }
+    };
+    Ok(Some(TlsFiles {
+        cert,
+        key,
+        client_ca: args.tls_client_ca.clone(),
+    }))
+}
+
+/// Resolves on ctrl-c or (on Unix) SIGTERM, whichever comes first.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,123 @@
+//! `evident verify`: what an auditor runs, offline, on what a log handed them: a tlog-proof, a
+//! signed checkpoint, or a revealed personal value. No data directory, no network.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use clap::Args;
+use evident_ledger::hash::leaf_hash;
+use evident_ledger::note::NoteVerifier;
+use evident_ledger::tlog_proof::TlogProof;
+use serde_json::Value;
+
+use crate::verdict::VerificationFailed;
+
+/// Verify, offline, what a log handed you: a tlog-proof, a checkpoint, or a revealed
+/// personal value.
+///
+/// This is what an auditor runs. It needs no data directory and no network: only the
+/// log's verifier key (`evident log vkey` prints it) and the files.
+///
+/// Examples:
+///   evident verify entry.tlog-proof --vkey "$VKEY" --entry entry.json
+///   evident verify checkpoint.txt --vkey "$VKEY"
+///   evident verify --commitment sha256:… --path /actor/ip --salt BASE64 --value '"192.0.2.7"'
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct VerifyArgs {
+    /// A `.tlog-proof` file or a signed checkpoint.
+    #[arg(required_unless_present = "commitment")]
+    pub file: Option<PathBuf>,
+    /// The log's verifier key (`name+hex8+base64`); also EVIDENT_VKEY.
+    #[arg(
+        long,
+        env = "EVIDENT_VKEY",
+        value_name = "VKEY",
+        required_unless_present = "commitment"
+    )]
+    pub vkey: Option<String>,
+    /// For a tlog-proof: the file holding the entry's exact bytes.
+    #[arg(long, value_name = "FILE", conflicts_with = "leaf_hash")]
+    pub entry: Option<PathBuf>,
+    /// For a tlog-proof: the entry's leaf hash in hex, instead of `--entry`.
+    #[arg(long, value_name = "HEX")]
+    pub leaf_hash: Option<String>,
+    /// Check a revealed personal value: the `sha256:…` commitment from the entry.
+    #[arg(long, requires_all = ["path", "salt", "value"])]
+    pub commitment: Option<String>,
+    /// The JSON pointer of the personal field, e.g. `/actor/ip`.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// The salt, base64.
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// The revealed value, as JSON (a string needs its quotes: '"192.0.2.7"').
+    #[arg(long)]
+    pub value: Option<String>,
+}
+
+/// Checks a revealed value against its commitment, or a proof or checkpoint against the key.
+pub fn run(args: VerifyArgs) -> Result<()> {
+    if let Some(commitment) = &args.commitment {
+        let (Some(path), Some(salt), Some(value)) = (&args.path, &args.salt, &args.value) else {
+            bail!("--commitment needs --path, --salt and --value");
+        };
+        let salt = B64.decode(salt).context("--salt is not base64")?;
+        let value: Value = serde_json::from_str(value)
+            .context("--value is not JSON (a string needs its quotes)")?;
+        return if evident::personal::verify_reveal(commitment, path, &salt, &value)? {
+            println!("ok: the value matches the commitment");
+            Ok(())
+        } else {
+            Err(VerificationFailed("the value does not match the commitment".into()).into())
+        };
+    }
+    let (Some(file), Some(vkey)) = (&args.file, &args.vkey) else {
+        bail!("give a proof or checkpoint file and --vkey");
+    };
+    let verifier = NoteVerifier::parse(vkey).context("--vkey")?;
+    let mut text = String::new();
+    File::open(file)
+        .with_context(|| format!("opening {}", file.display()))?
+        .take(2 << 20)
+        .read_to_string(&mut text)
+        .with_context(|| format!("{} is not UTF-8 text", file.display()))?;
+    let fail = |e: &dyn std::fmt::Display| VerificationFailed(format!("{}: {e}", file.display()));
+    if text.starts_with("c2sp.org/tlog-proof@") {
+        let proof = TlogProof::parse(&text).map_err(|e| fail(&e))?;
+        let leaf = match (&args.entry, &args.leaf_hash) {
+            (Some(entry), _) => leaf_hash(
+                &std::fs::read(entry).with_context(|| format!("reading {}", entry.display()))?,
+            ),
+            (None, Some(h)) => hex::decode(h)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .context("--leaf-hash must be 64 hex digits")?,
+            (None, None) => bail!(
+                "a tlog-proof is checked against an entry: give --entry FILE or --leaf-hash HEX"
+            ),
+        };
+        let checkpoint = proof.verify(&verifier, &leaf).map_err(|e| fail(&e))?;
+        println!(
+            "ok: entry {} is in the log `{}` at size {} (root {})",
+            proof.index,
+            checkpoint.origin,
+            checkpoint.size,
+            B64.encode(checkpoint.root)
+        );
+    } else {
+        let checkpoint = verifier.verify_checkpoint(&text).map_err(|e| fail(&e))?;
+        println!(
+            "ok: checkpoint of `{}` at size {} (root {}) is signed by {}",
+            checkpoint.origin,
+            checkpoint.size,
+            B64.encode(checkpoint.root),
+            vkey.split('+').take(2).collect::<Vec<_>>().join("+")
+        );
+    }
+    Ok(())
+}
