@@ -50,11 +50,13 @@ mod error;
 pub mod event;
 pub mod files;
 pub mod key_provider;
+pub mod log;
 pub mod personal;
 pub mod recorder;
 pub mod redaction;
 pub mod sequencer;
 pub mod store;
+pub mod verify;
 
 pub use apikey::{ApiKey, NewApiKey, Role};
 pub use error::{Error, Result};

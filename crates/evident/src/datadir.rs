@@ -15,12 +15,12 @@ use base64::Engine as _;
 use evident_ledger::note::Signer;
 use zeroize::Zeroizing;
 
-use crate::crypto::KeyProvider;
+use evident_core::key_provider::KeyProvider;
 
-use crate::store::sqlite::SqliteBackend;
-use crate::store::LogStore;
-use crate::{Error, Result};
 pub use evident_core::files::write_private_file;
+use evident_core::store::LogStore;
+use evident_core::{Error, Result};
+use evident_store_sqlite::SqliteBackend;
 
 /// The database file name inside a data directory.
 pub const DB_FILE: &str = "evident.db";
@@ -52,7 +52,7 @@ impl RootOpener {
         if let Some(p) = self.opened.get() {
             return Ok(p.clone());
         }
-        let provider = crate::crypto::provider_from_env(dir, false).map_err(|e| {
+        let provider = evident_crypto::provider_from_env(dir, false).map_err(|e| {
             Error::DataDir(format!(
                 "{}'s keys are sealed by the root key, which did not open: {e}",
                 dir.display()
@@ -93,7 +93,7 @@ fn read_key_file(dir: &Path, name: &str, root: &RootOpener) -> Result<Zeroizing<
             path.display()
         ))
     };
-    if root.opened().is_none() && crate::crypto::requested_provider()? != kind {
+    if root.opened().is_none() && evident_crypto::requested_provider()? != kind {
         return Err(refuse());
     }
     let provider = root.get(dir)?;

@@ -43,22 +43,21 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use evident_ledger::audit::Auditor;
-use evident_ledger::proof;
-use evident_ledger::tiles::{self, TilePath, TILE_WIDTH};
+use evident_ledger::tiles::TilePath;
 use evident_ledger::tlog_proof::TlogProof;
 use evident_ledger::Hash;
-use serde_json::Value;
 
 pub use apikey::{ApiKey, NewApiKey, Role};
 pub use event::{AuditEvent, PreparedEntry};
+pub use evident_core::log::{EventRecord, InclusionProof, Page};
+pub use evident_core::verify::{verify_store, verify_store_sealed, VerifyReport};
 pub use evident_core::{Error, Result};
 pub use sequencer::{BatchReceipt, Receipt, SignedCheckpoint};
 
 use evident_core::recorder::{Appending, PooledStore, Recorder};
 use sequencer::Sequencer;
 use store::sqlite::{SqliteBackend, SqliteStore};
-use store::{ApiKeyRecord, EventQuery, LogStore, StoredEntry};
+use store::{ApiKeyRecord, EventQuery, LogStore};
 
 /// The most events one append call takes.
 pub const MAX_BATCH_EVENTS: usize = 10_000;
@@ -193,64 +192,6 @@ impl Recorder for Engine {
     fn origin(&self) -> &str {
         Engine::origin(self)
     }
-}
-
-/// An inclusion proof with the checkpoint it leads to.
-#[derive(Debug, Clone)]
-pub struct InclusionProof {
-    /// the entry's index
-    pub index: u64,
-    /// the tree size proved against
-    pub size: u64,
-    /// the entry's leaf hash
-    pub leaf: Hash,
-    /// the audit path, leaf side first
-    pub proof: Vec<Hash>,
-    /// the root at `size`
-    pub root: Hash,
-    /// the signed checkpoint at `size`, when one was signed at exactly that size
-    pub checkpoint: Option<String>,
-}
-
-/// One entry as read back.
-#[derive(Debug, Clone)]
-pub struct EventRecord {
-    /// its index
-    pub index: u64,
-    /// its leaf hash
-    pub leaf: Vec<u8>,
-    /// the entry as stored (personal fields as commitments)
-    pub entry: Value,
-    /// the stored personal values, when asked to reveal them
-    pub revealed: Vec<store::StoredPersonal>,
-}
-
-/// One page of a query.
-#[derive(Debug, Clone)]
-pub struct Page {
-    /// the matching entries
-    pub events: Vec<EventRecord>,
-    /// pass as `cursor` for the next page; `None` at the end
-    pub next_cursor: Option<u64>,
-}
-
-/// What a full verification checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyReport {
-    /// entries replayed
-    pub entries: u64,
-    /// bytes of entries hashed
-    pub bytes: u64,
-    /// checkpoints whose signature and root were checked
-    pub checkpoints: u64,
-    /// stored personal values checked against their commitments
-    pub personal: u64,
-    /// sealed personal values not checked, for want of the root key
-    pub personal_sealed: u64,
-    /// the root of the whole log
-    pub root: Hash,
-    /// threads that replayed segments of the log side by side
-    pub workers: usize,
 }
 
 /// What erasing a data subject did.
@@ -578,208 +519,58 @@ impl Engine {
         self.sequencer.append_blocking(entries)
     }
 
-    fn record(&self, store: &SqliteStore, entry: StoredEntry, reveal: bool) -> Result<EventRecord> {
-        let value: Value = serde_json::from_slice(&entry.data)
-            .map_err(|e| Error::Integrity(format!("entry {} is not JSON: {e}", entry.index)))?;
-        let mut revealed = if reveal {
-            store.personal_of(entry.index)?
-        } else {
-            Vec::new()
-        };
-        for p in &mut revealed {
-            if personal::is_sealed(&p.value) {
-                let seal = self.personal_seal.get().ok_or_else(|| {
-                    Error::Crypto("personal values are sealed and no root key is open".into())
-                })?;
-                p.value = seal.open(&p.path, &p.salt, &p.value)?.to_string();
-            }
-        }
-        Ok(EventRecord {
-            index: entry.index,
-            leaf: entry.leaf,
-            entry: value,
-            revealed,
-        })
+    /// The log: reads, queries, proofs, tiles and full verification.
+    pub fn log(&self) -> evident_core::log::Log<'_> {
+        evident_core::log::Log::new(
+            self,
+            &self.sequencer.shared,
+            self.personal_seal.get().map(|s| &**s),
+        )
     }
 
-    /// One event by index. `reveal` adds its stored personal values.
+    /// One event by index; see [`evident_core::log::Log::event`].
     pub fn event(&self, index: u64, reveal: bool) -> Result<EventRecord> {
-        let store = self.reader()?;
-        if index >= self.size() {
-            return Err(Error::NotFound(format!(
-                "no entry {index}: the log has {} entries",
-                self.size()
-            )));
-        }
-        let entry = store
-            .entry(index)?
-            .ok_or_else(|| Error::NotFound(format!("entry {index} is not stored")))?;
-        self.record(&store, entry, reveal)
+        self.log().event(index, reveal)
     }
 
-    /// The exact bytes of entry `index` (what its leaf hash is computed over).
+    /// The exact bytes of entry `index`; see [`evident_core::log::Log::entry_bytes`].
     pub fn entry_bytes(&self, index: u64) -> Result<Vec<u8>> {
-        if index >= self.size() {
-            return Err(Error::NotFound(format!(
-                "no entry {index}: the log has {} entries",
-                self.size()
-            )));
-        }
-        let entry = self
-            .reader()?
-            .entry(index)?
-            .ok_or_else(|| Error::NotFound(format!("entry {index} is not stored")))?;
-        Ok(entry.data)
+        self.log().entry_bytes(index)
     }
 
-    /// One page of events matching `query`.
+    /// One page of events matching `query`; see [`evident_core::log::Log::query`].
     pub fn query(&self, query: &EventQuery) -> Result<Page> {
-        let store = self.reader()?;
-        let limit = query.limit.clamp(1, 1000);
-        let mut q = query.clone();
-        q.limit = limit;
-        let committed = self.size();
-        let rows: Vec<StoredEntry> = store
-            .query(&q)?
-            .into_iter()
-            .filter(|e| e.index < committed)
-            .collect();
-        let next_cursor = (rows.len() == limit as usize)
-            .then(|| rows.last().map(|e| e.index))
-            .flatten();
-        let events = rows
-            .into_iter()
-            .map(|e| self.record(&store, e, false))
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            events,
-            next_cursor,
-        })
+        self.log().query(query)
     }
 
     /// The latest signed checkpoint.
     pub fn checkpoint(&self) -> Option<Arc<SignedCheckpoint>> {
-        self.sequencer.shared.latest()
+        self.log().checkpoint()
     }
 
-    fn check_size(&self, size: u64) -> Result<()> {
-        let committed = self.size();
-        if size > committed {
-            return Err(Error::NotFound(format!(
-                "tree size {size} is beyond the latest signed checkpoint ({committed})"
-            )));
-        }
-        Ok(())
-    }
-
-    /// The inclusion proof of entry `index` in the tree of `size` entries (default: the
-    /// latest checkpoint).
+    /// See [`evident_core::log::Log::inclusion_proof`].
     pub fn inclusion_proof(&self, index: u64, size: Option<u64>) -> Result<InclusionProof> {
-        let latest = self
-            .checkpoint()
-            .ok_or_else(|| Error::NotFound("the log is empty".into()))?;
-        let size = size.unwrap_or(latest.checkpoint.size);
-        self.check_size(size)?;
-        if index >= size {
-            return Err(Error::NotFound(format!(
-                "no entry {index} in a tree of size {size}"
-            )));
-        }
-        let tree = self.sequencer.shared.read_tree()?;
-        let proof = proof::inclusion_proof(&*tree, index, size)?;
-        let leaf = tree
-            .leaf(index)
-            .ok_or_else(|| Error::NotFound(format!("no entry {index}")))?;
-        let root = tree
-            .root_at(size)
-            .ok_or_else(|| Error::NotFound(format!("no tree of size {size}")))?;
-        drop(tree);
-        let checkpoint = if size == latest.checkpoint.size {
-            Some(latest.note.clone())
-        } else {
-            self.reader()?
-                .checkpoint_covering(size)?
-                .filter(|c| c.size == size)
-                .map(|c| c.note)
-        };
-        Ok(InclusionProof {
-            index,
-            size,
-            leaf,
-            proof,
-            root,
-            checkpoint,
-        })
+        self.log().inclusion_proof(index, size)
     }
 
-    /// The consistency proof between two tree sizes.
+    /// See [`evident_core::log::Log::consistency_proof`].
     pub fn consistency_proof(&self, first: u64, second: u64) -> Result<Vec<Hash>> {
-        self.check_size(second)?;
-        let tree = self.sequencer.shared.read_tree()?;
-        Ok(proof::consistency_proof(&*tree, first, second)?)
+        self.log().consistency_proof(first, second)
     }
 
-    /// A C2SP tlog-proof of entry `index` against the latest signed checkpoint.
+    /// See [`evident_core::log::Log::tlog_proof`].
     pub fn tlog_proof(&self, index: u64) -> Result<TlogProof> {
-        let p = self.inclusion_proof(index, None)?;
-        let checkpoint = p
-            .checkpoint
-            .ok_or_else(|| Error::NotFound("no signed checkpoint".into()))?;
-        Ok(TlogProof {
-            extra: None,
-            index,
-            proof: p.proof,
-            checkpoint,
-        })
+        self.log().tlog_proof(index)
     }
 
-    /// A tlog-tiles resource: a hash tile or an entry bundle.
+    /// See [`evident_core::log::Log::tile`].
     pub fn tile(&self, path: &TilePath) -> Result<Vec<u8>> {
-        let committed = u128::from(self.size());
-        let missing = || Error::NotFound("no such tile in this log (yet)".into());
-        match path {
-            TilePath::Hashes { level, index, .. } => {
-                let span = u128::from(TILE_WIDTH).pow(u32::from(*level));
-                let end =
-                    (u128::from(*index) * u128::from(TILE_WIDTH) + u128::from(path.width())) * span;
-                if end > committed {
-                    return Err(missing());
-                }
-                let tree = self.sequencer.shared.read_tree()?;
-                tiles::hash_tile(&tree, path).map_err(|_| missing())
-            }
-            TilePath::Entries { .. } => {
-                let range = path.entry_range().ok_or_else(missing)?;
-                if u128::from(range.end) > committed {
-                    return Err(missing());
-                }
-                let entries = self.reader()?.entries(range.start, range.end)?;
-                if entries.len() as u64 != range.end - range.start {
-                    return Err(Error::Integrity(format!(
-                        "entries {}..{} are not all stored",
-                        range.start, range.end
-                    )));
-                }
-                Ok(
-                    tiles::encode_bundle(entries.iter().map(|e| e.data.as_slice()))
-                        .map_err(|e| Error::Integrity(e.to_string()))?,
-                )
-            }
-        }
+        self.log().tile(path)
     }
 
-    /// Replays the whole log from storage: every entry against its leaf hash, every signed
-    /// checkpoint's signature and root, and every stored personal value against its
-    /// commitment. `progress` is called with the number of entries replayed so far.
-    pub fn verify(&self, mut progress: impl FnMut(u64)) -> Result<VerifyReport> {
-        let verifier = &self.sequencer.shared.verifier;
-        let connect = || -> Result<Box<dyn LogStore>> { Ok(Box::new(self.backend.connect()?)) };
-        verify_store_sealed(
-            connect,
-            verifier,
-            self.personal_seal.get().map(|s| &**s),
-            &mut progress,
-        )
+    /// See [`evident_core::log::Log::verify`].
+    pub fn verify(&self, progress: impl FnMut(u64)) -> Result<VerifyReport> {
+        self.log().verify(progress)
     }
 
     /// Destroys every stored personal value of `subject` and logs the erasure.
@@ -932,326 +723,6 @@ impl Engine {
     }
 }
 
-/// Verifies a store against a verifier key; see [`Engine::verify`]. Usable without a running
-/// sequencer (and so on a copy of a data directory, with an independently obtained key).
-/// `connect` opens a connection; one is used per core, each replaying its own segments of the
-/// log.
-pub fn verify_store<F>(
-    connect: F,
-    verifier: &evident_ledger::note::NoteVerifier,
-    progress: &mut dyn FnMut(u64),
-) -> Result<VerifyReport>
-where
-    F: Fn() -> Result<Box<dyn LogStore>>,
-{
-    verify_store_sealed(connect, verifier, None, progress)
-}
-
-/// What one worker found in one segment of the log.
-struct SegmentOutcome {
-    hashed: evident_ledger::audit::HashedSegment,
-    personal: u64,
-    personal_sealed: u64,
-    /// the first personal value that failed its check
-    personal_fault: Option<Error>,
-}
-
-/// [`verify_store`] for a directory whose personal values may be sealed: with `seal`, sealed
-/// values are opened and checked; without it they are counted in
-/// [`VerifyReport::personal_sealed`] and not checked.
-///
-/// The log is cut into segments of [`evident_ledger::audit::SEGMENT_CAPACITY`] entries that the workers (one per
-/// core, each on its own connection) take in turn: each reads its segment's entries and
-/// personal values, hashes the entries many at a time and checks the personal values against
-/// the commitments in their entries. This thread checks the checkpoint signatures meanwhile
-/// and joins the segments in order, so faults are named as a one-entry-at-a-time replay
-/// would name them: a bad signature first, then the first fault among the entries, then the
-/// first bad personal value.
-pub fn verify_store_sealed<F>(
-    connect: F,
-    verifier: &evident_ledger::note::NoteVerifier,
-    seal: Option<&personal::PersonalSeal>,
-    progress: &mut dyn FnMut(u64),
-) -> Result<VerifyReport>
-where
-    F: Fn() -> Result<Box<dyn LogStore>>,
-{
-    let capacity = evident_ledger::audit::SEGMENT_CAPACITY;
-    verify_in_segments(connect, verifier, seal, capacity, progress)
-}
-
-/// [`verify_store_sealed`] with segments of `capacity` entries (a power of two).
-fn verify_in_segments<F>(
-    connect: F,
-    verifier: &evident_ledger::note::NoteVerifier,
-    seal: Option<&personal::PersonalSeal>,
-    capacity: u64,
-    progress: &mut dyn FnMut(u64),
-) -> Result<VerifyReport>
-where
-    F: Fn() -> Result<Box<dyn LogStore>>,
-{
-    use std::sync::atomic::{AtomicBool, AtomicU64};
-
-    let store = connect()?;
-    let checkpoints = store.checkpoints()?;
-    let size = store.size()?;
-    let fault = |f: evident_ledger::audit::Fault| Error::Integrity(f.to_string());
-    let mut auditor = Auditor::with_unverified(&checkpoints).map_err(fault)?;
-    let segments = size.div_ceil(capacity);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
-    let workers = cores.min(segments) as usize;
-    let mut stores = Vec::with_capacity(workers);
-    for _ in 0..workers {
-        stores.push(connect()?);
-    }
-    let checkpoint_sizes = auditor.checkpoint_sizes();
-    let next_segment = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
-    let (signatures, entries, personal) = std::thread::scope(|scope| {
-        let (sender, outcomes) = std::sync::mpsc::channel::<(u64, Result<SegmentOutcome>)>();
-        for store in stores {
-            let sender = sender.clone();
-            let (next_segment, stop, sizes) = (&next_segment, &stop, &checkpoint_sizes);
-            scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let k = next_segment.fetch_add(1, Ordering::Relaxed);
-                    if k >= segments {
-                        break;
-                    }
-                    let outcome = verify_segment(&*store, k * capacity, capacity, sizes, seal);
-                    if sender.send((k, outcome)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(sender);
-        let signatures = evident_ledger::audit::verify_signatures(verifier, &checkpoints);
-        if signatures.is_err() {
-            stop.store(true, Ordering::Relaxed);
-        }
-        let mut entries: Result<()> = Ok(());
-        let (mut checked, mut sealed, mut personal_fault) = (0u64, 0u64, None);
-        let mut waiting = std::collections::BTreeMap::new();
-        let mut joined = 0u64;
-        for (k, outcome) in outcomes {
-            if entries.is_err() || signatures.is_err() {
-                continue;
-            }
-            waiting.insert(k, outcome);
-            while let Some(outcome) = waiting.remove(&joined) {
-                joined += 1;
-                let joining = outcome.and_then(|o| {
-                    checked += o.personal;
-                    sealed += o.personal_sealed;
-                    if personal_fault.is_none() {
-                        personal_fault = o.personal_fault;
-                    }
-                    auditor.push_segment(o.hashed).map_err(fault)
-                });
-                if let Err(e) = joining {
-                    entries = Err(e);
-                    stop.store(true, Ordering::Relaxed);
-                    break;
-                }
-                progress(auditor.size());
-            }
-        }
-        (signatures, entries, (checked, sealed, personal_fault))
-    });
-    // A forged or misfiled checkpoint explains any mismatch after it, so it is named first.
-    signatures.map_err(fault)?;
-    entries?;
-    let report = auditor.finish().map_err(fault)?;
-    // Rows outside `0..size` belong to no segment.
-    if let Some(index) = store.stray_entry()? {
-        return Err(Error::Integrity(format!(
-            "an entry is stored under index {index}, outside the log (inserted row)"
-        )));
-    }
-    let (personal, personal_sealed, personal_fault) = personal;
-    if let Some(e) = personal_fault {
-        return Err(e);
-    }
-    if let Some((index, path)) = store.orphan_personal(report.entries)? {
-        return Err(Error::Integrity(format!(
-            "personal value `{path}` of entry {index}: its entry is missing"
-        )));
-    }
-    progress(report.entries);
-    Ok(VerifyReport {
-        entries: report.entries,
-        bytes: report.bytes,
-        checkpoints: report.checkpoints,
-        personal,
-        personal_sealed,
-        root: report.root,
-        workers,
-    })
-}
-
-/// Replays the segment of the log that starts at `start` and checks its personal values.
-fn verify_segment(
-    store: &dyn LogStore,
-    start: u64,
-    capacity: u64,
-    checkpoint_sizes: &[u64],
-    seal: Option<&personal::PersonalSeal>,
-) -> Result<SegmentOutcome> {
-    let mut segment = evident_ledger::audit::Segment::new(start, capacity, checkpoint_sizes)
-        .map_err(|e| Error::Integrity(e.to_string()))?;
-    let (mut personal, mut personal_sealed, mut personal_fault) = (0u64, 0u64, None);
-    let mut entry_fault = false;
-    let mut commitments = personal::CommitmentBatch::default();
-    let scanned = store.scan_range(start, start + capacity, &mut |item| {
-        match item {
-            store::Scanned::Entry { index, leaf, data } => {
-                if segment.push(index, data, Some(leaf)).is_err() {
-                    // The segment keeps the fault; nothing after it matters.
-                    entry_fault = true;
-                    return Err(Error::Integrity("stop".into()));
-                }
-            }
-            store::Scanned::Personal { value, entry } if personal_fault.is_none() => {
-                match queue_personal(value, entry, seal, &mut commitments) {
-                    Ok(true) => personal += 1,
-                    Ok(false) => personal_sealed += 1,
-                    // A mismatch still queued came before this fault.
-                    Err(e) => personal_fault = Some(commitments.flush().err().unwrap_or(e)),
-                }
-            }
-            store::Scanned::Personal { .. } => {}
-        }
-        Ok(())
-    });
-    match scanned {
-        Err(_) if entry_fault => {}
-        other => other?,
-    }
-    if personal_fault.is_none() {
-        personal_fault = commitments.flush().err();
-    }
-    Ok(SegmentOutcome {
-        hashed: segment.finish(),
-        personal,
-        personal_sealed,
-        personal_fault,
-    })
-}
-
-/// The part of an entry the personal-value check reads when it has to parse the entry.
-#[derive(serde::Deserialize)]
-struct Commitments {
-    #[serde(default)]
-    personal: std::collections::BTreeMap<String, String>,
-}
-
-/// The commitment stored in a schema-1 entry for the personal field at `path`, found without
-/// parsing the entry. In canonical JSON the keys are sorted, so the top-level `personal`
-/// object, if any, directly follows the top-level `outcome` — the last occurrence of
-/// `"outcome":"` in the entry, because every key sorted after it holds a string (where quotes
-/// are escaped) or an object with fixed keys. Inside that object, an unescaped `"<path>":"`
-/// can only be the key itself. `None` means "parse the entry instead".
-fn find_commitment<'a>(data: &'a [u8], path: &str) -> Option<Option<&'a str>> {
-    const OUTCOME: &[u8] = b"\"outcome\":\"";
-    const PERSONAL: &[u8] = b",\"personal\":{";
-    const COMMITMENT_LEN: usize = "sha256:".len() + 64;
-    if !data.ends_with(b",\"v\":1}")
-        || path.is_empty()
-        || path.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
-    {
-        return None;
-    }
-    // Built once: building a searcher per entry cost more than the search.
-    // The forward search is vectorised and the reverse one is not: finding every occurrence
-    // forward was twice as fast over real logs as one reverse search.
-    static OUTCOME_FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(OUTCOME));
-    let at = OUTCOME_FINDER.find_iter(data).last()?;
-    let rest = data.get(at + OUTCOME.len()..)?;
-    let after = rest.get(rest.iter().position(|&b| b == b'"')? + 1..)?;
-    let Some(object) = after.strip_prefix(PERSONAL) else {
-        return Some(None);
-    };
-    // `"<path>":"`, found as the path followed by `":"` right after an opening quote.
-    let mut from = 0;
-    let start = loop {
-        let Some(found) = memchr::memchr(path.as_bytes()[0], object.get(from..)?)
-            .and_then(|first| {
-                let tail = object.get(from + first..)?;
-                tail.starts_with(path.as_bytes()).then_some(first)
-            })
-            .or_else(|| memchr::memmem::find(object.get(from..)?, path.as_bytes()))
-        else {
-            return Some(None);
-        };
-        let at = from + found;
-        let end = at + path.len();
-        if at > 0 && object[at - 1] == b'"' && object.get(end..end + 3) == Some(b"\":\"") {
-            break end + 3;
-        }
-        from = at + 1;
-    };
-    let value = object.get(start..start + COMMITMENT_LEN)?;
-    std::str::from_utf8(value).ok().map(Some)
-}
-
-/// The commitment for `path` in an entry, by [`find_commitment`] or by parsing the entry.
-fn commitment_of(data: &[u8], path: &str) -> Option<String> {
-    match find_commitment(data, path) {
-        Some(found) => found.map(str::to_string),
-        None => serde_json::from_slice::<Commitments>(data)
-            .ok()
-            .and_then(|mut c| c.personal.remove(path)),
-    }
-}
-
-/// Queues the check of a stored personal value against the commitment in its entry:
-/// `Ok(true)` if queued, `Ok(false)` if it is sealed and no `seal` was given to open it.
-fn queue_personal(
-    p: store::PersonalRef<'_>,
-    data: &[u8],
-    seal: Option<&personal::PersonalSeal>,
-    commitments: &mut personal::CommitmentBatch,
-) -> Result<bool> {
-    let bad = |why: &str| {
-        Error::Integrity(format!(
-            "personal value `{}` of entry {}: {why}",
-            p.path, p.index
-        ))
-    };
-    if data.is_empty() {
-        return Err(bad("its entry is missing"));
-    }
-    let opened;
-    let value: &str = if personal::is_sealed(p.value) {
-        let Some(seal) = seal else {
-            return Ok(false);
-        };
-        opened = seal
-            .open(p.path, p.salt, p.value)
-            .map_err(|_| bad("its sealed value does not open (altered, or another key)"))?;
-        opened.as_str()
-    } else {
-        p.value
-    };
-    // The stored value is hashed as stored: any change to it, even re-spelling the same
-    // JSON, is a change to what was committed.
-    let mut queue =
-        |commitment: &str| commitments.push(p.index, p.path, p.salt, value.as_bytes(), commitment);
-    match find_commitment(data, p.path) {
-        Some(Some(commitment)) => queue(commitment)?,
-        Some(None) => return Err(bad("the entry holds no commitment for it")),
-        None => {
-            let commitment = commitment_of(data, p.path)
-                .ok_or_else(|| bad("the entry holds no commitment for it"))?;
-            queue(&commitment)?;
-        }
-    }
-    Ok(true)
-}
-
 /// Re-exported for callers that build their own queries.
 pub use store::EventQuery as Query;
 
@@ -1311,50 +782,20 @@ mod tests {
             let verifier = datadir::load_signer(dir.path()).unwrap().verifier();
             let connect = || -> Result<Box<dyn LogStore>> { Ok(Box::new(backend.connect()?)) };
             let outcome = |capacity| {
-                verify_in_segments(connect, &verifier, None, capacity, &mut |_| {})
-                    .map(|r| (r.entries, r.bytes, r.checkpoints, r.personal, r.root))
-                    .map_err(|e| e.to_string())
+                evident_core::verify::verify_in_segments(
+                    connect,
+                    &verifier,
+                    None,
+                    capacity,
+                    &mut |_| {},
+                )
+                .map(|r| (r.entries, r.bytes, r.checkpoints, r.personal, r.root))
+                .map_err(|e| e.to_string())
             };
             let whole = outcome(evident_ledger::audit::SEGMENT_CAPACITY);
             assert_eq!(outcome(16), whole, "{damage}");
             assert_eq!(outcome(1), whole, "{damage}");
             assert_eq!(whole.is_ok(), damage.is_empty(), "{damage}: {whole:?}");
         }
-    }
-
-    /// The fast path of [`commitments`] must agree with parsing the whole entry, whatever
-    /// the event holds elsewhere.
-    #[test]
-    fn commitments_fast_path_agrees_with_a_full_parse() {
-        let hostile = [
-            json!({"personal": {"a": "b"}, "note": "\"personal\":{\"x\":\"y\"}"}),
-            json!({"z": {"personal": {"q": "r"}}}),
-            json!({"outcome": "success", "personal": {"/actor/ip": "sha256:00"}}),
-            json!({}),
-        ];
-        for (i, metadata) in hostile.into_iter().enumerate() {
-            for with_ip in [true, false] {
-                let mut event = json!({
-                    "actor": {"id": "u"}, "action": "a", "resource": {"type": "r", "id": "\"personal\":{"},
-                    "outcome": "success", "reason": "\"personal\":{\"k\":\"v\"}", "metadata": metadata,
-                });
-                if with_ip {
-                    event["actor"]["ip"] = json!("192.0.2.1");
-                }
-                let entry = AuditEvent::from_json(event).unwrap().prepare(0).unwrap();
-                let full = serde_json::from_slice::<Commitments>(&entry.data)
-                    .unwrap()
-                    .personal;
-                for path in ["/actor/ip", "/metadata/personal", "/nope"] {
-                    let fast = find_commitment(&entry.data, path).expect("fast path applies");
-                    assert_eq!(fast, full.get(path).map(String::as_str), "case {i} {path}");
-                    assert_eq!(commitment_of(&entry.data, path), full.get(path).cloned());
-                }
-                assert_eq!(full.len(), usize::from(with_ip), "case {i}");
-            }
-        }
-        assert_eq!(find_commitment(b"not json", "/a"), None);
-        assert_eq!(commitment_of(b"not json", "/a"), None);
-        assert_eq!(find_commitment(b"{\"v\":1}", "/a\"b"), None);
     }
 }
