@@ -1,4 +1,9 @@
-//! API keys for services: `evk_<id>_<secret>`, stored as the SHA-256 of the secret only.
+//! API keys for services: `evk_<id>_<secret>`, stored as the SHA-256 of the secret only;
+//! creating, revoking, listing and checking them ([`ApiKeys`]).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -6,6 +11,8 @@ use zeroize::Zeroizing;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine as _;
 
+use crate::recorder::Recorder;
+use crate::store::ApiKeyRecord;
 use crate::{Error, Result};
 
 /// What a key may do. Each role includes the ones below it.
@@ -104,6 +111,120 @@ pub fn split_token(token: &str) -> Option<(&str, &str)> {
     let (id, secret) = rest.split_once('_')?;
     (id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !secret.is_empty())
         .then_some((id, secret))
+}
+
+/// Keys verified in the last second, by id: every decision request authenticates, and a
+/// database read per request would cost more than the decision. Revocation by this process
+/// clears it; by another process, it takes effect within a second.
+#[derive(Default)]
+#[allow(clippy::type_complexity)]
+pub struct AuthCache(Mutex<HashMap<String, ((Vec<u8>, ApiKey), Instant)>>);
+
+/// The API keys of one engine: every creation and revocation is a ledger event.
+pub struct ApiKeys<'e> {
+    recorder: &'e dyn Recorder,
+    cache: &'e AuthCache,
+}
+
+impl<'e> ApiKeys<'e> {
+    /// The keys of the engine behind `recorder`, with its authentication cache.
+    pub fn new(recorder: &'e dyn Recorder, cache: &'e AuthCache) -> Self {
+        ApiKeys { recorder, cache }
+    }
+
+    /// Creates an API key and logs its creation. The token is returned once.
+    pub fn create(&self, role: Role, label: Option<&str>, actor: &str) -> Result<NewApiKey> {
+        let key = generate(role)?;
+        self.recorder
+            .connect_store()?
+            .insert_api_key(&ApiKeyRecord {
+                id: key.id.clone(),
+                secret_hash: key.secret_hash.clone(),
+                role: role.as_str().to_string(),
+                label: label.map(str::to_string),
+                created_us: crate::event::now_us(),
+                revoked_us: None,
+            })?;
+        let mut event = crate::event::system_event(
+            "evident.apikey.created",
+            "api_key",
+            Some(&key.id),
+            serde_json::json!({"role": role.as_str(), "label": label, "created_by": actor}),
+        );
+        event.severity = Some(crate::event::Severity::Medium);
+        self.recorder.append_blocking(vec![event])?;
+        Ok(key)
+    }
+
+    /// Revokes an API key and logs the revocation.
+    pub fn revoke(&self, id: &str, actor: &str) -> Result<()> {
+        if let Ok(mut cache) = self.cache.0.lock() {
+            cache.clear();
+        }
+        if !self
+            .recorder
+            .connect_store()?
+            .revoke_api_key(id, crate::event::now_us())?
+        {
+            return Err(Error::NotFound(format!("no active API key `{id}`")));
+        }
+        // again, for a lookup that read the key between the first clear and the update
+        if let Ok(mut cache) = self.cache.0.lock() {
+            cache.clear();
+        }
+        let mut event = crate::event::system_event(
+            "evident.apikey.revoked",
+            "api_key",
+            Some(id),
+            serde_json::json!({"revoked_by": actor}),
+        );
+        event.severity = Some(crate::event::Severity::Medium);
+        self.recorder.append_blocking(vec![event])?;
+        Ok(())
+    }
+
+    /// All API keys (without secrets).
+    pub fn list(&self) -> Result<Vec<ApiKeyRecord>> {
+        self.recorder.pooled_store()?.api_keys()
+    }
+
+    /// Checks a bearer token; `None` for unknown, malformed or revoked keys.
+    pub fn authenticate(&self, token: &str) -> Result<Option<ApiKey>> {
+        let Some((id, secret)) = split_token(token) else {
+            return Ok(None);
+        };
+        let hash = hash_secret(secret);
+        // A key verified in the last second is trusted without a database read: every
+        // decision request authenticates, and revocation by this process clears the cache
+        // (by another process, it takes effect within a second).
+        if let Ok(cache) = self.cache.0.lock() {
+            if let Some((key, at)) = cache.get(id) {
+                if key.0 == hash && at.elapsed() < std::time::Duration::from_secs(1) {
+                    return Ok(Some(key.1.clone()));
+                }
+            }
+        }
+        let Some(record) = self.recorder.pooled_store()?.api_key(id)? else {
+            return Ok(None);
+        };
+        if record.revoked_us.is_some() || hash != record.secret_hash {
+            return Ok(None);
+        }
+        let key = ApiKey {
+            id: record.id,
+            role: Role::parse(&record.role)?,
+        };
+        if let Ok(mut cache) = self.cache.0.lock() {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(
+                key.id.clone(),
+                ((hash, key.clone()), std::time::Instant::now()),
+            );
+        }
+        Ok(Some(key))
+    }
 }
 
 #[cfg(test)]

@@ -73,9 +73,7 @@ pub struct Engine {
     redaction: redaction::EventRedactor,
     key_cache: crypto::keyring::KeyCache,
     pub(crate) access_state: access::AccessState,
-    #[allow(clippy::type_complexity)]
-    key_auth_cache:
-        Mutex<std::collections::HashMap<String, ((Vec<u8>, ApiKey), std::time::Instant)>>,
+    key_auth_cache: apikey::AuthCache,
     root: std::sync::OnceLock<Arc<dyn crypto::KeyProvider>>,
     pub(crate) token_keys: std::sync::OnceLock<Arc<crypto::tokens::VaultKeys>>,
     personal_seal: std::sync::OnceLock<Arc<personal::PersonalSeal>>,
@@ -242,7 +240,7 @@ impl Engine {
         Ok(Self {
             key_cache: crypto::keyring::KeyCache::default(),
             access_state: access::AccessState::default(),
-            key_auth_cache: Mutex::new(std::collections::HashMap::new()),
+            key_auth_cache: apikey::AuthCache::default(),
             root: opened_root,
             token_keys: std::sync::OnceLock::new(),
             personal_seal,
@@ -604,101 +602,34 @@ impl Engine {
         })
     }
 
-    /// Creates an API key and logs its creation. The token is returned once.
+    /// API keys: create, revoke, list, authenticate.
+    pub fn apikeys(&self) -> apikey::ApiKeys<'_> {
+        apikey::ApiKeys::new(self, &self.key_auth_cache)
+    }
+
+    /// Creates an API key and logs its creation; see [`apikey::ApiKeys::create`].
     pub fn create_api_key(
         &self,
         role: Role,
         label: Option<&str>,
         actor: &str,
     ) -> Result<NewApiKey> {
-        let key = apikey::generate(role)?;
-        self.backend.connect()?.insert_api_key(&ApiKeyRecord {
-            id: key.id.clone(),
-            secret_hash: key.secret_hash.clone(),
-            role: role.as_str().to_string(),
-            label: label.map(str::to_string),
-            created_us: event::now_us(),
-            revoked_us: None,
-        })?;
-        let mut event = event::system_event(
-            "evident.apikey.created",
-            "api_key",
-            Some(&key.id),
-            serde_json::json!({"role": role.as_str(), "label": label, "created_by": actor}),
-        );
-        event.severity = Some(event::Severity::Medium);
-        self.append_blocking(vec![event])?;
-        Ok(key)
+        self.apikeys().create(role, label, actor)
     }
 
-    /// Revokes an API key and logs the revocation.
+    /// Revokes an API key and logs the revocation; see [`apikey::ApiKeys::revoke`].
     pub fn revoke_api_key(&self, id: &str, actor: &str) -> Result<()> {
-        if let Ok(mut cache) = self.key_auth_cache.lock() {
-            cache.clear();
-        }
-        if !self
-            .backend
-            .connect()?
-            .revoke_api_key(id, event::now_us())?
-        {
-            return Err(Error::NotFound(format!("no active API key `{id}`")));
-        }
-        // again, for a lookup that read the key between the first clear and the update
-        if let Ok(mut cache) = self.key_auth_cache.lock() {
-            cache.clear();
-        }
-        let mut event = event::system_event(
-            "evident.apikey.revoked",
-            "api_key",
-            Some(id),
-            serde_json::json!({"revoked_by": actor}),
-        );
-        event.severity = Some(event::Severity::Medium);
-        self.append_blocking(vec![event])?;
-        Ok(())
+        self.apikeys().revoke(id, actor)
     }
 
     /// All API keys (without secrets).
     pub fn api_keys(&self) -> Result<Vec<ApiKeyRecord>> {
-        self.reader()?.api_keys()
+        self.apikeys().list()
     }
 
-    /// Checks a bearer token; `None` for unknown, malformed or revoked keys.
+    /// Checks a bearer token; see [`apikey::ApiKeys::authenticate`].
     pub fn authenticate(&self, token: &str) -> Result<Option<ApiKey>> {
-        let Some((id, secret)) = apikey::split_token(token) else {
-            return Ok(None);
-        };
-        let hash = apikey::hash_secret(secret);
-        // A key verified in the last second is trusted without a database read: every
-        // decision request authenticates, and revocation by this process clears the cache
-        // (by another process, it takes effect within a second).
-        if let Ok(cache) = self.key_auth_cache.lock() {
-            if let Some((key, at)) = cache.get(id) {
-                if key.0 == hash && at.elapsed() < std::time::Duration::from_secs(1) {
-                    return Ok(Some(key.1.clone()));
-                }
-            }
-        }
-        let Some(record) = self.reader()?.api_key(id)? else {
-            return Ok(None);
-        };
-        if record.revoked_us.is_some() || hash != record.secret_hash {
-            return Ok(None);
-        }
-        let key = ApiKey {
-            id: record.id,
-            role: Role::parse(&record.role)?,
-        };
-        if let Ok(mut cache) = self.key_auth_cache.lock() {
-            if cache.len() > 10_000 {
-                cache.clear();
-            }
-            cache.insert(
-                key.id.clone(),
-                ((hash, key.clone()), std::time::Instant::now()),
-            );
-        }
-        Ok(Some(key))
+        self.apikeys().authenticate(token)
     }
 
     /// Stops the sequencer after the queued appends.
