@@ -32,6 +32,8 @@ pub mod datadir;
 pub use evident_access as access;
 pub use evident_core::{apikey, canonical, event, personal, redaction, sequencer};
 pub use evident_crypto as crypto;
+pub use evident_privacy as privacy;
+pub use evident_privacy::ErasureReport;
 
 /// Storage: the core's one trait ([`evident_core::store`]) and the embedded backend.
 pub mod store {
@@ -190,17 +192,6 @@ impl Recorder for Engine {
     fn origin(&self) -> &str {
         Engine::origin(self)
     }
-}
-
-/// What erasing a data subject did.
-#[derive(Debug, Clone)]
-pub struct ErasureReport {
-    /// personal values destroyed
-    pub removed: u64,
-    /// versions of the subject's own key destroyed (crypto-shredding)
-    pub keys_destroyed: u32,
-    /// where the erasure record landed in the log
-    pub receipt: Receipt,
 }
 
 impl Engine {
@@ -571,35 +562,15 @@ impl Engine {
         self.log().verify(progress)
     }
 
-    /// Destroys every stored personal value of `subject` and logs the erasure.
+    /// The privacy part: erasure of a data subject.
+    pub fn privacy(&self) -> privacy::Privacy<'_> {
+        privacy::Privacy::new(self.key_host())
+    }
+
+    /// Destroys every stored personal value of `subject` and logs the erasure; see
+    /// [`privacy::Privacy::erase_subject`].
     pub fn erase_subject(&self, subject: &str, actor: &str) -> Result<ErasureReport> {
-        if subject.is_empty() {
-            return Err(Error::BadRequest("the subject must not be empty".into()));
-        }
-        // Crypto-shredding first: the subject's own key, if data was ever sealed under it.
-        let key_name = self.redaction.subject_key_name(subject);
-        let keys_destroyed = crypto::keyring::shred(&self.key_host(), &key_name, actor, "erasure")?;
-        let subject = &self.redaction.subject(subject);
-        let removed = self.backend.connect()?.erase_subject(subject)?;
-        // The record names the subject by a keyed hash (the one its key is named by), never
-        // in clear: an erasure that wrote the person into the immutable log would undo itself.
-        let mut event = event::system_event(
-            "evident.personal.erased",
-            "data_subject",
-            Some(&key_name),
-            serde_json::json!({
-                "values_destroyed": removed,
-                "key_versions_destroyed": keys_destroyed,
-                "requested_by": actor
-            }),
-        );
-        event.severity = Some(event::Severity::Medium);
-        let receipt = self.append_blocking(vec![event])?;
-        Ok(ErasureReport {
-            removed,
-            keys_destroyed,
-            receipt: receipt.receipts[0],
-        })
+        self.privacy().erase_subject(subject, actor)
     }
 
     /// API keys: create, revoke, list, authenticate.

@@ -1,0 +1,18 @@
+//! # evident-privacy
+//!
+//! The privacy part of Evident: what a data subject's rights ask the engine to do to the
+//! personal data it holds, each step leaving evidence in the ledger. Today that is erasure
+//! ([`erasure`]): the subject's stored personal values are destroyed and their own key, if
+//! data was ever sealed under it, is crypto-shredded, while every proof of the log still
+//! verifies (invariant 3). Consent, data-subject requests against the application's own
+//! databases, retention and pseudonymization will live here too.
+//!
+//! The part stands on `evident-core` and uses the crypto part's keys; the `evident` facade
+//! hands it out as `engine.privacy()`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod erasure;
+
+pub use erasure::{ErasureReport, Privacy};
