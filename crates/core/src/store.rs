@@ -8,6 +8,9 @@
 //! transaction. Only then is the caller answered. `append` refuses (with
 //! [`AppendOutcome::Conflict`]) if another process appended first, so several processes can
 //! share a data directory without ever forking the log.
+//!
+//! The contract below is checked, case by case and through this trait alone, by one suite
+//! that every backend runs: `evident-store-conformance` (its `store_conformance!` macro).
 
 use evident_ledger::audit::StoredCheckpoint;
 use evident_ledger::Hash;
@@ -255,7 +258,10 @@ pub trait LogStore: Send {
         f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
     ) -> Result<()>;
     /// Durably appends a batch that starts at index `base`, with its personal values and the
-    /// checkpoint that covers it, atomically.
+    /// checkpoint that covers it, atomically: an append that answers an error (a batch that
+    /// cannot be stored, such as two entries under one index) stores nothing of it, and what
+    /// answered [`AppendOutcome::Appended`] is there for every later connection, even after
+    /// a crash. Refused with [`AppendOutcome::Conflict`] when the log's size is not `base`.
     fn append(
         &mut self,
         base: u64,
@@ -268,9 +274,9 @@ pub trait LogStore: Send {
     fn checkpoint_covering(&self, size: u64) -> Result<Option<StoredCheckpoint>>;
     /// All checkpoints, by size.
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>>;
-    /// One entry.
+    /// One entry; `None` past the end of the log.
     fn entry(&self, index: u64) -> Result<Option<StoredEntry>>;
-    /// The entries in `from..to`.
+    /// The entries in `from..to`, by index (cut at the end of the log).
     fn entries(&self, from: u64, to: u64) -> Result<Vec<StoredEntry>>;
     /// Calls `f` with every entry whose index is in `from..to`, as stored and in storage
     /// order (which verification checks), each followed by its personal values; personal
@@ -285,17 +291,16 @@ pub trait LogStore: Send {
     fn orphan_personal(&self, size: u64) -> Result<Option<(i64, String)>>;
     /// One page of entries matching `query`.
     fn query(&self, query: &EventQuery) -> Result<Vec<StoredEntry>>;
-    /// The personal values of one entry.
+    /// The personal values of one entry, by path.
     fn personal_of(&self, index: u64) -> Result<Vec<StoredPersonal>>;
     /// Deletes every personal value of `subject`; returns how many were deleted.
     fn erase_subject(&mut self, subject: &str) -> Result<u64>;
-    /// Stores a new API key.
     /// Stores a new version of a named key (wrapped by the root key) as the active one; the
     /// previous active version becomes decrypt-only. Answers the new version number.
     fn insert_key_version(&mut self, name: &str, wrapped: &[u8], created_us: i64) -> Result<u32>;
     /// Every version of a named key, oldest first.
     fn key_versions(&self, name: &str) -> Result<Vec<StoredKeyVersion>>;
-    /// The names of every key.
+    /// The names of every key, in order.
     fn key_names(&self) -> Result<Vec<String>>;
     /// Sets a version's state (`active`, `decrypt-only`, `disabled`); destroyed stays destroyed.
     fn set_key_state(&mut self, name: &str, version: u32, state: &str) -> Result<bool>;
@@ -305,7 +310,7 @@ pub trait LogStore: Send {
     fn reserve_key_uses(&mut self, name: &str, version: u32, uses: u64) -> Result<u64>;
     /// Marks a key as protecting regulated data (its decryption then needs an access allow).
     fn set_key_regulated(&mut self, name: &str, regulated: bool) -> Result<()>;
-    /// The keys marked regulated.
+    /// The keys marked regulated, by name.
     fn regulated_keys(&self) -> Result<Vec<String>>;
     /// Replaces every stored personal value that `seal` changes, in one transaction; answers
     /// how many changed.
@@ -320,9 +325,10 @@ pub trait LogStore: Send {
     fn token_by_index(&self, format: &str, keep: &str, pan_index: &[u8]) -> Result<Option<String>>;
     /// One issued token.
     fn token(&self, token: &str) -> Result<Option<StoredToken>>;
-    /// How many tokens were issued, per format and kept digits.
+    /// How many tokens were issued, per format and kept digits, sorted by both.
     fn token_counts(&self) -> Result<Vec<(String, String, u64)>>;
-    /// Stores a policy version and makes it the active one, in one transaction.
+    /// Stores a policy version and makes it the active one (the meta value `policy_active`
+    /// holds its number), in one transaction; a version already stored is refused.
     fn insert_policy_version(&mut self, version: &StoredPolicyVersion) -> Result<()>;
     /// One policy version with its files.
     fn policy_version(&self, version: u64) -> Result<Option<StoredPolicyVersion>>;
@@ -341,11 +347,11 @@ pub trait LogStore: Send {
         note: &str,
         at_us: i64,
     ) -> Result<bool>;
-    /// Stores a new API key.
+    /// Stores a new API key; an id already stored is refused.
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> Result<()>;
     /// Looks up an API key by id.
     fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>>;
-    /// All API keys.
+    /// All API keys, oldest first.
     fn api_keys(&self) -> Result<Vec<ApiKeyRecord>>;
     /// Marks a key revoked; false if there is no such active key.
     fn revoke_api_key(&mut self, id: &str, at_us: i64) -> Result<bool>;
