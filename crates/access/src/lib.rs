@@ -65,7 +65,8 @@
 //!     ),
 //!     (
 //!         "read.cedar".to_string(),
-//!         r#"@id("ann-reads-docs") permit(principal == User::"ann", action == Action::"read", resource);"#
+//!         r#"@id("ann-reads-docs")
+//!            permit(principal == User::"ann", action == Action::"read", resource);"#
 //!             .to_string(),
 //!     ),
 //! ]));
