@@ -68,7 +68,7 @@ pub fn node_hashes(left: &[&[u8]], right: &[&[u8]], out: &mut [Hash]) {
     tape_sha256::hash_pairs(&[NODE_PREFIX], left, right, out);
 }
 
-/// Turns a byte slice into a [`Hash`], refusing any other length.
+/// Turns a byte slice into a [`Hash`](type@Hash), refusing any other length.
 pub fn to_hash(bytes: &[u8]) -> Result<Hash, crate::ProofError> {
     bytes
         .try_into()

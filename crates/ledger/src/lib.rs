@@ -42,6 +42,7 @@ mod error;
 pub mod hash;
 pub mod note;
 pub mod proof;
+mod source;
 pub mod tiles;
 pub mod tlog_proof;
 pub mod tree;

@@ -4,13 +4,7 @@
 use crate::hash::{empty_root, node_hash, to_hash, Hash};
 use crate::ProofError;
 
-/// Anything that can hand out the hashes of complete, aligned subtrees of a log.
-pub trait HashSource {
-    /// The number of leaves available.
-    fn size(&self) -> u64;
-    /// The hash of the `2^level` leaves starting at `index << level`, if all are present.
-    fn perfect(&self, level: u32, index: u64) -> Option<Hash>;
-}
+pub use crate::source::HashSource;
 
 /// The largest power of two strictly below `n` (`n >= 2`).
 fn split_point(n: u64) -> u64 {

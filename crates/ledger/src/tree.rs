@@ -6,7 +6,7 @@
 //! cheap lookups instead of re-hashing.
 
 use crate::hash::{empty_root, node_hash, Hash};
-use crate::proof::HashSource;
+use crate::source::HashSource;
 
 /// An append-only RFC 6962 tree of leaf hashes.
 #[derive(Debug, Clone, Default)]
