@@ -7,16 +7,7 @@
 pub struct Caller {
     /// `api_key`, `oidc` or `cli`
     pub method: String,
-    /// the key id or token subject
+    /// the key id, token subject or operator name (the CLI resolves its operator itself:
+    /// a flag, the environment, or the account of the process's user id)
     pub id: String,
-}
-
-impl Caller {
-    /// The local operator (CLI).
-    pub fn cli() -> Self {
-        Self {
-            method: "cli".into(),
-            id: std::env::var("USER").unwrap_or_else(|_| "operator".into()),
-        }
-    }
 }

@@ -29,12 +29,22 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub quiet: bool,
     /// A TOML file with defaults: `data_dir`, `listen`, `danger_plaintext_network`, `log`,
-    /// `rules` (a list of rule files), `fingerprint_key_file`, `tls_cert`, `tls_key`,
+    /// `operator`, `rules` (a list of rule files), `fingerprint_key_file`, `tls_cert`, `tls_key`,
     /// `tls_client_ca`, and a `[keys]` table (`provider`, `pkcs11_module`, `pkcs11_token`,
     /// `pkcs11_pin_file`, `pkcs11_key`, `kms_key_id`, `kms_region`, `kms_endpoint`).
     /// Flags win over environment variables, which win over the file.
     #[arg(long, global = true, env = "EVIDENT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Who is running this command, as recorded in the ledger (default: $USER, $LOGNAME, or
+    /// the account of the process's user id). Privileged verbs (key destroy and disable,
+    /// policy apply and rollback, log erase, apikey create and revoke, restore) refuse to run
+    /// when no name can be established.
+    #[arg(long, global = true, env = "EVIDENT_OPERATOR", value_name = "NAME")]
+    pub operator: Option<String>,
+    /// DANGER: let privileged verbs run with no established operator identity; the ledger then
+    /// records only the numeric user id.
+    #[arg(long, global = true)]
+    pub danger_anonymous_operator: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -38,6 +38,7 @@ struct ConfigFile {
     listen: Option<String>,
     danger_plaintext_network: Option<bool>,
     log: Option<String>,
+    operator: Option<String>,
     rules: Option<Vec<PathBuf>>,
     fingerprint_key_file: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
@@ -106,6 +107,7 @@ pub fn load_into_env() -> Result<()> {
             .map(|d| d.to_string()),
     );
     set("EVIDENT_LOG", config.log);
+    set("EVIDENT_OPERATOR", config.operator);
     set(
         "EVIDENT_RULES",
         config.rules.map(|files| {

@@ -44,6 +44,13 @@ fn main() -> ExitCode {
         }
     };
     logging::init(cli.quiet);
+    let operator = caller::Settings {
+        explicit: cli.operator.clone(),
+        allow_anonymous: cli.danger_anonymous_operator,
+    };
+    if let Err(err) = caller::configure(operator) {
+        return report(&err);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => report(&err),

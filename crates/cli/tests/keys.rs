@@ -227,7 +227,14 @@ fn decrypting_with_a_regulated_key_asks_the_access_policy() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), pack.join(entry.file_name())).unwrap();
     }
-    let user = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    // The operator the CLI decides as: $USER, else $LOGNAME, else the user id's account.
+    let user = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
+        .unwrap_or_else(|| {
+            let id = Command::new("id").arg("-un").output().unwrap();
+            String::from_utf8(id.stdout).unwrap().trim().to_owned()
+        });
     let entities = std::fs::read_to_string(pack.join("entities.json")).unwrap();
     let mut entities: Vec<serde_json::Value> = serde_json::from_str(&entities).unwrap();
     entities.push(

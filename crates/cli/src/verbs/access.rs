@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use evident::access::authzen::EvaluationsRequest;
-use evident::access::{Answer, Caller};
+use evident::access::Answer;
 use evident::event::format_time;
 use serde_json::json;
 
@@ -100,9 +100,10 @@ pub fn run(cmd: AccessCommand) -> Result<()> {
             let batch: EvaluationsRequest =
                 serde_json::from_str(&text).context("the request is not an AuthZEN request")?;
             let engine = open(&dir.data_dir)?;
-            let answer = engine
-                .access()
-                .evaluate_blocking(&batch, &Caller::cli(), None)?;
+            let answer =
+                engine
+                    .access()
+                    .evaluate_blocking(&batch, &caller::access_caller(), None)?;
             let out = match answer {
                 Answer::One(d) => serde_json::to_string_pretty(&d)?,
                 Answer::Many(m) => serde_json::to_string_pretty(&m)?,

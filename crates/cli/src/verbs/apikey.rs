@@ -53,7 +53,8 @@ pub fn run(cmd: ApikeyCommand) -> Result<()> {
                 RoleArg::Writer => Role::Writer,
                 RoleArg::Reader => Role::Reader,
             };
-            let key = engine.create_api_key(role, label.as_deref(), &caller::actor())?;
+            let actor = caller::privileged_actor("creating an API key")?;
+            let key = engine.create_api_key(role, label.as_deref(), &actor)?;
             eprintln!(
                 "created {} key {} (shown once; store it as a secret):",
                 role.as_str(),
@@ -81,7 +82,8 @@ pub fn run(cmd: ApikeyCommand) -> Result<()> {
         }
         ApikeyCommand::Revoke { dir, id } => {
             let engine = open(&dir.data_dir)?;
-            engine.revoke_api_key(&id, &caller::actor())?;
+            let actor = caller::privileged_actor("revoking an API key")?;
+            engine.revoke_api_key(&id, &actor)?;
             println!("revoked {id}");
             Ok(())
         }

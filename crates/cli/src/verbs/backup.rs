@@ -101,6 +101,7 @@ pub fn restore(args: RestoreArgs) -> Result<()> {
         file,
         data_dir: dir,
     } = args;
+    caller::privileged_actor("restoring a backup")?;
     let report = evident::backup::restore(&file, &dir)
         .with_context(|| format!("restoring {} into {}", file.display(), dir.display()))?;
     println!(

@@ -214,6 +214,7 @@ pub fn run(cmd: KeysCommand) -> Result<()> {
             name,
             key_version: version,
         } => {
+            let actor = caller::privileged_actor("disabling a key")?;
             open(&dir.data_dir)?
                 .keyring(false)?
                 .disable(&name, version, &actor)?;
@@ -238,6 +239,7 @@ pub fn run(cmd: KeysCommand) -> Result<()> {
             if !yes {
                 bail!("destroying `{name}` version {version} makes everything it encrypted unreadable for good; pass --yes to confirm");
             }
+            let actor = caller::privileged_actor("destroying a key")?;
             open(&dir.data_dir)?
                 .keyring(false)?
                 .destroy(&name, version, &actor)?;
@@ -339,7 +341,7 @@ pub fn decrypt(args: DecryptArgs) -> Result<()> {
     let (_, name, _) = evident::crypto::keyring::parse_ciphertext(text.trim())?;
     if engine.key_is_regulated(name)? {
         let access_context = caller::access_context(access_context.as_deref())?;
-        let caller = evident::access::Caller::cli();
+        let caller = caller::access_caller();
         let request = evident::access::decrypt_request("User", &caller.id, name, access_context);
         evident::access::require_allow(
             engine.access().evaluate_blocking(&request, &caller, None),

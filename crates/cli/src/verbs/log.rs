@@ -204,7 +204,8 @@ pub fn run(cmd: LogCommand) -> Result<()> {
         }
         LogCommand::Erase { dir, subject } => {
             let engine = open(&dir.data_dir)?;
-            let report = engine.erase_subject(&subject, &caller::actor())?;
+            let actor = caller::privileged_actor("erasing a data subject")?;
+            let report = engine.erase_subject(&subject, &actor)?;
             println!(
                 "destroyed {} personal values and {} versions of the subject's key of `{subject}`; erasure recorded as entry {}",
                 report.removed, report.keys_destroyed, report.receipt.index

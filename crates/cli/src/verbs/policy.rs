@@ -98,7 +98,8 @@ pub fn run(cmd: PolicyCommand) -> Result<()> {
             number: version,
         } => {
             let engine = open(&dir.data_dir)?;
-            let applied = engine.access().rollback(version, &caller::actor())?;
+            let actor = caller::privileged_actor("rolling back the policy")?;
+            let applied = engine.access().rollback(version, &actor)?;
             println!(
                 "version {} is active ({}), with the content of version {version}",
                 applied.version, applied.hash
@@ -128,7 +129,8 @@ fn apply(dir: &Path, pack_dir: &Path, dry_run: bool) -> Result<()> {
         return Ok(());
     }
     let engine = open_or_create(dir)?;
-    let applied = engine.access().apply(files, &caller::actor())?;
+    let actor = caller::privileged_actor("applying a policy pack")?;
+    let applied = engine.access().apply(files, &actor)?;
     for w in &applied.warnings {
         println!("warning: {w}");
     }

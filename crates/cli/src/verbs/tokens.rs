@@ -143,7 +143,7 @@ pub fn detokenize(args: DetokenizeArgs) -> Result<()> {
     let context = caller::access_context(access_context.as_deref())?;
     let engine = open(&dir.data_dir)?;
     let vault = engine.token_vault(false)?;
-    let caller = evident::access::Caller::cli();
+    let caller = caller::access_caller();
     let requester = Requester {
         subject_type: "User".into(),
         subject_id: caller.id.clone(),
