@@ -44,9 +44,13 @@ impl Identity {
     }
 
     /// The actor that key, data-key and erasure administration records in the ledger:
-    /// `apikey:<id>`, for OIDC callers too (`apikey:oidc:SUB`), as it always has been.
+    /// `apikey:<id>` for an API key, `oidc:<sub>` for an OIDC token's subject (it was once
+    /// recorded as `apikey:oidc:<sub>`, naming a key that does not exist).
     pub(crate) fn admin_actor(&self) -> String {
-        format!("apikey:{}", self.id)
+        match self.method {
+            "oidc" => self.id.clone(),
+            _ => format!("apikey:{}", self.id),
+        }
     }
 }
 
@@ -142,5 +146,26 @@ fn login_failed(state: &AppState, method: &str, reason: &str, claimed: Option<St
                 tracing::error!(target: LOG_TARGET, error = %e, "could not record a failed login");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn administration_names_the_credential_that_was_used() {
+        let key = Identity {
+            id: "1f3a9c0b7d2e".into(),
+            role: Role::Admin,
+            method: "api_key",
+        };
+        assert_eq!(key.admin_actor(), "apikey:1f3a9c0b7d2e");
+        let token = Identity {
+            id: "oidc:dr.ames".into(),
+            role: Role::Admin,
+            method: "oidc",
+        };
+        assert_eq!(token.admin_actor(), "oidc:dr.ames");
     }
 }

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use crate::auth::authenticate;
 use crate::blocking::with_keyring;
 use crate::error::ApiResult;
-use crate::request::{json_body, plaintext_of};
+use crate::request::{json_body, plaintext_of, request_id};
 use crate::state::{AppState, Shared};
 
 /// Key management and the encrypt, data-key, decrypt and rewrap calls.
@@ -111,12 +111,14 @@ async fn decrypt(
     if state.engine.key_is_regulated(name)? {
         let (kind, id) = identity.subject();
         let request = evident::access::decrypt_request(kind, id, name, req.access_context.take());
-        let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok());
+        // Cut to 256 characters like every other route's, so a caller cannot bloat the
+        // decision event with a huge header.
+        let request_id = request_id(&headers);
         evident::access::require_allow(
             state
                 .engine
                 .access()
-                .evaluate(&request, &identity.caller(), request_id)
+                .evaluate(&request, &identity.caller(), request_id.as_deref())
                 .await,
             &format!("decrypting with the regulated key `{name}`"),
         )?;
