@@ -212,8 +212,9 @@ impl Detector {
     /// `force_automaton` keeps keywords in the regex automaton even when no rule runs
     /// everywhere (tests compare both paths).
     pub(crate) fn build(set: &RuleSet, force_automaton: bool) -> Result<Detector> {
+        set.check_scope()?;
         let mut rules = Vec::new();
-        for spec in set.rules.iter().filter(|r| !r.disabled) {
+        for spec in set.rules.iter().filter(|r| set.runs(r)) {
             let regex = compile_one(&spec.regex).map_err(|message| Error::Rule {
                 id: spec.id.clone(),
                 message,
@@ -426,7 +427,9 @@ impl Detector {
             let rule = match self.patterns[first] {
                 Pattern::Keyword(k) => {
                     hits.push((k, m.start(), m.end()));
-                    pos = m.end().max(m.start() + 1);
+                    // Keywords overlap (`call` in `medicalLicense` hides `licen`), and so
+                    // may a rule's match: go on from the next byte, not past the keyword.
+                    pos = m.start() + 1;
                     continue;
                 }
                 Pattern::Rule(rule) => rule,

@@ -167,6 +167,7 @@ pub fn import(text: &str, origin: &str) -> Result<(RuleSet, ImportReport)> {
             allowlist,
             samples: Samples::default(),
             disabled: false,
+            jurisdictions: Vec::new(),
             id: gl.id,
         });
         report.imported += 1;
