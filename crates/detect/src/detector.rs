@@ -182,6 +182,20 @@ impl Detector {
     }
 }
 
+/// A keyword, lower-cased, and where it has several words the spellings code gives it as one
+/// identifier: `tax file` is also `taxfile` (`taxFileNumber`), `tax_file` and `tax-file`.
+fn spellings(keyword: &str) -> Vec<String> {
+    let lower = keyword.to_ascii_lowercase();
+    if !lower.contains(' ') || lower.trim() != lower {
+        return vec![lower];
+    }
+    ["", "_", "-"]
+        .iter()
+        .map(|joint| lower.replace(' ', joint))
+        .chain([lower.clone()])
+        .collect()
+}
+
 /// Escapes a literal for use inside a regex.
 fn regex_syntax_escape(literal: &str) -> String {
     let mut out = String::with_capacity(literal.len() * 2);
@@ -247,10 +261,8 @@ impl Detector {
 
         let mut keyword_index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, rule) in rules.iter().enumerate() {
-            for keyword in &rule.spec.keywords {
-                let entry = keyword_index
-                    .entry(keyword.to_ascii_lowercase())
-                    .or_default();
+            for keyword in rule.spec.keywords.iter().flat_map(|k| spellings(k)) {
+                let entry = keyword_index.entry(keyword).or_default();
                 if !entry.contains(&i) {
                     entry.push(i);
                 }
@@ -258,6 +270,26 @@ impl Detector {
         }
         // Longer keywords first, so where two start at one place the more specific one wins.
         let mut keywords: Vec<(String, Vec<usize>)> = keyword_index.into_iter().collect();
+        // The automaton reports one keyword where several start or overlap (`license` hides
+        // `licen`, `callback` hides `call`): a hit of a keyword stands for every keyword
+        // inside it too.
+        let inner: Vec<Vec<usize>> = keywords
+            .iter()
+            .map(|(outer, _)| {
+                keywords
+                    .iter()
+                    .filter(|(word, _)| word != outer && outer.contains(word.as_str()))
+                    .flat_map(|(_, rules)| rules.iter().copied())
+                    .collect()
+            })
+            .collect();
+        for ((_, rules), more) in keywords.iter_mut().zip(inner) {
+            for rule in more {
+                if !rules.contains(&rule) {
+                    rules.push(rule);
+                }
+            }
+        }
         keywords.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
 
         let mut sources: Vec<String> = Vec::new();
@@ -518,7 +550,8 @@ impl Detector {
                 let hi = if extra > 0 {
                     (hit_end + extra).min(hay.len())
                 } else {
-                    let hi_limit = (hit_end + WINDOW_AFTER).min(hay.len());
+                    let after = self.rules[rule].spec.reach_after.unwrap_or(WINDOW_AFTER);
+                    let hi_limit = (hit_end + after).min(hay.len());
                     memchr::memchr(b'\n', &hay[hit_end..hi_limit])
                         .map_or(hi_limit, |i| hit_end + i + 1)
                 };

@@ -163,6 +163,7 @@ pub fn import(text: &str, origin: &str) -> Result<(RuleSet, ImportReport)> {
             entropy: gl.entropy,
             window: 0,
             reach_before: None,
+            reach_after: None,
             confidence: Confidence::High,
             allowlist,
             samples: Samples::default(),

@@ -112,6 +112,10 @@ pub struct Rule {
     /// 0 for rules whose match begins with the keyword, which keeps their windows small
     #[serde(default)]
     pub reach_before: Option<usize>,
+    /// how far after a keyword a match may end (default 256, within the keyword's line): a
+    /// value that must follow its label closely keeps other numbers on a long line out
+    #[serde(default)]
+    pub reach_after: Option<usize>,
     /// how sure a match is
     #[serde(default)]
     pub confidence: Confidence,
