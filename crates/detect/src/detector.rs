@@ -183,13 +183,13 @@ impl Detector {
 }
 
 /// A keyword, lower-cased, and where it has several words the spellings code gives it as one
-/// identifier: `tax file` is also `taxfile` (`taxFileNumber`), `tax_file` and `tax-file`.
+/// identifier: `tax file` is also `taxfile` (`taxFileNumber`) and `tax_file`.
 fn spellings(keyword: &str) -> Vec<String> {
     let lower = keyword.to_ascii_lowercase();
     if !lower.contains(' ') || lower.trim() != lower {
         return vec![lower];
     }
-    ["", "_", "-"]
+    ["", "_"]
         .iter()
         .map(|joint| lower.replace(' ', joint))
         .chain([lower.clone()])
@@ -261,8 +261,19 @@ impl Detector {
 
         let mut keyword_index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, rule) in rules.iter().enumerate() {
-            for keyword in rule.spec.keywords.iter().flat_map(|k| spellings(k)) {
-                let entry = keyword_index.entry(keyword).or_default();
+            let words: Vec<String> = rule
+                .spec
+                .keywords
+                .iter()
+                .flat_map(|k| spellings(k))
+                .collect();
+            // A keyword that starts with another of the same rule adds nothing but states to
+            // the automaton: the shorter one opens the same window.
+            for keyword in words
+                .iter()
+                .filter(|w| !words.iter().any(|v| v != *w && w.starts_with(v.as_str())))
+            {
+                let entry = keyword_index.entry(keyword.clone()).or_default();
                 if !entry.contains(&i) {
                     entry.push(i);
                 }

@@ -55,8 +55,14 @@ pub enum Validator {
     IdCode,
     /// UK NHS number: mod 11
     UkNhs,
-    /// UK National Insurance number: no prefix HMRC never issues
+    /// UK National Insurance number: the letters HMRC issues in each place
     UkNino,
+    /// Medicare Beneficiary Identifier: letters and digits in CMS's places, no S L O I B Z
+    UsMbi,
+    /// Indian PAN: a holder-type letter in fourth place
+    InPan,
+    /// UK driving licence: birth month (+50) and day in their places
+    UkDrivingLicence,
     /// Canadian SIN: Luhn, not starting with 0 or 8
     CaSin,
     /// Spanish NIF: the mod-23 letter
@@ -163,6 +169,9 @@ impl Validator {
             Validator::IdCode => id_code(digits),
             Validator::UkNhs => national::uk_nhs(value),
             Validator::UkNino => national::uk_nino(value),
+            Validator::UsMbi => national::us_mbi(value),
+            Validator::InPan => national::in_pan(value),
+            Validator::UkDrivingLicence => national::uk_driving_licence(value),
             Validator::CaSin => national::ca_sin(value),
             Validator::EsNif => national::es_nif(value),
             Validator::EsNie => national::es_nie(value),

@@ -75,15 +75,59 @@ pub fn uk_nhs(value: &[u8]) -> bool {
     check != 10 && check == u32::from(d[9])
 }
 
-/// UK National Insurance number: the prefixes HMRC never issues (`BG`, `GB`, `NK`, `KN`,
-/// `TN`, `NT`, `ZZ`) refused; the letters allowed in each place are the rule's regex.
+/// UK National Insurance number: two prefix letters (never D F I Q U V first, nor those or O
+/// second, nor the pairs `BG GB NK KN TN NT ZZ`), six digits, a suffix A–D.
 pub fn uk_nino(value: &[u8]) -> bool {
     let c = compact(value);
     c.len() == 9
+        && !b"DFIQUV".contains(&c[0])
+        && !b"DFIQUVO".contains(&c[1])
+        && c[2..8].iter().all(u8::is_ascii_digit)
+        && (b'A'..=b'D').contains(&c[8])
         && !matches!(
             &c[..2],
             b"BG" | b"GB" | b"NK" | b"KN" | b"TN" | b"NT" | b"ZZ"
         )
+}
+
+/// Medicare Beneficiary Identifier: `C A AN N A AN N A A N N`, where C is 1–9, A a letter
+/// other than S L O I B Z, AN either, N a digit (dashes allowed after the 4th and 7th).
+pub fn us_mbi(value: &[u8]) -> bool {
+    let c = compact(value);
+    let letter = |b: u8| b.is_ascii_uppercase() && !b"SLOIBZ".contains(&b);
+    let either = |b: u8| letter(b) || b.is_ascii_digit();
+    c.len() == 11
+        && (b'1'..=b'9').contains(&c[0])
+        && letter(c[1])
+        && either(c[2])
+        && c[3].is_ascii_digit()
+        && letter(c[4])
+        && either(c[5])
+        && c[6].is_ascii_digit()
+        && letter(c[7])
+        && letter(c[8])
+        && c[9..].iter().all(u8::is_ascii_digit)
+}
+
+/// Indian PAN: five letters whose fourth says the holder (`P` person, `C` company, …), four
+/// digits, a letter.
+pub fn in_pan(value: &[u8]) -> bool {
+    value.len() == 10 && b"ABCFGHJLPT".contains(&value[3])
+}
+
+/// UK (DVLA) driving licence: five surname characters, the decade, the birth month (+50 for
+/// women) and day, the year, initials, a digit and two check letters.
+pub fn uk_driving_licence(value: &[u8]) -> bool {
+    if value.len() != 16 {
+        return false;
+    }
+    let d = digits(&value[5..11]);
+    if d.len() != 6 {
+        return false;
+    }
+    let month = two(&d, 1);
+    let month = if month > 50 { month - 50 } else { month };
+    is_date(two(&d, 3), month)
 }
 
 /// Canadian Social Insurance Number: nine digits, Luhn, never starting with 0 or 8.
@@ -128,7 +172,7 @@ pub fn it_fiscal_code(value: &[u8]) -> bool {
         23,
     ];
     let c = compact(value);
-    if c.len() != 16 {
+    if c.len() != 16 || !b"ABCDEHLMPRST".contains(&c[8]) {
         return false;
     }
     let mut sum = 0;
@@ -488,5 +532,12 @@ mod tests {
         assert!(!in_aadhaar(b"1234 5678 9012"), "starts with 1");
         assert!(!es_nie(b"A1234567L"));
         assert!(!sg_nric(b"Q1234567D"));
+        assert!(!uk_nino(b"QQ123456C") && !uk_nino(b"AB123456E") && uk_nino(b"JG103759A"));
+        assert!(us_mbi(b"1EG4-TE5-MK73") && !us_mbi(b"1EG4-TE5-MS73") && !us_mbi(b"0EG4TE5MK73"));
+        assert!(in_pan(b"ABCPD1234E") && !in_pan(b"ABCXD1234E"));
+        assert!(
+            uk_driving_licence(b"MORGA657054SM9IJ") && !uk_driving_licence(b"MORGA613054SM9IJ")
+        );
+        assert!(!it_fiscal_code(b"RSSMRA85Z10A562S"), "month letter Z");
     }
 }
