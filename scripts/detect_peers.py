@@ -4,9 +4,11 @@
 Usage: detect_peers.py OUT.json FILE...
 
 For each file, both tools see the same text Evident scanned. Presidio gets each line
-(it is built for short texts; its pattern recognizers find what it can, and the spaCy
-pipeline is a blank English one, since models cannot be downloaded here and no scored
-entity depends on NER). detect-secrets gets each line through scan_line with its default
+(it is built for short texts) with every predefined recognizer loaded, the country-specific
+ones too (Presidio registers those for their own languages only; here each is registered
+for English, the language of the corpus), at the analyzer's default score threshold. The
+spaCy pipeline is a blank English one, since models cannot be downloaded here and no scored
+entity depends on NER. detect-secrets gets each line through scan_line with its default
 plugins. Writes, per tool: predictions (file, entity, start, end as byte offsets) and the
 seconds spent, which the Rust side scores and prints beside Evident's own figures.
 """
@@ -19,14 +21,53 @@ import time
 
 logging.disable(logging.CRITICAL)
 
+# Presidio's entity names and ours. MEDICAL_LICENSE is Presidio's name for the DEA
+# registration format (its recognizer checks the DEA check digit).
 PRESIDIO_ENTITIES = {
     "CREDIT_CARD": "card",
     "US_SSN": "ssn",
     "US_ITIN": "itin",
     "EMAIL_ADDRESS": "email",
     "PHONE_NUMBER": "phone",
+    "ZA_MOBILE_NUMBER": "phone",
+    "ZA_TELEPHONE_NUMBER": "phone",
     "IBAN_CODE": "iban",
     "IP_ADDRESS": "ip",
+    "US_NPI": "npi",
+    "MEDICAL_LICENSE": "dea",
+    "US_PASSPORT": "us_passport",
+    "US_DRIVER_LICENSE": "us_driver_license",
+    "US_BANK_NUMBER": "us_bank_account",
+    "ABA_ROUTING_NUMBER": "aba_routing",
+    "US_MBI": "us_mbi",
+    "US_HEALTH_INSURANCE_MEMBER_ID": "health_plan_id",
+    "US_CLAIM_NUMBER": "claim_number",
+    "US_PRESCRIPTION_NUMBER": "rx_number",
+    "US_PRIOR_AUTHORIZATION_NUMBER": "prior_auth",
+    "US_PROVIDER_TAX_ID": "provider_tax_id",
+    "UK_NHS": "uk_nhs",
+    "UK_NINO": "uk_nino",
+    "UK_PASSPORT": "uk_passport",
+    "UK_DRIVING_LICENCE": "uk_driving_licence",
+    "CA_SIN": "ca_sin",
+    "ES_NIF": "es_nif",
+    "ES_NIE": "es_nie",
+    "IT_FISCAL_CODE": "it_fiscal_code",
+    "DE_TAX_ID": "de_tax_id",
+    "DE_SOCIAL_SECURITY": "de_social_security",
+    "DE_HEALTH_INSURANCE": "de_health_insurance",
+    "PL_PESEL": "pl_pesel",
+    "SE_PERSONNUMMER": "se_personnummer",
+    "FI_PERSONAL_IDENTITY_CODE": "fi_personal_id",
+    "IN_AADHAAR": "in_aadhaar",
+    "IN_PAN": "in_pan",
+    "AU_TFN": "au_tfn",
+    "AU_MEDICARE": "au_medicare",
+    "AU_ABN": "au_abn",
+    "SG_NRIC_FIN": "sg_nric",
+    "ZA_ID_NUMBER": "za_id",
+    "KR_RRN": "kr_rrn",
+    "CRYPTO": "crypto",
 }
 
 
@@ -43,6 +84,26 @@ def byte_span(text, start, end):
     return prefix, prefix + len(text[start:end].encode("utf-8"))
 
 
+def all_pattern_recognizers():
+    """Every predefined recognizer that needs no model or service, registered for English."""
+    import inspect
+
+    from presidio_analyzer import EntityRecognizer
+    from presidio_analyzer import predefined_recognizers as predefined
+
+    for name in sorted(dir(predefined)):
+        cls = getattr(predefined, name)
+        if not inspect.isclass(cls) or not issubclass(cls, EntityRecognizer):
+            continue
+        module = cls.__module__
+        if any(part in module for part in (".ner.", ".nlp_engine_recognizers.", ".third_party.")):
+            continue
+        try:
+            yield cls(supported_language="en")
+        except Exception:  # noqa: BLE001 - a recognizer that cannot load here is left out
+            continue
+
+
 def run_presidio(files):
     import spacy
     from presidio_analyzer import AnalyzerEngine
@@ -55,7 +116,12 @@ def run_presidio(files):
         "models": [{"lang_code": "en", "model_name": model_dir}],
     }).create_engine()
     analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
-    entities = list(PRESIDIO_ENTITIES)
+    loaded = analyzer.registry.get_supported_entities(languages=["en"])
+    for recognizer in all_pattern_recognizers():
+        if not set(recognizer.supported_entities) <= set(loaded):
+            analyzer.registry.add_recognizer(recognizer)
+            loaded = analyzer.registry.get_supported_entities(languages=["en"])
+    print(f"presidio: {len(loaded)} entity types loaded", file=sys.stderr)
     predictions = []
     start_time = time.perf_counter()
     for path in files:
@@ -65,9 +131,12 @@ def run_presidio(files):
             if not raw.strip():
                 continue
             text = raw.decode("utf-8", "replace")
-            for r in analyzer.analyze(text=text, language="en", entities=entities):
+            for r in analyzer.analyze(text=text, language="en"):
+                ours = PRESIDIO_ENTITIES.get(r.entity_type)
+                if ours is None:
+                    continue
                 s, e = byte_span(text, r.start, r.end)
-                predictions.append({"file": path, "entity": PRESIDIO_ENTITIES[r.entity_type],
+                predictions.append({"file": path, "entity": ours,
                                     "start": offset + s, "end": offset + e})
     return predictions, time.perf_counter() - start_time
 

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use evident_detect::corpus::{
-    generate, generate_with_density, score, Label, Prediction, Score, TARGETS,
+    generate, generate_with_density, score, target, Label, Prediction, Score, TARGETS,
 };
 use evident_detect::stream::looks_binary;
 use evident_detect::{Detector, Entity, Fingerprinter, Scanner};
@@ -287,29 +287,24 @@ pub fn run(
         "\nprecision / recall per entity (labelled values in brackets); targets from the issue"
     );
     println!(
-        "{:<8} {:>8}  {:<17} {:<17} {:<17} target (P / R)",
+        "{:<20} {:>8}  {:<17} {:<17} {:<17} target (P / R)",
         "entity", "labels", "evident", "presidio", "detect-secrets"
     );
     for (entity, count) in &counts {
-        let target = TARGETS
-            .iter()
-            .find(|(e, _, _)| e == entity)
-            .map(|(_, p, r)| {
-                if *p > 0.0 {
-                    format!("≥ {p} / ≥ {r}")
-                } else {
-                    format!("recall ≥ {r}")
-                }
-            })
-            .unwrap_or_default();
+        let recall_only = TARGETS.iter().any(|(e, p, _)| e == entity && *p == 0.0);
+        let goal = match target(*entity) {
+            Some((_, r)) if recall_only => format!("recall ≥ {r}"),
+            Some((p, r)) => format!("≥ {p} / ≥ {r}"),
+            None => String::new(),
+        };
         println!(
-            "{:<8} {:>8}  {:<17} {:<17} {:<17} {}",
+            "{:<20} {:>8}  {:<17} {:<17} {:<17} {}",
             entity.as_str(),
             count,
             cell(Some(&our_scores), *entity),
             cell(peer_scores.get("presidio"), *entity),
             cell(peer_scores.get("detect-secrets"), *entity),
-            target
+            goal
         );
     }
     for (name, run) in &peers {

@@ -59,6 +59,97 @@ const CANARIES: &[(&str, &[&str])] = &[
         &["51Hx9Kq2mW7vL4tR8yB1nC5hJ0sDgA2eZ9uPq"],
     ),
 ];
+/// One value of each national, health-plan and financial identifier, after the label it is
+/// found by, with its entity: the engine masks them only once its list of entities it always
+/// masks (`LEDGER_REDACTED`) names them.
+const IDENTIFIERS: &[(&str, &str, &str)] = &[
+    ("us_passport", "passport no. 912803456", "912803456"),
+    (
+        "us_driver_license",
+        "driver's license: D1234567",
+        "D1234567",
+    ),
+    (
+        "us_bank_account",
+        "bank account number 000123456789",
+        "000123456789",
+    ),
+    ("aba_routing", "routing number 011000015", "011000015"),
+    ("us_mbi", "MBI 1EG4-TE5-MK73", "1EG4-TE5-MK73"),
+    ("health_plan_id", "member id: XJH123456789", "XJH123456789"),
+    ("claim_number", "claim #: 2024881234", "2024881234"),
+    ("rx_number", "Rx# 4471208", "4471208"),
+    (
+        "prior_auth",
+        "prior authorization: PA-20250318",
+        "PA-20250318",
+    ),
+    ("provider_tax_id", "provider TIN: 12-3456789", "12-3456789"),
+    (
+        "medical_license",
+        "medical license no. MD123456",
+        "MD123456",
+    ),
+    ("uk_nhs", "NHS number: 943 476 5919", "943 476 5919"),
+    ("uk_nino", "NI number AB 12 34 56 C", "AB 12 34 56 C"),
+    ("uk_passport", "passport no. AB1234567", "AB1234567"),
+    (
+        "uk_driving_licence",
+        "licence MORGA657054SM9IJ",
+        "MORGA657054SM9IJ",
+    ),
+    ("ca_sin", "SIN: 193 456 787", "193 456 787"),
+    ("es_nif", "DNI 12345678Z", "12345678Z"),
+    ("es_nie", "NIE X1234567L", "X1234567L"),
+    (
+        "it_fiscal_code",
+        "codice fiscale RSSMRA85T10A562S",
+        "RSSMRA85T10A562S",
+    ),
+    ("de_tax_id", "Steuer-ID: 65929970489", "65929970489"),
+    ("de_social_security", "RVNR 65170839J003", "65170839J003"),
+    (
+        "de_health_insurance",
+        "Versichertennummer: A123456780",
+        "A123456780",
+    ),
+    (
+        "fr_nir",
+        "NIR 2 69 05 49 588 157 80",
+        "2 69 05 49 588 157 80",
+    ),
+    ("pl_pesel", "PESEL: 44051401359", "44051401359"),
+    ("se_personnummer", "personnummer 811228-9874", "811228-9874"),
+    ("fi_personal_id", "hetu 131052-308T", "131052-308T"),
+    ("in_aadhaar", "Aadhaar: 2345 6789 0124", "2345 6789 0124"),
+    ("in_pan", "PAN: ABCPD1234E", "ABCPD1234E"),
+    ("au_tfn", "TFN 123 456 782", "123 456 782"),
+    ("au_medicare", "Medicare card 2123 45670 1", "2123 45670 1"),
+    ("au_abn", "ABN 51 824 753 556", "51 824 753 556"),
+    ("sg_nric", "NRIC S1234567D", "S1234567D"),
+    ("za_id", "ID number 8001015009087", "8001015009087"),
+    ("kr_rrn", "RRN 900101-1234568", "900101-1234568"),
+    (
+        "crypto",
+        "wallet 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+        "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+    ),
+];
+
+/// The identifiers (by entity) whose value, or its letters and digits alone, is in
+/// `haystack`.
+fn identifier_hits(haystack: &[u8]) -> Vec<&'static str> {
+    let contains = |s: &str| haystack.windows(s.len()).any(|w| w == s.as_bytes());
+    IDENTIFIERS
+        .iter()
+        .filter(|(_, _, value)| {
+            let compact: String = value.chars().filter(char::is_ascii_alphanumeric).collect();
+            contains(value) || contains(&compact)
+        })
+        .map(|(entity, _, _)| *entity)
+        .collect()
+}
+
 const KEY_BODY: &str = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
 
 fn evident(args: &[&str]) -> std::process::Output {
@@ -154,7 +245,8 @@ fn planted_cards_ssns_and_keys_appear_nowhere() {
                 "payment": "card 4539 1488 0343 6467 12/29 then 4532015112830366 1229 737",
                 "more": ["mc 5425 2334 3010 9903 03/28", "amex 3714 496353 98431 11/27 cvv 1234"],
                 "ssn 536-22-8410 12": "iban DE89 3704 0044 0532 0130 00",
-                "pem": format!("-----BEGIN RSA PRIVATE KEY-----\n{KEY_BODY}\n-----END RSA PRIVATE KEY-----")
+                "pem": format!("-----BEGIN RSA PRIVATE KEY-----\n{KEY_BODY}\n-----END RSA PRIVATE KEY-----"),
+                "identifiers": IDENTIFIERS.iter().map(|(_, text, _)| *text).collect::<Vec<_>>()
             }
         },
         {"actor": {"id": "svc"}, "action": "login", "resource": {"type": "session"}, "outcome": "failure",
@@ -274,6 +366,7 @@ fn planted_cards_ssns_and_keys_appear_nowhere() {
     let mut files = Vec::new();
     all_files(&dir, &mut files);
     assert!(files.iter().any(|f| f.ends_with("evident.db")));
+    let mut stored = Vec::new();
     for file in files {
         let bytes = std::fs::read(&file).unwrap();
         assert_eq!(
@@ -281,6 +374,41 @@ fn planted_cards_ssns_and_keys_appear_nowhere() {
             Vec::<&str>::new(),
             "canaries in {}",
             file.display()
+        );
+        stored.extend(bytes);
+    }
+
+    // Each identifier is found by the detector the engine runs…
+    let detector = evident_detect::Detector::builtin().unwrap();
+    for (entity, text, value) in IDENTIFIERS {
+        let found = detector.find(text.as_bytes());
+        assert!(
+            found
+                .iter()
+                .any(|f| detector.entity(f.rule).as_str() == *entity
+                    && &text[f.start..f.end] == *value),
+            "{entity}: {text:?} not found whole"
+        );
+    }
+    // …and masked before the ledger, the logs and the exports.
+    let unmasked: Vec<&str> = IDENTIFIERS
+        .iter()
+        .map(|(entity, _, _)| *entity)
+        .filter(|name| {
+            !evident::redaction::LEDGER_REDACTED
+                .iter()
+                .any(|e| e.as_str() == *name)
+        })
+        .collect();
+    for (place, bytes) in [
+        ("the data directory", &stored),
+        ("the server log", &log),
+        ("an export", &exports),
+    ] {
+        assert_eq!(
+            identifier_hits(bytes),
+            Vec::<&str>::new(),
+            "identifiers in {place}; the engine's LEDGER_REDACTED leaves out {unmasked:?}"
         );
     }
 }

@@ -182,6 +182,20 @@ impl Detector {
     }
 }
 
+/// A keyword, lower-cased, and where it has several words the spellings code gives it as one
+/// identifier: `tax file` is also `taxfile` (`taxFileNumber`) and `tax_file`.
+fn spellings(keyword: &str) -> Vec<String> {
+    let lower = keyword.to_ascii_lowercase();
+    if !lower.contains(' ') || lower.trim() != lower {
+        return vec![lower];
+    }
+    ["", "_"]
+        .iter()
+        .map(|joint| lower.replace(' ', joint))
+        .chain([lower.clone()])
+        .collect()
+}
+
 /// Escapes a literal for use inside a regex.
 fn regex_syntax_escape(literal: &str) -> String {
     let mut out = String::with_capacity(literal.len() * 2);
@@ -212,8 +226,9 @@ impl Detector {
     /// `force_automaton` keeps keywords in the regex automaton even when no rule runs
     /// everywhere (tests compare both paths).
     pub(crate) fn build(set: &RuleSet, force_automaton: bool) -> Result<Detector> {
+        set.check_scope()?;
         let mut rules = Vec::new();
-        for spec in set.rules.iter().filter(|r| !r.disabled) {
+        for spec in set.rules.iter().filter(|r| set.runs(r)) {
             let regex = compile_one(&spec.regex).map_err(|message| Error::Rule {
                 id: spec.id.clone(),
                 message,
@@ -246,10 +261,19 @@ impl Detector {
 
         let mut keyword_index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, rule) in rules.iter().enumerate() {
-            for keyword in &rule.spec.keywords {
-                let entry = keyword_index
-                    .entry(keyword.to_ascii_lowercase())
-                    .or_default();
+            let words: Vec<String> = rule
+                .spec
+                .keywords
+                .iter()
+                .flat_map(|k| spellings(k))
+                .collect();
+            // A keyword that starts with another of the same rule adds nothing but states to
+            // the automaton: the shorter one opens the same window.
+            for keyword in words
+                .iter()
+                .filter(|w| !words.iter().any(|v| v != *w && w.starts_with(v.as_str())))
+            {
+                let entry = keyword_index.entry(keyword.clone()).or_default();
                 if !entry.contains(&i) {
                     entry.push(i);
                 }
@@ -257,6 +281,26 @@ impl Detector {
         }
         // Longer keywords first, so where two start at one place the more specific one wins.
         let mut keywords: Vec<(String, Vec<usize>)> = keyword_index.into_iter().collect();
+        // The automaton reports one keyword where several start or overlap (`license` hides
+        // `licen`, `callback` hides `call`): a hit of a keyword stands for every keyword
+        // inside it too.
+        let inner: Vec<Vec<usize>> = keywords
+            .iter()
+            .map(|(outer, _)| {
+                keywords
+                    .iter()
+                    .filter(|(word, _)| word != outer && outer.contains(word.as_str()))
+                    .flat_map(|(_, rules)| rules.iter().copied())
+                    .collect()
+            })
+            .collect();
+        for ((_, rules), more) in keywords.iter_mut().zip(inner) {
+            for rule in more {
+                if !rules.contains(&rule) {
+                    rules.push(rule);
+                }
+            }
+        }
         keywords.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
 
         let mut sources: Vec<String> = Vec::new();
@@ -426,7 +470,9 @@ impl Detector {
             let rule = match self.patterns[first] {
                 Pattern::Keyword(k) => {
                     hits.push((k, m.start(), m.end()));
-                    pos = m.end().max(m.start() + 1);
+                    // Keywords overlap (`call` in `medicalLicense` hides `licen`), and so
+                    // may a rule's match: go on from the next byte, not past the keyword.
+                    pos = m.start() + 1;
                     continue;
                 }
                 Pattern::Rule(rule) => rule,
@@ -515,7 +561,8 @@ impl Detector {
                 let hi = if extra > 0 {
                     (hit_end + extra).min(hay.len())
                 } else {
-                    let hi_limit = (hit_end + WINDOW_AFTER).min(hay.len());
+                    let after = self.rules[rule].spec.reach_after.unwrap_or(WINDOW_AFTER);
+                    let hi_limit = (hit_end + after).min(hay.len());
                     memchr::memchr(b'\n', &hay[hit_end..hi_limit])
                         .map_or(hi_limit, |i| hit_end + i + 1)
                 };

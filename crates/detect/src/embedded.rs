@@ -7,6 +7,10 @@
 //! rules accept is drawn here, so a rule change that brings that back fails the tests of
 //! `scan`, `redact` and the engine's event redaction alike.
 //!
+//! National, health-plan and financial identifiers are drawn too ([`identifier_embedded`]):
+//! each after one of its labels, between words, dates, emails, IPs and other checked values
+//! kept apart by punctuation, as they stand in records and prose.
+//!
 //! What stays out, because the text is ambiguous rather than the detector wrong: a value
 //! touching another digit (`x41111111111111111` is a 17-digit number), a bare four-digit
 //! group written before a card grouped in fours with the same separator (it may be the
@@ -157,11 +161,7 @@ pub fn embedded(rng: &mut Rng) -> Embedded {
         _ => (Entity::Iban, iban(rng)),
     };
     let mut text = String::new();
-    for _ in 0..rng.below(4) {
-        let (token, checked) = neighbour(rng, false);
-        text.push_str(&token);
-        text.push_str(separator(rng, checked));
-    }
+    neighbours(rng, &mut text, false, separator);
     // A label glued on: letters right before the value, for the all-digit entities.
     let glue_ok = entity != Entity::Iban;
     if glue_ok && rng.chance(15) {
@@ -173,11 +173,54 @@ pub fn embedded(rng: &mut Rng) -> Embedded {
     if glue_ok && rng.chance(15) {
         text.push_str(pick(rng, &["exp", "x", "EOL"]));
     }
-    for _ in 0..rng.below(4) {
-        let (token, checked) = neighbour(rng, true);
-        text.push_str(separator(rng, checked));
-        text.push_str(&token);
+    neighbours(rng, &mut text, true, separator);
+    Embedded {
+        text,
+        entity,
+        start,
+        end,
     }
+}
+
+/// Up to three neighbours written to `text`, before the value or `after` it, each with the
+/// separator `sep` picks (given whether the neighbour is a checked value).
+fn neighbours(
+    rng: &mut Rng,
+    text: &mut String,
+    after: bool,
+    sep: fn(&mut Rng, bool) -> &'static str,
+) {
+    for _ in 0..rng.below(4) {
+        let (token, checked) = neighbour(rng, after);
+        let sep = sep(rng, checked);
+        if after {
+            text.push_str(sep);
+            text.push_str(&token);
+        } else {
+            text.push_str(&token);
+            text.push_str(sep);
+        }
+    }
+}
+
+/// Punctuation that ends one field of a record and starts the next.
+const FIELD_BREAKS: &[&str] = &[", ", "; ", " | ", "\n", "\", \"", " - ", ". "];
+
+/// One text: an identifier after its label, up to three neighbours on each side, each kept
+/// apart from it by punctuation.
+pub fn identifier_embedded(rng: &mut Rng) -> Embedded {
+    let (entity, label, value) = crate::corpus::identifier(rng);
+    let field_break = |rng: &mut Rng, _| pick(rng, FIELD_BREAKS);
+    let mut text = String::new();
+    neighbours(rng, &mut text, false, field_break);
+    text.push_str(label);
+    if !label.is_empty() && !label.ends_with(['=', ':']) {
+        text.push(' ');
+    }
+    let start = text.len();
+    text.push_str(&value);
+    let end = text.len();
+    neighbours(rng, &mut text, true, field_break);
     Embedded {
         text,
         entity,

@@ -102,18 +102,27 @@ fn normalise(entity: Entity, value: &[u8]) -> Vec<u8> {
             .map(u8::to_ascii_uppercase)
             .collect(),
         Entity::Email => value.to_ascii_lowercase(),
-        _ => value.to_vec(),
+        Entity::Mrn | Entity::Dob | Entity::Dea | Entity::Ip | Entity::Secret | Entity::Crypto => {
+            value.to_vec()
+        }
+        // National and health identifiers: `AB 12 34 56 C` and `ab123456c` are one value.
+        _ => value
+            .iter()
+            .filter(|b| b.is_ascii_alphanumeric())
+            .map(u8::to_ascii_uppercase)
+            .collect(),
     }
 }
 
-/// Masks every ASCII digit of `value` except the ones whose index (among digits) `keep` says.
-fn mask_digits(value: &str, keep: impl Fn(usize, usize) -> bool) -> String {
-    let total = value.bytes().filter(u8::is_ascii_digit).count();
+/// Masks every character of `value` in `class` except the ones whose index (among those
+/// characters) `keep` says, given their count.
+fn mask_class(value: &str, class: fn(&u8) -> bool, keep: impl Fn(usize, usize) -> bool) -> String {
+    let total = value.bytes().filter(class).count();
     let mut index = 0;
     value
         .chars()
-        .map(|c| {
-            if c.is_ascii_digit() {
+        .map(|c| match u8::try_from(c) {
+            Ok(b) if class(&b) => {
                 let shown = keep(index, total);
                 index += 1;
                 if shown {
@@ -121,11 +130,23 @@ fn mask_digits(value: &str, keep: impl Fn(usize, usize) -> bool) -> String {
                 } else {
                     '*'
                 }
-            } else {
-                c
             }
+            _ => c,
         })
         .collect()
+}
+
+/// Masks every ASCII digit of `value` except the ones whose index (among digits) `keep` says.
+fn mask_digits(value: &str, keep: impl Fn(usize, usize) -> bool) -> String {
+    mask_class(value, u8::is_ascii_digit, keep)
+}
+
+/// Masks every ASCII letter and digit of `value` but the last four, and all of them when there
+/// are seven or fewer: `AB 12 34 56 C` becomes `** ** *4 56 C`.
+fn mask_identifier(value: &str) -> String {
+    mask_class(value, u8::is_ascii_alphanumeric, |i, total| {
+        total > 7 && i + 4 >= total
+    })
 }
 
 /// The printable, non-revealing form of a value.
@@ -182,6 +203,12 @@ pub fn mask(entity: Entity, value: &[u8]) -> String {
                 format!("{first}.*.*.*")
             }
         }
+        Entity::Crypto => {
+            let n = text.chars().count();
+            let head: String = text.chars().take(4).collect();
+            let tail: String = text.chars().skip(n.saturating_sub(4).max(4)).collect();
+            format!("{head}{}{tail}", "*".repeat(n.saturating_sub(8).min(12)))
+        }
         Entity::Secret => {
             if let Some(header) = text.lines().next().filter(|l| l.starts_with("-----BEGIN")) {
                 return format!("{header}…");
@@ -191,6 +218,7 @@ pub fn mask(entity: Entity, value: &[u8]) -> String {
             let head: String = text.chars().take(shown).collect();
             format!("{head}{}", "*".repeat((n - shown).clamp(4, 12)))
         }
+        _ => mask_identifier(&text),
     }
 }
 
@@ -215,6 +243,13 @@ mod tests {
             "j***@example.com"
         );
         assert_eq!(mask(Entity::Cvv, b"123"), "***");
+        assert_eq!(mask(Entity::UkNino, b"AB 12 34 56 C"), "** ** *4 56 C");
+        assert_eq!(mask(Entity::UkNhs, b"943 476 5919"), "*** *** 5919");
+        assert_eq!(mask(Entity::EsNif, b"1234Z"), "*****");
+        assert_eq!(
+            mask(Entity::Crypto, b"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"),
+            "1BvB************NVN2"
+        );
         let secret = mask(Entity::Secret, b"ghp_8fK2mQ9xL3vR7tW1yB5nC0hJ4sD6gA2eZ9uP");
         assert_eq!(secret, "ghp_************");
         assert!(
@@ -231,6 +266,10 @@ mod tests {
         assert_eq!(one, a.fingerprint(Entity::Card, b"4111-1111-1111-1111"));
         assert_ne!(one, b.fingerprint(Entity::Card, b"4111111111111111"));
         assert_ne!(one, a.fingerprint(Entity::Phone, b"4111111111111111"));
+        assert_eq!(
+            a.fingerprint(Entity::UkNino, b"AB 12 34 56 C"),
+            a.fingerprint(Entity::UkNino, b"ab123456c")
+        );
         assert_eq!(one.len(), 32);
         assert!(Fingerprinter::new(b"short").is_err());
         assert!(!format!("{a:?}").contains("1, 1"));

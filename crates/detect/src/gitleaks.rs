@@ -163,10 +163,12 @@ pub fn import(text: &str, origin: &str) -> Result<(RuleSet, ImportReport)> {
             entropy: gl.entropy,
             window: 0,
             reach_before: None,
+            reach_after: None,
             confidence: Confidence::High,
             allowlist,
             samples: Samples::default(),
             disabled: false,
+            jurisdictions: Vec::new(),
             id: gl.id,
         });
         report.imported += 1;

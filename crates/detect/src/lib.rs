@@ -7,8 +7,14 @@
 //! What it finds ([`Entity`]): payment cards (brand IIN ranges and lengths, Luhn), CVV next
 //! to its label, US SSN (with the invalid-range rules) and ITIN, email, phone (NANP, E.164),
 //! IBAN (mod-97), US NPI, DEA numbers, medical record numbers and dates of birth (next to a
-//! label), IPv4/IPv6, and secrets: cloud keys, private key blocks, JWTs, source-hosting,
-//! chat and payment tokens, and high-entropy values assigned to a password or key name.
+//! label), IPv4/IPv6, secrets: cloud keys, private key blocks, JWTs, source-hosting,
+//! chat and payment tokens, and high-entropy values assigned to a password or key name; and
+//! the national, health-plan and financial identifiers of fifteen jurisdictions (NHS, NINO,
+//! SIN, NIF/NIE, codice fiscale, Steuer-ID, NIR, PESEL, personnummer, Aadhaar, TFN, NRIC, …,
+//! US passports, licences, bank and routing numbers, MBIs, member, claim, Rx and
+//! prior-authorization numbers) and crypto wallet addresses, each with its check digit where
+//! the format has one. Rules carry jurisdictions; a rule file's `[scope]` switches them
+//! ([`rules::Scope`]).
 //!
 //! How: rules live in TOML ([`rules`]; Evident's own file is built in, users add theirs and
 //! can import gitleaks files with [`gitleaks::import`]). A [`Detector`] makes one pass per

@@ -112,6 +112,10 @@ pub struct Rule {
     /// 0 for rules whose match begins with the keyword, which keeps their windows small
     #[serde(default)]
     pub reach_before: Option<usize>,
+    /// how far after a keyword a match may end (default 256, within the keyword's line): a
+    /// value that must follow its label closely keeps other numbers on a long line out
+    #[serde(default)]
+    pub reach_after: Option<usize>,
     /// how sure a match is
     #[serde(default)]
     pub confidence: Confidence,
@@ -124,6 +128,76 @@ pub struct Rule {
     /// a disabled rule is kept in the set but never runs
     #[serde(default)]
     pub disabled: bool,
+    /// where the format is issued, as lowercase ISO 3166 country codes (`us`, `uk`, `in`);
+    /// none for formats used everywhere (cards, emails, IBANs, secrets), which count as
+    /// [`GLOBAL`]
+    #[serde(default)]
+    pub jurisdictions: Vec<String>,
+}
+
+/// The jurisdiction of rules that name none.
+pub const GLOBAL: &str = "global";
+
+/// Which rules of a set run, by jurisdiction and by entity: the `[scope]` table of a rule
+/// file. A field left out leaves that choice to earlier files (all rules, by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// only rules of these jurisdictions run (`global` names the rules without one)
+    pub jurisdictions: Option<Vec<String>>,
+    /// rules of these jurisdictions do not run (a rule of several runs while one of its
+    /// jurisdictions is neither excluded nor left out)
+    pub exclude_jurisdictions: Option<Vec<String>>,
+    /// only rules for these entities run
+    pub entities: Option<Vec<Entity>>,
+    /// rules for these entities do not run
+    pub exclude_entities: Option<Vec<Entity>>,
+}
+
+impl Scope {
+    /// Whether `rule` runs under this scope.
+    pub fn admits(&self, rule: &Rule) -> bool {
+        let global = [GLOBAL.to_owned()];
+        let tags: &[String] = if rule.jurisdictions.is_empty() {
+            &global
+        } else {
+            &rule.jurisdictions
+        };
+        let jurisdiction_ok = tags.iter().any(|tag| {
+            self.jurisdictions
+                .as_ref()
+                .is_none_or(|only| only.contains(tag))
+                && !self
+                    .exclude_jurisdictions
+                    .as_ref()
+                    .is_some_and(|out| out.contains(tag))
+        });
+        let entity_ok = self
+            .entities
+            .as_ref()
+            .is_none_or(|only| only.contains(&rule.entity))
+            && !self
+                .exclude_entities
+                .as_ref()
+                .is_some_and(|out| out.contains(&rule.entity));
+        jurisdiction_ok && entity_ok
+    }
+
+    /// Fields `later` sets replace these.
+    fn merge(&mut self, later: Scope) {
+        if later.jurisdictions.is_some() {
+            self.jurisdictions = later.jurisdictions;
+        }
+        if later.exclude_jurisdictions.is_some() {
+            self.exclude_jurisdictions = later.exclude_jurisdictions;
+        }
+        if later.entities.is_some() {
+            self.entities = later.entities;
+        }
+        if later.exclude_entities.is_some() {
+            self.exclude_entities = later.exclude_entities;
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -134,6 +208,8 @@ struct RuleFileToml {
     rule: Vec<Rule>,
     #[serde(default)]
     allowlist: AllowlistSpec,
+    #[serde(default)]
+    scope: Scope,
 }
 
 /// An ordered set of rules plus a global allowlist. Earlier rules win where findings overlap.
@@ -143,6 +219,8 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// applies to every rule
     pub allowlist: AllowlistSpec,
+    /// which rules run, by jurisdiction and entity
+    pub scope: Scope,
 }
 
 impl RuleSet {
@@ -168,9 +246,47 @@ impl RuleSet {
         let set = RuleSet {
             rules: file.rule,
             allowlist: file.allowlist,
+            scope: file.scope,
         };
         set.check_ids(origin)?;
         Ok(set)
+    }
+
+    /// Every jurisdiction the rules name, and [`GLOBAL`], sorted.
+    pub fn jurisdictions(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .rules
+            .iter()
+            .flat_map(|r| r.jurisdictions.iter().cloned())
+            .chain([GLOBAL.to_owned()])
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// Checks that the scope names only jurisdictions some rule has: a misspelt `uk` would
+    /// otherwise switch nothing off, or everything.
+    pub fn check_scope(&self) -> Result<()> {
+        let known = self.jurisdictions();
+        let named = [&self.scope.jurisdictions, &self.scope.exclude_jurisdictions];
+        for name in named.into_iter().flatten().flatten() {
+            if !known.contains(name) {
+                return Err(Error::RuleFile {
+                    origin: "[scope]".to_owned(),
+                    message: format!(
+                        "unknown jurisdiction `{name}` (the rules know: {})",
+                        known.join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `rule` runs: enabled, and admitted by the scope.
+    pub fn runs(&self, rule: &Rule) -> bool {
+        !rule.disabled && self.scope.admits(rule)
     }
 
     fn check_ids(&self, origin: &str) -> Result<()> {
@@ -186,6 +302,19 @@ impl RuleSet {
                     origin: origin.to_owned(),
                     message: format!(
                         "rule id {:?} must be non-empty ASCII letters, digits, `-`, `_` or `.`",
+                        rule.id
+                    ),
+                });
+            }
+            if let Some(bad) = rule
+                .jurisdictions
+                .iter()
+                .find(|j| !(2..=8).contains(&j.len()) || !j.bytes().all(|b| b.is_ascii_lowercase()))
+            {
+                return Err(Error::RuleFile {
+                    origin: origin.to_owned(),
+                    message: format!(
+                        "rule `{}`: jurisdiction {bad:?} must be a lowercase country code such as `us` or `uk`",
                         rule.id
                     ),
                 });
@@ -209,6 +338,7 @@ impl RuleSet {
                 None => self.rules.push(rule),
             }
         }
+        self.scope.merge(other.scope);
         let allow = other.allowlist;
         self.allowlist.regexes.extend(allow.regexes);
         self.allowlist.stopwords.extend(allow.stopwords);
@@ -269,6 +399,71 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("twice"));
+    }
+
+    #[test]
+    fn scopes_select_by_jurisdiction_and_entity() {
+        let mut set = RuleSet::builtin().unwrap();
+        assert!(set
+            .rules
+            .iter()
+            .any(|r| r.jurisdictions.contains(&"in".to_owned())));
+        let user = RuleSet::from_toml(
+            "[scope]\nexclude_jurisdictions = ['in']\nexclude_entities = ['crypto']\n",
+            "user",
+        )
+        .unwrap();
+        set.merge(user);
+        set.check_scope().unwrap();
+        for rule in &set.rules {
+            let indian = rule.jurisdictions == ["in"];
+            assert_eq!(
+                set.runs(rule),
+                !indian && rule.entity != Entity::Crypto,
+                "{}",
+                rule.id
+            );
+        }
+        let us_only =
+            RuleSet::from_toml("[scope]\njurisdictions = ['us', 'global']\n", "u").unwrap();
+        set.merge(us_only);
+        let running: Vec<&str> = set
+            .rules
+            .iter()
+            .filter(|r| set.runs(r))
+            .map(|r| r.id.as_str())
+            .collect();
+        assert!(running.contains(&"card-number") && running.contains(&"us-ssn"));
+        assert!(!running.contains(&"uk-nhs") && !running.contains(&"in-aadhaar"));
+    }
+
+    #[test]
+    fn unknown_scope_names_are_refused_clearly() {
+        let mut set = RuleSet::builtin().unwrap();
+        set.merge(RuleSet::from_toml("[scope]\njurisdictions = ['usa']\n", "u").unwrap());
+        let err = set.check_scope().unwrap_err().to_string();
+        assert!(
+            err.contains("unknown jurisdiction `usa`") && err.contains("us,"),
+            "{err}"
+        );
+        let err = RuleSet::from_toml("[scope]\nentities = ['aadhar']\n", "u")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("aadhar") && err.contains("in_aadhaar"),
+            "{err}"
+        );
+        let err = RuleSet::from_toml("[scope]\ncountries = ['us']\n", "u")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("countries"), "{err}");
+        let err = RuleSet::from_toml(
+            "[[rule]]\nid='x'\nentity='card'\nregex='a'\njurisdictions=['US']\n",
+            "u",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("lowercase country code"), "{err}");
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! Structural checks that turn a regex candidate into a finding: check digits (Luhn, mod-97,
-//! DEA), issuer ranges, number-plan rules, and entropy.
+//! DEA, and those of national identifiers in [`national`]), issuer ranges, number-plan rules
+//! ([`phone`]), wallet checksums ([`crypto`]), and entropy.
 
 use base64::Engine as _;
 use serde::Deserialize;
 
+pub mod crypto;
+pub mod national;
+pub mod phone;
+
 /// The check a rule applies to its value after the regex matched.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Validator {
     /// no check beyond the regex
     #[default]
@@ -37,6 +42,65 @@ pub enum Validator {
     Jwt,
     /// random-looking: upper case, lower case and digits, and not only hex digits
     Mixed,
+    /// E.164 written in groups: a known country code and its national number length
+    IntlPhone,
+    /// a national number with a trunk `0` (Germany, the UK, France, …), or `00` and a
+    /// country code
+    NationalPhone,
+    /// ABA routing number: Federal Reserve prefix and the 3-7-1 check
+    AbaRouting,
+    /// US EIN: an IRS campus prefix
+    Ein,
+    /// an id of letters and digits with at least four digits, not one repeated digit
+    IdCode,
+    /// UK NHS number: mod 11
+    UkNhs,
+    /// UK National Insurance number: the letters HMRC issues in each place
+    UkNino,
+    /// Medicare Beneficiary Identifier: letters and digits in CMS's places, no S L O I B Z
+    UsMbi,
+    /// Indian PAN: a holder-type letter in fourth place
+    InPan,
+    /// UK driving licence: birth month (+50) and day in their places
+    UkDrivingLicence,
+    /// Canadian SIN: Luhn, not starting with 0 or 8
+    CaSin,
+    /// Spanish NIF: the mod-23 letter
+    EsNif,
+    /// Spanish NIE: X/Y/Z and the mod-23 letter
+    EsNie,
+    /// Italian fiscal code: the check letter
+    ItFiscalCode,
+    /// German tax id: digit counts and ISO 7064 MOD 11,10
+    DeTaxId,
+    /// German pension insurance number: birth date and check digit
+    DeSocialSecurity,
+    /// German health-insurance number: check digit
+    DeHealthInsurance,
+    /// French NIR: the mod-97 key
+    FrNir,
+    /// Polish PESEL: birth date and check digit
+    PlPesel,
+    /// Swedish personnummer: date and Luhn
+    SePersonnummer,
+    /// Finnish personal identity code: date, century sign and mod-31 character
+    FiPersonalId,
+    /// Indian Aadhaar: Verhoeff
+    InAadhaar,
+    /// Australian TFN: weighted mod 11
+    AuTfn,
+    /// Australian Medicare: weighted mod 10
+    AuMedicare,
+    /// Australian ABN: weighted mod 89
+    AuAbn,
+    /// Singapore NRIC / FIN: check letter
+    SgNric,
+    /// South African id: birth date, citizenship and Luhn
+    ZaId,
+    /// Korean RRN: birth date and check digit
+    KrRrn,
+    /// Bitcoin Base58Check or Bech32, or an Ethereum address
+    Wallet,
 }
 
 impl Validator {
@@ -69,6 +133,10 @@ impl Validator {
                 | Validator::Dea
                 | Validator::Nanp
                 | Validator::E164
+                | Validator::IntlPhone
+                | Validator::NationalPhone
+                | Validator::FrNir
+                | Validator::AuMedicare
         )
     }
 
@@ -94,6 +162,35 @@ impl Validator {
             Validator::Ipv6 => ipv6(value),
             Validator::Jwt => jwt(value),
             Validator::Mixed => mixed(value),
+            Validator::IntlPhone => phone::international(value),
+            Validator::NationalPhone => phone::national(value),
+            Validator::AbaRouting => national::aba_routing(value),
+            Validator::Ein => national::ein(value),
+            Validator::IdCode => id_code(digits),
+            Validator::UkNhs => national::uk_nhs(value),
+            Validator::UkNino => national::uk_nino(value),
+            Validator::UsMbi => national::us_mbi(value),
+            Validator::InPan => national::in_pan(value),
+            Validator::UkDrivingLicence => national::uk_driving_licence(value),
+            Validator::CaSin => national::ca_sin(value),
+            Validator::EsNif => national::es_nif(value),
+            Validator::EsNie => national::es_nie(value),
+            Validator::ItFiscalCode => national::it_fiscal_code(value),
+            Validator::DeTaxId => national::de_tax_id(value),
+            Validator::DeSocialSecurity => national::de_social_security(value),
+            Validator::DeHealthInsurance => national::de_health_insurance(value),
+            Validator::FrNir => national::fr_nir(value),
+            Validator::PlPesel => national::pl_pesel(value),
+            Validator::SePersonnummer => national::se_personnummer(value),
+            Validator::FiPersonalId => national::fi_personal_id(value),
+            Validator::InAadhaar => national::in_aadhaar(value),
+            Validator::AuTfn => national::au_tfn(value),
+            Validator::AuMedicare => national::au_medicare(value),
+            Validator::AuAbn => national::au_abn(value),
+            Validator::SgNric => national::sg_nric(value),
+            Validator::ZaId => national::za_id(value),
+            Validator::KrRrn => national::kr_rrn(value),
+            Validator::Wallet => crypto::wallet(value),
         }
     }
 }
@@ -255,7 +352,8 @@ pub fn itin(d: &[u8]) -> bool {
         || (94..=99).contains(&group)
 }
 
-/// IBAN lengths by country (ISO 13616 registry).
+/// IBAN lengths by country: every country of the ISO 13616 registry (SWIFT's IBAN
+/// registry, release 2024), sorted by code.
 const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
     (b"AD", 24),
     (b"AE", 23),
@@ -266,6 +364,7 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
     (b"BE", 16),
     (b"BG", 22),
     (b"BH", 22),
+    (b"BI", 27),
     (b"BR", 29),
     (b"BY", 28),
     (b"CH", 21),
@@ -273,12 +372,14 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
     (b"CY", 28),
     (b"CZ", 24),
     (b"DE", 22),
+    (b"DJ", 27),
     (b"DK", 18),
     (b"DO", 28),
     (b"EE", 20),
     (b"EG", 29),
     (b"ES", 24),
     (b"FI", 18),
+    (b"FK", 18),
     (b"FO", 18),
     (b"FR", 27),
     (b"GB", 22),
@@ -287,6 +388,7 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
     (b"GL", 18),
     (b"GR", 27),
     (b"GT", 28),
+    (b"HN", 28),
     (b"HR", 21),
     (b"HU", 28),
     (b"IE", 22),
@@ -303,15 +405,19 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
     (b"LT", 20),
     (b"LU", 20),
     (b"LV", 21),
+    (b"LY", 25),
     (b"MC", 27),
     (b"MD", 24),
     (b"ME", 22),
     (b"MK", 19),
+    (b"MN", 20),
     (b"MR", 27),
     (b"MT", 31),
     (b"MU", 30),
+    (b"NI", 28),
     (b"NL", 18),
     (b"NO", 15),
+    (b"OM", 23),
     (b"PK", 24),
     (b"PL", 28),
     (b"PS", 29),
@@ -319,12 +425,15 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
     (b"QA", 29),
     (b"RO", 24),
     (b"RS", 22),
+    (b"RU", 33),
     (b"SA", 24),
     (b"SC", 31),
+    (b"SD", 18),
     (b"SE", 24),
     (b"SI", 19),
     (b"SK", 24),
     (b"SM", 27),
+    (b"SO", 23),
     (b"ST", 25),
     (b"SV", 28),
     (b"TL", 23),
@@ -334,6 +443,7 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
     (b"VA", 22),
     (b"VG", 24),
     (b"XK", 20),
+    (b"YE", 30),
 ];
 
 /// An IBAN: known country, its length, and the ISO 7064 mod-97-10 check.
@@ -438,6 +548,12 @@ fn jwt(value: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&decoded)
         .map(|header| header.contains_key("alg"))
         .unwrap_or(false)
+}
+
+/// An id with at least four digits that is not one digit repeated (`MBR-000000` is a
+/// placeholder).
+fn id_code(digits: &[u8]) -> bool {
+    digits.len() >= 4 && digits.iter().any(|&d| d != digits[0])
 }
 
 fn mixed(value: &[u8]) -> bool {

@@ -1,4 +1,5 @@
-//! Every checked value (card, SSN, ITIN, IBAN) is found and masked whatever stands around
+//! Every checked value (card, SSN, ITIN, IBAN, and the national, health-plan and financial
+//! identifiers after their labels) is found and masked whatever stands around
 //! it: expiry dates, CVVs, other numbers, dates, words glued on, other entities. A candidate
 //! that ran on into the digits after a card once hid the card, and it was stored raw.
 
@@ -11,7 +12,7 @@
 use std::sync::Arc;
 
 use evident_detect::corpus::Rng;
-use evident_detect::embedded::{embedded, Embedded};
+use evident_detect::embedded::{embedded, identifier_embedded, Embedded};
 use evident_detect::{Detector, Fingerprinter, RedactMode, Redactor, Scanner};
 use proptest::prelude::*;
 
@@ -62,6 +63,13 @@ proptest! {
     #[test]
     fn a_checked_value_is_found_whatever_surrounds_it(seed in any::<u64>()) {
         let case = embedded(&mut Rng::new(seed));
+        assert_found(&case);
+        assert_masked(&case);
+    }
+
+    #[test]
+    fn an_identifier_after_its_label_is_found_whatever_surrounds_it(seed in any::<u64>()) {
+        let case = identifier_embedded(&mut Rng::new(seed));
         assert_found(&case);
         assert_masked(&case);
     }
