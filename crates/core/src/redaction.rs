@@ -1,5 +1,5 @@
-//! Redaction of events before they reach the ledger: card numbers, CVVs, SSNs, ITINs, IBANs
-//! and secrets never enter an entry, a personal value, an index or a checkpoint.
+//! Redaction of events before they reach the ledger: card numbers, CVVs, SSNs, ITINs, IBANs,
+//! secrets and national, health and financial identifiers never enter an entry, a personal value, an index or a checkpoint.
 //!
 //! Values are replaced by their mask (`411111******1111`, `***-**-6789`), which PCI DSS 3.4
 //! allows to be kept. The erasure key of an event (`data_subject`, else `actor.id`) gets a
@@ -16,14 +16,65 @@ use crate::event::AuditEvent;
 use crate::{Error, Result};
 
 /// What the ledger never stores in clear: card data and secrets (PCI DSS 3.3/3.4), and the
-/// national and bank account numbers whose check digits make them certain finds.
-pub const LEDGER_REDACTED: [Entity; 6] = [
+/// national, health and financial identifiers of every jurisdiction the detector knows. What
+/// is left out ([`LEFT_FOR_COMMITMENTS`]) is kept, and made erasable, by the personal-data
+/// commitments instead.
+pub const LEDGER_REDACTED: [Entity; 41] = [
     Entity::Card,
     Entity::Cvv,
     Entity::Ssn,
     Entity::Itin,
     Entity::Iban,
     Entity::Secret,
+    Entity::UsPassport,
+    Entity::UsDriverLicense,
+    Entity::UsBankAccount,
+    Entity::AbaRouting,
+    Entity::UsMbi,
+    Entity::HealthPlanId,
+    Entity::ClaimNumber,
+    Entity::RxNumber,
+    Entity::PriorAuth,
+    Entity::ProviderTaxId,
+    Entity::MedicalLicense,
+    Entity::UkNhs,
+    Entity::UkNino,
+    Entity::UkPassport,
+    Entity::UkDrivingLicence,
+    Entity::CaSin,
+    Entity::EsNif,
+    Entity::EsNie,
+    Entity::ItFiscalCode,
+    Entity::DeTaxId,
+    Entity::DeSocialSecurity,
+    Entity::DeHealthInsurance,
+    Entity::FrNir,
+    Entity::PlPesel,
+    Entity::SePersonnummer,
+    Entity::FiPersonalId,
+    Entity::InAadhaar,
+    Entity::InPan,
+    Entity::AuTfn,
+    Entity::AuMedicare,
+    Entity::AuAbn,
+    Entity::SgNric,
+    Entity::ZaId,
+    Entity::KrRrn,
+    Entity::Crypto,
+];
+
+/// What the engine leaves in events on purpose: contact and network data and the
+/// identifiers that are not secrets of their own (a provider's NPI or DEA number, a record
+/// number and a birth date next to their labels). Mark such fields personal to make them
+/// erasable.
+pub const LEFT_FOR_COMMITMENTS: [Entity; 7] = [
+    Entity::Email,
+    Entity::Phone,
+    Entity::Ip,
+    Entity::Npi,
+    Entity::Dea,
+    Entity::Mrn,
+    Entity::Dob,
 ];
 
 /// The engine's redaction of events and erasure subjects.
@@ -172,6 +223,17 @@ mod tests {
                     "{spelling:?} stored raw: {stored}"
                 );
             }
+        }
+    }
+
+    /// A new entity must be placed on one side or the other: masked before the ledger, or
+    /// left for the personal-data commitments.
+    #[test]
+    fn every_entity_is_either_masked_or_left_on_purpose() {
+        for entity in Entity::ALL {
+            let masked = LEDGER_REDACTED.contains(&entity);
+            let left = LEFT_FOR_COMMITMENTS.contains(&entity);
+            assert!(masked != left, "{entity:?}: masked {masked}, left {left}");
         }
     }
 

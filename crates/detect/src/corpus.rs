@@ -8,10 +8,13 @@
 use crate::Entity;
 
 mod ids;
+mod rng;
 mod score;
 mod values;
 
 pub use ids::{identifier, value as identifier_value, LABELLED};
+pub use rng::Rng;
+use rng::HEX;
 pub use score::{score, target, Prediction, Score, IDENTIFIER_TARGET, TARGETS};
 pub use values::{card, email, iban, ipv4, phone, secret, ssn};
 pub(crate) use values::{group, luhn_check_digit, not_a_card, void_ssn, FIRST, LAST};
@@ -37,63 +40,6 @@ pub struct Corpus {
     /// every planted value, by file and offset
     pub labels: Vec<Label>,
 }
-
-/// SplitMix64: a tiny seeded generator so a corpus is the same on every machine and
-/// version (a general-purpose RNG crate promises neither).
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// True with probability `p` percent.
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    /// One of `items`.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-
-    pub(crate) fn digits(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(b'0' + self.below(10) as u8))
-            .collect()
-    }
-
-    fn chars(&mut self, n: usize, alphabet: &[u8]) -> String {
-        (0..n).map(|_| char::from(*self.pick(alphabet))).collect()
-    }
-}
-
-const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-const HEX: &[u8] = b"0123456789abcdef";
-const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Builds one file, recording where planted values land.
 struct Doc {

@@ -6,7 +6,8 @@
 //! Check digits are completed by trying every candidate against the crate's validator: the
 //! validators are pinned by their own tests on published example values.
 
-use super::{group, Rng};
+use super::rng::Rng;
+use super::values::group;
 use crate::validate::national;
 use crate::Entity;
 

@@ -1,7 +1,7 @@
 //! Values of the formats the corpus has planted from the start: cards, SSNs, emails, phones,
 //! IBANs, IPv4 addresses and credentials, and their look-alikes.
 
-use super::{Rng, ALNUM, B64URL, BASE32, UPPER_ALNUM};
+use super::rng::{Rng, ALNUM, B64URL, BASE32, UPPER_ALNUM};
 
 pub(crate) fn luhn_check_digit(payload: &str) -> u8 {
     let sum: u32 = payload

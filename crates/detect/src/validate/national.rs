@@ -3,7 +3,7 @@
 //!
 //! The algorithms follow the issuers' public descriptions; the comment on each names it.
 
-use super::{digits, luhn};
+use super::arith::{digits, luhn};
 
 /// The value's ASCII letters and digits, upper-cased (separators dropped).
 fn compact(value: &[u8]) -> Vec<u8> {

@@ -2,7 +2,7 @@
 //! (`+49 30 1234 5678`, `+44 (0)20 7946 0958`) and national numbers with a trunk prefix
 //! (`030 12345678`, `020 7946 0958`, `01 42 68 53 00`).
 
-use super::nanp;
+use super::arith::nanp;
 
 /// National significant number lengths (without country code or trunk prefix) of the
 /// countries whose numbers appear most in the text Evident sees; other country codes are
