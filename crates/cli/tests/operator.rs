@@ -176,9 +176,22 @@ fn privileged_verbs_refuse_an_anonymous_operator_unless_told_loudly() {
     {
         std::os::unix::fs::chown(&path, Some(NOBODY_KNOWN), Some(NOBODY_KNOWN)).unwrap();
     }
+    // The checkout may sit under a directory only root can enter (a fresh clone in a 0700
+    // temporary directory), so the unnamed user runs its own copy of the binary.
+    let binary = tmp.path().join("evident");
+    std::fs::copy(env!("CARGO_BIN_EXE_evident"), &binary).unwrap();
+    std::os::unix::fs::chown(&binary, Some(NOBODY_KNOWN), Some(NOBODY_KNOWN)).unwrap();
     let anonymous = || {
-        let mut command = bare_evident(&data);
-        command.uid(NOBODY_KNOWN).gid(NOBODY_KNOWN);
+        let mut command = Command::new(&binary);
+        command
+            .env_remove("USER")
+            .env_remove("LOGNAME")
+            .env_remove("EVIDENT_OPERATOR")
+            .env_remove("EVIDENT_CONFIG")
+            .env("EVIDENT_DATA_DIR", &data)
+            .current_dir(tmp.path())
+            .uid(NOBODY_KNOWN)
+            .gid(NOBODY_KNOWN);
         command
     };
 
