@@ -499,7 +499,21 @@ impl Detector {
     /// 6895 5` the SSN-shaped `444 02 6011` comes first, and the card behind it must still
     /// be a candidate (overlaps are settled afterwards, so both reach the redactor's choice).
     fn resume_after(&self, hay: &[u8], finding: &RawFinding, end: usize) -> usize {
-        if !self.rules[finding.rule].spec.validator.shorter_may_pass() {
+        // Only numbers written in digit groups (cards, SSNs, phones) hide another inside
+        // them; resuming inside an IBAN would let a card straddle its tail and what follows.
+        use crate::validate::Validator;
+        let grouped_digits = matches!(
+            self.rules[finding.rule].spec.validator,
+            Validator::Card
+                | Validator::Luhn
+                | Validator::Ssn
+                | Validator::Itin
+                | Validator::Nanp
+                | Validator::E164
+                | Validator::IntlPhone
+                | Validator::NationalPhone
+        );
+        if !grouped_digits {
             return end;
         }
         (finding.start + 1..finding.end)

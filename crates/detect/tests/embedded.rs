@@ -97,6 +97,13 @@ fn a_card_followed_by_its_expiry_is_found() {
         ("amex 3782 822463 10005 11/27", "3782 822463 10005"),
         ("ssn 536-22-8410 12", "536-22-8410"),
         ("pan4111111111111111exp1229", "4111111111111111"),
+        // A card behind a number shaped like a phone, and an IBAN followed by an IP (no card
+        // may straddle the IBAN's tail and the address).
+        ("076 3561 3040 0434 9149\"pan", "3561 3040 0434 9149"),
+        (
+            "card) ES80 6152 0257 3945 1009 9971 154.24.241.138 (2029-12-07",
+            "ES80 6152 0257 3945 1009 9971",
+        ),
     ] {
         let spans = found_spans(text);
         assert!(spans.contains(&value), "{text:?}: found {spans:?}");
