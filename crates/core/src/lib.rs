@@ -11,6 +11,8 @@
 //!   sealed under a key ([`aead`]) so they can be erased without breaking a proof;
 //! - [`sequencer`]: group commit — indices, the in-memory tree, a signed checkpoint per
 //!   batch, one durable transaction, then the answer;
+//! - [`datadir`]: the data directory's files — the log's signing key and the pseudonym key,
+//!   sealed by a root key when asked — and the check that a store holds this log;
 //! - [`store`]: the one storage trait ([`store::LogStore`]) every backend implements
 //!   (`evident-store-sqlite` today);
 //! - [`apikey`]: API keys and roles; [`key_provider`]: the trait a root-key provider
@@ -46,6 +48,7 @@
 pub mod aead;
 pub mod apikey;
 pub mod canonical;
+pub mod datadir;
 mod error;
 pub mod event;
 pub mod files;

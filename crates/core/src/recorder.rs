@@ -32,6 +32,10 @@ pub trait Recorder: Send + Sync {
     fn connect_store(&self) -> Result<Box<dyn LogStore>>;
     /// A connection from the engine's pool, for frequent short reads and writes.
     fn pooled_store(&self) -> Result<PooledStore<'_>>;
+    /// A consistent copy of the store, taken while appends go on, written to the new file
+    /// `into` in the embedded store's format (for backups of a data directory); answers the
+    /// entries the copy holds.
+    fn snapshot_store(&self, into: &Path) -> Result<u64>;
     /// The redaction every event passes before it is stored.
     fn redaction(&self) -> &EventRedactor;
     /// The data directory.

@@ -17,6 +17,11 @@
 //!   keys. Ciphertexts name their key and version: `evident:v3:payments:…`.
 //! - [`tokens::TokenVault`]: card numbers in, tokens out (random or FF1, never Luhn-valid);
 //!   detokenizing needs an access decision, which the ledger records.
+//! - [`root::RootKey`]: which provider holds an engine's root key, opened once and checked
+//!   against the one that wrapped the directory's keys; [`root::seal_directory`] seals the
+//!   directory's own key files and personal values under it.
+//! - [`backup`]: encrypted, consistent backups of a data directory under the root key, their
+//!   restore, and the restore test whose record is a ledger event.
 //! - [`sad`]: refuses card verification codes, PIN blocks and track data (PCI DSS 3.3.1).
 //!
 //! AES-256-GCM comes from `ring`, with random 96-bit nonces; a version is retired from
@@ -28,11 +33,13 @@
 #![deny(missing_docs)]
 
 pub mod aws_kms;
+pub mod backup;
 mod cache;
 pub mod host;
 pub mod keyring;
 pub mod local;
 pub mod pkcs11;
+pub mod root;
 pub mod sad;
 pub mod sigv4;
 pub mod tokens;
@@ -44,6 +51,20 @@ use evident_core::{Error, Result};
 
 pub use evident_core::aead::{open, random_key, seal};
 pub use evident_core::key_provider::KeyProvider;
+
+/// The root key of the provider `EVIDENT_KEY_PROVIDER` names, as the data directory opens
+/// it to unseal its own key files ([`evident_core::datadir::RootSource`]).
+pub struct EnvRoot;
+
+impl evident_core::datadir::RootSource for EnvRoot {
+    fn requested(&self) -> Result<String> {
+        requested_provider()
+    }
+
+    fn open(&self, dir: &Path) -> Result<Arc<dyn KeyProvider>> {
+        provider_from_env(dir, false)
+    }
+}
 
 /// The providers `EVIDENT_KEY_PROVIDER` may name.
 pub const PROVIDERS: &[&str] = &["local", "pkcs11", "aws-kms"];

@@ -1,220 +1,32 @@
-//! The data directory: `evident.db` (SQLite, WAL), `signing.key` (the log's Ed25519 key in
-//! `PRIVATE+KEY+…` form) and `redaction.key` (the pseudonym key), readable by the owner only.
-//!
-//! `evident keys seal` (or `init --seal-keys`) seals both key files with the key hierarchy's
-//! root key (`evident-sealed:v1:<provider>:<base64>`): from then on, opening the directory
-//! needs the root key's provider, as the keyring does.
+//! The data directory as the engine opens it: the core's layout and key files
+//! ([`evident_core::datadir`]), the root key from the environment's provider (the crypto
+//! part's [`evident_crypto::EnvRoot`]), and the embedded SQLite store.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
-use std::sync::{Arc, OnceLock};
-
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-use evident_ledger::note::Signer;
-use zeroize::Zeroizing;
-
-use evident_core::key_provider::KeyProvider;
-
-pub use evident_core::files::write_private_file;
 use evident_core::store::LogStore;
-use evident_core::{Error, Result};
+use evident_core::Result;
+use evident_ledger::note::Signer;
 use evident_store_sqlite::SqliteBackend;
 
-/// The database file name inside a data directory.
-pub const DB_FILE: &str = "evident.db";
-/// The signing key file name inside a data directory.
-pub const KEY_FILE: &str = "signing.key";
-/// The key of redaction pseudonyms inside a data directory.
-pub const REDACTION_KEY_FILE: &str = "redaction.key";
+pub use evident_core::datadir::*;
 
-/// The prefix of a key file sealed by the root key.
-pub const SEALED_PREFIX: &str = "evident-sealed:v1:";
-
-/// Opens the root-key provider on first need, once (opening the `local` one stretches a
-/// passphrase, which takes a moment).
-#[derive(Default)]
-pub struct RootOpener {
-    opened: OnceLock<Arc<dyn KeyProvider>>,
+/// A root opener that opens the provider `EVIDENT_KEY_PROVIDER` names, on first need.
+pub fn env_root() -> RootOpener {
+    RootOpener::new(Arc::new(evident_crypto::EnvRoot))
 }
 
-impl RootOpener {
-    /// One that uses `provider` when a sealed file needs a root key.
-    pub fn with(provider: Arc<dyn KeyProvider>) -> RootOpener {
-        let opener = RootOpener::default();
-        let _ = opener.opened.set(provider);
-        opener
-    }
-
-    /// The provider, opened from the environment on first need.
-    pub fn get(&self, dir: &Path) -> Result<Arc<dyn KeyProvider>> {
-        if let Some(p) = self.opened.get() {
-            return Ok(p.clone());
-        }
-        let provider = evident_crypto::provider_from_env(dir, false).map_err(|e| {
-            Error::DataDir(format!(
-                "{}'s keys are sealed by the root key, which did not open: {e}",
-                dir.display()
-            ))
-        })?;
-        Ok(self.opened.get_or_init(|| provider).clone())
-    }
-
-    /// The provider, if a sealed file made this open it.
-    pub fn opened(&self) -> Option<Arc<dyn KeyProvider>> {
-        self.opened.get().cloned()
-    }
-}
-
-/// Reads a key file, unsealing it if it is sealed.
-fn read_key_file(dir: &Path, name: &str, root: &RootOpener) -> Result<Zeroizing<Vec<u8>>> {
-    let path = dir.join(name);
-    let what = if name == KEY_FILE {
-        "the signing key"
-    } else {
-        "the key"
-    };
-    let bytes = Zeroizing::new(
-        fs::read(&path).map_err(Error::io(format!("reading {what} {}", path.display())))?,
-    );
-    let Some(rest) = bytes.strip_prefix(SEALED_PREFIX.as_bytes()) else {
-        return Ok(bytes);
-    };
-    let text = std::str::from_utf8(rest)
-        .map_err(|_| Error::DataDir(format!("{}: damaged sealed key", path.display())))?;
-    let (kind, body) = text
-        .trim_end()
-        .split_once(':')
-        .ok_or_else(|| Error::DataDir(format!("{}: damaged sealed key", path.display())))?;
-    let refuse = || {
-        Error::DataDir(format!(
-            "{} is sealed by the `{kind}` key provider: set EVIDENT_KEY_PROVIDER to `{kind}` with its settings",
-            path.display()
-        ))
-    };
-    if root.opened().is_none() && evident_crypto::requested_provider()? != kind {
-        return Err(refuse());
-    }
-    let provider = root.get(dir)?;
-    if provider.kind() != kind {
-        return Err(Error::DataDir(format!(
-            "{} is sealed by the `{kind}` key provider: set EVIDENT_KEY_PROVIDER to `{kind}` with its settings",
-            path.display()
-        )));
-    }
-    let wrapped = B64
-        .decode(body)
-        .map_err(|_| Error::DataDir(format!("{}: damaged sealed key", path.display())))?;
-    provider.unwrap_key(&wrapped).map_err(|_| {
-        Error::DataDir(format!(
-            "{}: the root key does not open it (another root key, or the file was altered)",
-            path.display()
-        ))
-    })
-}
-
-/// Whether this directory's own keys are sealed by the root key.
-pub fn keys_sealed(dir: &Path) -> bool {
-    fs::read(dir.join(KEY_FILE)).is_ok_and(|b| b.starts_with(SEALED_PREFIX.as_bytes()))
-}
-
-/// Seals `signing.key` and `redaction.key` with `provider`'s root key, each replaced
-/// atomically; answers the files sealed now (already sealed ones are left alone).
-pub fn seal_own_keys(dir: &Path, provider: &Arc<dyn KeyProvider>) -> Result<Vec<&'static str>> {
-    existing_db(dir)?;
-    let root = RootOpener::with(provider.clone());
-    let mut sealed = Vec::new();
-    for name in [KEY_FILE, REDACTION_KEY_FILE] {
-        let path = dir.join(name);
-        let current = fs::read(&path).map_err(Error::io(format!("reading {}", path.display())))?;
-        if current.starts_with(SEALED_PREFIX.as_bytes()) {
-            continue;
-        }
-        let plain = read_key_file(dir, name, &root)?;
-        let wrapped = provider.wrap(&plain)?;
-        let text = format!(
-            "{SEALED_PREFIX}{}:{}\n",
-            provider.kind(),
-            B64.encode(wrapped)
-        );
-        let tmp = dir.join(format!(".{name}.sealing"));
-        let _ = fs::remove_file(&tmp);
-        write_private_file(&tmp, text.as_bytes())?;
-        // The sealed copy must open before it replaces the plain one.
-        let check = RootOpener::with(provider.clone());
-        let reopened = read_key_file(dir, &format!(".{name}.sealing"), &check)?;
-        if reopened.as_slice() != plain.as_slice() {
-            let _ = fs::remove_file(&tmp);
-            return Err(Error::Crypto(format!("sealing {name} did not round-trip")));
-        }
-        fs::rename(&tmp, &path).map_err(Error::io(format!("replacing {}", path.display())))?;
-        sealed.push(name);
-    }
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(sealed)
-}
-
-/// What `init` found or made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InitReport {
-    /// the directory
-    pub dir: PathBuf,
-    /// the log origin (also the key name)
-    pub origin: String,
-    /// whether a new key and database were created
-    pub created: bool,
-}
-
-/// Creates the directory, key and database if missing; idempotent.
+/// Creates the directory, keys and database if missing; idempotent.
 pub fn init(dir: &Path, origin: Option<&str>) -> Result<InitReport> {
-    init_with(dir, origin, &RootOpener::default())
+    init_with(dir, origin, &env_root())
 }
 
 /// [`init`], opening sealed keys with `root`.
 pub fn init_with(dir: &Path, origin: Option<&str>, root: &RootOpener) -> Result<InitReport> {
-    create_private_dir(dir)?;
-    let key_path = dir.join(KEY_FILE);
-    let (signer, created) = if key_path.exists() {
-        (load_signer_with(dir, root)?, false)
-    } else {
-        let origin = match origin {
-            Some(o) => o.to_string(),
-            None => {
-                let mut id = [0u8; 4];
-                getrandom::fill(&mut id)
-                    .map_err(|e| Error::DataDir(format!("random source: {e}")))?;
-                format!("evident.local/{}", hex::encode(id))
-            }
-        };
-        let signer = Signer::generate(&origin).map_err(|e| Error::DataDir(e.to_string()))?;
-        write_private_file(&key_path, signer.to_key_string().as_bytes())?;
-        (signer, true)
-    };
-    if let Some(wanted) = origin {
-        if wanted != signer.name() {
-            return Err(Error::DataDir(format!(
-                "`{}` already holds the log `{}`; it cannot be renamed to `{wanted}`",
-                dir.display(),
-                signer.name()
-            )));
-        }
-    }
-    load_redaction_key_with(dir, root)?;
-    let backend = SqliteBackend::open(&dir.join(DB_FILE))?;
-    let mut store = backend.connect()?;
-    match store.meta("origin")? {
-        None => store.set_meta("origin", signer.name())?,
-        Some(o) if o == signer.name() => {}
-        Some(o) => {
-            return Err(Error::DataDir(format!(
-                "the database belongs to the log `{o}` but the signing key to `{}`",
-                signer.name()
-            )))
-        }
-    }
+    let (signer, created) = init_keys(dir, origin, root)?;
+    let mut store = SqliteBackend::open(&dir.join(DB_FILE))?.connect()?;
+    claim_store(&mut store, signer.name())?;
     Ok(InitReport {
         dir: dir.to_path_buf(),
         origin: signer.name().to_string(),
@@ -222,67 +34,15 @@ pub fn init_with(dir: &Path, origin: Option<&str>, root: &RootOpener) -> Result<
     })
 }
 
-/// The redaction pseudonym key, made (32 random bytes, owner-only) if the directory has none.
-pub fn load_redaction_key(dir: &Path) -> Result<Zeroizing<Vec<u8>>> {
-    load_redaction_key_with(dir, &RootOpener::default())
-}
-
-/// [`load_redaction_key`], unsealing with `root` when the file is sealed.
-pub fn load_redaction_key_with(dir: &Path, root: &RootOpener) -> Result<Zeroizing<Vec<u8>>> {
-    let path = dir.join(REDACTION_KEY_FILE);
-    match fs::metadata(&path) {
-        Ok(_) => read_key_file(dir, REDACTION_KEY_FILE, root),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = Zeroizing::new(vec![0u8; 32]);
-            getrandom::fill(&mut key).map_err(|e| Error::DataDir(format!("random source: {e}")))?;
-            match write_private_file(&path, &key) {
-                Ok(()) => Ok(key),
-                // Another process made it first: use theirs.
-                Err(_) if path.exists() => Ok(Zeroizing::new(
-                    fs::read(&path).map_err(Error::io(format!("reading {}", path.display())))?,
-                )),
-                Err(e) => Err(e),
-            }
-        }
-        Err(e) => Err(Error::io(format!("reading {}", path.display()))(e)),
-    }
-}
-
-/// The database path of an existing data directory, or a clear error saying to run `init`.
-pub fn existing_db(dir: &Path) -> Result<PathBuf> {
-    let db = dir.join(DB_FILE);
-    if !db.exists() {
-        return Err(Error::DataDir(format!(
-            "no Evident data in `{}`; run `evident init --data-dir {}` first",
-            dir.display(),
-            dir.display()
-        )));
-    }
-    Ok(db)
-}
-
 /// Reads the signing key (opening the root key's provider from the environment if the file
 /// is sealed).
 pub fn load_signer(dir: &Path) -> Result<Signer> {
-    load_signer_with(dir, &RootOpener::default())
+    load_signer_with(dir, &env_root())
 }
 
-/// [`load_signer`], unsealing with `root` when the file is sealed.
-pub fn load_signer_with(dir: &Path, root: &RootOpener) -> Result<Signer> {
-    let path = dir.join(KEY_FILE);
-    let bytes = read_key_file(dir, KEY_FILE, root)?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| Error::DataDir(format!("{}: not a signing key", path.display())))?;
-    Signer::from_key_string(text).map_err(|e| Error::DataDir(format!("{}: {e}", path.display())))
-}
-
-fn create_private_dir(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(Error::io(format!("restricting {}", dir.display())))?;
-    }
-    Ok(())
+/// A connection to the embedded store of an existing data directory.
+pub fn connect_existing(dir: &Path) -> Result<Box<dyn LogStore>> {
+    Ok(Box::new(
+        SqliteBackend::open(&existing_db(dir)?)?.connect()?,
+    ))
 }

@@ -76,45 +76,16 @@ pub struct Engine {
     key_cache: crypto::keyring::KeyCache,
     pub(crate) access_state: access::AccessState,
     key_auth_cache: apikey::AuthCache,
-    root: std::sync::OnceLock<Arc<dyn crypto::KeyProvider>>,
+    root: crypto::root::RootKey,
     pub(crate) token_keys: std::sync::OnceLock<Arc<crypto::tokens::VaultKeys>>,
     personal_seal: std::sync::OnceLock<Arc<personal::PersonalSeal>>,
-}
-
-/// Meta key of the personal-data key, wrapped by the root key (base64).
-const PERSONAL_KEY_META: &str = "personal.key";
-
-/// The directory's personal-data seal, if its personal values are sealed.
-fn personal_seal_of(
-    store: &dyn LogStore,
-    dir: &Path,
-    root: &datadir::RootOpener,
-) -> Result<Option<personal::PersonalSeal>> {
-    use base64::Engine as _;
-    let Some(wrapped) = store.meta(PERSONAL_KEY_META)? else {
-        return Ok(None);
-    };
-    let wrapped = base64::engine::general_purpose::STANDARD
-        .decode(wrapped)
-        .map_err(|_| Error::DataDir("the personal-data key is damaged".into()))?;
-    let key = root
-        .get(dir)?
-        .unwrap_key(&wrapped)
-        .map_err(|_| Error::DataDir("the root key does not open the personal-data key".into()))?;
-    Ok(Some(personal::PersonalSeal::new(&key)?))
 }
 
 /// The personal-data seal of a data directory, for verifying a copy of it without an engine
 /// (opens the root key's provider from the environment when the values are sealed).
 pub fn open_personal_seal(dir: &Path) -> Result<Option<personal::PersonalSeal>> {
-    let store = SqliteBackend::open(&datadir::existing_db(dir)?)?.connect()?;
-    personal_seal_of(&store, dir, &datadir::RootOpener::default())
-}
-
-fn provider_mismatch(recorded: &str, requested: &str) -> Error {
-    Error::Crypto(format!(
-        "this data directory's keys are wrapped by the `{recorded}` key provider, not `{requested}`: set EVIDENT_KEY_PROVIDER to `{recorded}` with its settings"
-    ))
+    let store = datadir::connect_existing(dir)?;
+    crypto::root::personal_seal_of(&*store, dir, &datadir::env_root())
 }
 
 /// A reader connection borrowed from the pool.
@@ -181,6 +152,10 @@ impl Recorder for Engine {
         Engine::pooled_store(self)
     }
 
+    fn snapshot_store(&self, into: &Path) -> Result<u64> {
+        self.backend.snapshot_into(into)
+    }
+
     fn redaction(&self) -> &redaction::EventRedactor {
         Engine::redaction(self)
     }
@@ -197,7 +172,7 @@ impl Recorder for Engine {
 impl Engine {
     /// Opens a data directory (creating it first if `create`) and starts the sequencer.
     pub fn open(dir: &Path, create: bool) -> Result<Self> {
-        let root = datadir::RootOpener::default();
+        let root = datadir::env_root();
         if create {
             datadir::init_with(dir, None, &root)?;
         } else {
@@ -206,33 +181,22 @@ impl Engine {
         let signer = datadir::load_signer_with(dir, &root)?;
         let backend = SqliteBackend::open(&dir.join(datadir::DB_FILE))?;
         let writer = backend.connect_writer()?;
-        if let Some(origin) = writer.meta("origin")? {
-            if origin != signer.name() {
-                return Err(Error::DataDir(format!(
-                    "the database belongs to the log `{origin}` but the signing key to `{}`",
-                    signer.name()
-                )));
-            }
-        }
+        datadir::check_store_origin(&writer, signer.name())?;
         let origin = signer.name().to_string();
         let redaction =
             redaction::EventRedactor::new(&datadir::load_redaction_key_with(dir, &root)?)?;
         let personal_seal = std::sync::OnceLock::new();
-        if let Some(seal) = personal_seal_of(&writer, dir, &root)? {
+        if let Some(seal) = crypto::root::personal_seal_of(&writer, dir, &root)? {
             let _ = personal_seal.set(Arc::new(seal));
         }
         let sequencer = Sequencer::start(Box::new(writer), signer)?;
         let indexer = backend.start_indexer()?;
-        // A provider opened to unseal the directory's keys serves the keyring too.
-        let opened_root = std::sync::OnceLock::new();
-        if let Some(provider) = root.opened() {
-            let _ = opened_root.set(provider);
-        }
         Ok(Self {
             key_cache: crypto::keyring::KeyCache::default(),
             access_state: access::AccessState::default(),
             key_auth_cache: apikey::AuthCache::default(),
-            root: opened_root,
+            // A provider opened to unseal the directory's keys serves the keyring too.
+            root: crypto::root::RootKey::from_opener(&root),
             token_keys: std::sync::OnceLock::new(),
             personal_seal,
             redaction,
@@ -325,20 +289,7 @@ impl Engine {
     /// [`crypto::provider_from_env`]; `local` by default); the provider is opened once per
     /// engine, and a missing root key is made if `create`.
     pub fn keyring(&self, create: bool) -> Result<crypto::keyring::Keyring<'_>> {
-        let provider = match self.root.get() {
-            Some(p) => p.clone(),
-            None => {
-                let requested = crypto::requested_provider()?;
-                if let Some(recorded) = self.connect_store()?.meta("crypto.provider")? {
-                    if recorded != requested {
-                        return Err(provider_mismatch(&recorded, &requested));
-                    }
-                }
-                let opened = crypto::provider_from_env(&self.dir, create)?;
-                self.check_provider(opened.as_ref())?;
-                self.root.get_or_init(|| opened).clone()
-            }
-        };
+        let provider = self.root.open(self, create)?;
         Ok(crypto::keyring::Keyring::new(self.key_host(), provider))
     }
 
@@ -355,13 +306,7 @@ impl Engine {
     /// Records which provider wraps this directory's keys (on first use) and refuses another:
     /// its wrapped keys would not open, and the message says which provider to configure.
     pub fn check_provider(&self, provider: &dyn crypto::KeyProvider) -> Result<()> {
-        let recorded = self
-            .connect_store()?
-            .init_meta("crypto.provider", provider.kind())?;
-        if recorded != provider.kind() {
-            return Err(provider_mismatch(&recorded, provider.kind()));
-        }
-        Ok(())
+        crypto::root::check_provider(self, provider)
     }
 
     /// Seals this directory's own keys (`signing.key`, `redaction.key`) with the root key of
@@ -372,54 +317,14 @@ impl Engine {
         let provider = self
             .root
             .get()
-            .cloned()
             .ok_or_else(|| Error::Crypto("no root key".into()))?;
-        let sealed = datadir::seal_own_keys(&self.dir, &provider)?;
-        let resealed = self.seal_stored_personal(&provider)?;
-        if sealed.is_empty() && resealed == 0 {
-            // Nothing changed (already sealed): nothing to record.
-            return Ok(sealed);
-        }
-        let mut event = event::system_event(
-            "evident.keys.sealed",
-            "data_dir",
-            Some(&self.origin),
-            serde_json::json!({"files": sealed, "personal_values_sealed": resealed, "provider": keyring.provider(), "requested_by": actor}),
-        );
-        event.severity = Some(event::Severity::High);
-        self.append_blocking(vec![event])?;
-        Ok(sealed)
-    }
-
-    /// Makes the personal-data key (once, wrapped by `provider`), seals new personal values with
-    /// it from now on, and seals every stored one that is not sealed yet; answers how many.
-    fn seal_stored_personal(&self, provider: &Arc<dyn crypto::KeyProvider>) -> Result<u64> {
-        use base64::Engine as _;
-        let mut store = self.connect_store()?;
-        if store.meta(PERSONAL_KEY_META)?.is_none() {
-            let key = crypto::random_key()?;
-            let wrapped =
-                base64::engine::general_purpose::STANDARD.encode(provider.wrap(key.as_ref())?);
-            store.init_meta(PERSONAL_KEY_META, &wrapped)?;
-        }
-        let root = datadir::RootOpener::with(provider.clone());
-        let seal = match self.personal_seal.get() {
-            Some(seal) => seal.clone(),
-            None => {
-                let seal = Arc::new(
-                    personal_seal_of(&*store, &self.dir, &root)?
-                        .ok_or_else(|| Error::Crypto("no personal-data key".into()))?,
-                );
-                self.personal_seal.get_or_init(|| seal).clone()
-            }
-        };
-        store.reseal_personal(&mut |path, salt, value| {
-            if personal::is_sealed(value) {
-                Ok(None)
-            } else {
-                seal.seal(path, salt, value).map(Some)
-            }
-        })
+        crypto::root::seal_directory(
+            self,
+            &provider,
+            &keyring.provider(),
+            &self.personal_seal,
+            actor,
+        )
     }
 
     /// The keyring if its root-key provider is already open (never opens one: opening may
@@ -427,13 +332,13 @@ impl Engine {
     pub fn keyring_if_open(&self) -> Option<crypto::keyring::Keyring<'_>> {
         self.root
             .get()
-            .map(|p| crypto::keyring::Keyring::new(self.key_host(), p.clone()))
+            .map(|p| crypto::keyring::Keyring::new(self.key_host(), p))
     }
 
     /// Uses `provider` for the root key from now on (before the first [`Engine::keyring`]);
     /// answers false if a provider was already in use.
     pub fn set_key_provider(&self, provider: Arc<dyn crypto::KeyProvider>) -> bool {
-        self.root.set(provider).is_ok()
+        self.root.set(provider)
     }
 
     /// The keyring over a provider the caller chose (tests, other drivers).

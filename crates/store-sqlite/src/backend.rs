@@ -48,7 +48,7 @@ fn retry_soon(attempt: i32) -> bool {
 /// Opens connections to one database file (and its query-index file beside it).
 #[derive(Debug, Clone)]
 pub struct SqliteBackend {
-    path: PathBuf,
+    pub(crate) path: PathBuf,
     index_path: PathBuf,
     pub(crate) wal_restart_bytes: i64,
     pub(crate) commit_gate: Arc<Mutex<()>>,

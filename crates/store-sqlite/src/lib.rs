@@ -54,6 +54,7 @@ mod personal;
 mod policy;
 mod query;
 mod scan;
+mod snapshot;
 mod store;
 mod tokens;
 
