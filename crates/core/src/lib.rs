@@ -9,6 +9,8 @@
 //!   is encoded, so no part can store one raw (invariant 4);
 //! - [`personal`]: personal fields committed with a salted hash and kept beside the tree,
 //!   sealed under a key ([`aead`]) so they can be erased without breaking a proof;
+//! - [`intake`]: what every append does first — the batch limit, redaction, validation,
+//!   encoding and sealing personal values;
 //! - [`sequencer`]: group commit — indices, the in-memory tree, a signed checkpoint per
 //!   batch, one durable transaction, then the answer;
 //! - [`datadir`]: the data directory's files — the log's signing key and the pseudonym key,
@@ -52,6 +54,7 @@ pub mod datadir;
 mod error;
 pub mod event;
 pub mod files;
+pub mod intake;
 pub mod key_provider;
 pub mod log;
 pub mod personal;

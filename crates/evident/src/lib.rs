@@ -30,7 +30,7 @@ pub mod backup;
 pub mod datadir;
 
 pub use evident_access as access;
-pub use evident_core::{apikey, canonical, event, personal, redaction, sequencer};
+pub use evident_core::{apikey, canonical, event, intake, personal, redaction, sequencer};
 pub use evident_crypto as crypto;
 pub use evident_privacy as privacy;
 pub use evident_privacy::ErasureReport;
@@ -61,8 +61,7 @@ use sequencer::Sequencer;
 use store::sqlite::{SqliteBackend, SqliteStore};
 use store::{ApiKeyRecord, EventQuery, LogStore};
 
-/// The most events one append call takes.
-pub const MAX_BATCH_EVENTS: usize = 10_000;
+pub use evident_core::intake::MAX_BATCH_EVENTS;
 
 /// An open data directory with its sequencer running.
 pub struct Engine {
@@ -255,34 +254,7 @@ impl Engine {
     /// Redacts, validates and encodes events, all or none; answers how many values were
     /// redacted (see [`redaction`]).
     pub fn prepare(&self, events: &[AuditEvent]) -> Result<(Vec<PreparedEntry>, usize)> {
-        if events.len() > MAX_BATCH_EVENTS {
-            return Err(Error::BadRequest(format!(
-                "a batch holds at most {MAX_BATCH_EVENTS} events, got {}",
-                events.len()
-            )));
-        }
-        let received = event::now_us();
-        let mut redacted = 0;
-        let prepared = events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                {
-                    let (clean, value, replaced) = self.redaction.event_json(e)?;
-                    redacted += replaced;
-                    clean.prepare_value(value, received)
-                }
-                .map_err(|err| match err {
-                    Error::InvalidEvent(m) if events.len() > 1 => {
-                        Error::InvalidEvent(format!("event {i}: {m}"))
-                    }
-                    other => other,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let mut prepared = prepared;
-        self.seal_personal(&mut prepared)?;
-        Ok((prepared, redacted))
+        intake::prepare_batch(&self.redaction, self.personal_seal(), events)
     }
 
     /// The keyring with the root-key provider `EVIDENT_KEY_PROVIDER` names (see
@@ -385,22 +357,14 @@ impl Engine {
         Ok(receipt)
     }
 
-    /// Seals the personal values of prepared entries that are not sealed yet, when this
-    /// directory's personal values are sealed.
-    fn seal_personal(&self, entries: &mut [PreparedEntry]) -> Result<()> {
-        if let Some(seal) = self.personal_seal.get() {
-            for p in entries.iter_mut().flat_map(|e| e.personal.iter_mut()) {
-                if !personal::is_sealed(&p.value) {
-                    p.value = seal.seal(&p.path, &p.salt, &p.value)?;
-                }
-            }
-        }
-        Ok(())
+    /// This directory's personal-data seal, once its personal values are sealed.
+    fn personal_seal(&self) -> Option<&personal::PersonalSeal> {
+        self.personal_seal.get().map(|s| &**s)
     }
 
     /// Appends already prepared entries.
     pub async fn append_prepared(&self, mut entries: Vec<PreparedEntry>) -> Result<BatchReceipt> {
-        self.seal_personal(&mut entries)?;
+        intake::seal_personal(self.personal_seal(), &mut entries)?;
         self.sequencer.append(entries).await
     }
 
@@ -409,17 +373,13 @@ impl Engine {
         &self,
         mut entries: Vec<PreparedEntry>,
     ) -> Result<BatchReceipt> {
-        self.seal_personal(&mut entries)?;
+        intake::seal_personal(self.personal_seal(), &mut entries)?;
         self.sequencer.append_blocking(entries)
     }
 
     /// The log: reads, queries, proofs, tiles and full verification.
     pub fn log(&self) -> evident_core::log::Log<'_> {
-        evident_core::log::Log::new(
-            self,
-            &self.sequencer.shared,
-            self.personal_seal.get().map(|s| &**s),
-        )
+        evident_core::log::Log::new(self, &self.sequencer.shared, self.personal_seal())
     }
 
     /// One event by index; see [`evident_core::log::Log::event`].
