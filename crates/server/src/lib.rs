@@ -77,9 +77,11 @@ mod auth;
 mod blocking;
 mod error;
 pub mod floor;
+pub mod lockout;
 mod metrics;
 mod observe;
 pub mod oidc;
+mod peer;
 mod request;
 mod routes;
 mod serve;
@@ -107,6 +109,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(routes::redact::routes())
         .merge(routes::keys::routes())
         .merge(routes::apikeys::routes())
+        .merge(routes::lockouts::routes())
         .merge(routes::access::routes())
         .merge(routes::tokens::routes())
         .fallback(|| async { error::ApiError::not_found("no such endpoint; see /openapi.json") })
