@@ -59,14 +59,13 @@ impl LockoutPolicy {
     pub fn new(max_attempts: u32, duration: Duration) -> Result<Self, WeakLockout> {
         if max_attempts == 0 || max_attempts > PCI_MAX_ATTEMPTS {
             return Err(WeakLockout(format!(
-                "a lockout after {max_attempts} attempts is weaker than PCI DSS 8.3.4 \
-                 (1 to {PCI_MAX_ATTEMPTS}); set `danger_weaker_than_pci` to run with it anyway"
+                "a lockout after {max_attempts} failed attempts is weaker than PCI DSS 8.3.4 \
+                 (1 to {PCI_MAX_ATTEMPTS})"
             )));
         }
         if duration < PCI_MIN_DURATION {
             return Err(WeakLockout(format!(
-                "a lockout of {} is shorter than PCI DSS 8.3.4's 30 minutes; set \
-                 `danger_weaker_than_pci` to run with it anyway",
+                "a lockout of {} is shorter than PCI DSS 8.3.4's 30 minutes",
                 format_duration(duration)
             )));
         }
@@ -206,7 +205,7 @@ mod tests {
         assert!(LockoutPolicy::new(10, PCI_MIN_DURATION).is_ok());
         assert!(LockoutPolicy::new(3, Duration::from_secs(3600)).is_ok());
         let many = LockoutPolicy::new(11, PCI_MIN_DURATION).unwrap_err();
-        assert!(many.to_string().contains("danger_weaker_than_pci"));
+        assert!(many.to_string().contains("PCI DSS 8.3.4"));
         assert!(LockoutPolicy::new(0, PCI_MIN_DURATION).is_err());
         assert!(LockoutPolicy::new(5, Duration::from_secs(29 * 60)).is_err());
         let weak = LockoutPolicy::danger_weaker_than_pci(100, Duration::from_secs(5));

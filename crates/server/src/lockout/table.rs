@@ -20,8 +20,9 @@ use prometheus_client::metrics::gauge::Gauge;
 
 use super::policy::LockoutPolicy;
 
-/// How many addresses a credential is remembered to have authenticated from.
-const KNOWN_ADDRESSES: usize = 8;
+/// How many addresses a credential is remembered to have authenticated from (the most
+/// recent): enough for a service key shared by a fleet of replicas.
+const KNOWN_ADDRESSES: usize = 64;
 
 /// A credential failed logins are held against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -179,7 +180,8 @@ struct Entry {
     window_start: Instant,
     touched: Instant,
     paused_until: Option<Instant>,
-    lock: Option<Lock>,
+    /// boxed: most entries never lock, and the table is kept small
+    lock: Option<Box<Lock>>,
     /// for a credential: the addresses it authenticated from, most recent last
     known: Vec<ClientNet>,
 }
@@ -226,6 +228,9 @@ impl Entry {
     }
 
     fn learn(&mut self, address: ClientNet) {
+        if self.known.last() == Some(&address) {
+            return; // the usual case: the same client again
+        }
         self.known.retain(|a| *a != address);
         if self.known.len() == KNOWN_ADDRESSES {
             self.known.remove(0);
@@ -394,7 +399,7 @@ impl LockoutTable {
             entry.failures += 1;
             if entry.failures >= limit {
                 let lock = self.new_lock(scope, entry.failures, now);
-                entry.lock = Some(lock.clone());
+                entry.lock = Some(Box::new(lock.clone()));
                 entry.paused_until = None;
                 pause = pause.max(Some(lock.remaining(now)));
                 locked.push(lock);
@@ -484,7 +489,7 @@ impl LockoutTable {
         let mut locks: Vec<Lock> = self
             .entries()
             .values()
-            .filter_map(|e| e.lock.clone())
+            .filter_map(|e| e.lock.as_deref().cloned())
             .filter(|l| l.until > now)
             .collect();
         locks.sort_by(|a, b| (a.locked_at_us, &a.id).cmp(&(b.locked_at_us, &b.id)));
@@ -505,7 +510,7 @@ impl LockoutTable {
             .find(|e| e.lock.as_ref().is_some_and(|l| l.id == id && l.until > now))?;
         entry.failures = 0;
         entry.paused_until = None;
-        entry.lock.take()
+        entry.lock.take().map(|lock| *lock)
     }
 
     /// Puts back a lock recorded in the ledger by an earlier run, if it has not ended.
@@ -519,14 +524,14 @@ impl LockoutTable {
         let mut entries = self.entries();
         let entry = self.entry(&mut entries, scope.clone(), now);
         entry.failures = failures;
-        entry.lock = Some(Lock {
+        entry.lock = Some(Box::new(Lock {
             id,
             scope,
             failures,
             locked_at_us,
             until_us,
             until,
-        });
+        }));
         true
     }
 
