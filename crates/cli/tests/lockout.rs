@@ -27,14 +27,18 @@ fn evident() -> Command {
 /// `serve` with `extra` must refuse to start, exit 2, and say `needle`.
 fn refuses(dir: &str, extra: &[&str], config: Option<&str>, needle: &str) {
     let mut c = evident();
-    c.args(["serve", "--data-dir", dir, "--listen", "127.0.0.1:0"]).args(extra);
+    c.args(["serve", "--data-dir", dir, "--listen", "127.0.0.1:0"])
+        .args(extra);
     if let Some(config) = config {
         c.env("EVIDENT_CONFIG", config);
     }
     let out = c.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
-    assert!(stderr.contains(needle), "{extra:?}: {stderr:?} should mention {needle:?}");
+    assert!(
+        stderr.contains(needle),
+        "{extra:?}: {stderr:?} should mention {needle:?}"
+    );
 }
 
 /// The policy a server started with `command` reports at `GET /v1/auth/lockouts`.
@@ -63,18 +67,39 @@ fn lockout_settings_reach_the_server_and_weak_ones_need_a_danger_flag() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let dir = dir.to_str().unwrap();
-    let init = evident().args(["init", "--data-dir", dir]).output().unwrap();
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let init = evident()
+        .args(["init", "--data-dir", dir])
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
     let out = evident()
         .args(["apikey", "create", "--data-dir", dir, "--role", "admin"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
 
     // PCI DSS 8.3.4: at most 10 attempts, at least 30 minutes
-    refuses(dir, &["--lockout-max-attempts", "11"], None, "PCI DSS 8.3.4");
-    refuses(dir, &["--lockout-max-attempts", "0"], None, "--danger-weak-lockout");
+    refuses(
+        dir,
+        &["--lockout-max-attempts", "11"],
+        None,
+        "PCI DSS 8.3.4",
+    );
+    refuses(
+        dir,
+        &["--lockout-max-attempts", "0"],
+        None,
+        "--danger-weak-lockout",
+    );
     refuses(dir, &["--lockout-duration", "10m"], None, "30 minutes");
     refuses(dir, &["--lockout-duration", "soon"], None, "not a duration");
     let config = tmp.path().join("evident.toml");
@@ -108,7 +133,10 @@ fn lockout_settings_reach_the_server_and_weak_ones_need_a_danger_flag() {
     command
         .env("EVIDENT_CONFIG", c)
         .env("EVIDENT_LOCKOUT_DURATION", "3600");
-    assert_eq!(served_policy(command, dir, &admin)["duration_seconds"], 3600);
+    assert_eq!(
+        served_policy(command, dir, &admin)["duration_seconds"],
+        3600
+    );
 
     // weaker than PCI only when asked for by name
     std::fs::write(

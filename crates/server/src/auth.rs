@@ -157,7 +157,11 @@ struct Refusal {
 /// JWT) or as an API key. The credential of an API key is its id, of an OIDC token its
 /// subject, the latter only when the issuer's signature verified.
 fn check(state: &AppState, token: &str) -> ApiResult<Checked> {
-    if let Some(oidc) = state.oidc.as_ref().filter(|_| OidcVerifier::looks_like_jwt(token)) {
+    if let Some(oidc) = state
+        .oidc
+        .as_ref()
+        .filter(|_| OidcVerifier::looks_like_jwt(token))
+    {
         return Ok(match oidc.verify_attributed(token) {
             Ok(t) => Checked {
                 credential: Some(Credential::Subject(t.subject.clone())),

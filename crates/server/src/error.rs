@@ -43,12 +43,8 @@ impl ApiError {
         message: impl Into<String>,
         retry_after: std::time::Duration,
     ) -> Self {
-        Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            message,
-        )
-        .retry_after(retry_after)
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
+            .retry_after(retry_after)
     }
 
     /// Adds `Retry-After`: whole seconds, rounded up, at least 1.

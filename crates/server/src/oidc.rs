@@ -227,7 +227,8 @@ impl OidcVerifier {
 
     /// Verifies a token; blocking (it may fetch the JWKS).
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenRefused> {
-        self.verify_attributed(token).map_err(|(refused, _)| refused)
+        self.verify_attributed(token)
+            .map_err(|(refused, _)| refused)
     }
 
     /// Verifies a token like [`verify`](Self::verify); a refusal also carries the token's
@@ -253,10 +254,11 @@ impl OidcVerifier {
         let key = self
             .key_for(header.kid.as_deref(), header.alg)
             .map_err(|refused| (refused, None))?;
-        self.verify_with(token, header.alg, &key).map_err(|refused| {
-            let signed = signed_subject(token, header.alg, &key);
-            (refused, signed)
-        })
+        self.verify_with(token, header.alg, &key)
+            .map_err(|refused| {
+                let signed = signed_subject(token, header.alg, &key);
+                (refused, signed)
+            })
     }
 
     fn verify_with(

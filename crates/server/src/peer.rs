@@ -34,7 +34,11 @@ pub(crate) fn of_request(request: &Request) -> Option<IpAddr> {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip())
-        .or_else(|| extensions.get::<ConnectInfo<TlsPeer>>().map(|info| info.0 .0.ip()))
+        .or_else(|| {
+            extensions
+                .get::<ConnectInfo<TlsPeer>>()
+                .map(|info| info.0 .0.ip())
+        })
 }
 
 /// Runs `handling` (a request's handler) with `peer` as the client's address.

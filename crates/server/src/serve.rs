@@ -80,8 +80,8 @@ pub async fn serve_tls(
         listener,
         app.into_make_service_with_connect_info::<TlsPeer>(),
     )
-        .with_graceful_shutdown(shutdown)
-        .await
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.

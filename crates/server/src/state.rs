@@ -53,8 +53,12 @@ impl AppState {
         let lockout = LockoutTable::new(options.lockout.clone(), metrics.lockout_tracked.clone());
         match lockout::restore(&engine, &lockout) {
             Ok(0) => {}
-            Ok(n) => tracing::info!(target: LOG_TARGET, locks = n, "login lockouts restored from the ledger"),
-            Err(e) => tracing::warn!(target: LOG_TARGET, error = %e, "login lockouts could not be read back from the ledger"),
+            Ok(n) => {
+                tracing::info!(target: LOG_TARGET, locks = n, "login lockouts restored from the ledger")
+            }
+            Err(e) => {
+                tracing::warn!(target: LOG_TARGET, error = %e, "login lockouts could not be read back from the ledger")
+            }
         }
         Arc::new(Self {
             engine,

@@ -88,11 +88,7 @@ impl Server {
             ..Default::default()
         };
         let server = LoopbackServer::start_with(self.engine.clone(), options).unwrap();
-        self.addr = server
-            .base
-            .trim_start_matches("http://")
-            .parse()
-            .unwrap();
+        self.addr = server.base.trim_start_matches("http://").parse().unwrap();
         self.server = Some(server);
     }
 
@@ -105,17 +101,20 @@ impl Server {
             let auth = token
                 .map(|t| format!("Authorization: Bearer {t}\r\n"))
                 .unwrap_or_default();
-            let request =
-                format!("{method} {path} HTTP/1.0\r\nHost: evident\r\n{auth}Content-Length: 0\r\n\r\n");
+            let request = format!(
+                "{method} {path} HTTP/1.0\r\nHost: evident\r\n{auth}Content-Length: 0\r\n\r\n"
+            );
             stream.write_all(request.as_bytes()).await.unwrap();
             let mut raw = Vec::new();
             stream.read_to_end(&mut raw).await.unwrap();
             let text = String::from_utf8(raw).unwrap();
             let (head, body) = text.split_once("\r\n\r\n").unwrap();
             let status = head[9..12].parse().unwrap();
-            let retry_after = head
-                .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("retry-after:").map(|v| v.trim().parse().unwrap()));
+            let retry_after = head.lines().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("retry-after:")
+                    .map(|v| v.trim().parse().unwrap())
+            });
             Reply {
                 status,
                 retry_after,
@@ -216,7 +215,10 @@ fn ten_failures_lock_the_key_and_nothing_else_until_an_admin_unlocks() {
         .map(|l| {
             assert_eq!(l["credential"], format!("apikey:{}", key_id(&s.writer)));
             assert_eq!(l["failures"], 10);
-            (l["scope"].as_str().unwrap(), l["address"].as_str().unwrap_or("-"))
+            (
+                l["scope"].as_str().unwrap(),
+                l["address"].as_str().unwrap_or("-"),
+            )
         })
         .collect();
     scopes.sort_unstable();
@@ -227,7 +229,13 @@ fn ten_failures_lock_the_key_and_nothing_else_until_an_admin_unlocks() {
     // only an administrator may
     assert_eq!(s.get(here, "/v1/auth/lockouts", &s.reader).status, 403);
     assert_eq!(
-        s.call(here, "DELETE", &format!("/v1/auth/lockouts/{}", locks[0]["id"].as_str().unwrap()), Some(&s.writer)).status,
+        s.call(
+            here,
+            "DELETE",
+            &format!("/v1/auth/lockouts/{}", locks[0]["id"].as_str().unwrap()),
+            Some(&s.writer)
+        )
+        .status,
         429
     );
 
@@ -235,13 +243,22 @@ fn ten_failures_lock_the_key_and_nothing_else_until_an_admin_unlocks() {
     let locked = s.events("auth.lockout.locked", 2);
     assert_eq!(locked.len(), 2);
     for event in &locked {
-        assert_eq!(event["metadata"]["credential"], format!("apikey:{}", key_id(&s.writer)));
+        assert_eq!(
+            event["metadata"]["credential"],
+            format!("apikey:{}", key_id(&s.writer))
+        );
         assert_eq!(event["severity"], "high");
         assert!(!event.to_string().contains("not-the-secret"));
     }
     // as is every refusal, with the lockout that refused it
     let failed = s.events("auth.login.failed", 12);
-    assert!(failed.iter().filter(|e| e["metadata"]["lockout"].is_string()).count() >= 2);
+    assert!(
+        failed
+            .iter()
+            .filter(|e| e["metadata"]["lockout"].is_string())
+            .count()
+            >= 2
+    );
 
     // an administrator lifts both locks: each lift is a ledger event naming who lifted it
     for lock in &locks {
@@ -253,9 +270,15 @@ fn ten_failures_lock_the_key_and_nothing_else_until_an_admin_unlocks() {
     assert!(s.lockouts().is_empty());
     assert_eq!(s.get(here, "/v1/checkpoint", &s.writer).status, 200);
     let unlocked = s.events("auth.lockout.unlocked", 2);
-    assert_eq!(unlocked[0]["metadata"]["unlocked_by"], format!("apikey:{}", key_id(&s.admin)));
+    assert_eq!(
+        unlocked[0]["metadata"]["unlocked_by"],
+        format!("apikey:{}", key_id(&s.admin))
+    );
     // and the counter starts again from zero
-    assert!(s.fail(here, &wrong_writer, 5).iter().all(|r| r.retry_after.is_none()));
+    assert!(s
+        .fail(here, &wrong_writer, 5)
+        .iter()
+        .all(|r| r.retry_after.is_none()));
 
     // the lockout events are in the log and the log verifies: 10 + 5 failures counted,
     // 3 refused by a lock
@@ -263,7 +286,10 @@ fn ten_failures_lock_the_key_and_nothing_else_until_an_admin_unlocks() {
     let size = s.engine.size();
     let report = s.engine.verify(|_| {}).unwrap();
     assert!(report.entries >= size, "{report:?}");
-    assert!(report.personal > 0, "the addresses' commitments: {report:?}");
+    assert!(
+        report.personal > 0,
+        "the addresses' commitments: {report:?}"
+    );
 }
 
 #[test]
@@ -303,7 +329,11 @@ fn an_address_that_sprays_keys_is_slowed_then_locked_but_known_keys_there_still_
     assert_eq!(locks.len(), 1, "{locks:?}");
     assert_eq!(locks[0]["scope"], "address");
     assert_eq!(locks[0]["address"], "127.0.0.31");
-    assert_eq!(s.get(nat, "/v1/checkpoint", "evk_0000000000ff_guess").status, 429);
+    assert_eq!(
+        s.get(nat, "/v1/checkpoint", "evk_0000000000ff_guess")
+            .status,
+        429
+    );
     // a key never used from there is refused; the key that worked there before is not
     assert_eq!(s.get(nat, "/v1/checkpoint", &s.writer).status, 429);
     assert_eq!(s.get(nat, "/v1/checkpoint", &s.reader).status, 200);
@@ -320,7 +350,10 @@ fn failures_are_slowed_before_the_lock() {
     assert_eq!(counted[5].retry_after, Some(1));
     let paused = s.get(here, "/v1/checkpoint", &s.writer);
     assert_eq!((paused.status, paused.retry_after), (429, Some(1)));
-    assert!(paused.json()["error"]["message"].as_str().unwrap().contains("try again in 1 s"));
+    assert!(paused.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("try again in 1 s"));
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(s.get(here, "/v1/checkpoint", &s.writer).status, 200);
     assert!(s.lockouts().is_empty());
@@ -385,5 +418,31 @@ fn the_table_stays_bounded_under_many_addresses_and_keeps_its_locks() {
     // 3,000 counters came and went; the key's locks stayed
     assert_eq!(s.lockouts().len(), 2);
     assert_eq!(s.get(client(3), "/v1/checkpoint", &s.writer).status, 429);
-    assert!(metrics.contains("evident_login_lockouts_total 2"), "{metrics}");
+    assert!(
+        metrics.contains("evident_login_lockouts_total 2"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn the_openapi_document_describes_lockouts_wherever_a_login_can_fail() {
+    let s = start(LockoutPolicy::default());
+    let doc = s.call(client(0), "GET", "/openapi.json", None).json();
+    let lockouts = &doc["paths"]["/v1/auth/lockouts"];
+    assert!(lockouts["get"]["responses"]["200"].is_object());
+    assert!(doc["paths"]["/v1/auth/lockouts/{id}"]["delete"]["responses"]["204"].is_object());
+    let codes = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
+        ["enum"]
+        .as_array()
+        .unwrap();
+    assert!(codes.contains(&Value::from("too_many_attempts")));
+    // every operation that can answer 401 can answer 429 too
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let responses = &operation["responses"];
+            if responses.get("401").is_some() {
+                assert!(responses.get("429").is_some(), "{method} {path} lacks 429");
+            }
+        }
+    }
 }

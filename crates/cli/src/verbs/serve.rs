@@ -100,13 +100,12 @@ impl LockoutArgs {
         let policy = if self.danger_weak_lockout {
             LockoutPolicy::danger_weaker_than_pci(self.lockout_max_attempts, self.lockout_duration)
         } else {
-            LockoutPolicy::new(self.lockout_max_attempts, self.lockout_duration)
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "{e}; pass --danger-weak-lockout (or `danger_weaker_than_pci = true` \
+            LockoutPolicy::new(self.lockout_max_attempts, self.lockout_duration).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e}; pass --danger-weak-lockout (or `danger_weaker_than_pci = true` \
                          under [lockout] in the configuration file) to run with it anyway"
-                    )
-                })?
+                )
+            })?
         };
         Ok(policy
             .with_address_max_attempts(self.lockout_address_max_attempts)

@@ -95,8 +95,7 @@ pub(crate) fn restore(engine: &Engine, table: &LockoutTable) -> evident::Result<
             continue;
         }
         let text = |pointer: &str| record.entry.pointer(pointer).and_then(Value::as_str);
-        let Some(until_us) = text("/metadata/locked_until").and_then(|t| parse_time(t).ok())
-        else {
+        let Some(until_us) = text("/metadata/locked_until").and_then(|t| parse_time(t).ok()) else {
             continue;
         };
         if until_us <= now_us() {

@@ -359,7 +359,10 @@ impl LockoutTable {
         let mut blocked: Option<(Duration, Option<String>)> = None;
         for scope in &scopes {
             let waived = known && !matches!(scope, Scope::CredentialAt(..));
-            let Some((left, lock)) = entries.get(scope).filter(|_| !waived).and_then(|e| e.blocks(now))
+            let Some((left, lock)) = entries
+                .get(scope)
+                .filter(|_| !waived)
+                .and_then(|e| e.blocks(now))
             else {
                 continue;
             };
@@ -514,7 +517,14 @@ impl LockoutTable {
     }
 
     /// Puts back a lock recorded in the ledger by an earlier run, if it has not ended.
-    pub(crate) fn restore(&self, id: String, scope: Scope, failures: u32, locked_at_us: i64, until_us: i64) -> bool {
+    pub(crate) fn restore(
+        &self,
+        id: String,
+        scope: Scope,
+        failures: u32,
+        locked_at_us: i64,
+        until_us: i64,
+    ) -> bool {
         let left_us = until_us.saturating_sub(evident::event::now_us());
         if left_us <= 0 {
             return false;
@@ -559,11 +569,21 @@ mod tests {
     }
 
     /// Fails `n` times, waiting out each pause, from `now`; returns the time after.
-    fn fail(t: &LockoutTable, c: &Credential, a: ClientNet, n: u32, mut now: Instant) -> (Instant, Verdict) {
+    fn fail(
+        t: &LockoutTable,
+        c: &Credential,
+        a: ClientNet,
+        n: u32,
+        mut now: Instant,
+    ) -> (Instant, Verdict) {
         let mut last = Verdict::Admit;
         for _ in 0..n {
             last = t.judge_at(Some(c), Some(a), false, now);
-            if let Verdict::Counted { pause: Some(p), locked } = &last {
+            if let Verdict::Counted {
+                pause: Some(p),
+                locked,
+            } = &last
+            {
                 if locked.is_empty() {
                     now += *p; // wait out a pause, not a lock
                 }
@@ -578,7 +598,9 @@ mod tests {
         let start = Instant::now();
         let (now, last) = fail(&t, &key("k1"), net(9), 9, start);
         assert!(matches!(last, Verdict::Counted { locked, .. } if locked.is_empty()));
-        let Verdict::Counted { locked, pause } = t.judge_at(Some(&key("k1")), Some(net(9)), false, now) else {
+        let Verdict::Counted { locked, pause } =
+            t.judge_at(Some(&key("k1")), Some(net(9)), false, now)
+        else {
             panic!("the tenth failure is counted")
         };
         assert_eq!(pause, Some(LockoutPolicy::default().duration()));
@@ -592,10 +614,16 @@ mod tests {
             ));
         }
         // another key from the same address is not affected
-        assert_eq!(t.judge_at(Some(&key("k2")), Some(net(9)), true, now), Verdict::Admit);
+        assert_eq!(
+            t.judge_at(Some(&key("k2")), Some(net(9)), true, now),
+            Verdict::Admit
+        );
         // until the lock ends
         let later = now + LockoutPolicy::default().duration();
-        assert_eq!(t.judge_at(Some(&key("k1")), Some(net(10)), true, later), Verdict::Admit);
+        assert_eq!(
+            t.judge_at(Some(&key("k1")), Some(net(10)), true, later),
+            Verdict::Admit
+        );
     }
 
     #[test]
@@ -603,12 +631,16 @@ mod tests {
         let t = LockoutTable::new(policy(), Gauge::default());
         let now = Instant::now();
         let (now, _) = fail(&t, &key("k1"), net(1), 5, now);
-        let Verdict::Counted { pause, locked } = t.judge_at(Some(&key("k1")), Some(net(1)), false, now) else {
+        let Verdict::Counted { pause, locked } =
+            t.judge_at(Some(&key("k1")), Some(net(1)), false, now)
+        else {
             panic!()
         };
         assert_eq!((pause, locked.len()), (Some(Duration::from_secs(1)), 0));
         // during the pause, nothing is checked or counted
-        let Verdict::Blocked { retry_after, lock } = t.judge_at(Some(&key("k1")), Some(net(1)), true, now) else {
+        let Verdict::Blocked { retry_after, lock } =
+            t.judge_at(Some(&key("k1")), Some(net(1)), true, now)
+        else {
             panic!("paused")
         };
         assert_eq!((retry_after, lock), (Duration::from_secs(1), None));
@@ -619,18 +651,33 @@ mod tests {
         let t = LockoutTable::new(policy(), Gauge::default());
         let now = Instant::now();
         let home = net(1);
-        assert_eq!(t.judge_at(Some(&key("k1")), Some(home), true, now), Verdict::Admit);
+        assert_eq!(
+            t.judge_at(Some(&key("k1")), Some(home), true, now),
+            Verdict::Admit
+        );
         // an attacker who learnt the key id fails ten times from two other places
         let (now, _) = fail(&t, &key("k1"), net(66), 5, now);
         let (now, _) = fail(&t, &key("k1"), net(67), 5, now);
-        assert!(t.locks().iter().any(|l| l.scope == Scope::Credential(key("k1"))));
+        assert!(t
+            .locks()
+            .iter()
+            .any(|l| l.scope == Scope::Credential(key("k1"))));
         // the key's own service, from where it always worked, is let through
-        assert_eq!(t.judge_at(Some(&key("k1")), Some(home), true, now), Verdict::Admit);
+        assert_eq!(
+            t.judge_at(Some(&key("k1")), Some(home), true, now),
+            Verdict::Admit
+        );
         // but not a new place, even with the right secret
-        assert!(matches!(t.judge_at(Some(&key("k1")), Some(net(2)), true, now), Verdict::Blocked { .. }));
+        assert!(matches!(
+            t.judge_at(Some(&key("k1")), Some(net(2)), true, now),
+            Verdict::Blocked { .. }
+        ));
         // and ten wrong secrets from the known place lock it there too
         let (now, _) = fail(&t, &key("k1"), home, 10, now);
-        assert!(matches!(t.judge_at(Some(&key("k1")), Some(home), true, now), Verdict::Blocked { .. }));
+        assert!(matches!(
+            t.judge_at(Some(&key("k1")), Some(home), true, now),
+            Verdict::Blocked { .. }
+        ));
     }
 
     #[test]
@@ -638,19 +685,35 @@ mod tests {
         let t = LockoutTable::new(policy().with_address_max_attempts(4), Gauge::default());
         let now = Instant::now();
         let nat = net(1);
-        assert_eq!(t.judge_at(Some(&key("svc")), Some(nat), true, now), Verdict::Admit);
+        assert_eq!(
+            t.judge_at(Some(&key("svc")), Some(nat), true, now),
+            Verdict::Admit
+        );
         let mut now = now;
         for _ in 0..4 {
-            if let Verdict::Counted { pause: Some(p), locked } = t.judge_at(None, Some(nat), false, now) {
+            if let Verdict::Counted {
+                pause: Some(p),
+                locked,
+            } = t.judge_at(None, Some(nat), false, now)
+            {
                 if locked.is_empty() {
                     now += p;
                 }
             }
         }
         assert!(t.locks().iter().any(|l| l.scope == Scope::Address(nat)));
-        assert!(matches!(t.judge_at(None, Some(nat), false, now), Verdict::Blocked { .. }));
-        assert!(matches!(t.judge_at(Some(&key("new")), Some(nat), true, now), Verdict::Blocked { .. }));
-        assert_eq!(t.judge_at(Some(&key("svc")), Some(nat), true, now), Verdict::Admit);
+        assert!(matches!(
+            t.judge_at(None, Some(nat), false, now),
+            Verdict::Blocked { .. }
+        ));
+        assert!(matches!(
+            t.judge_at(Some(&key("new")), Some(nat), true, now),
+            Verdict::Blocked { .. }
+        ));
+        assert_eq!(
+            t.judge_at(Some(&key("svc")), Some(nat), true, now),
+            Verdict::Admit
+        );
     }
 
     #[test]
@@ -661,7 +724,10 @@ mod tests {
             assert_eq!(t.unlock(&lock.id).map(|l| l.id), Some(lock.id.clone()));
             assert!(t.unlock(&lock.id).is_none());
         }
-        assert_eq!(t.judge_at(Some(&key("k1")), Some(net(1)), true, now), Verdict::Admit);
+        assert_eq!(
+            t.judge_at(Some(&key("k1")), Some(net(1)), true, now),
+            Verdict::Admit
+        );
         assert!(matches!(
             t.judge_at(Some(&key("k1")), Some(net(1)), false, now),
             Verdict::Counted { pause: None, .. }
@@ -678,7 +744,10 @@ mod tests {
             t.judge_at(None, Some(ClientNet::of(ip)), false, now);
             assert!(t.tracked() <= 64);
         }
-        assert!(t.locks().iter().any(|l| l.scope == Scope::Credential(key("victim"))));
+        assert!(t
+            .locks()
+            .iter()
+            .any(|l| l.scope == Scope::Credential(key("victim"))));
     }
 
     #[test]
@@ -696,7 +765,10 @@ mod tests {
     fn a_disabled_policy_counts_nothing() {
         let t = LockoutTable::new(LockoutPolicy::danger_disabled(), Gauge::default());
         let (now, _) = fail(&t, &key("k1"), net(1), 100, Instant::now());
-        assert_eq!(t.judge_at(Some(&key("k1")), Some(net(1)), true, now), Verdict::Admit);
+        assert_eq!(
+            t.judge_at(Some(&key("k1")), Some(net(1)), true, now),
+            Verdict::Admit
+        );
         assert_eq!(t.tracked(), 0);
     }
 }

@@ -71,7 +71,10 @@ async fn lift_lockout(
     // recorded first: a lift the ledger could not record does not happen
     state
         .engine
-        .append(vec![lockout::unlocked_event(&lock, &identity.admin_actor())])
+        .append(vec![lockout::unlocked_event(
+            &lock,
+            &identity.admin_actor(),
+        )])
         .await?;
     state.lockout.unlock(&id);
     Ok(StatusCode::NO_CONTENT)
