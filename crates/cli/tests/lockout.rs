@@ -41,9 +41,15 @@ fn refuses(dir: &str, extra: &[&str], config: Option<&str>, needle: &str) {
     );
 }
 
-/// The policy a server started with `command` reports at `GET /v1/auth/lockouts`.
-fn served_policy(mut command: Command, dir: &str, admin: &str) -> Value {
+/// The policy `serve` reports at `GET /v1/auth/lockouts` when started with the
+/// configuration file `config` (if any) and the environment `env`.
+fn served_policy(dir: &str, admin: &str, config: Option<&str>, env: &[(&str, &str)]) -> Value {
+    let mut command = evident();
     command.arg("--quiet").stderr(std::process::Stdio::null());
+    if let Some(config) = config {
+        command.env("EVIDENT_CONFIG", config);
+    }
+    command.envs(env.iter().copied());
     let (mut child, base): (Child, String) = common::spawn_serve(command, dir);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -110,31 +116,26 @@ fn lockout_settings_reach_the_server_and_weak_ones_need_a_danger_flag() {
     refuses(dir, &[], Some(c), "unknown field");
 
     // the defaults are PCI's
-    let policy = served_policy(evident(), dir, &admin);
+    let policy = served_policy(dir, &admin, None, &[]);
     assert_eq!(policy["max_attempts"], 10);
     assert_eq!(policy["duration_seconds"], 1800);
     assert_eq!(policy["address_max_attempts"], 50);
     assert_eq!(policy["weaker_than_pci"], false);
 
-    // the configuration file, with a flag over it
+    // the configuration file, and the environment over it
     std::fs::write(
         &config,
         "[lockout]\nmax_attempts = 5\nduration = \"2h\"\naddress_max_attempts = 0\nmax_tracked = 1000\n",
     )
     .unwrap();
-    let mut command = evident();
-    command.env("EVIDENT_CONFIG", c);
-    let policy = served_policy(command, dir, &admin);
+    let policy = served_policy(dir, &admin, Some(c), &[]);
     assert_eq!(policy["max_attempts"], 5);
     assert_eq!(policy["duration_seconds"], 7200);
     assert_eq!(policy["address_max_attempts"], 0);
     assert_eq!(policy["max_tracked"], 1000);
-    let mut command = evident();
-    command
-        .env("EVIDENT_CONFIG", c)
-        .env("EVIDENT_LOCKOUT_DURATION", "3600");
+    let env = [("EVIDENT_LOCKOUT_DURATION", "3600")];
     assert_eq!(
-        served_policy(command, dir, &admin)["duration_seconds"],
+        served_policy(dir, &admin, Some(c), &env)["duration_seconds"],
         3600
     );
 
@@ -144,9 +145,7 @@ fn lockout_settings_reach_the_server_and_weak_ones_need_a_danger_flag() {
         "[lockout]\nmax_attempts = 0\nduration = 60\ndanger_weaker_than_pci = true\n",
     )
     .unwrap();
-    let mut command = evident();
-    command.env("EVIDENT_CONFIG", c);
-    let policy = served_policy(command, dir, &admin);
+    let policy = served_policy(dir, &admin, Some(c), &[]);
     assert_eq!(policy["max_attempts"], 0);
     assert_eq!(policy["duration_seconds"], 60);
     assert_eq!(policy["weaker_than_pci"], true);
