@@ -296,21 +296,16 @@ impl LockoutTable {
         }
     }
 
-    /// The counters an attempt touches: the credential, the credential at its address, the
-    /// address (those the policy counts).
-    fn scopes(&self, credential: Option<&Credential>, address: Option<ClientNet>) -> Vec<Scope> {
-        let mut scopes = Vec::with_capacity(3);
-        if let Some(c) = credential {
-            if let Some(a) = address {
-                scopes.push(Scope::CredentialAt(c.clone(), a));
-            }
-            scopes.push(Scope::Credential(c.clone()));
-        }
-        if let Some(a) = address {
-            scopes.push(Scope::Address(a));
-        }
-        scopes.retain(|s| self.limit(s) > 0);
-        scopes
+    /// The counters an attempt touches: the credential at its address, the credential, the
+    /// address (`None` where the attempt has no such part).
+    fn scopes(credential: Option<&Credential>, address: Option<ClientNet>) -> [Option<Scope>; 3] {
+        [
+            credential
+                .zip(address)
+                .map(|(c, a)| Scope::CredentialAt(c.clone(), a)),
+            credential.map(|c| Scope::Credential(c.clone())),
+            address.map(Scope::Address),
+        ]
     }
 
     /// Judges an attempt by `credential` (if one could be told) from `address` (if known)
@@ -331,9 +326,9 @@ impl LockoutTable {
         valid: bool,
         now: Instant,
     ) -> Verdict {
-        let scopes = self.scopes(credential, address);
+        let [at_address, of_credential, of_address] = Self::scopes(credential, address);
         let remembers = self.policy.max_attempts() > 0 || self.policy.address_max_attempts() > 0;
-        if scopes.is_empty() && !(valid && remembers) {
+        if !remembers {
             return if valid {
                 Verdict::Admit
             } else {
@@ -345,25 +340,24 @@ impl LockoutTable {
         }
         let window = self.policy.duration();
         let mut entries = self.entries();
-        for scope in &scopes {
-            if let Some(entry) = entries.get_mut(scope) {
-                entry.expire(now, window);
-            }
-        }
-        let known = match (credential, address) {
-            (Some(c), Some(a)) => entries
-                .get(&Scope::Credential(c.clone()))
-                .is_some_and(|e| e.knows(a)),
+        let known = match (&of_credential, address) {
+            (Some(scope), Some(a)) => entries.get(scope).is_some_and(|e| e.knows(a)),
             _ => false,
         };
         let mut blocked: Option<(Duration, Option<String>)> = None;
-        for scope in &scopes {
-            let waived = known && !matches!(scope, Scope::CredentialAt(..));
-            let Some((left, lock)) = entries
-                .get(scope)
-                .filter(|_| !waived)
-                .and_then(|e| e.blocks(now))
-            else {
+        for (scope, waived) in [
+            (&at_address, false),
+            (&of_credential, known),
+            (&of_address, known),
+        ] {
+            let Some(scope) = scope.as_ref().filter(|s| !waived && self.limit(s) > 0) else {
+                continue;
+            };
+            let Some(entry) = entries.get_mut(scope) else {
+                continue;
+            };
+            entry.expire(now, window);
+            let Some((left, lock)) = entry.blocks(now) else {
                 continue;
             };
             let lock = lock.map(str::to_string);
@@ -376,12 +370,12 @@ impl LockoutTable {
             return Verdict::Blocked { retry_after, lock };
         }
         if valid {
-            if let (Some(c), Some(a)) = (credential, address) {
+            if let (Some(pair), Some(credential), Some(a)) = (at_address, of_credential, address) {
                 // a success ends the run of failures of this credential at this address
-                if entries.remove(&Scope::CredentialAt(c.clone(), a)).is_some() {
+                if entries.remove(&pair).is_some() {
                     self.tracked.dec();
                 }
-                let entry = self.entry(&mut entries, Scope::Credential(c.clone()), now);
+                let entry = self.entry(&mut entries, credential, now);
                 entry.touched = now;
                 entry.learn(a);
             }
@@ -389,9 +383,16 @@ impl LockoutTable {
         }
         let mut pause: Option<Duration> = None;
         let mut locked = Vec::new();
-        for scope in scopes {
+        for scope in [at_address, of_credential, of_address]
+            .into_iter()
+            .flatten()
+        {
             let limit = self.limit(&scope);
+            if limit == 0 {
+                continue;
+            }
             let entry = self.entry(&mut entries, scope.clone(), now);
+            entry.expire(now, window);
             entry.touched = now;
             if entry.lock.is_some() {
                 continue; // a lock waived for a known address; it already counts enough
