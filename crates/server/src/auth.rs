@@ -95,13 +95,13 @@ pub(crate) fn authenticate(
             };
             let refusal = Refusal {
                 method,
-                reason: "refused unchecked: a login lockout or pause is in force".into(),
+                reason: "a login lockout or pause is in force".into(),
                 claimed,
             };
             login_failed(state, &refusal, peer, lock.as_deref(), Vec::new());
             return Err(ApiError::too_many_attempts(
                 format!(
-                    "too many failed logins with this credential or from this address;                      try again in {} s{}",
+                    "too many failed logins with this credential or from this address; try again in {} s{}",
                     retry_after.as_secs().max(1),
                     lock.map(|id| format!(" (lockout `{id}`; an administrator can lift it)"))
                         .unwrap_or_default()

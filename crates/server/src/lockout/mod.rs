@@ -13,9 +13,10 @@
 //! Past half its limit a counter pauses its holder (429 with `Retry-After`, 1 s doubling to
 //! 60 s); at the limit it locks for the policy's duration: every attempt it covers is then
 //! refused with 429, the right credential too. A credential's own lock, and an address's,
-//! are waived for a credential presented from an address it has authenticated from before
-//! this run's failures, so that knowing a key id (it is in the ledger) is not enough to
-//! switch its service off; the lock of a credential at one address is never waived.
+//! are waived for a credential presented from an address it has authenticated from (one of
+//! its 64 most recent since the server started), so that knowing a key id (it is in the
+//! ledger) is not enough to switch its service off; the lock of a credential at one address
+//! is never waived. `docs/access.md` gives the reasoning.
 //!
 //! Each lock is an `auth.lockout.locked` ledger event and each administrator's unlock an
 //! `auth.lockout.unlocked` one (`GET` and `DELETE /v1/auth/lockouts`); at startup the locks
