@@ -89,19 +89,21 @@ pub(crate) fn authenticate(
     );
     let identity = match (outcome, verdict) {
         (outcome, Verdict::Blocked { retry_after, lock }) => {
-            let (method, claimed) = match outcome {
-                Ok(identity) => (identity.method, None),
-                Err(refusal) => (refusal.method, refusal.claimed),
-            };
-            let refusal = Refusal {
-                method,
-                reason: "a login lockout or pause is in force".into(),
-                claimed,
+            let reason = "a login lockout or pause is in force".to_string();
+            let refusal = match outcome {
+                Ok(identity) => Refusal {
+                    method: identity.method,
+                    reason,
+                    claimed: None,
+                    key_id: (identity.method == "api_key").then_some(identity.id),
+                },
+                Err(refusal) => Refusal { reason, ..refusal },
             };
             login_failed(state, &refusal, peer, lock.as_deref(), Vec::new());
             return Err(ApiError::too_many_attempts(
                 format!(
-                    "too many failed logins with this credential or from this address; try again in {} s{}",
+                    "too many failed logins with this credential or from this address; \
+                     try again in {} s{}",
                     retry_after.as_secs().max(1),
                     lock.map(|id| format!(" (lockout `{id}`; an administrator can lift it)"))
                         .unwrap_or_default()
@@ -151,6 +153,8 @@ struct Refusal {
     reason: String,
     /// the `sub` a refused JWT claims, unverified
     claimed: Option<String>,
+    /// the API key id the token names (not secret), whether or not such a key exists
+    key_id: Option<String>,
 }
 
 /// Checks a bearer token as an OIDC token (when an issuer is configured and it looks like a
@@ -177,12 +181,12 @@ fn check(state: &AppState, token: &str) -> ApiResult<Checked> {
                     method: "oidc",
                     reason: refused.0,
                     claimed: claimed_subject(token),
+                    key_id: None,
                 }),
             },
         });
     }
-    let credential = evident::apikey::split_token(token)
-        .map(|(id, _)| Credential::ApiKey(id.to_ascii_lowercase()));
+    let key_id = evident::apikey::split_token(token).map(|(id, _)| id.to_ascii_lowercase());
     let outcome = match state.engine.authenticate(token)? {
         Some(key) => Ok(Identity {
             id: key.id,
@@ -197,11 +201,12 @@ fn check(state: &AppState, token: &str) -> ApiResult<Checked> {
                 "unknown or revoked API key".into()
             },
             claimed: None,
+            key_id: key_id.clone(),
         }),
     };
     Ok(Checked {
         outcome,
-        credential,
+        credential: key_id.map(Credential::ApiKey),
     })
 }
 
@@ -219,8 +224,8 @@ fn claimed_subject(token: &str) -> Option<String> {
 }
 
 /// Records a failed login in the ledger (PCI DSS 10.2.1.4, HIPAA 164.308(a)(5)(ii)(C)) with
-/// the client's address (`actor.ip`, personal), the lockout that refused it if one did, and
-/// the locks it set off; the token itself is never logged. The 401 or 429 is not held up.
+/// the client's address (`actor.ip`, personal), the API key id tried, the lockout that
+/// refused it if one did, and the locks it set off; the token itself is never logged. The 401 or 429 is not held up.
 fn login_failed(
     state: &AppState,
     refusal: &Refusal,
@@ -234,6 +239,9 @@ fn login_failed(
         "reason": refusal.reason,
         "claimed_subject": refusal.claimed,
     });
+    if let Some(id) = &refusal.key_id {
+        metadata["key_id"] = json!(id);
+    }
     if let Some(id) = lockout {
         metadata["lockout"] = json!(id);
     }

@@ -261,7 +261,10 @@ fn ten_failures_lock_the_key_and_nothing_else_until_an_admin_unlocks() {
         assert_eq!(event["severity"], "high");
         assert!(!event.to_string().contains("not-the-secret"));
     }
-    // as is every refusal, with the lockout that refused it
+    // as is every refusal, naming the key tried, and the lockout that refused it if one did
+    s.events_where("auth.login.failed", 12, |e| {
+        e["metadata"]["key_id"] == key_id(&s.writer)
+    });
     s.events_where("auth.login.failed", 2, |e| {
         e["metadata"]["lockout"].is_string()
     });
