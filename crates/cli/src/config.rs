@@ -24,6 +24,13 @@
 //! kms_key_id = "alias/evident-root"
 //! kms_region = "eu-west-1"
 //! kms_endpoint = "https://kms.eu-west-1.amazonaws.com"  # optional (VPC endpoints)
+//!
+//! [lockout]                                             # failed logins (PCI DSS 8.3.4)
+//! max_attempts = 10                                     # per API key / OIDC subject (≤ 10)
+//! duration = "30m"                                      # or seconds (≥ 30 minutes)
+//! address_max_attempts = 50                             # per client address; 0 = off
+//! max_tracked = 50000                                   # memory bound
+//! danger_weaker_than_pci = false                        # allow > 10 attempts, < 30 minutes
 //! ```
 
 use std::path::PathBuf;
@@ -45,6 +52,26 @@ struct ConfigFile {
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
     keys: Option<KeysConfig>,
+    lockout: Option<LockoutConfig>,
+}
+
+/// The `[lockout]` table: the login lockout of `serve`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LockoutConfig {
+    max_attempts: Option<u32>,
+    duration: Option<DurationValue>,
+    address_max_attempts: Option<u32>,
+    max_tracked: Option<usize>,
+    danger_weaker_than_pci: Option<bool>,
+}
+
+/// A duration as `"30m"` or as a number of seconds.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DurationValue {
+    Seconds(u64),
+    Text(String),
 }
 
 /// The `[keys]` table: the root-key provider and its settings.
@@ -137,6 +164,32 @@ pub fn load_into_env() -> Result<()> {
         set("EVIDENT_KMS_KEY_ID", keys.kms_key_id);
         set("EVIDENT_KMS_REGION", keys.kms_region);
         set("EVIDENT_KMS_ENDPOINT", keys.kms_endpoint);
+    }
+    if let Some(lockout) = config.lockout {
+        let number = |n: Option<u32>| n.map(|n| n.to_string());
+        set("EVIDENT_LOCKOUT_MAX_ATTEMPTS", number(lockout.max_attempts));
+        set(
+            "EVIDENT_LOCKOUT_DURATION",
+            lockout.duration.map(|d| match d {
+                DurationValue::Seconds(s) => s.to_string(),
+                DurationValue::Text(t) => t,
+            }),
+        );
+        set(
+            "EVIDENT_LOCKOUT_ADDRESS_MAX_ATTEMPTS",
+            number(lockout.address_max_attempts),
+        );
+        set(
+            "EVIDENT_LOCKOUT_MAX_TRACKED",
+            lockout.max_tracked.map(|n| n.to_string()),
+        );
+        set(
+            "EVIDENT_DANGER_WEAK_LOCKOUT",
+            lockout
+                .danger_weaker_than_pci
+                .filter(|d| *d)
+                .map(|d| d.to_string()),
+        );
     }
     Ok(())
 }

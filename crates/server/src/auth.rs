@@ -1,8 +1,11 @@
 //! Who is calling, and may they: the bearer token of a request checked as an API key or,
-//! when an issuer is configured, an OIDC token; the caller's role against the least role a
-//! route needs; and the refusal path, which records every failed login in the ledger.
+//! when an issuer is configured, an OIDC token; the login lockout consulted (`lockout/`);
+//! the caller's role against the least role a route needs; and the refusal path, which
+//! records every failed login, and every lockout it sets off, in the ledger.
 //!
 //! Every route that is not public starts with [`authenticate`].
+
+use std::net::IpAddr;
 
 use axum::http::{header, HeaderMap, StatusCode};
 use base64::Engine as _;
@@ -11,7 +14,9 @@ use evident::Role;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult, LOG_TARGET};
+use crate::lockout::{self, ClientNet, Credential, Lock, Verdict};
 use crate::oidc::OidcVerifier;
+use crate::peer;
 use crate::state::AppState;
 
 /// Who is calling: an API key or an OIDC token's subject.
@@ -55,13 +60,14 @@ impl Identity {
 }
 
 /// Checks the request's bearer token and that its role allows `needed`: 401 without a valid
-/// token (recorded as a failed login), 403 when the role is too low.
+/// token (recorded as a failed login), 429 while a login lockout or pause covers the
+/// credential or the client's address (the right credential too), 403 when the role is too
+/// low. Both refusals carry `Retry-After` when waiting will help.
 pub(crate) fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     needed: Role,
 ) -> ApiResult<Identity> {
-    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
         unauthorized("this endpoint needs `Authorization: Bearer <API key or OIDC token>`")
     })?;
@@ -71,34 +77,53 @@ pub(crate) fn authenticate(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
-    let identity = match &state.oidc {
-        Some(oidc) if OidcVerifier::looks_like_jwt(token) => match oidc.verify(token) {
-            Ok(t) => Identity {
-                id: format!("oidc:{}", t.subject),
-                role: t.role,
-                method: "oidc",
-            },
-            Err(refused) => {
-                login_failed(state, "oidc", &refused.0, claimed_subject(token));
-                return Err(unauthorized(&refused.0));
-            }
-        },
-        _ => match state.engine.authenticate(token)? {
-            Some(key) => Identity {
-                id: key.id,
-                role: key.role,
-                method: "api_key",
-            },
-            None => {
-                let reason = if OidcVerifier::looks_like_jwt(token) {
-                    "a JWT was sent but this server has no OIDC issuer configured"
-                } else {
-                    "unknown or revoked API key"
-                };
-                login_failed(state, "api_key", reason, None);
-                return Err(unauthorized(reason));
-            }
-        },
+    let peer = peer::current();
+    let Checked {
+        outcome,
+        credential,
+    } = check(state, token)?;
+    let verdict = state.lockout.judge(
+        credential.as_ref(),
+        peer.map(ClientNet::of),
+        outcome.is_ok(),
+    );
+    let identity = match (outcome, verdict) {
+        (outcome, Verdict::Blocked { retry_after, lock }) => {
+            let reason = "a login lockout or pause is in force".to_string();
+            let refusal = match outcome {
+                Ok(identity) => Refusal {
+                    method: identity.method,
+                    reason,
+                    claimed: None,
+                    key_id: (identity.method == "api_key").then_some(identity.id),
+                },
+                Err(refusal) => Refusal { reason, ..refusal },
+            };
+            login_failed(state, &refusal, peer, lock.as_deref(), Vec::new());
+            return Err(ApiError::too_many_attempts(
+                format!(
+                    "too many failed logins with this credential or from this address; \
+                     try again in {} s{}",
+                    retry_after.as_secs().max(1),
+                    lock.map(|id| format!(" (lockout `{id}`; an administrator can lift it)"))
+                        .unwrap_or_default()
+                ),
+                retry_after,
+            ));
+        }
+        (Ok(identity), _) => identity,
+        (Err(refusal), verdict) => {
+            let (pause, locked) = match verdict {
+                Verdict::Counted { pause, locked } => (pause, locked),
+                _ => (None, Vec::new()),
+            };
+            login_failed(state, &refusal, peer, None, locked);
+            let error = unauthorized(&refusal.reason);
+            return Err(match pause {
+                Some(pause) => error.retry_after(pause),
+                None => error,
+            });
+        }
     };
     if !identity.role.allows(needed) {
         return Err(ApiError::forbidden(format!(
@@ -108,6 +133,81 @@ pub(crate) fn authenticate(
         )));
     }
     Ok(identity)
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+/// A bearer token checked: who it is, or why not; and the credential its failures count
+/// against, when one can be told without trusting the sender.
+struct Checked {
+    outcome: Result<Identity, Refusal>,
+    credential: Option<Credential>,
+}
+
+/// Why a token was refused, for the client and the ledger.
+struct Refusal {
+    /// `api_key` or `oidc`
+    method: &'static str,
+    reason: String,
+    /// the `sub` a refused JWT claims, unverified
+    claimed: Option<String>,
+    /// the API key id the token names (not secret), whether or not such a key exists
+    key_id: Option<String>,
+}
+
+/// Checks a bearer token as an OIDC token (when an issuer is configured and it looks like a
+/// JWT) or as an API key. The credential of an API key is its id, of an OIDC token its
+/// subject, the latter only when the issuer's signature verified.
+fn check(state: &AppState, token: &str) -> ApiResult<Checked> {
+    if let Some(oidc) = state
+        .oidc
+        .as_ref()
+        .filter(|_| OidcVerifier::looks_like_jwt(token))
+    {
+        return Ok(match oidc.verify_attributed(token) {
+            Ok(t) => Checked {
+                credential: Some(Credential::Subject(t.subject.clone())),
+                outcome: Ok(Identity {
+                    id: format!("oidc:{}", t.subject),
+                    role: t.role,
+                    method: "oidc",
+                }),
+            },
+            Err((refused, signed_subject)) => Checked {
+                credential: signed_subject.map(Credential::Subject),
+                outcome: Err(Refusal {
+                    method: "oidc",
+                    reason: refused.0,
+                    claimed: claimed_subject(token),
+                    key_id: None,
+                }),
+            },
+        });
+    }
+    let key_id = evident::apikey::split_token(token).map(|(id, _)| id.to_ascii_lowercase());
+    let outcome = match state.engine.authenticate(token)? {
+        Some(key) => Ok(Identity {
+            id: key.id,
+            role: key.role,
+            method: "api_key",
+        }),
+        None => Err(Refusal {
+            method: "api_key",
+            reason: if OidcVerifier::looks_like_jwt(token) {
+                "a JWT was sent but this server has no OIDC issuer configured".into()
+            } else {
+                "unknown or revoked API key".into()
+            },
+            claimed: None,
+            key_id: key_id.clone(),
+        }),
+    };
+    Ok(Checked {
+        outcome,
+        credential: key_id.map(Credential::ApiKey),
+    })
 }
 
 /// The `sub` a refused token claims, unverified: evidence of who it pretended to be.
@@ -123,26 +223,55 @@ fn claimed_subject(token: &str) -> Option<String> {
         .map(|s| s.chars().take(256).collect())
 }
 
-/// Records a failed login in the ledger (PCI DSS 10.2.1.4, HIPAA 164.308(a)(5)(ii)(C)); the
-/// token itself is never logged.
-fn login_failed(state: &AppState, method: &str, reason: &str, claimed: Option<String>) {
+/// Records a failed login in the ledger (PCI DSS 10.2.1.4, HIPAA 164.308(a)(5)(ii)(C)) with
+/// the client's address (`actor.ip`, personal), the API key id tried, the lockout that
+/// refused it if one did, and the locks it set off; the token itself is never logged. The 401 or 429 is not held up.
+fn login_failed(
+    state: &AppState,
+    refusal: &Refusal,
+    peer: Option<IpAddr>,
+    lockout: Option<&str>,
+    locked: Vec<Lock>,
+) {
     state.metrics.login_failures.inc();
-    let mut event = evident::event::system_event(
-        "auth.login.failed",
-        "api",
-        None,
-        json!({"method": method, "reason": reason, "claimed_subject": claimed}),
-    );
+    let mut metadata = json!({
+        "method": refusal.method,
+        "reason": refusal.reason,
+        "claimed_subject": refusal.claimed,
+    });
+    if let Some(id) = &refusal.key_id {
+        metadata["key_id"] = json!(id);
+    }
+    if let Some(id) = lockout {
+        metadata["lockout"] = json!(id);
+    }
+    let mut event = evident::event::system_event("auth.login.failed", "api", None, metadata);
     event.outcome = evident::event::Outcome::Failure;
     event.severity = Some(evident::event::Severity::Medium);
-    if claimed.is_some() {
+    if let Some(ip) = peer {
+        event.actor.ip = Some(ip.to_string());
+        event.data_subject = Some(ip.to_string());
+    }
+    if refusal.claimed.is_some() {
         event.personal = vec!["/metadata/claimed_subject".into()];
-        event.data_subject = claimed;
+        event.data_subject = refusal.claimed.clone();
+    }
+    let mut events = vec![event];
+    for lock in &locked {
+        state.metrics.login_lockouts.inc();
+        tracing::warn!(
+            target: LOG_TARGET,
+            lock = %lock.id,
+            scope = lock.scope.kind(),
+            failures = lock.failures,
+            "login lockout"
+        );
+        events.push(lockout::locked_event(lock));
     }
     let engine = state.engine.clone();
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         handle.spawn(async move {
-            if let Err(e) = engine.append(vec![event]).await {
+            if let Err(e) = engine.append(events).await {
                 tracing::error!(target: LOG_TARGET, error = %e, "could not record a failed login");
             }
         });

@@ -3,7 +3,7 @@
 //! [`evident::Error`] to them. Handlers return [`ApiResult`] and let `?` do the mapping.
 
 use axum::extract::rejection::QueryRejection;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use evident::Error;
@@ -20,6 +20,8 @@ pub(crate) struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// seconds for a `Retry-After` header
+    retry_after: Option<u64>,
 }
 
 /// What every handler returns.
@@ -32,7 +34,24 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// 429 `too_many_attempts`: a login lockout or pause is in force for `retry_after`.
+    pub(crate) fn too_many_attempts(
+        message: impl Into<String>,
+        retry_after: std::time::Duration,
+    ) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
+            .retry_after(retry_after)
+    }
+
+    /// Adds `Retry-After`: whole seconds, rounded up, at least 1.
+    pub(crate) fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        self.retry_after = Some(seconds.max(1));
+        self
     }
 
     /// 400 `bad_request`: the request itself is wrong.
@@ -65,7 +84,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         tracing::debug!(target: LOG_TARGET, code = self.code, message = %self.message, "request refused");
         let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

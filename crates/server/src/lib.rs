@@ -15,7 +15,8 @@
 //! [`router`] builds the whole API over an [`AppState`] (the engine plus [`ServerOptions`]);
 //! [`serve()`] and [`serve_tls`] run it on a listener until a shutdown signal; [`tls`] holds
 //! the rustls configuration that reloads its certificate files; [`oidc`] verifies OpenID
-//! Connect bearer tokens. [`LoopbackServer`] runs the API on a free loopback port in its own
+//! Connect bearer tokens; [`lockout`] holds the login lockout's policy
+//! ([`ServerOptions::lockout`]). [`LoopbackServer`] runs the API on a free loopback port in its own
 //! runtime, for demos, benchmarks and tests:
 //!
 //! ```
@@ -47,8 +48,9 @@
 //! 3. **Authentication** (`auth.rs`): the handler first calls `authenticate` with the least
 //!    role it needs. The bearer token is an API key, or an OIDC token when an issuer is
 //!    configured; a refused one is a 401 and an `auth.login.failed` event in the ledger, a
-//!    too-low role a 403. Only `/healthz`, `/openapi.json`, AuthZEN discovery and `/log/…`
-//!    are public.
+//!    too-low role a 403. Repeated failures are slowed, then locked out ([`lockout`]): a
+//!    429 with `Retry-After`. Only `/healthz`, `/openapi.json`, AuthZEN discovery and
+//!    `/log/…` are public.
 //! 4. **Reading the request** (`request.rs`): JSON bodies are parsed with messages naming
 //!    the offending field; query strings by axum, their faults made 400s.
 //! 5. **The engine**: the handler calls one engine operation; one that blocks (SQLite, the
@@ -77,9 +79,11 @@ mod auth;
 mod blocking;
 mod error;
 pub mod floor;
+pub mod lockout;
 mod metrics;
 mod observe;
 pub mod oidc;
+mod peer;
 mod request;
 mod routes;
 mod serve;
@@ -107,6 +111,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(routes::redact::routes())
         .merge(routes::keys::routes())
         .merge(routes::apikeys::routes())
+        .merge(routes::lockouts::routes())
         .merge(routes::access::routes())
         .merge(routes::tokens::routes())
         .fallback(|| async { error::ApiError::not_found("no such endpoint; see /openapi.json") })

@@ -28,6 +28,10 @@ pub(crate) struct Metrics {
     pub(crate) decisions: Counter,
     /// `evident_login_failures_total`
     pub(crate) login_failures: Counter,
+    /// `evident_login_lockouts_total`: locks begun
+    pub(crate) login_lockouts: Counter,
+    /// `evident_login_lockout_tracked`: credentials and addresses the lockout table holds
+    pub(crate) lockout_tracked: Gauge,
 }
 
 impl Metrics {
@@ -39,6 +43,8 @@ impl Metrics {
         let log_size = Gauge::default();
         let decisions = Counter::default();
         let login_failures = Counter::default();
+        let login_lockouts = Counter::default();
+        let lockout_tracked = Gauge::default();
         let mut registry = Registry::with_prefix("evident");
         registry.register(
             "http_requests",
@@ -70,10 +76,22 @@ impl Metrics {
             "Refused API keys and OIDC tokens",
             login_failures.clone(),
         );
+        registry.register(
+            "login_lockouts",
+            "Login lockouts begun (each one logged)",
+            login_lockouts.clone(),
+        );
+        registry.register(
+            "login_lockout_tracked",
+            "Credentials and client addresses the login lockout table holds",
+            lockout_tracked.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             decisions,
             login_failures,
+            login_lockouts,
+            lockout_tracked,
             requests,
             events_appended,
             append_seconds,

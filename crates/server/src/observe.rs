@@ -1,6 +1,7 @@
 //! What happens around every request, whatever its route: a body declared larger than
 //! [`MAX_BODY_BYTES`] is refused before it is read, each request is counted by route and
-//! status, written to the access log, and its `X-Request-ID` echoed.
+//! status, written to the access log, and its `X-Request-ID` echoed; the client's address is
+//! made known to the handler (`peer.rs`).
 
 use std::time::Instant;
 
@@ -10,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, LOG_TARGET};
+use crate::peer;
 use crate::request::MAX_BODY_BYTES;
 use crate::state::Shared;
 
@@ -34,7 +36,8 @@ pub(crate) async fn observe(State(state): Shared, request: Request, next: Next) 
         ))
         .into_response()
     } else {
-        next.run(request).await
+        let peer = peer::of_request(&request);
+        peer::with_peer(peer, next.run(request)).await
     };
     // The access log: every line goes through the redactor on its way out, so a card
     // number in a query string does not reach a log file.

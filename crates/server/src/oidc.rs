@@ -227,22 +227,53 @@ impl OidcVerifier {
 
     /// Verifies a token; blocking (it may fetch the JWKS).
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenRefused> {
+        self.verify_attributed(token)
+            .map_err(|(refused, _)| refused)
+    }
+
+    /// Verifies a token like [`verify`](Self::verify); a refusal also carries the token's
+    /// `sub` when its signature verified under the issuer's keys (the issuer did issue it
+    /// to that subject, and it failed for another reason: expiry, audience, role …). A
+    /// token whose signature does not verify gives `None`: its `sub` is whatever its sender
+    /// wrote, and must not be held against that subject.
+    pub fn verify_attributed(
+        &self,
+        token: &str,
+    ) -> Result<VerifiedToken, (TokenRefused, Option<String>)> {
         let header = jsonwebtoken::decode_header(token)
-            .map_err(|e| TokenRefused(format!("malformed token header: {e}")))?;
+            .map_err(|e| (TokenRefused(format!("malformed token header: {e}")), None))?;
         if !ALLOWED.contains(&header.alg) {
-            return Err(TokenRefused(format!(
-                "token algorithm {:?} is not accepted (asymmetric algorithms only)",
-                header.alg
-            )));
+            return Err((
+                TokenRefused(format!(
+                    "token algorithm {:?} is not accepted (asymmetric algorithms only)",
+                    header.alg
+                )),
+                None,
+            ));
         }
-        let key = self.key_for(header.kid.as_deref(), header.alg)?;
-        let mut validation = Validation::new(header.alg);
+        let key = self
+            .key_for(header.kid.as_deref(), header.alg)
+            .map_err(|refused| (refused, None))?;
+        self.verify_with(token, header.alg, &key)
+            .map_err(|refused| {
+                let signed = signed_subject(token, header.alg, &key);
+                (refused, signed)
+            })
+    }
+
+    fn verify_with(
+        &self,
+        token: &str,
+        alg: Algorithm,
+        key: &DecodingKey,
+    ) -> Result<VerifiedToken, TokenRefused> {
+        let mut validation = Validation::new(alg);
         validation.set_issuer(&[&self.config.issuer]);
         validation.set_audience(&[&self.config.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = self.config.leeway_seconds;
         validation.validate_nbf = true;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| {
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             TokenRefused(match e.kind() {
                 ErrorKind::ExpiredSignature => "the token has expired".into(),
@@ -294,6 +325,21 @@ impl OidcVerifier {
         })
         .max()
     }
+}
+
+/// The `sub` of a token whose signature verifies under `key`, its other claims unchecked:
+/// who the issuer issued a refused token to.
+fn signed_subject(token: &str, alg: Algorithm, key: &DecodingKey) -> Option<String> {
+    let mut signature_only = Validation::new(alg);
+    signature_only.validate_exp = false;
+    signature_only.validate_nbf = false;
+    signature_only.validate_aud = false;
+    signature_only.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Value>(token, key, &signature_only).ok()?;
+    data.claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .map(|s| s.chars().take(256).collect())
 }
 
 /// Runs blocking work from inside a multi-threaded runtime without stalling it.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use evident::Engine;
 
+use crate::peer::TlsPeer;
 use crate::state::{AppState, ServerOptions};
 use crate::{router, tls};
 
@@ -65,7 +66,8 @@ impl LoopbackServer {
     }
 }
 
-/// Serves the API over TLS on `listener` until `shutdown` completes.
+/// Serves the API over TLS on `listener` until `shutdown` completes, with the peer's address
+/// available to handlers.
 pub async fn serve_tls(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
@@ -74,9 +76,12 @@ pub async fn serve_tls(
 ) -> std::io::Result<()> {
     let app = router(state);
     let listener = tls::TlsListener::new(listener, tls)?;
-    axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<TlsPeer>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.

@@ -1,11 +1,13 @@
-//! The state every handler shares: the engine, the metrics, the OIDC verifier and the
-//! server's options.
+//! The state every handler shares: the engine, the metrics, the OIDC verifier, the login
+//! lockout table and the server's options.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use evident::Engine;
 
+use crate::error::LOG_TARGET;
+use crate::lockout::{self, LockoutPolicy, LockoutTable};
 use crate::metrics::Metrics;
 use crate::oidc::{OidcConfig, OidcVerifier};
 
@@ -20,6 +22,8 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     /// the OIDC verifier, when an issuer is configured
     pub(crate) oidc: Option<Arc<OidcVerifier>>,
+    /// failed-login counters, pauses and locks
+    pub(crate) lockout: LockoutTable,
     options: ServerOptions,
 }
 
@@ -32,6 +36,8 @@ pub struct ServerOptions {
     pub public_url: Option<String>,
     /// whether the server speaks TLS (for discovery URLs)
     pub tls: bool,
+    /// the login lockout (default: PCI DSS 8.3.4's 10 attempts and 30 minutes)
+    pub lockout: LockoutPolicy,
 }
 
 impl AppState {
@@ -40,12 +46,25 @@ impl AppState {
         Self::with_options(engine, ServerOptions::default())
     }
 
-    /// Wraps an engine with options.
+    /// Wraps an engine with options, putting back the login locks an earlier run recorded
+    /// in the ledger that are still in force.
     pub fn with_options(engine: Arc<Engine>, options: ServerOptions) -> Arc<Self> {
+        let metrics = Metrics::new();
+        let lockout = LockoutTable::new(options.lockout.clone(), metrics.lockout_tracked.clone());
+        match lockout::restore(&engine, &lockout) {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(target: LOG_TARGET, locks = n, "login lockouts restored from the ledger")
+            }
+            Err(e) => {
+                tracing::warn!(target: LOG_TARGET, error = %e, "login lockouts could not be read back from the ledger")
+            }
+        }
         Arc::new(Self {
             engine,
-            metrics: Metrics::new(),
+            metrics,
             oidc: options.oidc.clone().map(|c| Arc::new(OidcVerifier::new(c))),
+            lockout,
             options,
         })
     }

@@ -998,3 +998,51 @@ fn card_tokens_over_http_refuse_sensitive_data_and_reveal_only_after_an_allow() 
     assert_eq!(outcomes, ["denied", "success", "success", "success"]);
     assert_eq!(first["request_id"], json!("rid-7"));
 }
+
+#[test]
+fn a_forged_token_cannot_lock_out_its_subject_but_refused_real_ones_lock_theirs() {
+    let idp = idp();
+    let options = ServerOptions {
+        oidc: Some(OidcConfig::new(idp.base.clone(), "evident-api")),
+        lockout: evident_server::lockout::LockoutPolicy::default()
+            .with_backoff(std::time::Duration::from_millis(2)),
+        ..Default::default()
+    };
+    let (_dir, _engine, server, admin, _, _) = server(options);
+    let api = Api::new(&server.base);
+    let issuer = EncodingKey::from_ec_der(&idp.es_pkcs8);
+    let forger = EncodingKey::from_ec_der(&idp.other_es_pkcs8);
+    let token = |key: &EncodingKey, overrides: Value| {
+        sign(Algorithm::ES256, "es-1", key, &claims(&idp, overrides))
+    };
+    let status = |token: &str| api.send("GET", "/v1/policy/versions", Some(token), None).0;
+    // twelve tokens claiming to be `victim`, signed by someone else: they prove nothing
+    // about `victim`, so they count against the sender's address only
+    let forged = token(&forger, json!({"sub": "victim"}));
+    for _ in 0..12 {
+        assert_eq!(status(&forged), 401);
+    }
+    assert_eq!(status(&token(&issuer, json!({"sub": "victim"}))), 200);
+    // tokens the issuer really issued to `stale`, refused (expired): ten lock `stale` out
+    let now = evident::event::now_us() / 1_000_000;
+    let expired = token(&issuer, json!({"sub": "stale", "exp": now - 3600}));
+    let mut counted = 0;
+    while counted < 10 {
+        match status(&expired) {
+            401 => counted += 1,
+            429 => std::thread::sleep(std::time::Duration::from_millis(5)),
+            other => panic!("an expired token got {other}"),
+        }
+    }
+    assert_eq!(status(&token(&issuer, json!({"sub": "stale"}))), 429);
+    assert_eq!(status(&token(&issuer, json!({"sub": "victim"}))), 200);
+    let (code, lockouts, _) = api.send("GET", "/v1/auth/lockouts", Some(&admin), None);
+    assert_eq!(code, 200);
+    let credentials: Vec<&str> = lockouts["lockouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["credential"].as_str().unwrap())
+        .collect();
+    assert_eq!(credentials, ["oidc:stale", "oidc:stale"]);
+}

@@ -71,6 +71,17 @@ async fn healthz(
     addr: std::net::SocketAddr,
     config: rustls::ClientConfig,
 ) -> Result<String, String> {
+    get(addr, config, "/healthz", "").await
+}
+
+/// GET `path` over TLS with extra `headers` (each ending in CRLF); the status line, or the
+/// error.
+async fn get(
+    addr: std::net::SocketAddr,
+    config: rustls::ClientConfig,
+    path: &str,
+    headers: &str,
+) -> Result<String, String> {
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tcp = tokio::net::TcpStream::connect(addr)
         .await
@@ -79,7 +90,9 @@ async fn healthz(
         .connect(ServerName::try_from("localhost").unwrap(), tcp)
         .await
         .map_err(|e| e.to_string())?;
-    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n");
+    tls.write_all(request.as_bytes())
         .await
         .map_err(|e| e.to_string())?;
     let mut response = String::new();
@@ -98,6 +111,7 @@ async fn healthz(
 struct Served {
     addr: std::net::SocketAddr,
     config: ReloadingConfig,
+    engine: Arc<Engine>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -108,7 +122,7 @@ async fn serve(dir: &Path, files: TlsFiles) -> Served {
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(evident_server::serve_tls(
-        evident_server::AppState::new(engine),
+        evident_server::AppState::new(engine.clone()),
         listener,
         config.clone(),
         async {
@@ -118,6 +132,7 @@ async fn serve(dir: &Path, files: TlsFiles) -> Served {
     Served {
         addr,
         config,
+        engine,
         _stop: stop,
     }
 }
@@ -281,4 +296,42 @@ fn unusable_files_are_named_and_keys_never_echoed() {
         evident_server::tls::server_config(&mismatched).is_err(),
         "a key that does not match the certificate"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_login_over_tls_is_recorded_with_the_client_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let pair = self_signed();
+    let files = TlsFiles {
+        cert: write(dir.path(), "cert.pem", &pair.cert_pem),
+        key: write(dir.path(), "key.pem", &pair.key_pem),
+        client_ca: None,
+    };
+    let s = serve(dir.path(), files).await;
+    let config = client_config(&pair.cert_pem, &[&rustls::version::TLS13], None);
+    let status = get(
+        s.addr,
+        config,
+        "/v1/checkpoint",
+        "Authorization: Bearer evk_0123456789ab_wrong\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, "Some(TLSv1_3) HTTP/1.1 401 Unauthorized");
+    // the refusal is appended in the background; its address is a personal value
+    let query = evident::store::EventQuery {
+        action: Some("auth.login.failed".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    for _ in 0..100 {
+        if let Some(record) = s.engine.query(&query).unwrap().events.first() {
+            let revealed = s.engine.event(record.index, true).unwrap().revealed;
+            let ip = revealed.iter().find(|p| p.path == "/actor/ip").unwrap();
+            assert_eq!(ip.value, "\"127.0.0.1\"");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the failed login was not recorded");
 }

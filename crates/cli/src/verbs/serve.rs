@@ -1,11 +1,13 @@
 //! `evident serve`: the HTTP API over the data directory, with TLS (and optionally mutual TLS)
-//! or plain HTTP on loopback, API keys and OIDC bearer tokens.
+//! or plain HTTP on loopback, API keys and OIDC bearer tokens, and the login lockout.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use evident_server::lockout::{format_duration, LockoutPolicy};
 use evident_server::tls::TlsFiles;
 
 use crate::data_dir::{open_or_create, DataDir};
@@ -16,6 +18,7 @@ use crate::tls;
 /// Binds to 127.0.0.1:8470 by default. Endpoints are listed at /openapi.json and in
 /// docs/api.md; everything but /healthz, /openapi.json and the public log
 /// under /log/ needs `Authorization: Bearer <API key>` (see `evident apikey create`).
+/// Repeated failed logins are slowed, then locked out (--lockout-*; PCI DSS 8.3.4).
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -36,6 +39,78 @@ pub struct ServeArgs {
     pub tls: TlsArgs,
     #[command(flatten)]
     pub oidc: OidcArgs,
+    #[command(flatten)]
+    pub lockout: LockoutArgs,
+}
+
+/// The login lockout (PCI DSS 8.3.4, NIST AC-7): failed logins are counted per API key or
+/// OIDC subject, per credential at one client address, and per address; past half a limit
+/// they are slowed (429 with Retry-After), at the limit locked until the lock ends or an
+/// administrator lifts it (DELETE /v1/auth/lockouts/ID).
+#[derive(Debug, Clone, Args)]
+pub struct LockoutArgs {
+    /// Failed logins of one API key or OIDC subject (and of one at one address) before it
+    /// is locked. PCI DSS 8.3.4 allows at most 10.
+    #[arg(
+        long,
+        env = "EVIDENT_LOCKOUT_MAX_ATTEMPTS",
+        default_value_t = evident_server::lockout::PCI_MAX_ATTEMPTS,
+        value_name = "N"
+    )]
+    pub lockout_max_attempts: u32,
+    /// How long a lock lasts unless an administrator lifts it first: `30m`, `2h`, `1d` or
+    /// seconds. PCI DSS 8.3.4 asks for at least 30 minutes.
+    #[arg(
+        long,
+        env = "EVIDENT_LOCKOUT_DURATION",
+        default_value = "30m",
+        value_parser = evident_server::lockout::parse_duration,
+        value_name = "DURATION"
+    )]
+    pub lockout_duration: Duration,
+    /// Failed logins from one client address (an IPv6 /64), whatever it presents, before
+    /// the address is locked for new credentials; 0 turns this off (behind a proxy every
+    /// client has the proxy's address).
+    #[arg(
+        long,
+        env = "EVIDENT_LOCKOUT_ADDRESS_MAX_ATTEMPTS",
+        default_value_t = evident_server::lockout::DEFAULT_ADDRESS_MAX_ATTEMPTS,
+        value_name = "N"
+    )]
+    pub lockout_address_max_attempts: u32,
+    /// Credentials and addresses the lockout tracks at most (a few hundred bytes each); past
+    /// it the least recently seen are forgotten first, locks last.
+    #[arg(
+        long,
+        env = "EVIDENT_LOCKOUT_MAX_TRACKED",
+        default_value_t = evident_server::lockout::DEFAULT_MAX_TRACKED,
+        value_name = "N"
+    )]
+    pub lockout_max_tracked: usize,
+    /// Accept a lockout weaker than PCI DSS 8.3.4: more than 10 attempts, under 30 minutes,
+    /// or --lockout-max-attempts 0 (no credential lockout at all).
+    #[arg(long, env = "EVIDENT_DANGER_WEAK_LOCKOUT")]
+    pub danger_weak_lockout: bool,
+}
+
+impl LockoutArgs {
+    /// The policy these settings make; an error for one weaker than PCI DSS 8.3.4 unless
+    /// --danger-weak-lockout.
+    pub fn policy(&self) -> Result<LockoutPolicy> {
+        let policy = if self.danger_weak_lockout {
+            LockoutPolicy::danger_weaker_than_pci(self.lockout_max_attempts, self.lockout_duration)
+        } else {
+            LockoutPolicy::new(self.lockout_max_attempts, self.lockout_duration).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e}; pass --danger-weak-lockout (or `danger_weaker_than_pci = true` \
+                         under [lockout] in the configuration file) to run with it anyway"
+                )
+            })?
+        };
+        Ok(policy
+            .with_address_max_attempts(self.lockout_address_max_attempts)
+            .with_max_tracked(self.lockout_max_tracked))
+    }
 }
 
 /// TLS for `serve`. Without --tls-cert/--tls-key, a pair written by `init --tls` in the data
@@ -105,7 +180,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
         danger_plaintext_network,
         tls,
         oidc,
+        lockout,
     } = args;
+    let lockout = lockout.policy()?;
     let dir = dir.data_dir.as_path();
     let tls_files = which_tls_files(dir, &tls)?;
     if tls_files.is_none() && !listen.ip().is_loopback() && !danger_plaintext_network {
@@ -140,7 +217,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
             }),
             public_url: oidc.public_url.clone(),
             tls: tls.is_some(),
+            lockout: lockout.clone(),
         };
+        if lockout.is_weaker_than_pci() {
+            tracing::warn!(
+                max_attempts = lockout.max_attempts(),
+                duration = %format_duration(lockout.duration()),
+                "the login lockout is weaker than PCI DSS 8.3.4 (--danger-weak-lockout)"
+            );
+        }
         let state = evident_server::AppState::with_options(engine.clone(), options);
         if let Some(verifier) = state.oidc() {
             // Fetch the issuer's keys now so a wrong issuer or URL shows at startup.

@@ -12,11 +12,13 @@
 //! | `tokens.rs` | `/v1/tokens…` |
 //! | `redact.rs` | `/v1/redact` |
 //! | `apikeys.rs` | `/v1/apikeys…` |
+//! | `lockouts.rs` | `/v1/auth/lockouts…` |
 
 pub(crate) mod access;
 pub(crate) mod apikeys;
 pub(crate) mod events;
 pub(crate) mod keys;
+pub(crate) mod lockouts;
 pub(crate) mod log;
 pub(crate) mod meta;
 pub(crate) mod personal;
