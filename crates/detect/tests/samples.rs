@@ -223,3 +223,34 @@ fn long_tokens_are_found_whole() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(&text[found[0].start as usize..found[0].end as usize], token);
 }
+
+/// A label's optional trailing word (`no.`, `number`, `id`) is never taken from the value:
+/// `subscriber no. NOY473677367` is the id `NOY473677367`, not `Y473677367` after a label
+/// `subscriber no. NO`, which would leave two of its characters unmasked.
+#[test]
+fn label_words_are_not_taken_from_the_value() {
+    let set = RuleSet::builtin().unwrap();
+    let detector = Detector::new(&set).unwrap();
+    let fp = Fingerprinter::new(&[5; 32]).unwrap();
+    let scanner = Scanner::new(&detector, &fp);
+    let cases = [
+        ("subscriber no. NOY473677367", "NOY473677367"),
+        ("subscriber no NOY473677367", "NOY473677367"),
+        ("member id NOX1234567", "NOX1234567"),
+        ("member number: NUMB73920184", "NUMB73920184"),
+        ("policy no IDQ4488120", "IDQ4488120"),
+        ("insurance id NO8847120394", "NO8847120394"),
+    ];
+    for (text, value) in cases {
+        let mut found = Vec::new();
+        scanner.scan_bytes(text.as_bytes(), "sample", &mut |f| found.push(f));
+        let spans: Vec<&str> = found
+            .iter()
+            .map(|f| &text[f.start as usize..f.end as usize])
+            .collect();
+        assert!(
+            spans.contains(&value),
+            "{text:?}: expected the value {value:?}, found {spans:?}"
+        );
+    }
+}
