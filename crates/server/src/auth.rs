@@ -2,9 +2,10 @@
 //! when an issuer is configured, an OIDC token; the caller's role against the least role a
 //! route needs; and the refusal path, which records every failed login in the ledger.
 //!
-//! Every route that is not public starts with [`authenticate`].
+//! `gate.rs` calls [`authenticate`] for every operation that is not public, before the
+//! operation's handler runs.
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use base64::Engine as _;
 use evident::access::Caller;
 use evident::Role;
@@ -61,7 +62,7 @@ pub(crate) fn authenticate(
     headers: &HeaderMap,
     needed: Role,
 ) -> ApiResult<Identity> {
-    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+    let unauthorized = |m: &str| ApiError::unauthorized(m);
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
         unauthorized("this endpoint needs `Authorization: Bearer <API key or OIDC token>`")
     })?;

@@ -77,9 +77,12 @@ mod auth;
 mod blocking;
 mod error;
 pub mod floor;
+mod gate;
 mod metrics;
 mod observe;
 pub mod oidc;
+#[cfg(test)]
+mod openapi_tests;
 mod request;
 mod routes;
 mod serve;
@@ -89,6 +92,7 @@ pub mod tls;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::{middleware, Router};
 
 pub use request::MAX_BODY_BYTES;
@@ -99,17 +103,16 @@ pub use state::{AppState, ServerOptions};
 /// Builds the router over shared state: every part's routes, a JSON 404 for any other path,
 /// the body limit, and the observing middleware around them all.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .merge(routes::meta::routes())
-        .merge(routes::log::routes())
-        .merge(routes::events::routes())
-        .merge(routes::personal::routes())
-        .merge(routes::redact::routes())
-        .merge(routes::keys::routes())
-        .merge(routes::apikeys::routes())
-        .merge(routes::access::routes())
-        .merge(routes::tokens::routes())
+    routes::all::operations()
+        .into_router(state.clone())
         .fallback(|| async { error::ApiError::not_found("no such endpoint; see /openapi.json") })
+        .method_not_allowed_fallback(|| async {
+            error::ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                error::ErrorCode::MethodNotAllowed,
+                "this path does not take this method; see /openapi.json",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,15 +1,19 @@
 //! Reading what a request carries, the same way for every route: the body size limit, JSON
-//! bodies with messages that name the offending field, base64 plaintext within the per-call
-//! limit, and the caller's `X-Request-ID`.
+//! bodies with messages that name the offending field, path and query parameters whose
+//! faults are JSON errors like every other (axum's own are plain text), base64 plaintext
+//! within the per-call limit, and the caller's `X-Request-ID`.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::http::HeaderMap;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// The body limit of one request: a batch of up to 10,000 events.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -21,7 +25,7 @@ const MAX_CRYPT_BYTES: usize = 4 << 20;
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<T> {
-    let body = body.map_err(|r| ApiError::new(r.status(), "bad_request", r.body_text()))?;
+    let body = body.map_err(body_refused)?;
     // Well-formed bodies (nearly all) skip the path tracking, which cost a third of parsing
     // an AuthZEN request; a body that fails is parsed again with it, for the message.
     if let Ok(value) = serde_json::from_slice(&body) {
@@ -40,6 +44,57 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     de.end()
         .map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
     Ok(value)
+}
+
+/// Why a body could not be read, as an error answer: 413 `too_large` over the body limit,
+/// 400 `bad_request` for a body that broke off.
+pub(crate) fn body_refused(r: BytesRejection) -> ApiError {
+    let status = r.status();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::TooLarge,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::BadRequest,
+    };
+    ApiError::new(
+        status,
+        code,
+        format!(
+            "{} (limit {MAX_BODY_BYTES} bytes per request)",
+            r.body_text()
+        ),
+    )
+}
+
+/// A route's path parameters; one that does not parse is a 400 naming it.
+pub(crate) struct Path<T>(pub(crate) T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(r) if r.status().is_server_error() => Err(ApiError::internal(r.body_text())),
+            Err(r) => Err(ApiError::bad_request(format!(
+                "bad path parameter: {}",
+                r.body_text()
+            ))),
+        }
+    }
+}
+
+/// A route's query parameters; an unknown, missing or malformed one is a 400 naming it.
+pub(crate) struct Query<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|r| ApiError::bad_request(format!("bad query parameters: {}", r.body_text())))
+    }
 }
 
 /// A request's base64 plaintext, within the per-call limit.
