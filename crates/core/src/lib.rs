@@ -51,6 +51,7 @@ pub mod event;
 pub mod files;
 pub mod key_provider;
 pub mod log;
+pub mod objects;
 pub mod personal;
 pub mod recorder;
 pub mod redaction;

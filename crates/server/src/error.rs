@@ -57,6 +57,8 @@ error_codes! {
     NotFound = "not_found",
     /// 405: the path exists but not with this method
     MethodNotAllowed = "method_not_allowed",
+    /// 409: the request collides with what is stored (a key that exists, a closed review)
+    Conflict = "conflict",
     /// 413: a body, batch, entry or field over its limit
     TooLarge = "too_large",
     /// 422: card verification codes, PIN blocks or track data, which are never stored
@@ -141,6 +143,7 @@ impl From<Error> for ApiError {
             Error::InvalidEvent(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidEvent),
             Error::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            Error::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             Error::BadRequest(_) | Error::Ledger(_) => {
                 (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
             }

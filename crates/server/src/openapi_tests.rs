@@ -123,8 +123,13 @@ fn every_operation_lists_the_answers_every_request_can_get() {
             // fail in storage.
             needed.extend(["401", "403", "500"]);
         }
+        // A body, or a path or query parameter, that does not parse (headers are free text).
         let takes_input = op.get("requestBody").is_some()
-            || op["parameters"].as_array().is_some_and(|p| !p.is_empty());
+            || op["parameters"].as_array().is_some_and(|ps| {
+                ps.iter()
+                    .map(|p| resolve(&doc, p))
+                    .any(|p| p["in"] == "path" || p["in"] == "query")
+            });
         if takes_input {
             needed.push("400");
         }

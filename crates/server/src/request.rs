@@ -10,7 +10,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use evident::objects::Object;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -28,11 +30,21 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     let body = body.map_err(body_refused)?;
     // Well-formed bodies (nearly all) skip the path tracking, which cost a third of parsing
     // an AuthZEN request; a body that fails is parsed again with it, for the message.
-    if let Ok(value) = serde_json::from_slice(&body) {
+    // Every body is a JSON object: `Object` refuses the array serde would read a struct from.
+    if let Ok(Object(value)) = serde_json::from_slice(&body) {
         return Ok(value);
     }
+    // `3.0` is the number 3 (RFC 8259; JSON Schema's `integer` admits it): where the body
+    // failed only for writing an integer that way, read it as the integer.
+    if let Ok(mut tree) = serde_json::from_slice::<Value>(&body) {
+        if integral_floats_to_integers(&mut tree) {
+            if let Ok(Object(value)) = serde_json::from_value(tree) {
+                return Ok(value);
+            }
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(&body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let Object(value) = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if path == "." || inner.is_syntax() || inner.is_eof() {
@@ -44,6 +56,29 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     de.end()
         .map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
     Ok(value)
+}
+
+/// Rewrites every number written with a zero fraction (`3.0`, `-2e3`) as the integer it
+/// equals, where a float holds that integer exactly; answers whether it rewrote any.
+fn integral_floats_to_integers(value: &mut Value) -> bool {
+    /// 2^53: past it, a float no longer holds every integer exactly.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < EXACT => {
+                *value = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, v| integral_floats_to_integers(v) | changed),
+        Value::Object(map) => map
+            .values_mut()
+            .fold(false, |changed, v| integral_floats_to_integers(v) | changed),
+        _ => false,
+    }
 }
 
 /// Why a body could not be read, as an error answer: 413 `too_large` over the body limit,
@@ -117,4 +152,41 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(256).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Limits {
+        limit: u32,
+        offset: i64,
+    }
+
+    fn parse<T: DeserializeOwned>(body: &str) -> ApiResult<T> {
+        json_body(Ok(Bytes::from(body.to_string())))
+    }
+
+    #[test]
+    fn an_integer_written_with_a_zero_fraction_is_that_integer() {
+        let read: Limits = parse(r#"{"limit": 91.0, "offset": -2e3}"#).unwrap_or_else(|e| {
+            panic!("refused: {e:?}");
+        });
+        assert_eq!(
+            read,
+            Limits {
+                limit: 91,
+                offset: -2000
+            }
+        );
+    }
+
+    #[test]
+    fn a_fraction_is_still_refused_naming_the_field() {
+        let Err(refused) = parse::<Limits>(r#"{"limit": 91.5, "offset": 0}"#) else {
+            panic!("91.5 read as an integer");
+        };
+        assert!(format!("{refused:?}").contains("limit"), "{refused:?}");
+    }
 }

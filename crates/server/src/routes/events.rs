@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use evident::event::Outcome;
 use evident::store::EventQuery;
 use evident::{AuditEvent, EventRecord, Role};
 use serde::Deserialize;
@@ -133,7 +134,7 @@ struct QueryParams {
     action: Option<String>,
     resource_type: Option<String>,
     resource_id: Option<String>,
-    outcome: Option<String>,
+    outcome: Option<Outcome>,
     since: Option<String>,
     until: Option<String>,
     cursor: Option<u64>,
@@ -161,7 +162,7 @@ async fn query(State(state): Shared, Query(p): Query<QueryParams>) -> ApiResult<
         action: p.action,
         resource_type: p.resource_type,
         resource_id: p.resource_id,
-        outcome: p.outcome,
+        outcome: p.outcome.map(|o| o.as_str().to_string()),
         since_us: time(&p.since).map_err(|e| ApiError::bad_request(format!("`since`: {e}")))?,
         until_us: time(&p.until).map_err(|e| ApiError::bad_request(format!("`until`: {e}")))?,
         cursor: p.cursor,

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Identity;
-use crate::blocking::blocking;
+use crate::blocking::with_token_vault;
 use crate::error::{ApiError, ApiResult};
 use crate::gate::Operations;
 use crate::request::{json_body, request_id};
@@ -105,9 +105,7 @@ async fn tokenize(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let engine = state.engine.clone();
-    let made = blocking(move || {
-        let vault = engine.token_vault(true)?;
+    let made = with_token_vault(&state, true, move |vault| {
         vault.tokenize_many(&parsed, format, req.keep)
     })
     .await?;
@@ -134,12 +132,9 @@ async fn detokenize(
         context: req.access_context,
         request_id: request_id(&headers),
     };
-    let engine = state.engine.clone();
     let token = req.token;
-    let value = blocking(move || {
-        engine
-            .token_vault(false)?
-            .detokenize(&token, reveal, &requester)
+    let value = with_token_vault(&state, false, move |vault| {
+        vault.detokenize(&token, reveal, &requester)
     })
     .await?;
     Ok(Json(match reveal {
