@@ -10,10 +10,11 @@
     reason = "a test fails by panicking"
 )]
 
-use std::sync::Arc;
+mod support;
 
-use evident::{Engine, Role};
+use evident::Role;
 use serde_json::Value;
+use support::Running;
 use ureq::http::{Method, Request};
 
 struct Answer {
@@ -73,18 +74,9 @@ fn protected_operations(doc: &Value) -> Vec<(String, String, Role, bool)> {
 
 #[test]
 fn every_protected_operation_authenticates_and_authorizes_before_reading_the_request() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Arc::new(Engine::open(dir.path(), true).unwrap());
-    let reader = engine
-        .create_api_key(Role::Reader, None, "test")
-        .unwrap()
-        .token
-        .to_string();
-    let server = evident_server::LoopbackServer::start(engine).unwrap();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let server = Running::start();
+    let reader = server.key(Role::Reader);
+    let agent = &server.agent;
     let doc: Value = agent
         .get(format!("{}/openapi.json", server.base))
         .call()
@@ -112,7 +104,7 @@ fn every_protected_operation_authenticates_and_authorizes_before_reading_the_req
         let url = format!("{}{path}{BAD_QUERY}", server.base);
         let body = if has_body { BAD_BODY } else { b"" };
         for (what, auth) in refusals {
-            let answer = send(&agent, &method, &url, auth, body);
+            let answer = send(agent, &method, &url, auth, body);
             assert_eq!(
                 (answer.status, answer.body["error"]["code"].as_str()),
                 (401, Some("unauthorized")),
@@ -121,11 +113,11 @@ fn every_protected_operation_authenticates_and_authorizes_before_reading_the_req
             );
         }
         if method == "GET" {
-            let head = send(&agent, "HEAD", &url, None, b"");
+            let head = send(agent, "HEAD", &url, None, b"");
             assert_eq!(head.status, 401, "HEAD {path} without a credential");
         }
         if role != Role::Reader {
-            let answer = send(&agent, &method, &url, Some(&reader_auth), body);
+            let answer = send(agent, &method, &url, Some(&reader_auth), body);
             assert_eq!(
                 (answer.status, answer.body["error"]["code"].as_str()),
                 (403, Some("forbidden")),
@@ -134,20 +126,13 @@ fn every_protected_operation_authenticates_and_authorizes_before_reading_the_req
             );
         }
     }
-    server.stop().unwrap();
 }
 
 #[test]
 fn a_method_a_path_does_not_take_is_a_json_405_naming_the_methods_it_does() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Arc::new(Engine::open(dir.path(), true).unwrap());
-    let server = evident_server::LoopbackServer::start(engine).unwrap();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let server = Running::start();
     let answer = send(
-        &agent,
+        &server.agent,
         "PATCH",
         &format!("{}/v1/events", server.base),
         None,
@@ -159,5 +144,4 @@ fn a_method_a_path_does_not_take_is_a_json_405_naming_the_methods_it_does() {
     for method in ["GET", "POST"] {
         assert!(allow.contains(method), "Allow: {allow}");
     }
-    server.stop().unwrap();
 }

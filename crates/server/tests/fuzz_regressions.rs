@@ -7,55 +7,43 @@
     reason = "a test fails by panicking"
 )]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use evident::{Engine, Role};
+use evident::Role;
 use serde_json::{json, Value};
+use support::Running;
 
 struct Api {
-    base: String,
-    agent: ureq::Agent,
+    running: Running,
     admin: String,
-    engine: Arc<Engine>,
-    server: Option<evident_server::LoopbackServer>,
-    dir: tempfile::TempDir,
 }
 
 impl Api {
     fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = Arc::new(Engine::open(dir.path(), true).unwrap());
-        let admin = engine
-            .create_api_key(Role::Admin, None, "test")
-            .unwrap()
-            .token
-            .to_string();
-        let server = evident_server::LoopbackServer::start(engine.clone()).unwrap();
-        Self {
-            base: server.base.clone(),
-            agent: ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .into(),
-            admin,
-            engine,
-            server: Some(server),
-            dir,
-        }
+        let running = Running::start();
+        let admin = running.key(Role::Admin);
+        Self { running, admin }
     }
 
     fn send(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
-        let url = format!("{}{path}", self.base);
+        let url = format!("{}{path}", self.running.base);
         let auth = format!("Bearer {}", self.admin);
         let mut response = match body {
-            None => self.agent.get(&url).header("Authorization", &auth).call(),
+            None => self
+                .running
+                .agent
+                .get(&url)
+                .header("Authorization", &auth)
+                .call(),
             Some(body) => {
                 let request = if method == "PUT" {
-                    self.agent.put(&url)
+                    self.running.agent.put(&url)
                 } else {
-                    self.agent.post(&url)
+                    self.running.agent.post(&url)
                 };
                 request
                     .header("Authorization", &auth)
@@ -89,14 +77,6 @@ impl Api {
     }
 }
 
-impl Drop for Api {
-    fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.stop().unwrap();
-        }
-    }
-}
-
 fn refused(answer: &(u16, Value), status: u16, code: &str) {
     assert_eq!(answer.0, status, "{}", answer.1);
     assert_eq!(answer.1["error"]["code"], code, "{}", answer.1);
@@ -109,7 +89,7 @@ fn event() -> Value {
 #[test]
 fn an_object_sent_as_an_array_of_its_fields_is_refused() {
     let api = Api::start();
-    let before = api.engine.size();
+    let before = api.running.engine.size();
     // serde reads a struct from an array of its fields in order; the documents say object.
     let mut in_order = event();
     in_order["policy"] = json!([null, null]);
@@ -131,7 +111,7 @@ fn an_object_sent_as_an_array_of_its_fields_is_refused() {
         400,
         "invalid_event",
     );
-    assert_eq!(api.engine.size(), before, "nothing was stored");
+    assert_eq!(api.running.engine.size(), before, "nothing was stored");
     refused(
         &api.send("POST", "/v1/keys", Some(r#"["payments", true]"#)),
         400,
@@ -224,12 +204,12 @@ fn an_integer_written_with_a_zero_fraction_is_read_as_that_integer() {
 fn a_key_that_exists_is_a_conflict() {
     let api = Api::start();
     let provider = evident::crypto::local::LocalProvider::with_passphrase(
-        api.dir.path(),
+        api.running.dir.path(),
         b"a long test passphrase",
         true,
     )
     .unwrap();
-    assert!(api.engine.set_key_provider(Arc::new(provider)));
+    assert!(api.running.engine.set_key_provider(Arc::new(provider)));
     let (status, body) = api.send("POST", "/v1/keys", Some(r#"{"name": "payments"}"#));
     assert_eq!(status, 201, "{body}");
     refused(
@@ -250,7 +230,7 @@ fn without_a_root_key_encryption_is_unavailable_and_the_answer_names_no_server_f
     let answer = api.send("POST", "/v1/keys", Some(r#"{"name": "payments"}"#));
     refused(&answer, 503, "unavailable");
     let message = answer.1["error"]["message"].as_str().unwrap();
-    let dir = api.dir.path().to_string_lossy();
+    let dir = api.running.dir.path().to_string_lossy();
     assert!(!message.contains(dir.as_ref()), "{message}");
     assert!(!message.contains("EVIDENT_"), "{message}");
 }
