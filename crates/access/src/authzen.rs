@@ -38,10 +38,13 @@ pub struct Action {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationRequest {
     /// who
+    #[serde(deserialize_with = "evident_core::objects::object")]
     pub subject: Subject,
     /// does what
+    #[serde(deserialize_with = "evident_core::objects::object")]
     pub action: Action,
     /// to what
+    #[serde(deserialize_with = "evident_core::objects::object")]
     pub resource: Resource,
     /// in which circumstances
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,13 +77,25 @@ impl DecisionResponse {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PartialRequest {
     /// who
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "evident_core::objects::optional_object"
+    )]
     pub subject: Option<Subject>,
     /// does what
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "evident_core::objects::optional_object"
+    )]
     pub action: Option<Action>,
     /// to what
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "evident_core::objects::optional_object"
+    )]
     pub resource: Option<Resource>,
     /// in which circumstances
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,10 +130,10 @@ pub struct EvaluationsRequest {
     #[serde(flatten)]
     pub defaults: PartialRequest,
     /// the items; missing or empty makes this a single evaluation of the defaults
-    #[serde(default)]
+    #[serde(default, deserialize_with = "evident_core::objects::optional_objects")]
     pub evaluations: Option<Vec<PartialRequest>>,
     /// options
-    #[serde(default)]
+    #[serde(default, deserialize_with = "evident_core::objects::optional_object")]
     pub options: Option<Options>,
 }
 
@@ -208,17 +223,19 @@ pub struct PageRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchRequest {
     /// who (only the type for a subject search)
+    #[serde(deserialize_with = "evident_core::objects::object")]
     pub subject: SearchEntity,
     /// the action (absent in an action search)
-    #[serde(default)]
+    #[serde(default, deserialize_with = "evident_core::objects::optional_object")]
     pub action: Option<Action>,
     /// to what (only the type for a resource search)
+    #[serde(deserialize_with = "evident_core::objects::object")]
     pub resource: SearchEntity,
     /// in which circumstances
     #[serde(default)]
     pub context: Option<Map<String, Value>>,
     /// which page
-    #[serde(default)]
+    #[serde(default, deserialize_with = "evident_core::objects::optional_object")]
     pub page: Option<PageRequest>,
 }
 

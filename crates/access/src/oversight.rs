@@ -69,7 +69,7 @@ impl Access<'_> {
             .find(|r| r.id == id)
             .ok_or_else(|| Error::NotFound(format!("no break-glass review `{id}`")))?;
         if record.closed_us.is_some() {
-            return Err(Error::BadRequest(format!(
+            return Err(Error::Conflict(format!(
                 "the review `{id}` was already closed by {}",
                 record.reviewer.as_deref().unwrap_or("?")
             )));

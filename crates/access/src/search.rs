@@ -28,6 +28,15 @@ impl Access<'_> {
         caller: &Caller,
         request_id: Option<&str>,
     ) -> Result<(SearchResponse, AuditEvent)> {
+        // Refused as an evaluation refuses them, even where no candidate would be decided.
+        for (what, entity) in [("subject", &req.subject), ("resource", &req.resource)] {
+            if entity.kind.is_empty() {
+                return Err(Error::BadRequest(format!("{what}.type is empty")));
+            }
+        }
+        if req.action.as_ref().is_some_and(|a| a.name.is_empty()) {
+            return Err(Error::BadRequest("action.name is empty".into()));
+        }
         let pack = self.require_active()?;
         let now = now_us() / 1_000_000;
         let limit = req

@@ -23,6 +23,10 @@ pub enum Error {
     /// A request parameter is out of range or malformed.
     #[error("{0}")]
     BadRequest(String),
+    /// The request is well formed but collides with what is stored (a key that already
+    /// exists, a review already closed); nothing was changed.
+    #[error("{0}")]
+    Conflict(String),
     /// The stored log does not match its own signed checkpoints; nothing more is signed.
     #[error("log integrity failure: {0}")]
     Integrity(String),

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::objects::Object;
 use crate::personal::{self, PersonalField};
 use crate::{Error, Result};
 
@@ -28,10 +29,12 @@ pub struct AuditEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
     /// Who acted.
+    #[serde(deserialize_with = "crate::objects::object")]
     pub actor: Actor,
     /// What was done, e.g. `record.read`.
     pub action: String,
     /// What it was done to.
+    #[serde(deserialize_with = "crate::objects::object")]
     pub resource: Resource,
     /// How it ended.
     pub outcome: Outcome,
@@ -39,7 +42,11 @@ pub struct AuditEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The policy that decided, where one did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::objects::optional_object"
+    )]
     pub policy: Option<PolicyRef>,
     /// The caller's request id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,7 +88,11 @@ pub struct Actor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
     /// How the actor authenticated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::objects::optional_object"
+    )]
     pub auth: Option<AuthFacts>,
 }
 
@@ -281,7 +292,8 @@ impl AuditEvent {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let result = match first {
-            Some(b'[') => serde_path_to_error::deserialize::<_, Vec<Self>>(&mut de),
+            Some(b'[') => serde_path_to_error::deserialize::<_, Vec<Object<Self>>>(&mut de)
+                .map(|events| events.into_iter().map(|Object(e)| e).collect()),
             Some(b'{') => serde_path_to_error::deserialize::<_, Self>(&mut de).map(|e| vec![e]),
             _ => {
                 return Err(Error::BadRequest(
@@ -318,14 +330,16 @@ impl AuditEvent {
 
     /// Parses one event from JSON, naming the offending field on error.
     pub fn from_json(value: Value) -> Result<Self> {
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            if path == "." {
-                Error::InvalidEvent(e.into_inner().to_string())
-            } else {
-                Error::InvalidEvent(format!("`{path}`: {}", e.into_inner()))
-            }
-        })
+        serde_path_to_error::deserialize(value)
+            .map(|Object(event)| event)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                if path == "." {
+                    Error::InvalidEvent(e.into_inner().to_string())
+                } else {
+                    Error::InvalidEvent(format!("`{path}`: {}", e.into_inner()))
+                }
+            })
     }
 
     fn validate(&self) -> Result<()> {

@@ -57,6 +57,7 @@ pub mod files;
 pub mod intake;
 pub mod key_provider;
 pub mod log;
+pub mod objects;
 pub mod personal;
 pub mod recorder;
 pub mod redaction;

@@ -174,7 +174,7 @@ impl<'e> Keyring<'e> {
     pub fn create(&self, name: &str, actor: &str) -> Result<u32> {
         check_name(name)?;
         if !self.store()?.key_versions(name)?.is_empty() {
-            return Err(Error::BadRequest(format!(
+            return Err(Error::Conflict(format!(
                 "the key `{name}` already exists; rotate it instead"
             )));
         }
@@ -321,7 +321,7 @@ impl<'e> Keyring<'e> {
             match self.create(&name, actor) {
                 Ok(_) => {}
                 // another caller made it meanwhile
-                Err(Error::BadRequest(_)) => {}
+                Err(Error::Conflict(_)) => {}
                 Err(e) => return Err(e),
             }
         }

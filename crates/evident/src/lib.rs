@@ -30,7 +30,7 @@ pub mod backup;
 pub mod datadir;
 
 pub use evident_access as access;
-pub use evident_core::{apikey, canonical, event, intake, personal, redaction, sequencer};
+pub use evident_core::{apikey, canonical, event, intake, objects, personal, redaction, sequencer};
 pub use evident_crypto as crypto;
 pub use evident_privacy as privacy;
 pub use evident_privacy::ErasureReport;

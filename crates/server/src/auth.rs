@@ -3,11 +3,12 @@
 //! the caller's role against the least role a route needs; and the refusal path, which
 //! records every failed login, and every lockout it sets off, in the ledger.
 //!
-//! Every route that is not public starts with [`authenticate`].
+//! `gate.rs` calls [`authenticate`] for every operation that is not public, before the
+//! operation's handler runs.
 
 use std::net::IpAddr;
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use base64::Engine as _;
 use evident::access::Caller;
 use evident::Role;
@@ -136,7 +137,7 @@ pub(crate) fn authenticate(
 }
 
 fn unauthorized(message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    ApiError::unauthorized(message)
 }
 
 /// A bearer token checked: who it is, or why not; and the credential its failures count

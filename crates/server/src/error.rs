@@ -2,7 +2,6 @@
 //! `{"error": {"code": "...", "message": "..."}}`, and the one mapping from the engine's
 //! [`evident::Error`] to them. Handlers return [`ApiResult`] and let `?` do the mapping.
 
-use axum::extract::rejection::QueryRejection;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,11 +13,72 @@ use serde_json::json;
 /// filter still selects them.
 pub(crate) const LOG_TARGET: &str = "evident_server::api";
 
+/// Declares [`ErrorCode`] and the list of all its codes from one table, so the list cannot
+/// miss a code (the OpenAPI document's `Error.code` enum is checked against it).
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
+        /// The `code` of an error answer: what kind of refusal or failure it is.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order declared.
+            #[cfg(test)]
+            pub(crate) const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as it appears in the JSON body.
+            pub(crate) fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// 400: the request is malformed or out of range
+    BadRequest = "bad_request",
+    /// 400: an audit event does not validate
+    InvalidEvent = "invalid_event",
+    /// 400: a key is missing, disabled or destroyed, or a ciphertext does not open
+    Crypto = "crypto",
+    /// 400: a policy pack does not parse or validate
+    PolicyRejected = "policy_rejected",
+    /// 401: no credential, or one that is unknown, revoked or invalid
+    Unauthorized = "unauthorized",
+    /// 403: the caller's role does not allow the operation
+    Forbidden = "forbidden",
+    /// 403: the access policy denied it (the decision is in the ledger)
+    AccessDenied = "access_denied",
+    /// 404: no such endpoint or resource
+    NotFound = "not_found",
+    /// 405: the path exists but not with this method
+    MethodNotAllowed = "method_not_allowed",
+    /// 409: the request collides with what is stored (a key that exists, a closed review)
+    Conflict = "conflict",
+    /// 413: a body, batch, entry or field over its limit
+    TooLarge = "too_large",
+    /// 422: card verification codes, PIN blocks or track data, which are never stored
+    SensitiveAuthenticationData = "sensitive_authentication_data",
+    /// 429: too many failed logins with this credential or from this address (a lockout or
+    /// a pause; `Retry-After` says how long)
+    TooManyAttempts = "too_many_attempts",
+    /// 500: the stored log does not match its own signed checkpoints
+    Integrity = "integrity",
+    /// 500: a fault of the server, not of the request
+    Internal = "internal",
+    /// 503: the ledger cannot record now (a failed append, or shutting down)
+    Unavailable = "unavailable",
+}
+
 /// An HTTP error with a JSON body.
 #[derive(Debug)]
 pub(crate) struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     /// seconds for a `Retry-After` header
     retry_after: Option<u64>,
@@ -29,7 +89,7 @@ pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     /// An error with any status and code.
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -43,8 +103,12 @@ impl ApiError {
         message: impl Into<String>,
         retry_after: std::time::Duration,
     ) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
-            .retry_after(retry_after)
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyAttempts,
+            message,
+        )
+        .retry_after(retry_after)
     }
 
     /// Adds `Retry-After`: whole seconds, rounded up, at least 1.
@@ -56,34 +120,44 @@ impl ApiError {
 
     /// 400 `bad_request`: the request itself is wrong.
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
 
     /// 403 `forbidden`: the caller is known but its role does not allow this.
     pub(crate) fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     /// 404 `not_found`.
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
     /// 413 `too_large`: a body, batch or field over its limit.
     pub(crate) fn too_large(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, message)
+    }
+
+    /// 401 `unauthorized`: no credential, or one not accepted.
+    pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
     }
 
     /// 500 `internal`: a fault of the server, not of the request.
     pub(crate) fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            message,
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        tracing::debug!(target: LOG_TARGET, code = self.code, message = %self.message, "request refused");
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let code = self.code.as_str();
+        tracing::debug!(target: LOG_TARGET, code, message = %self.message, "request refused");
+        let body = json!({"error": {"code": code, "message": self.message}});
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response
@@ -98,32 +172,29 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let message = e.to_string();
         let (status, code) = match e {
-            Error::InvalidEvent(_) => (StatusCode::BAD_REQUEST, "invalid_event"),
-            Error::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            Error::BadRequest(_) | Error::Ledger(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            Error::AppendFailed(_) | Error::ShutDown => {
-                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            Error::InvalidEvent(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidEvent),
+            Error::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            Error::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
+            Error::BadRequest(_) | Error::Ledger(_) => {
+                (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
             }
-            Error::Integrity(_) => (StatusCode::INTERNAL_SERVER_ERROR, "integrity"),
-            Error::Crypto(_) => (StatusCode::BAD_REQUEST, "crypto"),
-            Error::Denied(_) => (StatusCode::FORBIDDEN, "access_denied"),
+            Error::AppendFailed(_) | Error::ShutDown => {
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+            }
+            Error::Integrity(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Integrity),
+            Error::Crypto(_) => (StatusCode::BAD_REQUEST, ErrorCode::Crypto),
+            Error::Denied(_) => (StatusCode::FORBIDDEN, ErrorCode::AccessDenied),
             Error::SensitiveAuthenticationData(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "sensitive_authentication_data",
+                ErrorCode::SensitiveAuthenticationData,
             ),
-            Error::Policy(_) => (StatusCode::BAD_REQUEST, "policy_rejected"),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Error::Policy(_) => (StatusCode::BAD_REQUEST, ErrorCode::PolicyRejected),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         };
         if status.is_server_error() {
             tracing::error!(target: LOG_TARGET, %message, "request failed");
         }
         Self::new(status, code, message)
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(r: QueryRejection) -> Self {
-        Self::bad_request(format!("bad query parameters: {}", r.body_text()))
     }
 }

@@ -44,15 +44,19 @@
 //! 2. **The router** sends the request to the handler of one part of the engine, in
 //!    `routes/`: one file per part (`events.rs`, `log.rs`, `access.rs`, `keys.rs`,
 //!    `personal.rs`, `tokens.rs`, `redact.rs`, `apikeys.rs`, `meta.rs`), so the file name
-//!    says where an endpoint lives. Anything else is a JSON 404.
-//! 3. **Authentication** (`auth.rs`): the handler first calls `authenticate` with the least
-//!    role it needs. The bearer token is an API key, or an OIDC token when an issuer is
-//!    configured; a refused one is a 401 and an `auth.login.failed` event in the ledger, a
-//!    too-low role a 403. Repeated failures are slowed, then locked out ([`lockout`]): a
-//!    429 with `Retry-After`. Only `/healthz`, `/openapi.json`, AuthZEN discovery and
-//!    `/log/…` are public.
-//! 4. **Reading the request** (`request.rs`): JSON bodies are parsed with messages naming
-//!    the offending field; query strings by axum, their faults made 400s.
+//!    says where an endpoint lives; `routes/all.rs` gathers them. Anything else is a JSON
+//!    404, a method a path does not take a JSON 405.
+//! 3. **The gate** (`gate.rs`), before the handler and any of its extractors: each operation
+//!    was registered with its access, public or a least role, and a protected one has its
+//!    caller authenticated (`auth.rs`: the bearer token is an API key, or an OIDC token when
+//!    an issuer is configured; a refused one is a 401 and an `auth.login.failed` event in the
+//!    ledger) and its role checked (403) before anything else of the request is read.
+//!    Repeated failures are slowed, then locked out ([`lockout`]): a 429 with
+//!    `Retry-After`. Only `/healthz`, `/openapi.json`, AuthZEN discovery and `/log/…` are
+//!    public.
+//! 4. **Reading the request** (`request.rs`): JSON bodies (objects only) are parsed with
+//!    messages naming the offending field; path and query parameters through extractors whose
+//!    faults are JSON 400s.
 //! 5. **The engine**: the handler calls one engine operation; one that blocks (SQLite, the
 //!    root key, Cedar) runs on a blocking thread (`blocking.rs`).
 //! 6. **The ledger**: what the engine records (events, decisions, key changes, erasures) is
@@ -67,10 +71,13 @@
 //! ## Adding an endpoint
 //!
 //! Write the handler in the `routes/` file of the engine part it serves (a new part gets a
-//! new file there, merged in [`router`]) and add its path to that file's `routes()`. Start
-//! with `authenticate` and the least role that suffices, read the body with `json_body`,
-//! return `ApiResult` and let `?` map engine errors. Then describe it in `src/openapi.json`
-//! and `docs/api.md`, and test it in `tests/`.
+//! new file there, merged in `routes/all.rs`) and register it in that file's `routes()` with
+//! the least role that suffices (`.post(path, Role::Writer, handler)`; `Access::Public` only
+//! for what anyone may read). A handler that needs the caller takes `Identity`; it reads the
+//! body with `json_body` and parameters with `request::{Path, Query}`, returns `ApiResult`
+//! and lets `?` map engine errors. Then describe it in `src/openapi.json` (with
+//! `x-evident-role` and every status it can answer: `openapi_tests.rs` fails until the
+//! document and the registered operations agree) and `docs/api.md`, and test it in `tests/`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -79,10 +86,13 @@ mod auth;
 mod blocking;
 mod error;
 pub mod floor;
+mod gate;
 pub mod lockout;
 mod metrics;
 mod observe;
 pub mod oidc;
+#[cfg(test)]
+mod openapi_tests;
 mod peer;
 mod request;
 mod routes;
@@ -93,6 +103,7 @@ pub mod tls;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::{middleware, Router};
 
 pub use request::MAX_BODY_BYTES;
@@ -103,18 +114,16 @@ pub use state::{AppState, ServerOptions};
 /// Builds the router over shared state: every part's routes, a JSON 404 for any other path,
 /// the body limit, and the observing middleware around them all.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .merge(routes::meta::routes())
-        .merge(routes::log::routes())
-        .merge(routes::events::routes())
-        .merge(routes::personal::routes())
-        .merge(routes::redact::routes())
-        .merge(routes::keys::routes())
-        .merge(routes::apikeys::routes())
-        .merge(routes::lockouts::routes())
-        .merge(routes::access::routes())
-        .merge(routes::tokens::routes())
+    routes::all::operations()
+        .into_router(state.clone())
         .fallback(|| async { error::ApiError::not_found("no such endpoint; see /openapi.json") })
+        .method_not_allowed_fallback(|| async {
+            error::ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                error::ErrorCode::MethodNotAllowed,
+                "this path does not take this method; see /openapi.json",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -31,10 +31,15 @@ pub(crate) async fn observe(State(state): Shared, request: Request, next: Next) 
         .and_then(|v| v.parse::<u64>().ok());
     let mut response = if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         // Refuse from the declared length alone: no need to read megabytes of a body we reject.
-        ApiError::too_large(format!(
+        // The body stays unread, so the connection cannot carry another request: say so.
+        let mut refused = ApiError::too_large(format!(
             "the body is larger than the limit of {MAX_BODY_BYTES} bytes per request"
         ))
-        .into_response()
+        .into_response();
+        refused
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        refused
     } else {
         let peer = peer::of_request(&request);
         peer::with_peer(peer, next.run(request)).await

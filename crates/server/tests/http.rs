@@ -605,7 +605,9 @@ fn encryption_service_over_http() {
     );
     let created = s.post("/v1/keys", a, br#"{"name":"payments"}"#);
     assert_eq!(created.status, 201, "{}", created.text());
-    assert_eq!(s.post("/v1/keys", a, br#"{"name":"payments"}"#).status, 400);
+    let again = s.post("/v1/keys", a, br#"{"name":"payments"}"#);
+    assert_eq!(again.status, 409, "a key that exists: {}", again.text());
+    assert_eq!(again.json()["error"]["code"], "conflict");
 
     let body =
         json!({"plaintext": b64.encode("row 42 secret"), "context": "tenant=acme"}).to_string();

@@ -1,7 +1,7 @@
 //! Named keys (`crypto_keys`, `crypto_key_class`): each version wrapped by the root key, its
 //! state, the encryptions reserved under it, and which keys protect regulated data.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, TransactionBehavior};
 
 use evident_core::store::StoredKeyVersion;
 use evident_core::Result;
@@ -23,7 +23,9 @@ pub(crate) fn insert_key_version(
     wrapped: &[u8],
     created_us: i64,
 ) -> Result<u32> {
-    let tx = conn.transaction()?;
+    // Immediate: the write lock is taken (waiting out other writers) before the read, so the
+    // read cannot go stale and the write cannot fail at once with `database is locked`.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: u32 = tx.query_row(
         "SELECT COALESCE(MAX(version), 0) + 1 FROM crypto_keys WHERE name = ?1",
         [name],
@@ -82,7 +84,7 @@ pub(crate) fn reserve_key_uses(
     version: u32,
     uses: u64,
 ) -> Result<u64> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute(
         "UPDATE crypto_keys SET uses = uses + ?3 WHERE name = ?1 AND version = ?2",
         params![name, version, uses as i64],

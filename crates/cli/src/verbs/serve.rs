@@ -16,8 +16,9 @@ use crate::tls;
 /// Run the HTTP API (creates the data directory on first start).
 ///
 /// Binds to 127.0.0.1:8470 by default. Endpoints are listed at /openapi.json and in
-/// docs/api.md; everything but /healthz, /openapi.json and the public log
-/// under /log/ needs `Authorization: Bearer <API key>` (see `evident apikey create`).
+/// docs/api.md; everything but /healthz, /openapi.json, AuthZEN discovery
+/// (/.well-known/authzen-configuration) and the public log under /log/ needs
+/// `Authorization: Bearer <API key>` (see `evident apikey create`).
 /// Repeated failed logins are slowed, then locked out (--lockout-*; PCI DSS 8.3.4).
 #[derive(Debug, Args)]
 pub struct ServeArgs {

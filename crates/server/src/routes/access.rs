@@ -4,15 +4,12 @@
 //! Every decision is appended to the ledger before it is answered (see
 //! [`evident::access`]); a deny is `200 {"decision": false}`, a malformed request a 400.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use evident::access::authzen::{
     EvaluationRequest, EvaluationsRequest, PartialRequest, SearchKind, SearchRequest,
 };
@@ -23,29 +20,40 @@ use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{authenticate, Identity};
+use crate::auth::Identity;
 use crate::blocking::blocking;
 use crate::error::{ApiError, ApiResult};
-use crate::request::{json_body, request_id};
+use crate::gate::{Access, Operations};
+use crate::request::{json_body, request_id, Path, Query};
 use crate::state::{AppState, Shared};
 
 /// AuthZEN, policy versions, break-glass and access reviews.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/.well-known/authzen-configuration", get(configuration))
-        .route("/access/v1/evaluation", post(evaluation))
-        .route("/access/v1/evaluations", post(evaluations))
-        .route("/access/v1/search/{kind}", post(search))
-        .route("/v1/policy", get(show_policy).put(apply_policy))
-        .route("/v1/policy/versions", get(policy_versions))
-        .route("/v1/policy/versions/{version}", get(policy_version))
-        .route("/v1/policy/rollback", post(rollback_policy))
-        .route("/v1/access/break-glass", get(list_break_glass))
-        .route(
-            "/v1/access/break-glass/{id}/review",
-            post(review_break_glass),
+pub(crate) fn routes() -> Operations {
+    Operations::new()
+        .get(
+            "/.well-known/authzen-configuration",
+            Access::Public,
+            configuration,
         )
-        .route("/v1/access/review", post(access_review))
+        .post("/access/v1/evaluation", Role::Writer, evaluation)
+        .post("/access/v1/evaluations", Role::Writer, evaluations)
+        .post("/access/v1/search/{kind}", Role::Writer, search)
+        .get("/v1/policy", Role::Reader, show_policy)
+        .put("/v1/policy", Role::Admin, apply_policy)
+        .get("/v1/policy/versions", Role::Reader, policy_versions)
+        .get(
+            "/v1/policy/versions/{version}",
+            Role::Reader,
+            policy_version,
+        )
+        .post("/v1/policy/rollback", Role::Admin, rollback_policy)
+        .get("/v1/access/break-glass", Role::Admin, list_break_glass)
+        .post(
+            "/v1/access/break-glass/{id}/review",
+            Role::Admin,
+            review_break_glass,
+        )
+        .post("/v1/access/review", Role::Admin, access_review)
 }
 
 async fn configuration(State(state): Shared, headers: HeaderMap) -> Json<Value> {
@@ -82,10 +90,10 @@ async fn decide(
 
 async fn evaluation(
     State(state): Shared,
+    identity: Identity,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let identity = authenticate(&state, &headers, Role::Writer)?;
     let request: EvaluationRequest = json_body(body)?;
     let batch = EvaluationsRequest {
         defaults: PartialRequest {
@@ -102,10 +110,10 @@ async fn evaluation(
 
 async fn evaluations(
     State(state): Shared,
+    identity: Identity,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let identity = authenticate(&state, &headers, Role::Writer)?;
     let batch: EvaluationsRequest = json_body(body)?;
     answer(decide(&state, &identity, &headers, batch).await?)
 }
@@ -119,11 +127,11 @@ fn answer(answer: Answer) -> ApiResult<Response> {
 
 async fn search(
     State(state): Shared,
+    identity: Identity,
     headers: HeaderMap,
     Path(kind): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let identity = authenticate(&state, &headers, Role::Writer)?;
     let kind = SearchKind::parse(&kind).ok_or_else(|| {
         ApiError::not_found("search is /access/v1/search/subject, /resource or /action")
     })?;
@@ -146,10 +154,9 @@ struct ApplyRequest {
 
 async fn apply_policy(
     State(state): Shared,
-    headers: HeaderMap,
+    identity: Identity,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let identity = authenticate(&state, &headers, Role::Admin)?;
     let request: ApplyRequest = json_body(body)?;
     let engine = state.engine.clone();
     let applied = blocking(move || engine.access().apply(request.files, &identity.id)).await?;
@@ -172,17 +179,11 @@ async fn apply_policy(
         .into_response())
 }
 
-async fn show_policy(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Reader)?;
+async fn show_policy(State(state): Shared) -> ApiResult<Json<Value>> {
     version_json(&state, None)
 }
 
-async fn policy_version(
-    State(state): Shared,
-    headers: HeaderMap,
-    Path(version): Path<u64>,
-) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Reader)?;
+async fn policy_version(State(state): Shared, Path(version): Path<u64>) -> ApiResult<Json<Value>> {
     version_json(&state, Some(version))
 }
 
@@ -198,8 +199,7 @@ fn version_json(state: &AppState, version: Option<u64>) -> ApiResult<Json<Value>
     })))
 }
 
-async fn policy_versions(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Reader)?;
+async fn policy_versions(State(state): Shared) -> ApiResult<Json<Value>> {
     let active = state.engine.access().active()?.map(|p| p.version);
     let versions: Vec<Value> = state
         .engine
@@ -228,10 +228,9 @@ struct RollbackRequest {
 
 async fn rollback_policy(
     State(state): Shared,
-    headers: HeaderMap,
+    identity: Identity,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let identity = authenticate(&state, &headers, Role::Admin)?;
     let request: RollbackRequest = json_body(body)?;
     let engine = state.engine.clone();
     let applied = blocking(move || engine.access().rollback(request.version, &identity.id)).await?;
@@ -251,11 +250,8 @@ struct BreakGlassParams {
 
 async fn list_break_glass(
     State(state): Shared,
-    headers: HeaderMap,
-    params: Result<Query<BreakGlassParams>, QueryRejection>,
+    Query(params): Query<BreakGlassParams>,
 ) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Admin)?;
-    let Query(params) = params?;
     let reviews = state.engine.access().break_glass(!params.all)?;
     Ok(Json(json!({
         "reviews": reviews.iter().map(break_glass_json).collect::<Vec<_>>()
@@ -271,11 +267,10 @@ struct ReviewRequest {
 
 async fn review_break_glass(
     State(state): Shared,
-    headers: HeaderMap,
+    identity: Identity,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let identity = authenticate(&state, &headers, Role::Admin)?;
     let request: ReviewRequest = json_body(body)?;
     let engine = state.engine.clone();
     let closed = blocking(move || {
@@ -313,11 +308,9 @@ struct ReviewParams {
 
 async fn access_review(
     State(state): Shared,
-    headers: HeaderMap,
-    params: Result<Query<ReviewParams>, QueryRejection>,
+    identity: Identity,
+    Query(params): Query<ReviewParams>,
 ) -> ApiResult<Response> {
-    let identity = authenticate(&state, &headers, Role::Admin)?;
-    let Query(params) = params?;
     let csv = match params.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,

@@ -2,30 +2,29 @@
 //! once (`Cache-Control: no-store`), `GET /v1/apikeys` lists them without secrets, and
 //! `DELETE /v1/apikeys/{id}` revokes one. Each change is recorded in the ledger.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, post};
-use axum::{Json, Router};
+use axum::Json;
 use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::authenticate;
+use crate::auth::Identity;
 use crate::blocking::blocking;
 use crate::error::ApiResult;
-use crate::request::json_body;
-use crate::state::{AppState, Shared};
+use crate::gate::Operations;
+use crate::request::{json_body, Path};
+use crate::state::Shared;
 
 /// Creating, listing and revoking API keys.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v1/apikeys", post(create_key).get(list_keys))
-        .route("/v1/apikeys/{id}", delete(revoke_key))
+pub(crate) fn routes() -> Operations {
+    Operations::new()
+        .post("/v1/apikeys", Role::Admin, create_key)
+        .get("/v1/apikeys", Role::Admin, list_keys)
+        .delete("/v1/apikeys/{id}", Role::Admin, revoke_key)
 }
 
 #[derive(Deserialize)]
@@ -37,10 +36,9 @@ struct CreateKeyRequest {
 
 async fn create_key(
     State(state): Shared,
-    headers: HeaderMap,
+    identity: Identity,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let identity = authenticate(&state, &headers, Role::Admin)?;
     let req: CreateKeyRequest = json_body(body)?;
     let role = Role::parse(&req.role)?;
     let engine = state.engine.clone();
@@ -56,8 +54,7 @@ async fn create_key(
     Ok(response)
 }
 
-async fn list_keys(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Admin)?;
+async fn list_keys(State(state): Shared) -> ApiResult<Json<Value>> {
     let keys: Vec<Value> = state
         .engine
         .api_keys()?
@@ -77,10 +74,9 @@ async fn list_keys(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<V
 
 async fn revoke_key(
     State(state): Shared,
-    headers: HeaderMap,
+    identity: Identity,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let identity = authenticate(&state, &headers, Role::Admin)?;
     let engine = state.engine.clone();
     let actor = identity.admin_actor();
     blocking(move || engine.revoke_api_key(&id, &actor)).await?;

@@ -2,53 +2,38 @@
 //! answering once they are durable and signed; `GET /v1/events` queries them and
 //! `GET /v1/events/{index}` reads one (`reader`; revealing personal data needs `admin`).
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use evident::event::Outcome;
 use evident::store::EventQuery;
 use evident::{AuditEvent, EventRecord, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::log::checkpoint_json;
-use crate::auth::authenticate;
+use crate::auth::Identity;
 use crate::error::{ApiError, ApiResult};
-use crate::request::MAX_BODY_BYTES;
-use crate::state::{AppState, Shared};
+use crate::gate::Operations;
+use crate::request::{body_refused, Path, Query};
+use crate::state::Shared;
 
 /// Appending, querying and reading events.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v1/events", post(append).get(query))
-        .route("/v1/events/{index}", get(get_event))
+pub(crate) fn routes() -> Operations {
+    Operations::new()
+        .post("/v1/events", Role::Writer, append)
+        .get("/v1/events", Role::Reader, query)
+        .get("/v1/events/{index}", Role::Reader, get_event)
 }
 
 /// The body as one event or a batch, within the body and batch limits.
 fn parse_events(body: Result<Bytes, BytesRejection>) -> ApiResult<Vec<AuditEvent>> {
-    let body = body.map_err(|r| {
-        let status = r.status();
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "too_large"
-        } else {
-            "bad_request"
-        };
-        ApiError::new(
-            status,
-            code,
-            format!(
-                "{} (limit {MAX_BODY_BYTES} bytes per request)",
-                r.body_text()
-            ),
-        )
-    })?;
+    let body = body.map_err(body_refused)?;
     std::str::from_utf8(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not valid UTF-8: {e}")))?;
     let events = AuditEvent::parse_many(&body)?;
@@ -64,10 +49,8 @@ fn parse_events(body: Result<Bytes, BytesRejection>) -> ApiResult<Vec<AuditEvent
 
 async fn append(
     State(state): Shared,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Writer)?;
     let started = Instant::now();
     let events = parse_events(body)?;
     let receipt = state.engine.append(events).await?;
@@ -124,12 +107,10 @@ struct EventParams {
 
 async fn get_event(
     State(state): Shared,
-    headers: HeaderMap,
+    key: Identity,
     Path(index): Path<String>,
-    params: Result<Query<EventParams>, QueryRejection>,
+    Query(params): Query<EventParams>,
 ) -> ApiResult<Json<Value>> {
-    let key = authenticate(&state, &headers, Role::Reader)?;
-    let Query(params) = params?;
     let index: u64 = index.parse().map_err(|_| {
         ApiError::bad_request(format!(
             "`{}` is not an entry index",
@@ -153,7 +134,7 @@ struct QueryParams {
     action: Option<String>,
     resource_type: Option<String>,
     resource_id: Option<String>,
-    outcome: Option<String>,
+    outcome: Option<Outcome>,
     since: Option<String>,
     until: Option<String>,
     cursor: Option<u64>,
@@ -161,13 +142,7 @@ struct QueryParams {
     order: Option<String>,
 }
 
-async fn query(
-    State(state): Shared,
-    headers: HeaderMap,
-    params: Result<Query<QueryParams>, QueryRejection>,
-) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Reader)?;
-    let Query(p) = params?;
+async fn query(State(state): Shared, Query(p): Query<QueryParams>) -> ApiResult<Json<Value>> {
     let time = |t: &Option<String>| t.as_deref().map(evident::event::parse_time).transpose();
     let descending = match p.order.as_deref() {
         None | Some("asc") => false,
@@ -187,7 +162,7 @@ async fn query(
         action: p.action,
         resource_type: p.resource_type,
         resource_id: p.resource_id,
-        outcome: p.outcome,
+        outcome: p.outcome.map(|o| o.as_str().to_string()),
         since_us: time(&p.since).map_err(|e| ApiError::bad_request(format!("`since`: {e}")))?,
         until_us: time(&p.until).map_err(|e| ApiError::bad_request(format!("`until`: {e}")))?,
         cursor: p.cursor,

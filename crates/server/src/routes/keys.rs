@@ -3,37 +3,36 @@
 //! `writer`). Decrypting with a regulated key first needs an allow from the access policy,
 //! and that decision is recorded in the ledger.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::authenticate;
+use crate::auth::Identity;
 use crate::blocking::with_keyring;
 use crate::error::ApiResult;
-use crate::request::{json_body, plaintext_of, request_id};
-use crate::state::{AppState, Shared};
+use crate::gate::Operations;
+use crate::request::{json_body, plaintext_of, request_id, Path};
+use crate::state::Shared;
 
 /// Key management and the encrypt, data-key, decrypt and rewrap calls.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v1/keys", get(list_crypto_keys).post(create_crypto_key))
-        .route("/v1/keys/{name}/rotate", post(rotate_crypto_key))
-        .route("/v1/keys/{name}/classify", post(classify_crypto_key))
-        .route("/v1/keys/{name}/encrypt", post(encrypt))
-        .route("/v1/keys/{name}/datakey", post(data_key))
-        .route("/v1/decrypt", post(decrypt))
-        .route("/v1/rewrap", post(rewrap))
+pub(crate) fn routes() -> Operations {
+    Operations::new()
+        .get("/v1/keys", Role::Admin, list_crypto_keys)
+        .post("/v1/keys", Role::Admin, create_crypto_key)
+        .post("/v1/keys/{name}/rotate", Role::Admin, rotate_crypto_key)
+        .post("/v1/keys/{name}/classify", Role::Admin, classify_crypto_key)
+        .post("/v1/keys/{name}/encrypt", Role::Writer, encrypt)
+        .post("/v1/keys/{name}/datakey", Role::Writer, data_key)
+        .post("/v1/decrypt", Role::Writer, decrypt)
+        .post("/v1/rewrap", Role::Writer, rewrap)
 }
 
 #[derive(Deserialize)]
@@ -81,10 +80,8 @@ struct ClassifyRequest {
 async fn encrypt(
     State(state): Shared,
     Path(name): Path<String>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Writer)?;
     let req: EncryptRequest = json_body(body)?;
     let plaintext = plaintext_of(&req.plaintext)?;
     // Most calls find the key in memory: no blocking thread needed.
@@ -102,10 +99,10 @@ async fn encrypt(
 
 async fn decrypt(
     State(state): Shared,
+    identity: Identity,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let identity = authenticate(&state, &headers, Role::Writer)?;
     let mut req: CiphertextRequest = json_body(body)?;
     let (_, name, _) = evident::crypto::keyring::parse_ciphertext(&req.ciphertext)?;
     if state.engine.key_is_regulated(name)? {
@@ -137,10 +134,8 @@ async fn decrypt(
 
 async fn rewrap(
     State(state): Shared,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Writer)?;
     let req: CiphertextRequest = json_body(body)?;
     let ciphertext = with_keyring(&state, move |k| {
         k.rewrap(&req.ciphertext, req.context.as_bytes())
@@ -152,10 +147,8 @@ async fn rewrap(
 async fn data_key(
     State(state): Shared,
     Path(name): Path<String>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Writer)?;
     let req: ContextRequest = json_body(body)?;
     let (key, ciphertext) =
         with_keyring(&state, move |k| k.data_key(&name, req.context.as_bytes())).await?;
@@ -164,18 +157,16 @@ async fn data_key(
     ))
 }
 
-async fn list_crypto_keys(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Admin)?;
+async fn list_crypto_keys(State(state): Shared) -> ApiResult<Json<Value>> {
     let keys = with_keyring(&state, |k| k.list()).await?;
     Ok(Json(json!({"keys": keys})))
 }
 
 async fn create_crypto_key(
     State(state): Shared,
-    headers: HeaderMap,
+    identity: Identity,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let identity = authenticate(&state, &headers, Role::Admin)?;
     let req: CreateCryptoKeyRequest = json_body(body)?;
     let actor = identity.admin_actor();
     let name = req.name.clone();
@@ -197,11 +188,10 @@ async fn create_crypto_key(
 
 async fn classify_crypto_key(
     State(state): Shared,
+    identity: Identity,
     Path(name): Path<String>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let identity = authenticate(&state, &headers, Role::Admin)?;
     let req: ClassifyRequest = json_body(body)?;
     let actor = identity.admin_actor();
     let shown = name.clone();
@@ -211,10 +201,9 @@ async fn classify_crypto_key(
 
 async fn rotate_crypto_key(
     State(state): Shared,
+    identity: Identity,
     Path(name): Path<String>,
-    headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let identity = authenticate(&state, &headers, Role::Admin)?;
     let actor = identity.admin_actor();
     let shown = name.clone();
     let version = with_keyring(&state, move |k| k.rotate(&name, &actor)).await?;

@@ -2,31 +2,30 @@
 //! and the policy, `DELETE /v1/auth/lockouts/{id}` lifts one. A lift is recorded in the
 //! ledger (`auth.lockout.unlocked`, naming the administrator) before it takes effect.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
 use evident::event::format_time;
 use evident::Role;
 use serde_json::{json, Value};
 
-use crate::auth::authenticate;
+use crate::auth::Identity;
 use crate::error::{ApiError, ApiResult};
+use crate::gate::Operations;
 use crate::lockout::{self, Credential};
-use crate::state::{AppState, Shared};
+use crate::request::Path;
+use crate::state::Shared;
 
 /// Listing and lifting login lockouts.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v1/auth/lockouts", get(list_lockouts))
-        .route("/v1/auth/lockouts/{id}", delete(lift_lockout))
+pub(crate) fn routes() -> Operations {
+    Operations::new()
+        .get("/v1/auth/lockouts", Role::Admin, list_lockouts)
+        .delete("/v1/auth/lockouts/{id}", Role::Admin, lift_lockout)
 }
 
-async fn list_lockouts(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Admin)?;
+async fn list_lockouts(State(state): Shared) -> ApiResult<Json<Value>> {
     let now = Instant::now();
     let lockouts: Vec<Value> = state
         .lockout
@@ -60,10 +59,9 @@ async fn list_lockouts(State(state): Shared, headers: HeaderMap) -> ApiResult<Js
 
 async fn lift_lockout(
     State(state): Shared,
-    headers: HeaderMap,
+    identity: Identity,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let identity = authenticate(&state, &headers, Role::Admin)?;
     let lock = state
         .lockout
         .find(&id)

@@ -4,12 +4,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use evident::{Role, SignedCheckpoint};
@@ -17,18 +15,19 @@ use evident_ledger::tiles::TilePath;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::authenticate;
 use crate::error::{ApiError, ApiResult};
+use crate::gate::{Access, Operations};
+use crate::request::{Path, Query};
 use crate::state::{AppState, Shared};
 
 /// Checkpoints, proofs and tiles.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/log/checkpoint", get(log_checkpoint))
-        .route("/log/tile/{*path}", get(log_tile))
-        .route("/v1/checkpoint", get(checkpoint))
-        .route("/v1/proof/inclusion", get(inclusion))
-        .route("/v1/proof/consistency", get(consistency))
+pub(crate) fn routes() -> Operations {
+    Operations::new()
+        .get("/log/checkpoint", Access::Public, log_checkpoint)
+        .get("/log/tile/{*path}", Access::Public, log_tile)
+        .get("/v1/checkpoint", Role::Reader, checkpoint)
+        .get("/v1/proof/inclusion", Role::Reader, inclusion)
+        .get("/v1/proof/consistency", Role::Reader, consistency)
 }
 
 /// A signed checkpoint as JSON: size, base64 root and the signed note.
@@ -73,8 +72,7 @@ async fn log_tile(State(state): Shared, Path(path): Path<String>) -> ApiResult<R
         .into_response())
 }
 
-async fn checkpoint(State(state): Shared, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Reader)?;
+async fn checkpoint(State(state): Shared) -> ApiResult<Json<Value>> {
     let latest = latest_checkpoint(&state)?;
     Ok(Json(checkpoint_json(&latest)))
 }
@@ -87,13 +85,7 @@ struct InclusionParams {
     format: Option<String>,
 }
 
-async fn inclusion(
-    State(state): Shared,
-    headers: HeaderMap,
-    params: Result<Query<InclusionParams>, QueryRejection>,
-) -> ApiResult<Response> {
-    authenticate(&state, &headers, Role::Reader)?;
-    let Query(p) = params?;
+async fn inclusion(State(state): Shared, Query(p): Query<InclusionParams>) -> ApiResult<Response> {
     match p.format.as_deref() {
         None | Some("json") => {
             let proof = state.engine.inclusion_proof(p.index, p.size)?;
@@ -135,11 +127,8 @@ struct ConsistencyParams {
 
 async fn consistency(
     State(state): Shared,
-    headers: HeaderMap,
-    params: Result<Query<ConsistencyParams>, QueryRejection>,
+    Query(p): Query<ConsistencyParams>,
 ) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Reader)?;
-    let Query(p) = params?;
     let to = p.to.unwrap_or_else(|| state.engine.size());
     let proof = state.engine.consistency_proof(p.from, to)?;
     Ok(Json(json!({

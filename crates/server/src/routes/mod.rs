@@ -1,5 +1,6 @@
 //! One router per part of the engine. Each file owns the endpoints of one part, their request
-//! and answer shapes, and nothing else; each exposes `routes()`, which the crate root merges.
+//! and answer shapes, and nothing else; each exposes `routes()`, the operations it serves
+//! with the least role each needs, which `all.rs` gathers into the API.
 //!
 //! | file | endpoints |
 //! | --- | --- |
@@ -15,6 +16,7 @@
 //! | `lockouts.rs` | `/v1/auth/lockouts…` |
 
 pub(crate) mod access;
+pub(crate) mod all;
 pub(crate) mod apikeys;
 pub(crate) mod events;
 pub(crate) mod keys;

@@ -2,29 +2,26 @@
 //! subject's own (`writer`), and `POST /v1/personal/erase` erases a subject (`admin`): their
 //! stored values are destroyed and their keys shredded, and the erasure is recorded.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::authenticate;
+use crate::auth::Identity;
 use crate::blocking::{blocking, with_keyring};
 use crate::error::ApiResult;
+use crate::gate::Operations;
 use crate::request::{json_body, plaintext_of};
-use crate::state::{AppState, Shared};
+use crate::state::Shared;
 
 /// Encrypting for a data subject and erasing one.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v1/personal/erase", post(erase))
-        .route("/v1/personal/encrypt", post(encrypt_for_subject))
+pub(crate) fn routes() -> Operations {
+    Operations::new()
+        .post("/v1/personal/erase", Role::Admin, erase)
+        .post("/v1/personal/encrypt", Role::Writer, encrypt_for_subject)
 }
 
 #[derive(Deserialize)]
@@ -35,10 +32,9 @@ struct EraseRequest {
 
 async fn erase(
     State(state): Shared,
-    headers: HeaderMap,
+    identity: Identity,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let identity = authenticate(&state, &headers, Role::Admin)?;
     let req: EraseRequest = json_body(body)?;
     let engine = state.engine.clone();
     let actor = identity.admin_actor();
@@ -62,10 +58,9 @@ struct SubjectEncryptRequest {
 
 async fn encrypt_for_subject(
     State(state): Shared,
-    headers: HeaderMap,
+    identity: Identity,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let identity = authenticate(&state, &headers, Role::Writer)?;
     let req: SubjectEncryptRequest = json_body(body)?;
     let plaintext = plaintext_of(&req.plaintext)?;
     let actor = format!("{}:{}", identity.method, identity.id);

@@ -2,31 +2,27 @@
 //! text with the engine's detectors and answers the text masked, pseudonymised or with them
 //! removed, and what was found (never the values found).
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use evident::Role;
 use evident_detect::{Entity, RedactMode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::authenticate;
 use crate::blocking::blocking;
 use crate::error::{ApiError, ApiResult};
+use crate::gate::Operations;
 use crate::request::json_body;
-use crate::state::{AppState, Shared};
+use crate::state::Shared;
 
 /// The most text one `POST /v1/redact` takes.
 const MAX_REDACT_BYTES: usize = 1 << 20;
 
 /// Redacting a text.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/v1/redact", post(redact))
+pub(crate) fn routes() -> Operations {
+    Operations::new().post("/v1/redact", Role::Reader, redact)
 }
 
 #[derive(Deserialize)]
@@ -41,10 +37,8 @@ struct RedactRequest {
 
 async fn redact(
     State(state): Shared,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Reader)?;
     let req: RedactRequest = json_body(body)?;
     if req.text.len() > MAX_REDACT_BYTES {
         return Err(ApiError::too_large(format!(

@@ -5,33 +5,31 @@
 //! 422 `sensitive_authentication_data`, naming the rule and the field (never the value),
 //! before anything is parsed further or stored (PCI DSS 3.3.1).
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use evident::crypto::tokens::{Keep, Pan, Requester, Reveal, TokenFormat};
 use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::authenticate;
-use crate::blocking::blocking;
+use crate::auth::Identity;
+use crate::blocking::with_token_vault;
 use crate::error::{ApiError, ApiResult};
+use crate::gate::Operations;
 use crate::request::{json_body, request_id};
-use crate::state::{AppState, Shared};
+use crate::state::Shared;
 
 /// Cards one tokenize request may carry.
 const MAX_BATCH: usize = 1000;
 
 /// Tokenizing and detokenizing card numbers.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v1/tokens", post(tokenize))
-        .route("/v1/tokens/detokenize", post(detokenize))
+pub(crate) fn routes() -> Operations {
+    Operations::new()
+        .post("/v1/tokens", Role::Writer, tokenize)
+        .post("/v1/tokens/detokenize", Role::Writer, detokenize)
 }
 
 #[derive(Deserialize)]
@@ -69,10 +67,8 @@ fn screened<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>)
 
 async fn tokenize(
     State(state): Shared,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    authenticate(&state, &headers, Role::Writer)?;
     let req: TokenizeRequest = screened(body)?;
     let format = req.format.unwrap_or(TokenFormat::Random);
     let (pans, single) = match (req.pan, req.pans) {
@@ -109,9 +105,7 @@ async fn tokenize(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let engine = state.engine.clone();
-    let made = blocking(move || {
-        let vault = engine.token_vault(true)?;
+    let made = with_token_vault(&state, true, move |vault| {
         vault.tokenize_many(&parsed, format, req.keep)
     })
     .await?;
@@ -124,10 +118,10 @@ async fn tokenize(
 
 async fn detokenize(
     State(state): Shared,
+    identity: Identity,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let identity = authenticate(&state, &headers, Role::Writer)?;
     let req: DetokenizeRequest = screened(body)?;
     let reveal = req.reveal.unwrap_or(Reveal::Full);
     let (subject_type, subject_id) = identity.subject();
@@ -138,12 +132,9 @@ async fn detokenize(
         context: req.access_context,
         request_id: request_id(&headers),
     };
-    let engine = state.engine.clone();
     let token = req.token;
-    let value = blocking(move || {
-        engine
-            .token_vault(false)?
-            .detokenize(&token, reveal, &requester)
+    let value = with_token_vault(&state, false, move |vault| {
+        vault.detokenize(&token, reveal, &requester)
     })
     .await?;
     Ok(Json(match reveal {

@@ -41,6 +41,7 @@ macro_rules! store_conformance {
             records::meta_values_are_set_replaced_and_initialised_once
             records::api_keys_are_stored_listed_and_revoked_once
             records::key_versions_rotate_change_state_and_are_destroyed
+            records::key_versions_made_at_once_from_several_connections_are_all_kept
             records::key_uses_are_reserved_and_keys_marked_regulated
             records::policy_versions_are_kept_and_the_newest_is_active
             records::break_glass_reviews_close_once

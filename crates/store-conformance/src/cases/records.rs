@@ -161,6 +161,48 @@ pub(super) fn key_versions_rotate_change_state_and_are_destroyed(
     Ok(())
 }
 
+/// Versions made at once from several connections, as concurrent requests to rotate one key
+/// make them, are all kept, numbered without a gap or a repeat, and one of them is active: a
+/// backend waits for the other writers rather than failing (SQLite's `database is locked`).
+pub(super) fn key_versions_made_at_once_from_several_connections_are_all_kept(
+    fixture: &dyn Fixture,
+) -> Result<()> {
+    const WRITERS: u32 = 4;
+    const EACH: u32 = 10;
+    let mut first = fixture.open()?;
+    assert_eq!(first.insert_key_version("busy", b"v", 1)?, 1);
+    let stores = (0..WRITERS)
+        .map(|_| fixture.open())
+        .collect::<Result<Vec<_>>>()?;
+    let writers: Vec<_> = stores
+        .into_iter()
+        .map(|mut store| {
+            std::thread::spawn(move || -> Result<Vec<u32>> {
+                (0..EACH)
+                    .map(|i| store.insert_key_version("busy", b"v", i64::from(i)))
+                    .collect()
+            })
+        })
+        .collect();
+    let mut made = vec![1];
+    for writer in writers {
+        match writer.join() {
+            Ok(versions) => made.extend(versions?),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+    made.sort_unstable();
+    assert_eq!(made, (1..=1 + WRITERS * EACH).collect::<Vec<_>>());
+    let stored = first.key_versions("busy")?;
+    assert_eq!(stored.len(), made.len());
+    assert_eq!(
+        stored.iter().filter(|v| v.state == "active").count(),
+        1,
+        "one active version"
+    );
+    Ok(())
+}
+
 /// Reserved uses add up per version and the total is answered; keys are marked regulated
 /// and unmarked, and the marked ones are listed by name.
 pub(super) fn key_uses_are_reserved_and_keys_marked_regulated(fixture: &dyn Fixture) -> Result<()> {
