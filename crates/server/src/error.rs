@@ -73,6 +73,8 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let message = e.to_string();
         let (status, code) = match e {
+            // Whatever was being written (an event, a key, a token): the disk is full.
+            _ if e.is_storage_full() => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
             Error::InvalidEvent(_) => (StatusCode::BAD_REQUEST, "invalid_event"),
             Error::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -100,5 +102,19 @@ impl From<Error> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
         Self::bad_request(format!("bad query parameters: {}", r.body_text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_a_507_with_its_own_code() {
+        let answer = ApiError::from(Error::StorageFull("database or disk is full".into()));
+        assert_eq!(answer.status, StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(answer.code, "storage_full");
+        let io = Error::io("writing")(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert_eq!(ApiError::from(io).status, StatusCode::INSUFFICIENT_STORAGE);
     }
 }
