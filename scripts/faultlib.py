@@ -67,7 +67,8 @@ def init_data_dir(binary, data_dir):
 class Server:
     """One `evident serve` process on 127.0.0.1:0; its log lines go to `log_path`."""
 
-    def __init__(self, binary, data_dir, log_path, extra_args=(), extra_env=None):
+    def __init__(self, binary, data_dir, log_path, extra_args=(), extra_env=None, preexec=None):
+        self.preexec = preexec
         self.binary = binary
         self.data_dir = data_dir
         self.log_path = log_path
@@ -86,6 +87,7 @@ class Server:
             env=env,
             stdout=subprocess.PIPE,
             stderr=log_file,
+            preexec_fn=self.preexec,
         )
         log_file.close()
         deadline = time.monotonic() + timeout

@@ -1,11 +1,13 @@
-//! The state every handler shares: the engine, the metrics, the OIDC verifier and the
-//! server's options.
+//! The state every handler shares: the engine, the metrics, the OIDC verifier, the budget of
+//! request-body memory and the server's options.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use evident::Engine;
 
+use crate::intake::BodyBudget;
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::oidc::{OidcConfig, OidcVerifier};
 
@@ -20,6 +22,8 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     /// the OIDC verifier, when an issuer is configured
     pub(crate) oidc: Option<Arc<OidcVerifier>>,
+    /// the memory request bodies may take at once, over all requests
+    pub(crate) body_budget: BodyBudget,
     options: ServerOptions,
 }
 
@@ -32,6 +36,8 @@ pub struct ServerOptions {
     pub public_url: Option<String>,
     /// whether the server speaks TLS (for discovery URLs)
     pub tls: bool,
+    /// connections, header and body timeouts, body memory
+    pub limits: Limits,
 }
 
 impl AppState {
@@ -46,6 +52,7 @@ impl AppState {
             engine,
             metrics: Metrics::new(),
             oidc: options.oidc.clone().map(|c| Arc::new(OidcVerifier::new(c))),
+            body_budget: BodyBudget::new(options.limits.body_memory),
             options,
         })
     }
@@ -53,6 +60,11 @@ impl AppState {
     /// The OIDC verifier, if an issuer is configured.
     pub fn oidc(&self) -> Option<&OidcVerifier> {
         self.oidc.as_deref()
+    }
+
+    /// The server's limits on connections and request bodies.
+    pub fn limits(&self) -> &Limits {
+        &self.options.limits
     }
 
     /// The URL clients reach this server at, when configured.
