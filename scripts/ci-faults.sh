@@ -3,12 +3,12 @@
 # against a real `evident serve`. Takes the evident binary as $1 (default target/debug/evident).
 # Fails on the first failing script; never exits 0 unless all three passed.
 #
-# CI size, about 3 minutes on the 2-core CI machine:
-#   crash soak       15 kill -9 cycles, 8 writers                          (~1 min)
-#   full disk        24 MiB tmpfs, 3 fill-and-free rounds (needs root)    (~5 s)
+# CI size, about 2 minutes on the 2-core CI machine (1 min 45 s measured):
+#   crash soak       15 kill -9 cycles, 8 writers                          (~40 s)
+#   full disk        24 MiB tmpfs, 3 fill-and-free rounds (needs root)    (~3 s)
 #   resource limits  1,500 idle and 300 slowloris connections, 24 clients
 #                    sending 15 MiB bodies, server fd limit 1024,
-#                    header timeout 5 s, body timeout 10 s                 (~1.5 min)
+#                    header timeout 5 s, body timeout 10 s                 (~1 min)
 # Full size: run each script with its defaults (crash soak: 100 cycles, ~15 minutes;
 # resource limits: 4,000 idle and 1,000 slowloris connections with the server's default
 # timeouts, ~5 minutes). Figures: docs/hardening.md.

@@ -367,10 +367,11 @@ def attack_connections(server, key, report, name, holders, seconds, expect_close
     before = server_sockets(server)
     with holders as h, Probe(server, key, name) as probe:
         deadline = time.monotonic() + seconds
-        peak = 0
+        peak, rss_peak = 0, 0
         while time.monotonic() < deadline:
             time.sleep(0.5)
             peak = max(peak, server_sockets(server) - before)
+            rss_peak = max(rss_peak, server.status_field("VmRSS"))
         held_at_deadline = server_sockets(server) - before
         if expect_closed:
             late = time.monotonic() + LATE_ACCEPT
@@ -388,7 +389,8 @@ def attack_connections(server, key, report, name, holders, seconds, expect_close
         "server_held_after_timeout_and_grace": held_at_deadline,
         "server_held_at_end": held,
         "client_side_still_open": client_open,
-        "rss_mb": server.status_field("VmRSS") // 1024,
+        "rss_peak_mb": rss_peak // 1024,
+        "rss_end_mb": server.status_field("VmRSS") // 1024,
         "probe": probe.summary(),
     }
     if expect_closed:
@@ -418,6 +420,7 @@ def run():
     parser.add_argument("--max-rss-mb", type=int, default=1024)
     args = parser.parse_args()
     binary = binary_path(args.binary)
+    started = time.monotonic()
     raise_own_fd_limit(args.idle + args.slow + 1024)
     scratch = tempfile.mkdtemp(prefix="evident-limits-")
     data_dir = os.path.join(scratch, "data")
@@ -491,7 +494,7 @@ def run():
     log(
         f"PASS resource limits: well-behaved clients answered throughout "
         f"(worst p99 {max(p.summary()['p99_ms'] for p in probes.values())} ms), "
-        f"peak RSS {report['peak_rss_mb']} MiB"
+        f"peak RSS {report['peak_rss_mb']} MiB; {time.monotonic() - started:.0f} s"
     )
 
 

@@ -5,65 +5,17 @@
 //! bodies take stays bounded whoever sends them. A body's buffer is counted at its capacity,
 //! and stays counted against the budget until the response is ready.
 
-use std::sync::Arc;
-
 use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::error::ApiError;
 use crate::request::MAX_BODY_BYTES;
 use crate::state::Shared;
-
-/// The budget is counted in units of this many bytes.
-const UNIT: usize = 1024;
-
-/// The server-wide budget of request-body memory.
-pub(crate) struct BodyBudget {
-    units: Arc<Semaphore>,
-}
-
-impl BodyBudget {
-    /// A budget of `bytes` (at least one body of the largest size).
-    pub(crate) fn new(bytes: usize) -> Self {
-        Self {
-            units: Arc::new(Semaphore::new(bytes.max(MAX_BODY_BYTES) / UNIT)),
-        }
-    }
-}
-
-/// The part of the budget one request holds.
-struct Reservation {
-    units: Arc<Semaphore>,
-    held: Vec<OwnedSemaphorePermit>,
-    bytes: usize,
-}
-
-impl Reservation {
-    /// Holds enough of the budget for `bytes` in all; false when the budget is spent.
-    fn cover(&mut self, bytes: usize) -> bool {
-        if bytes <= self.bytes {
-            return true;
-        }
-        let more = bytes.div_ceil(UNIT) - self.bytes.div_ceil(UNIT);
-        let Ok(more) = u32::try_from(more) else {
-            return false;
-        };
-        if more > 0 {
-            match self.units.clone().try_acquire_many_owned(more) {
-                Ok(permit) => self.held.push(permit),
-                Err(_) => return false,
-            }
-        }
-        self.bytes = bytes;
-        true
-    }
-}
 
 /// Reads the whole body within the limits, then hands the request on.
 pub(crate) async fn take_body(State(state): Shared, request: Request, next: Next) -> Response {
@@ -79,11 +31,7 @@ pub(crate) async fn take_body(State(state): Shared, request: Request, next: Next
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(0)
         .min(MAX_BODY_BYTES);
-    let mut reservation = Reservation {
-        units: state.body_budget.units.clone(),
-        held: Vec::new(),
-        bytes: 0,
-    };
+    let mut reservation = state.body_budget.reservation();
     if !reservation.cover(declared) {
         return busy();
     }
@@ -154,30 +102,4 @@ fn busy() -> Response {
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_reservation_grows_within_the_budget_and_returns_it_when_dropped() {
-        let budget = BodyBudget::new(MAX_BODY_BYTES);
-        let mut first = Reservation {
-            units: budget.units.clone(),
-            held: Vec::new(),
-            bytes: 0,
-        };
-        assert!(first.cover(1));
-        assert!(first.cover(MAX_BODY_BYTES));
-        let mut second = Reservation {
-            units: budget.units.clone(),
-            held: Vec::new(),
-            bytes: 0,
-        };
-        assert!(!second.cover(1), "the budget is spent");
-        drop(first);
-        assert!(second.cover(MAX_BODY_BYTES));
-        assert!(!second.cover(MAX_BODY_BYTES + UNIT));
-    }
 }

@@ -79,6 +79,7 @@
 
 mod auth;
 mod blocking;
+mod budget;
 mod connections;
 mod error;
 pub mod floor;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use evident::Engine;
 
-use crate::intake::BodyBudget;
+use crate::budget::BodyBudget;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::oidc::{OidcConfig, OidcVerifier};
