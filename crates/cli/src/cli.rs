@@ -30,7 +30,8 @@ pub struct Cli {
     pub quiet: bool,
     /// A TOML file with defaults: `data_dir`, `listen`, `danger_plaintext_network`, `log`,
     /// `operator`, `rules` (a list of rule files), `fingerprint_key_file`, `tls_cert`, `tls_key`,
-    /// `tls_client_ca`, and a `[keys]` table (`provider`, `pkcs11_module`, `pkcs11_token`,
+    /// `tls_client_ca`, `max_connections`, `header_timeout`, `body_timeout`, `body_memory_mib`,
+    /// and a `[keys]` table (`provider`, `pkcs11_module`, `pkcs11_token`,
     /// `pkcs11_pin_file`, `pkcs11_key`, `kms_key_id`, `kms_region`, `kms_endpoint`).
     /// Flags win over environment variables, which win over the file.
     #[arg(long, global = true, env = "EVIDENT_CONFIG", value_name = "FILE")]

@@ -13,6 +13,10 @@
 //! tls_cert = "/etc/evident/tls/cert.pem"                # serve over TLS (with tls_key)
 //! tls_key = "/etc/evident/tls/key.pem"
 //! tls_client_ca = "/etc/evident/tls/clients-ca.pem"     # optional mutual TLS
+//! max_connections = 10000        # connections held at once (≤ half the descriptor limit)
+//! header_timeout = 30            # seconds to send request headers; idle keep-alive limit
+//! body_timeout = 60              # seconds to send a request body (408 after)
+//! body_memory_mib = 256          # request bodies held in memory at once (503 past it)
 //!
 //! [keys]                                                # where the root key lives
 //! provider = "pkcs11"                                   # local (default), pkcs11 or aws-kms
@@ -51,6 +55,10 @@ struct ConfigFile {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
+    max_connections: Option<u64>,
+    header_timeout: Option<u64>,
+    body_timeout: Option<u64>,
+    body_memory_mib: Option<u64>,
     keys: Option<KeysConfig>,
     lockout: Option<LockoutConfig>,
 }
@@ -149,6 +157,11 @@ pub fn load_into_env() -> Result<()> {
     set("EVIDENT_TLS_CERT", path(config.tls_cert));
     set("EVIDENT_TLS_KEY", path(config.tls_key));
     set("EVIDENT_TLS_CLIENT_CA", path(config.tls_client_ca));
+    let number = |n: Option<u64>| n.map(|n| n.to_string());
+    set("EVIDENT_MAX_CONNECTIONS", number(config.max_connections));
+    set("EVIDENT_HEADER_TIMEOUT", number(config.header_timeout));
+    set("EVIDENT_BODY_TIMEOUT", number(config.body_timeout));
+    set("EVIDENT_BODY_MEMORY_MIB", number(config.body_memory_mib));
     set(
         "EVIDENT_FINGERPRINT_KEY_FILE",
         config

@@ -36,6 +36,10 @@ pub enum Error {
     /// An append could not be made durable; nothing from it was stored.
     #[error("append failed, nothing was stored: {0}")]
     AppendFailed(String),
+    /// The disk (or the quota) holding the data directory is full: nothing from the write was
+    /// stored, and writes succeed again once space is freed, without a restart.
+    #[error("the data directory's disk is full, nothing was stored: {0}")]
+    StorageFull(String),
     /// The sequencer has stopped (the engine is shutting down).
     #[error("the ledger is shut down")]
     ShutDown,
@@ -75,6 +79,22 @@ impl Error {
         let context = context.into();
         move |source| Self::Io { context, source }
     }
+
+    /// Whether this error means the data directory's disk or quota is full (SQLite's
+    /// `SQLITE_FULL`, `ENOSPC`, `EDQUOT`): a condition that passes once space is freed.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Self::StorageFull(_) => true,
+            Self::Storage(rusqlite::Error::SqliteFailure(failure, _)) => {
+                failure.code == rusqlite::ErrorCode::DiskFull
+            }
+            Self::Io { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ),
+            _ => false,
+        }
+    }
 }
 
 impl From<evident_ledger::ProofError> for Error {
@@ -95,5 +115,28 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl From<rusqlite::types::FromSqlError> for Error {
     fn from(e: rusqlite::types::FromSqlError) -> Self {
         Self::Integrity(format!("a stored value has the wrong type: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_recognised_from_sqlite_and_from_io() {
+        let sqlite = Error::Storage(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        ));
+        assert!(sqlite.is_storage_full());
+        let io = Error::io("writing")(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert!(io.is_storage_full());
+        assert!(Error::StorageFull("x".into()).is_storage_full());
+        let busy = Error::Storage(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        ));
+        assert!(!busy.is_storage_full());
+        assert!(!Error::AppendFailed("x".into()).is_storage_full());
     }
 }

@@ -279,9 +279,12 @@ impl Writer {
             Err(e) => {
                 tracing::error!(error = %e, "append failed; nothing was stored");
                 let message = e.to_string();
+                let full = e.is_storage_full();
                 for reply in replies {
                     let _ = reply.send(Err(match &e {
                         Error::Integrity(_) => Error::Integrity(message.clone()),
+                        // Kept apart so callers can say "free space" rather than "try later".
+                        _ if full => Error::StorageFull(message.clone()),
                         _ => Error::AppendFailed(message.clone()),
                     }));
                 }

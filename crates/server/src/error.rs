@@ -57,6 +57,8 @@ error_codes! {
     NotFound = "not_found",
     /// 405: the path exists but not with this method
     MethodNotAllowed = "method_not_allowed",
+    /// 408: the request body did not arrive within the body timeout
+    Timeout = "timeout",
     /// 409: the request collides with what is stored (a key that exists, a closed review)
     Conflict = "conflict",
     /// 413: a body, batch, entry or field over its limit
@@ -70,8 +72,11 @@ error_codes! {
     Integrity = "integrity",
     /// 500: a fault of the server, not of the request
     Internal = "internal",
-    /// 503: the ledger cannot record now (a failed append, or shutting down)
+    /// 503: the ledger cannot record now (a failed append, or shutting down), or the server
+    /// is busy (its budget of request-body memory is spent)
     Unavailable = "unavailable",
+    /// 507: the disk is full; nothing was stored, and writes resume once space returns
+    StorageFull = "storage_full",
 }
 
 /// An HTTP error with a JSON body.
@@ -172,6 +177,8 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let message = e.to_string();
         let (status, code) = match e {
+            // Whatever was being written (an event, a key, a token): the disk is full.
+            _ if e.is_storage_full() => (StatusCode::INSUFFICIENT_STORAGE, ErrorCode::StorageFull),
             Error::InvalidEvent(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidEvent),
             Error::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
@@ -196,5 +203,19 @@ impl From<Error> for ApiError {
             tracing::error!(target: LOG_TARGET, %message, "request failed");
         }
         Self::new(status, code, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_a_507_with_its_own_code() {
+        let answer = ApiError::from(Error::StorageFull("database or disk is full".into()));
+        assert_eq!(answer.status, StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(answer.code, ErrorCode::StorageFull);
+        let io = Error::io("writing")(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert_eq!(ApiError::from(io).status, StatusCode::INSUFFICIENT_STORAGE);
     }
 }

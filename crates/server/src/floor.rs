@@ -33,7 +33,7 @@ impl LoopbackServer {
     /// and HTTP stack as [`LoopbackServer::start`], answering a fixed decision and doing
     /// nothing else.
     pub fn start_http_floor() -> std::io::Result<Self> {
-        Self::start_router(router())
+        Self::start_router(router(), crate::limits::Limits::default())
     }
 }
 

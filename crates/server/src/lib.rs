@@ -38,9 +38,13 @@
 //!
 //! ## How a request flows
 //!
+//! 0. **The connection** (`connections.rs`): at most [`Limits::max_connections`] are held,
+//!    the oldest idle one making room for a newcomer; a request head must arrive within
+//!    [`Limits::header_timeout`] and be at most [`MAX_HEADER_BYTES`].
 //! 1. **Around every route** (`observe.rs`): a body declared larger than [`MAX_BODY_BYTES`]
 //!    is refused at once; every request is counted by route and status, written to the
-//!    access log and has its `X-Request-ID` echoed.
+//!    access log and has its `X-Request-ID` echoed. Then (`intake.rs`) the body is read
+//!    whole within [`Limits::body_timeout`] and the server-wide [`Limits::body_memory`].
 //! 2. **The router** sends the request to the handler of one part of the engine, in
 //!    `routes/`: one file per part (`events.rs`, `log.rs`, `access.rs`, `keys.rs`,
 //!    `personal.rs`, `tokens.rs`, `redact.rs`, `apikeys.rs`, `meta.rs`), so the file name
@@ -84,9 +88,13 @@
 
 mod auth;
 mod blocking;
+mod budget;
+mod connections;
 mod error;
 pub mod floor;
 mod gate;
+mod intake;
+mod limits;
 pub mod lockout;
 mod metrics;
 mod observe;
@@ -106,13 +114,14 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::{middleware, Router};
 
+pub use limits::{Limits, MAX_HEADER_BYTES};
 pub use request::MAX_BODY_BYTES;
 pub use routes::meta::OPENAPI;
 pub use serve::{serve, serve_tls, LoopbackServer};
 pub use state::{AppState, ServerOptions};
 
 /// Builds the router over shared state: every part's routes, a JSON 404 for any other path,
-/// the body limit, and the observing middleware around them all.
+/// the body limits, and the observing middleware around them all.
 pub fn router(state: Arc<AppState>) -> Router {
     routes::all::operations()
         .into_router(state.clone())
@@ -125,6 +134,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            intake::take_body,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             observe::observe,

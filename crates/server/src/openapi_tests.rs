@@ -121,7 +121,15 @@ fn every_operation_lists_the_answers_every_request_can_get() {
         if served.get(&(method.clone(), path.clone())) != Some(&Access::Public) {
             // The gate: no or a refused credential, a role too low; and the key lookup can
             // fail in storage.
-            needed.extend(["401", "403", "500"]);
+            needed.extend(["401", "403", "429", "500"]);
+        }
+        // A body is read within the body timeout and the budget of body memory.
+        if op.get("requestBody").is_some() {
+            needed.extend(["408", "503"]);
+        }
+        // Where storage can be unable to record, it can also be out of space.
+        if listed.contains("503") {
+            needed.push("507");
         }
         // A body, or a path or query parameter, that does not parse (headers are free text).
         let takes_input = op.get("requestBody").is_some()

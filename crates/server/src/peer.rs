@@ -8,37 +8,19 @@
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request};
-use axum::serve::IncomingStream;
-
-use crate::tls::TlsListener;
 
 tokio::task_local! {
     static PEER: Option<IpAddr>;
 }
 
-/// The peer of a TLS connection, as connection info (axum only tells plain TCP peers).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TlsPeer(SocketAddr);
-
-impl Connected<IncomingStream<'_, TlsListener>> for TlsPeer {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
-
-/// The peer address of `request`, when the server was started with connection info.
+/// The peer address of `request`, which the connection loop (`connections.rs`) puts on
+/// every request, plain or TLS.
 pub(crate) fn of_request(request: &Request) -> Option<IpAddr> {
-    let extensions = request.extensions();
-    extensions
+    request
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip())
-        .or_else(|| {
-            extensions
-                .get::<ConnectInfo<TlsPeer>>()
-                .map(|info| info.0 .0.ip())
-        })
 }
 
 /// Runs `handling` (a request's handler) with `peer` as the client's address.

@@ -1,14 +1,14 @@
 //! Running a router: [`serve`] over plain HTTP and [`serve_tls`] over TLS until a shutdown
-//! signal, and [`LoopbackServer`], a server on a free loopback port in a runtime of its own
-//! for demos, benchmarks and tests.
+//! signal, within the server's [`Limits`], and [`LoopbackServer`], a server on a free
+//! loopback port in a runtime of its own for demos, benchmarks and tests.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use evident::Engine;
 
-use crate::peer::TlsPeer;
+use crate::connections::{serve_connections, Gate, PlainAccept};
+use crate::limits::Limits;
 use crate::state::{AppState, ServerOptions};
 use crate::{router, tls};
 
@@ -31,19 +31,20 @@ impl LoopbackServer {
 
     /// Starts serving `engine` with `options` on `127.0.0.1:0`.
     pub fn start_with(engine: Arc<Engine>, options: ServerOptions) -> std::io::Result<Self> {
+        let limits = options.limits.clone();
         let state = AppState::with_options(engine, options);
-        Self::start_router(router(state))
+        Self::start_router(router(state), limits)
     }
 
     /// Starts serving any router on `127.0.0.1:0`, in a runtime of its own.
-    pub(crate) fn start_router(app: axum::Router) -> std::io::Result<Self> {
+    pub(crate) fn start_router(app: axum::Router, limits: Limits) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let base = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = runtime.spawn(serve_router(app, listener, async {
+        let task = runtime.spawn(serve_router(app, listener, limits, async {
             let _ = stopped.await;
         }));
         Ok(Self {
@@ -66,31 +67,31 @@ impl LoopbackServer {
     }
 }
 
-/// Serves the API over TLS on `listener` until `shutdown` completes, with the peer's address
-/// available to handlers.
+/// Serves the API over TLS on `listener` until `shutdown` completes, then lets requests in
+/// progress finish.
 pub async fn serve_tls(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
     tls: tls::ReloadingConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = state.limits().clone();
+    let gate = Gate::new(limits.effective_max_connections());
     let app = router(state);
-    let listener = tls::TlsListener::new(listener, tls)?;
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<TlsPeer>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let listener = tls::TlsListener::new(listener, tls, gate.clone())?;
+    serve_connections(listener, gate, app, limits, shutdown).await;
+    Ok(())
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
+/// Serves the API on `listener` until `shutdown` completes, then lets requests in progress
+/// finish.
 pub async fn serve(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_router(router(state), listener, shutdown).await
+    let limits = state.limits().clone();
+    serve_router(router(state), listener, limits, shutdown).await
 }
 
 /// Serves any router on `listener` without TLS until `shutdown`, with the peer's address
@@ -98,12 +99,14 @@ pub async fn serve(
 async fn serve_router(
     app: axum::Router,
     listener: tokio::net::TcpListener,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let gate = Gate::new(limits.effective_max_connections());
+    let incoming = PlainAccept {
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+        gate: gate.clone(),
+    };
+    serve_connections(incoming, gate, app, limits, shutdown).await;
+    Ok(())
 }

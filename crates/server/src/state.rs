@@ -1,12 +1,14 @@
 //! The state every handler shares: the engine, the metrics, the OIDC verifier, the login
-//! lockout table and the server's options.
+//! lockout table, the budget of request-body memory and the server's options.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use evident::Engine;
 
+use crate::budget::BodyBudget;
 use crate::error::LOG_TARGET;
+use crate::limits::Limits;
 use crate::lockout::{self, LockoutPolicy, LockoutTable};
 use crate::metrics::Metrics;
 use crate::oidc::{OidcConfig, OidcVerifier};
@@ -24,6 +26,8 @@ pub struct AppState {
     pub(crate) oidc: Option<Arc<OidcVerifier>>,
     /// failed-login counters, pauses and locks
     pub(crate) lockout: LockoutTable,
+    /// the memory request bodies may take at once, over all requests
+    pub(crate) body_budget: BodyBudget,
     options: ServerOptions,
 }
 
@@ -38,6 +42,8 @@ pub struct ServerOptions {
     pub tls: bool,
     /// the login lockout (default: PCI DSS 8.3.4's 10 attempts and 30 minutes)
     pub lockout: LockoutPolicy,
+    /// connections, header and body timeouts, body memory
+    pub limits: Limits,
 }
 
 impl AppState {
@@ -65,6 +71,7 @@ impl AppState {
             metrics,
             oidc: options.oidc.clone().map(|c| Arc::new(OidcVerifier::new(c))),
             lockout,
+            body_budget: BodyBudget::new(options.limits.body_memory),
             options,
         })
     }
@@ -72,6 +79,11 @@ impl AppState {
     /// The OIDC verifier, if an issuer is configured.
     pub fn oidc(&self) -> Option<&OidcVerifier> {
         self.oidc.as_deref()
+    }
+
+    /// The server's limits on connections and request bodies.
+    pub fn limits(&self) -> &Limits {
+        &self.options.limits
     }
 
     /// The URL clients reach this server at, when configured.

@@ -15,6 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+use crate::connections::{accept, Accept, Admission, Gate};
+
 /// How long a client has to finish its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the certificate files are checked for changes.
@@ -180,16 +182,19 @@ fn stamps(files: &TlsFiles) -> Vec<Option<SystemTime>> {
     .collect()
 }
 
-/// A listener that completes TLS handshakes off the accept path, for `axum::serve`.
-pub struct TlsListener {
-    accepted: tokio::sync::mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
+/// A listener that completes TLS handshakes off the accept path, each connection admitted
+/// by the server's connection gate before its handshake.
+pub(crate) struct TlsListener {
+    accepted: tokio::sync::mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr, Admission)>,
 }
 
 impl TlsListener {
     /// Accepts on `tcp`, handshaking with the current configuration, and watches the files.
-    pub fn new(tcp: TcpListener, config: ReloadingConfig) -> std::io::Result<Self> {
-        let local = tcp.local_addr()?;
+    pub(crate) fn new(
+        tcp: TcpListener,
+        config: ReloadingConfig,
+        gate: Arc<Gate>,
+    ) -> std::io::Result<Self> {
         let (tx, accepted) = tokio::sync::mpsc::channel(256);
         let watcher = config.clone();
         tokio::spawn(async move {
@@ -219,21 +224,14 @@ impl TlsListener {
         });
         tokio::spawn(async move {
             loop {
-                let (stream, peer) = match tcp.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off, keep serving.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
+                let (stream, peer) = accept(&tcp).await;
+                let admission = gate.admit().await;
                 let acceptor = config.acceptor();
                 let sender = tx.clone();
                 tokio::spawn(async move {
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => {
-                            let _ = sender.send((tls, peer)).await;
+                            let _ = sender.send((tls, peer, admission)).await;
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake refused"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -244,23 +242,14 @@ impl TlsListener {
                 }
             }
         });
-        Ok(TlsListener { accepted, local })
+        Ok(TlsListener { accepted })
     }
 }
 
-impl axum::serve::Listener for TlsListener {
+impl Accept for TlsListener {
     type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
 
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.accepted.recv().await {
-            Some(accepted) => accepted,
-            // The accept task only ends when this listener is gone.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local)
+    async fn next(&mut self) -> Option<(Self::Io, SocketAddr, Admission)> {
+        self.accepted.recv().await
     }
 }

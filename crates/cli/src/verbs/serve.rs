@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident_server::lockout::{format_duration, LockoutPolicy};
 use evident_server::tls::TlsFiles;
+use evident_server::Limits;
 
 use crate::data_dir::{open_or_create, DataDir};
 use crate::tls;
@@ -42,6 +43,8 @@ pub struct ServeArgs {
     pub oidc: OidcArgs,
     #[command(flatten)]
     pub lockout: LockoutArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// The login lockout (PCI DSS 8.3.4, NIST AC-7): failed logins are counted per API key or
@@ -114,6 +117,63 @@ impl LockoutArgs {
     }
 }
 
+/// Limits that keep the server answering well-behaved clients when others are slow, idle or
+/// send too much (docs/hardening.md).
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// The most connections held open at once; at most half the file-descriptor limit is
+    /// used. When all are taken, a new client takes the place of the oldest connection with
+    /// no request in progress.
+    #[arg(
+        long,
+        env = "EVIDENT_MAX_CONNECTIONS",
+        default_value_t = Limits::default().max_connections as u64,
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "N"
+    )]
+    pub max_connections: u64,
+    /// Seconds a client has to send a request's headers; also how long a keep-alive
+    /// connection may stay idle.
+    #[arg(
+        long,
+        env = "EVIDENT_HEADER_TIMEOUT",
+        default_value_t = Limits::default().header_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "SECONDS"
+    )]
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's body (408 after that).
+    #[arg(
+        long,
+        env = "EVIDENT_BODY_TIMEOUT",
+        default_value_t = Limits::default().body_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "SECONDS"
+    )]
+    pub body_timeout: u64,
+    /// MiB of request bodies held in memory at once, over all requests (503 with
+    /// Retry-After past it).
+    #[arg(
+        long,
+        env = "EVIDENT_BODY_MEMORY_MIB",
+        default_value_t = (Limits::default().body_memory >> 20) as u64,
+        value_parser = clap::value_parser!(u64).range(16..=1 << 20),
+        value_name = "MIB"
+    )]
+    pub body_memory_mib: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            header_timeout: Duration::from_secs(self.header_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+            body_memory: usize::try_from(self.body_memory_mib << 20).unwrap_or(usize::MAX),
+        }
+    }
+}
+
 /// TLS for `serve`. Without --tls-cert/--tls-key, a pair written by `init --tls` in the data
 /// directory is used if present; otherwise the server speaks plain HTTP (loopback only).
 #[derive(Debug, Clone, Args)]
@@ -182,6 +242,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         tls,
         oidc,
         lockout,
+        limits,
     } = args;
     let lockout = lockout.policy()?;
     let dir = dir.data_dir.as_path();
@@ -219,6 +280,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             public_url: oidc.public_url.clone(),
             tls: tls.is_some(),
             lockout: lockout.clone(),
+            limits: limits.limits(),
         };
         if lockout.is_weaker_than_pci() {
             tracing::warn!(
@@ -243,6 +305,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
         if tls.is_none() && !local.ip().is_loopback() {
             tracing::warn!("serving plaintext HTTP on a non-loopback address ({local})");
         }
+        let limits = state.limits();
+        tracing::info!(
+            max_connections = limits.effective_max_connections(),
+            header_timeout_s = limits.header_timeout.as_secs(),
+            body_timeout_s = limits.body_timeout.as_secs(),
+            body_memory_mib = limits.body_memory >> 20,
+            "connection limits"
+        );
         tracing::info!(
             address = %local,
             origin = engine.origin(),
