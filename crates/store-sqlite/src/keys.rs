@@ -1,7 +1,7 @@
 //! Named keys (`crypto_keys`, `crypto_key_class`): each version wrapped by the root key, its
 //! state, the encryptions reserved under it, and which keys protect regulated data.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, TransactionBehavior};
 
 use evident_core::store::StoredKeyVersion;
 use evident_core::Result;
@@ -23,7 +23,10 @@ pub(crate) fn insert_key_version(
     wrapped: &[u8],
     created_us: i64,
 ) -> Result<u32> {
-    let tx = conn.transaction()?;
+    // Immediate: a transaction that reads before it writes cannot take the write lock once
+    // another connection (the sequencer, appending) has committed since its read; SQLite
+    // then fails it at once with "database is locked" instead of waiting.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: u32 = tx.query_row(
         "SELECT COALESCE(MAX(version), 0) + 1 FROM crypto_keys WHERE name = ?1",
         [name],
