@@ -1,6 +1,8 @@
 //! Who is calling, and may they: the bearer token of a request checked as an API key or,
 //! when an issuer is configured, an OIDC token; the caller's role against the least role a
-//! route needs; and the refusal path, which records every failed login in the ledger.
+//! route needs; and the refusal paths, which record every refusal in the ledger: a missing,
+//! malformed or refused credential as `auth.login.failed` (401), a role too low as
+//! `auth.role.denied` (403).
 //!
 //! Every route that is not public starts with [`authenticate`].
 
@@ -62,15 +64,21 @@ pub(crate) fn authenticate(
     needed: Role,
 ) -> ApiResult<Identity> {
     let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+    // No credential, or one in no form we read: refused and recorded like a wrong one.
+    let no_credential = |reason: &str| {
+        login_failed(state, "none", reason, None);
+        unauthorized(reason)
+    };
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
-        unauthorized("this endpoint needs `Authorization: Bearer <API key or OIDC token>`")
+        no_credential("this endpoint needs `Authorization: Bearer <API key or OIDC token>`")
     })?;
     let token = value
         .to_str()
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| no_credential("the Authorization header must be `Bearer <token>`"))?;
     let identity = match &state.oidc {
         Some(oidc) if OidcVerifier::looks_like_jwt(token) => match oidc.verify(token) {
             Ok(t) => Identity {
@@ -100,14 +108,47 @@ pub(crate) fn authenticate(
             }
         },
     };
-    if !identity.role.allows(needed) {
-        return Err(ApiError::forbidden(format!(
-            "this needs the `{}` role; the caller has `{}`",
-            needed.as_str(),
-            identity.role.as_str()
-        )));
-    }
+    require_role(state, &identity, needed, "this")?;
     Ok(identity)
+}
+
+/// 403 when the caller's role does not allow `needed` for `what` (the operation, in words),
+/// recorded in the ledger as `auth.role.denied` (PCI DSS 10.2.1.4: invalid access attempts).
+pub(crate) fn require_role(
+    state: &AppState,
+    identity: &Identity,
+    needed: Role,
+    what: &str,
+) -> ApiResult<()> {
+    if identity.role.allows(needed) {
+        return Ok(());
+    }
+    let reason = format!(
+        "{what} needs the `{}` role; the caller has `{}`",
+        needed.as_str(),
+        identity.role.as_str()
+    );
+    let mut event = evident::event::system_event(
+        "auth.role.denied",
+        "api",
+        None,
+        json!({
+            "method": identity.method,
+            "caller": identity.id,
+            "needed": needed.as_str(),
+            "held": identity.role.as_str(),
+            "reason": reason,
+        }),
+    );
+    event.outcome = evident::event::Outcome::Denied;
+    event.severity = Some(evident::event::Severity::Medium);
+    if identity.method == "oidc" {
+        // a person's subject: erasable like every personal value
+        event.personal = vec!["/metadata/caller".into()];
+        event.data_subject = Some(identity.subject().1.to_string());
+    }
+    record_refusal(state, event, "a refused role");
+    Err(ApiError::forbidden(reason))
 }
 
 /// The `sub` a refused token claims, unverified: evidence of who it pretended to be.
@@ -139,11 +180,17 @@ fn login_failed(state: &AppState, method: &str, reason: &str, claimed: Option<St
         event.personal = vec!["/metadata/claimed_subject".into()];
         event.data_subject = claimed;
     }
+    record_refusal(state, event, "a failed login");
+}
+
+/// Appends a refusal's event without holding up the refusal: a flood of bad requests must
+/// not queue behind the ledger, and the event is in it moments later.
+fn record_refusal(state: &AppState, event: evident::AuditEvent, what: &'static str) {
     let engine = state.engine.clone();
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         handle.spawn(async move {
             if let Err(e) = engine.append(vec![event]).await {
-                tracing::error!(target: LOG_TARGET, error = %e, "could not record a failed login");
+                tracing::error!(target: LOG_TARGET, error = %e, "could not record {what}");
             }
         });
     }

@@ -46,16 +46,16 @@
 //!    says where an endpoint lives. Anything else is a JSON 404.
 //! 3. **Authentication** (`auth.rs`): the handler first calls `authenticate` with the least
 //!    role it needs. The bearer token is an API key, or an OIDC token when an issuer is
-//!    configured; a refused one is a 401 and an `auth.login.failed` event in the ledger, a
-//!    too-low role a 403. Only `/healthz`, `/openapi.json`, AuthZEN discovery and `/log/…`
-//!    are public.
+//!    configured; a missing, malformed or refused one is a 401 and an `auth.login.failed`
+//!    event in the ledger, a too-low role a 403 and an `auth.role.denied` event. Only
+//!    `/healthz`, `/openapi.json`, AuthZEN discovery and `/log/…` are public.
 //! 4. **Reading the request** (`request.rs`): JSON bodies are parsed with messages naming
 //!    the offending field; query strings by axum, their faults made 400s.
 //! 5. **The engine**: the handler calls one engine operation; one that blocks (SQLite, the
 //!    root key, Cedar) runs on a blocking thread (`blocking.rs`).
 //! 6. **The ledger**: what the engine records (events, decisions, key changes, erasures) is
-//!    durable and signed before the handler answers; only a failed login is recorded
-//!    without holding up its 401.
+//!    durable and signed before the handler answers; only a refused credential or role is
+//!    recorded without holding up its 401 or 403.
 //! 7. **The answer**: JSON on success; on failure the engine's [`evident::Error`] becomes a
 //!    status and `{"error": {"code": "...", "message": "..."}}` in one place (`error.rs`).
 //!

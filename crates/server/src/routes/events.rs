@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::log::checkpoint_json;
-use crate::auth::authenticate;
+use crate::auth::{authenticate, require_role};
 use crate::error::{ApiError, ApiResult};
 use crate::request::MAX_BODY_BYTES;
 use crate::state::{AppState, Shared};
@@ -136,10 +136,8 @@ async fn get_event(
             index.chars().take(40).collect::<String>()
         ))
     })?;
-    if params.reveal && !key.role.allows(Role::Admin) {
-        return Err(ApiError::forbidden(
-            "revealing personal data needs the `admin` role",
-        ));
+    if params.reveal {
+        require_role(&state, &key, Role::Admin, "revealing personal data")?;
     }
     Ok(Json(record_json(
         &state.engine.event(index, params.reveal)?,
