@@ -1,0 +1,4 @@
+//! Helpers the server's integration tests share.
+
+pub mod idp;
+pub mod openapi;
