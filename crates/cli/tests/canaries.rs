@@ -527,7 +527,8 @@ fn http_exports(c: &Client) -> Vec<u8> {
         .as_u64()
         .unwrap();
     for index in 0..size.div_ceil(256) {
-        let width = (index == size / 256 && size % 256 != 0).then(|| (size % 256) as u8);
+        let width =
+            (index == size / 256 && !size.is_multiple_of(256)).then_some((size % 256) as u8);
         let tile = TilePath::Entries { index, width }.to_path();
         let bundle = c.send("GET", &format!("/log/{tile}"), None, None);
         assert_eq!(bundle.status, 200, "/log/{tile}");
