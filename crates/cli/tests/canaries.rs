@@ -17,17 +17,19 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use evident_ledger::tiles::TilePath;
 use serde_json::{json, Value};
 
+#[path = "../../server/tests/common/client.rs"]
+mod client;
 mod common;
 #[path = "../../server/tests/common/openapi.rs"]
 mod openapi;
 
+use client::{Client, Reply};
 use openapi::{Operation, Step};
 
 const PASS: &str = "correct horse battery staple";
@@ -177,25 +179,13 @@ fn assert_clean_dir(dir: &Path, when: &str) -> Vec<String> {
     names
 }
 
-struct Client {
-    base: String,
+/// The server, called as admin (or with another credential) with canaries in its headers.
+struct Caller {
+    client: Client,
     admin: String,
-    agent: ureq::Agent,
 }
 
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-impl Client {
-    /// A request as admin (or with `authorization` instead), canaries in its headers.
+impl Caller {
     fn send(
         &self,
         method: &str,
@@ -203,50 +193,17 @@ impl Client {
         body: Option<&Value>,
         authorization: Option<&str>,
     ) -> Reply {
-        let url = format!("{}{path}", self.base);
         let auth = authorization.map_or_else(|| format!("Bearer {}", self.admin), str::to_string);
         let canary = together();
-        let headers = [
-            ("Authorization", auth.as_str()),
-            ("X-Request-ID", canary.as_str()),
-            ("User-Agent", canary.as_str()),
-            ("X-Canary", canary.as_str()),
+        let headers: [(&str, &[u8]); 4] = [
+            ("Authorization", auth.as_bytes()),
+            ("X-Request-ID", canary.as_bytes()),
+            ("User-Agent", canary.as_bytes()),
+            ("X-Canary", canary.as_bytes()),
         ];
-        let mut response = match method {
-            "GET" | "DELETE" => {
-                let mut r = if method == "GET" {
-                    self.agent.get(&url)
-                } else {
-                    self.agent.delete(&url)
-                };
-                for (k, v) in headers {
-                    r = r.header(k, v);
-                }
-                r.call()
-            }
-            _ => {
-                let mut r = match method {
-                    "POST" => self.agent.post(&url),
-                    "PUT" => self.agent.put(&url),
-                    "PATCH" => self.agent.patch(&url),
-                    other => panic!("no client for {other}"),
-                }
-                .content_type("application/json");
-                for (k, v) in headers {
-                    r = r.header(k, v);
-                }
-                r.send(body.map(Value::to_string).unwrap_or_default().as_bytes())
-            }
-        }
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_to_vec()
-            .unwrap();
-        Reply { status, body }
+        let body = body.map(Value::to_string);
+        self.client
+            .send(method, path, &headers, body.as_ref().map(String::as_bytes))
     }
 
     fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -298,7 +255,7 @@ struct Fixtures {
     card_token: String,
 }
 
-fn fixtures(c: &Client) -> Fixtures {
+fn fixtures(c: &Caller) -> Fixtures {
     c.admin(
         "PUT",
         "/v1/policy",
@@ -350,7 +307,7 @@ fn known_good(op: &Operation, f: &Fixtures) -> Option<Value> {
 }
 
 /// An open break-glass review, made afresh so that each planted note reaches the store.
-fn open_break_glass(c: &Client) -> String {
+fn open_break_glass(c: &Caller) -> String {
     let granted = c.admin(
         "POST",
         "/access/v1/evaluation",
@@ -364,7 +321,7 @@ fn open_break_glass(c: &Client) -> String {
 }
 
 /// A plausible value for a path parameter of `op`, where any will not do.
-fn path_value(c: &Client, op: &Operation, name: &str) -> Option<String> {
+fn path_value(c: &Caller, op: &Operation, name: &str) -> Option<String> {
     Some(match (op.path.as_str(), name) {
         (p, "id") if p.starts_with("/v1/access/break-glass") => open_break_glass(c),
         (p, "id") if p.starts_with("/v1/apikeys") => c.admin(
@@ -384,7 +341,7 @@ fn path_value(c: &Client, op: &Operation, name: &str) -> Option<String> {
 }
 
 /// Drives every operation with canaries; answers how many requests each status got.
-fn drive(c: &Client, doc: &Value, f: &Fixtures) -> std::collections::BTreeMap<u16, usize> {
+fn drive(c: &Caller, doc: &Value, f: &Fixtures) -> std::collections::BTreeMap<u16, usize> {
     let mut statuses = std::collections::BTreeMap::new();
     let mut count = |r: Reply| *statuses.entry(r.status).or_insert(0) += 1;
     let canary = together();
@@ -449,7 +406,7 @@ fn drive(c: &Client, doc: &Value, f: &Fixtures) -> std::collections::BTreeMap<u1
 
 /// Where a canary could go deeper than the schema says: a break-glass justification, a policy
 /// pack (refused whole: it is stored as given), an API key label, a key name.
-fn drive_deeper(c: &Client) {
+fn drive_deeper(c: &Caller) {
     let canary = together();
     let granted = c.admin(
         "POST",
@@ -480,7 +437,7 @@ fn drive_deeper(c: &Client) {
 
 /// Every read a user or auditor can take away: events, break-glass reviews, keys, policy,
 /// the access review, checkpoints and every entry bundle.
-fn http_exports(c: &Client) -> Vec<u8> {
+fn http_exports(c: &Caller) -> Vec<u8> {
     let mut out = Vec::new();
     let mut cursor: Option<u64> = None;
     loop {
@@ -557,14 +514,9 @@ fn canaries_planted_in_every_field_of_every_endpoint_appear_nowhere() {
         .env("EVIDENT_OPERATOR", "canary-test")
         .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()));
     let (mut child, base) = common::spawn_serve(serve, dir_s);
-    let c = Client {
-        base,
+    let c = Caller {
+        client: Client::new(&base),
         admin,
-        agent: ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into(),
     };
     let doc = c.admin("GET", "/openapi.json", None);
     let f = fixtures(&c);

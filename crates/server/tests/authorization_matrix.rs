@@ -25,32 +25,20 @@ use evident_server::oidc::OidcConfig;
 use evident_server::{LoopbackServer, ServerOptions};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Value};
-use ureq::http::HeaderValue;
 
 mod common;
+use common::client::{Client, Reply};
 use common::idp::{claims, idp, sign, Idp};
 use common::openapi::{self, Operation};
 
 /// Planted in an event before the matrix runs: no refusal may show it.
 const MARKER: &str = "matrix-marker-7f3c1e";
 
-struct Reply {
-    status: u16,
-    content_type: String,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-}
-
 struct World {
     engine: Arc<Engine>,
-    server: LoopbackServer,
+    _server: LoopbackServer,
     idp: Idp,
-    agent: ureq::Agent,
+    client: Client,
     admin: String,
     writer: String,
     reader: String,
@@ -77,16 +65,12 @@ fn world() -> World {
         ..Default::default()
     };
     let server = LoopbackServer::start_with(engine.clone(), options).unwrap();
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
+    let client = Client::new(&server.base);
     World {
         engine,
-        server,
+        _server: server,
         idp,
-        agent,
+        client,
         admin,
         writer,
         reader,
@@ -103,95 +87,11 @@ impl World {
         authorization: Option<&[u8]>,
         body: Option<&[u8]>,
     ) -> Reply {
-        if authorization.is_some_and(|a| std::str::from_utf8(a).is_err()) {
-            return self.send_raw(method, path, authorization.unwrap_or_default(), body);
-        }
-        let url = format!("{}{path}", self.server.base);
-        let auth = authorization.map(|a| HeaderValue::from_bytes(a).unwrap());
-        let mut response = match method {
-            "GET" | "DELETE" => {
-                let mut r = if method == "GET" {
-                    self.agent.get(&url)
-                } else {
-                    self.agent.delete(&url)
-                };
-                if let Some(a) = auth {
-                    r = r.header("Authorization", a);
-                }
-                r.call()
-            }
-            _ => {
-                let mut r = match method {
-                    "POST" => self.agent.post(&url),
-                    "PUT" => self.agent.put(&url),
-                    "PATCH" => self.agent.patch(&url),
-                    other => panic!("no client for {other}"),
-                }
-                .content_type("application/json");
-                if let Some(a) = auth {
-                    r = r.header("Authorization", a);
-                }
-                r.send(body.unwrap_or(b"{}"))
-            }
-        }
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap_or_default().to_string())
-            .unwrap_or_default();
-        let status = response.status().as_u16();
-        let body = response.body_mut().read_to_vec().unwrap();
-        Reply {
-            status,
-            content_type,
-            body,
-        }
-    }
-
-    /// One request written by hand, for a header no HTTP client will send (bytes that are
-    /// not text); the answer must carry a `Content-Length`.
-    fn send_raw(
-        &self,
-        method: &str,
-        path: &str,
-        authorization: &[u8],
-        body: Option<&[u8]>,
-    ) -> Reply {
-        use std::io::{Read, Write};
-        let host = self.server.base.trim_start_matches("http://");
-        let body = body.unwrap_or_default();
-        let mut request =
-            format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: ").into_bytes();
-        request.extend_from_slice(authorization);
-        request.extend_from_slice(
-            format!(
-                "\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            )
-            .as_bytes(),
-        );
-        request.extend_from_slice(body);
-        let mut stream = std::net::TcpStream::connect(host).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        stream.write_all(&request).unwrap();
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).unwrap();
-        let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        let header = |name: &str| {
-            head.lines()
-                .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_string))
-        };
-        let length: usize = header("content-length").unwrap().parse().unwrap();
-        Reply {
-            status,
-            content_type: header("content-type").unwrap_or_default(),
-            body: answer[split + 4..split + 4 + length].to_vec(),
-        }
+        let headers: Vec<(&str, &[u8])> = authorization
+            .map(|a| ("Authorization", a))
+            .into_iter()
+            .collect();
+        self.client.send(method, path, &headers, body)
     }
 
     fn token(&self, overrides: Value) -> String {
