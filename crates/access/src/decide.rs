@@ -79,13 +79,22 @@ impl Access<'_> {
                     Ok(verdict) => {
                         let event = decision_event(&pack, req, &verdict, &id, caller, request_id);
                         if let Some(justification) = &verdict.break_glass {
+                            // The review queue is kept beside the ledger: what the
+                            // decision event masks, it masks too.
+                            let mask = |text: &str| self.recorder.redaction().text(text);
                             pending.break_glass.push(BreakGlassRecord {
                                 id: id.clone(),
                                 decision_id: id.clone(),
-                                subject: format!("{}::\"{}\"", req.subject.kind, req.subject.id),
-                                action: req.action.name.clone(),
-                                resource: format!("{}::\"{}\"", req.resource.kind, req.resource.id),
-                                justification: justification.clone(),
+                                subject: mask(&format!(
+                                    "{}::\"{}\"",
+                                    req.subject.kind, req.subject.id
+                                )),
+                                action: mask(&req.action.name),
+                                resource: mask(&format!(
+                                    "{}::\"{}\"",
+                                    req.resource.kind, req.resource.id
+                                )),
+                                justification: mask(justification),
                                 policies: verdict.determining.join(","),
                                 opened_us: now_us(),
                                 reviewer: None,

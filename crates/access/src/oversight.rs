@@ -107,7 +107,9 @@ impl Access<'_> {
         event.data_subject = Some(subject_id.to_string());
         self.recorder.append_blocking(vec![event])?;
         let at = now_us();
-        if !store.close_break_glass(id, reviewer, outcome, note, at)? {
+        // Kept beside the ledger, so masked as the event's copy is.
+        let note = self.recorder.redaction().text(note);
+        if !store.close_break_glass(id, reviewer, outcome, &note, at)? {
             return Err(Error::BadRequest(format!(
                 "the review `{id}` was closed by someone else meanwhile"
             )));
@@ -115,7 +117,7 @@ impl Access<'_> {
         Ok(BreakGlassRecord {
             reviewer: Some(reviewer.into()),
             outcome: Some(outcome.into()),
-            note: Some(note.into()),
+            note: Some(note),
             closed_us: Some(at),
             ..record
         })

@@ -30,8 +30,19 @@ pub struct Applied {
 
 impl Access<'_> {
     /// Validates `files` and makes them the active version; logged with the hash and diff.
-    /// An invalid pack is refused with Cedar's diagnostics and the active one stays.
+    /// An invalid pack is refused with Cedar's diagnostics and the active one stays. So is a
+    /// pack holding a value the ledger never stores in clear (a card number in an entity's
+    /// attributes, a secret in a comment): versions are kept as given, and a mask would
+    /// change what the pack says.
     pub fn apply(&self, files: PackFiles, actor: &str) -> Result<Applied> {
+        for (name, text) in &files.0 {
+            if let Some(found) = self.recorder.redaction().sensitive(text) {
+                return Err(Error::Policy(format!(
+                    "`{name}` holds {found}; a policy pack is stored as given, so it must \
+                     not carry card data, secrets or national identifiers"
+                )));
+            }
+        }
         self.activate(files, actor, "apply".into())
     }
 

@@ -135,13 +135,15 @@ impl<'e> ApiKeys<'e> {
     /// Creates an API key and logs its creation. The token is returned once.
     pub fn create(&self, role: Role, label: Option<&str>, actor: &str) -> Result<NewApiKey> {
         let key = generate(role)?;
+        // A label is free text kept in the key table as well as in the ledger: masked alike.
+        let label = label.map(|l| self.recorder.redaction().text(l));
         self.recorder
             .connect_store()?
             .insert_api_key(&ApiKeyRecord {
                 id: key.id.clone(),
                 secret_hash: key.secret_hash.clone(),
                 role: role.as_str().to_string(),
-                label: label.map(str::to_string),
+                label: label.clone(),
                 created_us: crate::event::now_us(),
                 revoked_us: None,
             })?;

@@ -168,6 +168,26 @@ impl EventRedactor {
     pub fn subject(&self, subject: &str) -> String {
         self.subjects.redact_str(subject).0
     }
+
+    /// `text` with what the ledger never stores in clear masked, as in events: for free text
+    /// a part keeps in its own tables beside the ledger (API key labels, break-glass
+    /// justifications and review notes), which invariant 4 covers just the same.
+    pub fn text(&self, text: &str) -> String {
+        self.values.redact_str(text).0
+    }
+
+    /// The first value in `text` the ledger never stores in clear, described without the
+    /// value (`a card number (rule `…`) on line N`); `None` when it holds none. For what a
+    /// mask would change the meaning of (a key's name, a policy pack), so it is refused.
+    pub fn sensitive(&self, text: &str) -> Option<String> {
+        let (_, findings) = self.values.redact_str(text);
+        findings.first().map(|f| {
+            format!(
+                "a value of kind `{}` (rule `{}`) on line {}",
+                f.entity, f.rule, f.line
+            )
+        })
+    }
 }
 
 fn strings(value: &serde_json::Value, out: &mut String) {
@@ -272,6 +292,21 @@ mod tests {
 
         let plain = AuditEvent::from_json(json!({"actor": {"id": "u"}, "action": "a", "resource": {"type": "t"}, "outcome": "success"})).unwrap();
         assert!(matches!(r.event(&plain).unwrap(), (Cow::Borrowed(_), 0)));
+    }
+
+    #[test]
+    fn free_text_is_masked_and_identifiers_are_described_without_the_value() {
+        let r = redactor();
+        let label = r.text("ops card 4539 1488 0343 6467, ssn 536-22-7319");
+        assert_eq!(label, "ops card 453914******6467, ssn ***-**-7319");
+        assert_eq!(r.text("nightly export"), "nightly export");
+        let found = r.sensitive("// ok\n// card 4539148803436467\n").unwrap();
+        assert!(
+            found.contains("`card`") && found.contains("line 2"),
+            "{found}"
+        );
+        assert!(!found.contains("4539148803436467"), "{found}");
+        assert_eq!(r.sensitive("billing-export.v2"), None);
     }
 
     /// The JSON handed on for encoding is the stored event's own, whether or not anything

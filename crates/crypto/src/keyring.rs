@@ -173,6 +173,13 @@ impl<'e> Keyring<'e> {
     /// Creates a key (version 1); logged.
     pub fn create(&self, name: &str, actor: &str) -> Result<u32> {
         check_name(name)?;
+        // A name is stored, logged and written into every ciphertext as given: a card number
+        // or an SSN for a name would escape the ledger's masking everywhere at once.
+        if let Some(found) = self.engine.redaction().sensitive(name) {
+            return Err(Error::BadRequest(format!(
+                "a key name is stored and logged as given; this one holds {found}"
+            )));
+        }
         if !self.store()?.key_versions(name)?.is_empty() {
             return Err(Error::Conflict(format!(
                 "the key `{name}` already exists; rotate it instead"

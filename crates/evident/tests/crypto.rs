@@ -132,6 +132,57 @@ fn lifecycle_rotation_context_and_shredding() {
     engine.verify(|_| {}).unwrap();
 }
 
+/// A key name is stored, logged and written into every ciphertext as given, so one that
+/// holds a card number or an SSN is refused rather than kept in clear beside the ledger.
+#[test]
+fn a_key_name_holding_a_card_number_or_an_ssn_is_refused() {
+    let (dir, engine) = setup();
+    let provider = Arc::new(LocalProvider::with_passphrase(dir.path(), PASS, true).unwrap());
+    let keys = engine.keyring_with(provider);
+    for name in [
+        "4539148803436467",
+        "card-4539-1488-0343-6467",
+        "536-22-7319",
+    ] {
+        let refused = keys.create(name, "test").err().unwrap().to_string();
+        assert!(refused.contains("stored and logged as given"), "{refused}");
+        assert!(
+            !refused.contains(name),
+            "the refusal repeats the value: {refused}"
+        );
+    }
+    assert!(keys.list().unwrap().is_empty());
+    assert_eq!(keys.create("payments-2026", "test").unwrap(), 1);
+}
+
+/// Regression: creating a key read the versions and then wrote in one deferred transaction,
+/// which SQLite fails at once ("database is locked") when the sequencer commits in between.
+#[test]
+fn keys_are_created_and_rotated_while_the_log_is_appended_to() {
+    let (dir, engine) = setup();
+    let provider = Arc::new(LocalProvider::with_passphrase(dir.path(), PASS, true).unwrap());
+    let keys = engine.keyring_with(provider);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let failed = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let event =
+                    evident::event::system_event("test.tick", "t", None, serde_json::json!({}));
+                engine.append_blocking(vec![event]).unwrap();
+            }
+        });
+        let failed = (0..40).find_map(|i| {
+            let name = format!("busy-{i}");
+            keys.create(&name, "test")
+                .and_then(|_| keys.rotate(&name, "test"))
+                .err()
+        });
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        failed
+    });
+    assert!(failed.is_none(), "{failed:?}");
+}
+
 #[test]
 fn key_material_is_never_at_rest_in_clear() {
     let (dir, engine) = setup();

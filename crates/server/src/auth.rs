@@ -1,7 +1,9 @@
 //! Who is calling, and may they: the bearer token of a request checked as an API key or,
 //! when an issuer is configured, an OIDC token; the login lockout consulted (`lockout/`);
-//! the caller's role against the least role a route needs; and the refusal path, which
-//! records every failed login, and every lockout it sets off, in the ledger.
+//! the caller's role against the least role a route needs; and the refusal paths, which
+//! record every refusal in the ledger: a missing, malformed or refused credential as
+//! `auth.login.failed` (401 or 429), every lockout it sets off, and a role too low as
+//! `auth.role.denied` (403).
 //!
 //! `gate.rs` calls [`authenticate`] for every operation that is not public, before the
 //! operation's handler runs.
@@ -69,16 +71,28 @@ pub(crate) fn authenticate(
     headers: &HeaderMap,
     needed: Role,
 ) -> ApiResult<Identity> {
+    let peer = peer::current();
+    // No credential, or one in no form we read: refused and recorded like a wrong one.
+    let no_credential = |reason: &str| {
+        let refusal = Refusal {
+            method: "none",
+            reason: reason.to_string(),
+            claimed: None,
+            key_id: None,
+        };
+        login_failed(state, &refusal, peer, None, Vec::new());
+        unauthorized(reason)
+    };
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
-        unauthorized("this endpoint needs `Authorization: Bearer <API key or OIDC token>`")
+        no_credential("this endpoint needs `Authorization: Bearer <API key or OIDC token>`")
     })?;
     let token = value
         .to_str()
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
-    let peer = peer::current();
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| no_credential("the Authorization header must be `Bearer <token>`"))?;
     let Checked {
         outcome,
         credential,
@@ -126,13 +140,7 @@ pub(crate) fn authenticate(
             });
         }
     };
-    if !identity.role.allows(needed) {
-        return Err(ApiError::forbidden(format!(
-            "this needs the `{}` role; the caller has `{}`",
-            needed.as_str(),
-            identity.role.as_str()
-        )));
-    }
+    require_role(state, &identity, needed, "this")?;
     Ok(identity)
 }
 
@@ -211,6 +219,45 @@ fn check(state: &AppState, token: &str) -> ApiResult<Checked> {
     })
 }
 
+/// 403 when the caller's role does not allow `needed` for `what` (the operation, in words),
+/// recorded in the ledger as `auth.role.denied` (PCI DSS 10.2.1.4: invalid access attempts).
+pub(crate) fn require_role(
+    state: &AppState,
+    identity: &Identity,
+    needed: Role,
+    what: &str,
+) -> ApiResult<()> {
+    if identity.role.allows(needed) {
+        return Ok(());
+    }
+    let reason = format!(
+        "{what} needs the `{}` role; the caller has `{}`",
+        needed.as_str(),
+        identity.role.as_str()
+    );
+    let mut event = evident::event::system_event(
+        "auth.role.denied",
+        "api",
+        None,
+        json!({
+            "method": identity.method,
+            "caller": identity.id,
+            "needed": needed.as_str(),
+            "held": identity.role.as_str(),
+            "reason": reason,
+        }),
+    );
+    event.outcome = evident::event::Outcome::Denied;
+    event.severity = Some(evident::event::Severity::Medium);
+    if identity.method == "oidc" {
+        // a person's subject: erasable like every personal value
+        event.personal = vec!["/metadata/caller".into()];
+        event.data_subject = Some(identity.subject().1.to_string());
+    }
+    record_refusal(state, vec![event], "a refused role");
+    Err(ApiError::forbidden(reason))
+}
+
 /// The `sub` a refused token claims, unverified: evidence of who it pretended to be.
 fn claimed_subject(token: &str) -> Option<String> {
     let payload = token.split('.').nth(1)?;
@@ -269,11 +316,17 @@ fn login_failed(
         );
         events.push(lockout::locked_event(lock));
     }
+    record_refusal(state, events, "a failed login");
+}
+
+/// Appends a refusal's event without holding up the refusal: a flood of bad requests must
+/// not queue behind the ledger, and the event is in it moments later.
+fn record_refusal(state: &AppState, events: Vec<evident::AuditEvent>, what: &'static str) {
     let engine = state.engine.clone();
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         handle.spawn(async move {
             if let Err(e) = engine.append(events).await {
-                tracing::error!(target: LOG_TARGET, error = %e, "could not record a failed login");
+                tracing::error!(target: LOG_TARGET, error = %e, "could not record {what}");
             }
         });
     }

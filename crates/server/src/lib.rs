@@ -53,8 +53,9 @@
 //! 3. **The gate** (`gate.rs`), before the handler and any of its extractors: each operation
 //!    was registered with its access, public or a least role, and a protected one has its
 //!    caller authenticated (`auth.rs`: the bearer token is an API key, or an OIDC token when
-//!    an issuer is configured; a refused one is a 401 and an `auth.login.failed` event in the
-//!    ledger) and its role checked (403) before anything else of the request is read.
+//!    an issuer is configured; a missing, malformed or refused one is a 401 and an
+//!    `auth.login.failed` event in the ledger) and its role checked (a 403 and an
+//!    `auth.role.denied` event) before anything else of the request is read.
 //!    Repeated failures are slowed, then locked out ([`lockout`]): a 429 with
 //!    `Retry-After`. Only `/healthz`, `/openapi.json`, AuthZEN discovery and `/log/…` are
 //!    public.
@@ -64,8 +65,8 @@
 //! 5. **The engine**: the handler calls one engine operation; one that blocks (SQLite, the
 //!    root key, Cedar) runs on a blocking thread (`blocking.rs`).
 //! 6. **The ledger**: what the engine records (events, decisions, key changes, erasures) is
-//!    durable and signed before the handler answers; only a failed login is recorded
-//!    without holding up its 401.
+//!    durable and signed before the handler answers; only a refused credential or role is
+//!    recorded without holding up its 401 or 403.
 //! 7. **The answer**: JSON on success; on failure the engine's [`evident::Error`] becomes a
 //!    status and `{"error": {"code": "...", "message": "..."}}` in one place (`error.rs`).
 //!

@@ -6,9 +6,10 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use percent_encoding::percent_decode_str;
 
 use crate::error::{ApiError, LOG_TARGET};
 use crate::peer;
@@ -45,11 +46,13 @@ pub(crate) async fn observe(State(state): Shared, request: Request, next: Next) 
         peer::with_peer(peer, next.run(request)).await
     };
     // The access log: every line goes through the redactor on its way out, so a card
-    // number in a query string does not reach a log file.
+    // number in a query string does not reach a log file. The redactor reads the URI as
+    // the server does, decoded (`4111%201111…` and `4111+1111…` are card numbers too);
+    // `?` quotes it, so a decoded line break cannot forge a log line.
     tracing::debug!(
         target: LOG_TARGET,
         %method,
-        %uri,
+        uri = ?decoded(&uri),
         status = response.status().as_u16(),
         request_id = request_id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("-"),
         micros = started.elapsed().as_micros() as u64,
@@ -67,4 +70,34 @@ pub(crate) async fn observe(State(state): Shared, request: Request, next: Next) 
         ])
         .inc();
     response
+}
+
+/// The URI as the handlers read it: the path percent-decoded, the query form-decoded (`+` is
+/// a space); bytes that are not UTF-8 become U+FFFD.
+fn decoded(uri: &Uri) -> String {
+    let path = percent_decode_str(uri.path()).decode_utf8_lossy();
+    match uri.query() {
+        Some(query) => {
+            let query = query.replace('+', " ");
+            format!("{path}?{}", percent_decode_str(&query).decode_utf8_lossy())
+        }
+        None => path.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_logged_uri_is_the_one_the_handlers_read() {
+        let uri: Uri = "/v1/keys/card%204111%201111/rotate?actor=536%2D22+1234&x=%0Ay%FF"
+            .parse()
+            .unwrap_or_default();
+        assert_eq!(
+            decoded(&uri),
+            "/v1/keys/card 4111 1111/rotate?actor=536-22 1234&x=\ny\u{FFFD}"
+        );
+        assert_eq!(decoded(&Uri::from_static("/healthz")), "/healthz");
+    }
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::log::checkpoint_json;
-use crate::auth::Identity;
+use crate::auth::{require_role, Identity};
 use crate::error::{ApiError, ApiResult};
 use crate::gate::Operations;
 use crate::request::{body_refused, Path, Query};
@@ -117,10 +117,8 @@ async fn get_event(
             index.chars().take(40).collect::<String>()
         ))
     })?;
-    if params.reveal && !key.role.allows(Role::Admin) {
-        return Err(ApiError::forbidden(
-            "revealing personal data needs the `admin` role",
-        ));
+    if params.reveal {
+        require_role(&state, &key, Role::Admin, "revealing personal data")?;
     }
     Ok(Json(record_json(
         &state.engine.event(index, params.reveal)?,

@@ -1,0 +1,5 @@
+//! Helpers the server's integration tests share.
+
+pub mod client;
+pub mod idp;
+pub mod openapi;
