@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use evident_core::{Error, Result};
 
-use crate::catalog::{Catalog, Disposition, Implementation};
+use crate::catalog::{Catalog, Control, Disposition, Implementation};
+use crate::checks;
 
 /// A requirement's class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -103,6 +104,21 @@ pub fn framework_alias(name: &str) -> &str {
     }
 }
 
+/// How a control counts: as its implementation says, except that a control whose check
+/// cannot decide yet (it depends on a part that does not exist) counts as manual.
+fn effective(control: &Control) -> Implementation {
+    let available = control
+        .check
+        .as_deref()
+        .and_then(checks::find)
+        .is_none_or(|def| def.available);
+    if available {
+        control.implementation
+    } else {
+        Implementation::Manual
+    }
+}
+
 /// The coverage of `framework` by `catalog`.
 pub fn coverage(catalog: &Catalog, framework: &str) -> Result<Coverage> {
     let id = framework_alias(framework);
@@ -119,7 +135,7 @@ pub fn coverage(catalog: &Catalog, framework: &str) -> Result<Coverage> {
             .iter()
             .filter(|c| c.frameworks.get(id).is_some_and(|ids| ids.contains(&requirement.id)))
             .collect();
-        let best = meeting.iter().map(|c| c.implementation).max();
+        let best = meeting.iter().map(|c| effective(c)).max();
         let disposition = catalog.dispositions.get(&(id.to_string(), requirement.id.clone()));
         let (class, note) = match (best, disposition) {
             (Some(Implementation::Automated), _) => (Class::Automated, None),

@@ -51,6 +51,7 @@ pub fn sources() -> Vec<Source> {
         .map(|(name, text)| Source {
             name: (*name).to_string(),
             text: (*text).to_string(),
+            shipped: true,
         })
         .collect()
 }

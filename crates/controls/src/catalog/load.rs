@@ -35,6 +35,7 @@ pub fn data_dir_sources(dir: &Path) -> Result<(Vec<Source>, Vec<Framework>)> {
         sources.push(Source {
             name: path.display().to_string(),
             text,
+            shipped: false,
         });
     }
     let mut imported = Vec::new();
@@ -178,6 +179,7 @@ pub fn build(sources: Vec<Source>, imported: Vec<Framework>) -> Result<Catalog> 
 
     let mut controls: Vec<Control> = Vec::new();
     let mut dispositions: BTreeMap<(String, String), (Disposition, Location)> = BTreeMap::new();
+    let mut shipped_dispositions: BTreeSet<(String, String)> = BTreeSet::new();
     for file in &parsed {
         for (raw, at) in &file.controls {
             if let Some(first) = controls.iter().find(|c| c.id == *raw.id.get_ref()) {
@@ -232,7 +234,13 @@ pub fn build(sources: Vec<Source>, imported: Vec<Framework>) -> Result<Catalog> 
                     return Err(file.error(r.span(), unknown_requirement(framework, r.get_ref())));
                 }
                 let key = (framework.clone(), r.get_ref().clone());
-                if let Some((_, first)) = dispositions.get(&key) {
+                // An organisation's file replaces a shipped disposition (once).
+                let replaces_shipped =
+                    !file.source.shipped && shipped_dispositions.remove(&key);
+                if file.source.shipped {
+                    shipped_dispositions.insert(key.clone());
+                }
+                if let Some((_, first)) = dispositions.get(&key).filter(|_| !replaces_shipped) {
                     return Err(file.error(
                         r.span(),
                         format!(

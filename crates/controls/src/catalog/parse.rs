@@ -42,6 +42,9 @@ pub struct Source {
     pub name: String,
     /// its TOML
     pub text: String,
+    /// whether it is one of the files shipped in the binary (an organisation's own file may
+    /// replace a shipped disposition, never the other way round)
+    pub shipped: bool,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +165,7 @@ mod tests {
         Source {
             name: "org.toml".into(),
             text: text.into(),
+            shipped: false,
         }
     }
 

@@ -44,6 +44,7 @@ pub const MFA_PRIVILEGED: CheckDef = CheckDef {
     name: "access.mfa_privileged",
     revision: 1,
     summary: "the active pack refuses every privileged action without a fresh MFA",
+    available: true,
     normalize: normalize::<MfaSettings>,
     run: run_mfa,
 };
@@ -173,6 +174,7 @@ pub const PHI_PURPOSE_OF_USE: CheckDef = CheckDef {
     name: "access.phi_purpose_of_use",
     revision: 1,
     summary: "the active pack refuses PHI access without an accepted purpose of use (and a fresh MFA)",
+    available: true,
     normalize: normalize::<PhiSettings>,
     run: run_phi,
 };

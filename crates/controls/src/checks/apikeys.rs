@@ -37,6 +37,7 @@ pub const HYGIENE: CheckDef = CheckDef {
     name: "apikeys.hygiene",
     revision: 1,
     summary: "no active API key is older than max_age_days or unused for max_unused_days",
+    available: true,
     normalize: normalize::<Settings>,
     run,
 };

@@ -25,6 +25,7 @@ pub const RESTORE_TESTED: CheckDef = CheckDef {
     name: "backup.restore_tested",
     revision: 1,
     summary: "the last backup restore test passed and is younger than max_age_days",
+    available: true,
     normalize: normalize::<Settings>,
     run,
 };

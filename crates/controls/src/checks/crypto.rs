@@ -43,6 +43,7 @@ pub const KEY_ROTATION: CheckDef = CheckDef {
     name: "crypto.key_rotation",
     revision: 1,
     summary: "every key's active version is younger than max_age_days; the root key is with an allowed provider and seals the directory's own keys",
+    available: true,
     normalize: normalize::<RotationSettings>,
     run: run_rotation,
 };
@@ -170,6 +171,7 @@ pub const REGULATED_KEYS_GATED: CheckDef = CheckDef {
     name: "crypto.regulated_keys_gated",
     revision: 1,
     summary: "keys guarding regulated data are regulated, the pack refuses strangers their decryption, and its decisions fail closed",
+    available: true,
     normalize: normalize::<GatedSettings>,
     run: run_gated,
 };

@@ -42,6 +42,7 @@ pub const DENIED_SPIKE: CheckDef = CheckDef {
     name: "access.denied_spike",
     revision: 1,
     summary: "denied decisions and failed logins in the last window stay within factor × the baseline",
+    available: true,
     normalize: normalize::<Settings>,
     run,
 };

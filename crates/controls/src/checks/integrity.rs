@@ -34,6 +34,7 @@ pub const LOG_INTEGRITY: CheckDef = CheckDef {
     name: "log.integrity",
     revision: 1,
     summary: "the whole log verifies now and its newest signed checkpoint covers it and is fresh",
+    available: true,
     normalize: normalize::<Settings>,
     run,
 };

@@ -47,6 +47,9 @@ pub struct CheckDef {
     pub revision: u32,
     /// one line: what it checks
     pub summary: &'static str,
+    /// false for a check whose data does not exist yet (it answers inconclusive): coverage
+    /// then counts its controls as manual, carried by their attestation
+    pub available: bool,
     /// its settings with defaults filled in, or why they are wrong
     pub normalize: fn(&Value) -> Result<Value, String>,
     /// runs it

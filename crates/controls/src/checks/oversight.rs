@@ -36,6 +36,7 @@ pub const BREAK_GLASS_REVIEWED: CheckDef = CheckDef {
     name: "access.break_glass_reviewed",
     revision: 1,
     summary: "every break-glass access was reviewed by a second person within max_review_hours",
+    available: true,
     normalize: normalize::<BreakGlassSettings>,
     run: run_break_glass,
 };
@@ -153,6 +154,7 @@ pub const REVIEW_RECENT: CheckDef = CheckDef {
     name: "access.review_recent",
     revision: 1,
     summary: "an access review of the active policy ran within max_age_days",
+    available: true,
     normalize: normalize::<ReviewSettings>,
     run: run_review,
 };

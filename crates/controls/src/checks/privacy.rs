@@ -17,6 +17,7 @@ pub const RETENTION: CheckDef = CheckDef {
     name: "privacy.retention",
     revision: 1,
     summary: "personal data is kept no longer than its retention schedule (depends on the privacy part)",
+    available: false,
     normalize: normalize::<Settings>,
     run: |_cx, _params| depends_on("retention schedules"),
 };
@@ -26,6 +27,7 @@ pub const CONSENT: CheckDef = CheckDef {
     name: "privacy.consent",
     revision: 1,
     summary: "processing that needs consent has it recorded (depends on the privacy part)",
+    available: false,
     normalize: normalize::<Settings>,
     run: |_cx, _params| depends_on("consent records"),
 };

@@ -19,6 +19,7 @@ pub const ACTIVE: CheckDef = CheckDef {
     name: "redaction.active",
     revision: 1,
     summary: "the engine's redactor masks card numbers, SSNs and secrets before storage",
+    available: true,
     normalize: normalize::<Settings>,
     run,
 };

@@ -48,6 +48,7 @@ pub const CERTIFICATE: CheckDef = CheckDef {
     name: "tls.certificate",
     revision: 1,
     summary: "the server's TLS certificate is valid now and for expiry_horizon_days, with a strong key and signature",
+    available: true,
     normalize: normalize::<Settings>,
     run,
 };
