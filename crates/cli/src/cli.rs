@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, apikey, backup, bench, demo, init, keys, log, policy, serve, tokens, verify,
+    access, apikey, backup, bench, controls, demo, init, keys, log, policy, serve, tokens, verify,
 };
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
@@ -77,6 +77,8 @@ pub enum Command {
     Policy(policy::PolicyCommand),
     #[command(subcommand)]
     Access(access::AccessCommand),
+    #[command(subcommand)]
+    Controls(controls::ControlsCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
