@@ -128,15 +128,25 @@ pub fn coverage(catalog: &Catalog, framework: &str) -> Result<Coverage> {
             catalog.frameworks.keys().cloned().collect::<Vec<_>>().join(", ")
         ))
     })?;
+    // An imported framework that shares another's ids inherits its mappings and dispositions.
+    let sources: Vec<&str> = std::iter::once(id).chain(f.ids_of.as_deref()).collect();
     let mut rows = Vec::with_capacity(f.requirements.len());
     for requirement in &f.requirements {
         let meeting: Vec<_> = catalog
             .controls
             .iter()
-            .filter(|c| c.frameworks.get(id).is_some_and(|ids| ids.contains(&requirement.id)))
+            .filter(|c| {
+                sources.iter().any(|s| {
+                    c.frameworks
+                        .get(*s)
+                        .is_some_and(|ids| ids.contains(&requirement.id))
+                })
+            })
             .collect();
         let best = meeting.iter().map(|c| effective(c)).max();
-        let disposition = catalog.dispositions.get(&(id.to_string(), requirement.id.clone()));
+        let disposition = sources
+            .iter()
+            .find_map(|s| catalog.dispositions.get(&(s.to_string(), requirement.id.clone())));
         let (class, note) = match (best, disposition) {
             (Some(Implementation::Automated), _) => (Class::Automated, None),
             (Some(Implementation::PartlyAutomated), _) => (Class::PartlyAutomated, None),

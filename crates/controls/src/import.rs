@@ -48,6 +48,11 @@ fn check_name(name: &str) -> Result<()> {
     }
 }
 
+/// `AC-2`, `AC-2(1)`: an id of NIST SP 800-53's shape.
+fn nist_shaped(id: &str) -> bool {
+    id.starts_with(|c: char| c.is_ascii_uppercase()) && oscal::display_id(&oscal::oscal_id(id)) == id
+}
+
 impl Controls<'_> {
     /// Imports an OSCAL catalog or profile as the framework `name`. Refused (and nothing
     /// written) when the file is not OSCAL 1.x, the name is taken (unless `replace`, and
@@ -83,6 +88,12 @@ impl Controls<'_> {
             name: list.title.clone(),
             source: format!("{} (OSCAL {}, sha256 {sha256})", file.display(), list.oscal_version),
             requirements: list.requirements.clone(),
+            // NIST-shaped ids (`AC-2`, `AC-2(1)`) are 800-53's: Evident's mappings to them count.
+            ids_of: list
+                .requirements
+                .iter()
+                .all(|r| nist_shaped(&r.id))
+                .then(|| "nist-800-53".to_string()),
         };
         // The catalog must still load with the new framework (a replaced framework that
         // dropped an id an organisation's control maps to would not).

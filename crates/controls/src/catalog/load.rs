@@ -104,6 +104,7 @@ pub fn build(sources: Vec<Source>, imported: Vec<Framework>) -> Result<Catalog> 
                 name: list.title,
                 source: (*name).to_string(),
                 requirements: list.requirements,
+                ids_of: None,
             },
         );
     }
@@ -149,6 +150,7 @@ pub fn build(sources: Vec<Source>, imported: Vec<Framework>) -> Result<Catalog> 
                     name: raw.name.clone(),
                     source: at.file.clone(),
                     requirements,
+                    ids_of: None,
                 },
             );
         }

@@ -126,6 +126,10 @@ pub struct Framework {
     pub source: String,
     /// every requirement, in the framework's order
     pub requirements: Vec<Requirement>,
+    /// the framework whose requirement ids this one shares (an imported NIST baseline or
+    /// profile shares `nist-800-53`'s): mappings and dispositions of those ids count here too
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids_of: Option<String>,
 }
 
 /// The catalog in force: controls, frameworks and dispositions, validated together.
