@@ -19,7 +19,9 @@ impl Cadence {
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let bad = || {
-            format!("cadence `{text}` is not a number followed by m, h or d (e.g. `1h`, `1d`, `90d`)")
+            format!(
+                "cadence `{text}` is not a number followed by m, h or d (e.g. `1h`, `1d`, `90d`)"
+            )
         };
         let unit = text.chars().last().ok_or_else(bad)?;
         let number: u64 = text[..text.len() - unit.len_utf8()]
@@ -33,9 +35,7 @@ impl Cadence {
         }
         .ok_or_else(bad)?;
         if !(Self::MIN_SECONDS..=Self::MAX_SECONDS).contains(&seconds) {
-            return Err(format!(
-                "cadence `{text}` is outside 1m … 366d"
-            ));
+            return Err(format!("cadence `{text}` is outside 1m … 366d"));
         }
         Ok(Self(seconds))
     }
@@ -54,9 +54,9 @@ impl Cadence {
 impl fmt::Display for Cadence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.0;
-        if s % 86_400 == 0 {
+        if s.is_multiple_of(86_400) {
             write!(f, "{}d", s / 86_400)
-        } else if s % 3_600 == 0 {
+        } else if s.is_multiple_of(3_600) {
             write!(f, "{}h", s / 3_600)
         } else {
             write!(f, "{}m", s / 60)
@@ -80,7 +80,16 @@ mod tests {
         assert_eq!(Cadence::parse("90d").unwrap().to_string(), "90d");
         assert_eq!(Cadence::parse("90m").unwrap().to_string(), "90m");
         assert_eq!(Cadence::parse("120m").unwrap().to_string(), "2h");
-        for bad in ["", "d", "1w", "-1d", "0m", "400d", "1.5h", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "d",
+            "1w",
+            "-1d",
+            "0m",
+            "400d",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
             assert!(Cadence::parse(bad).is_err(), "{bad}");
         }
     }

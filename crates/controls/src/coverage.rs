@@ -81,7 +81,11 @@ pub struct Coverage {
 impl Coverage {
     /// The share of a class, in percent with one decimal.
     pub fn share(&self, class: Class) -> f64 {
-        let n = self.counts.iter().find(|(c, _)| *c == class).map_or(0, |(_, n)| *n);
+        let n = self
+            .counts
+            .iter()
+            .find(|(c, _)| *c == class)
+            .map_or(0, |(_, n)| *n);
         if self.rows.is_empty() {
             return 0.0;
         }
@@ -125,7 +129,12 @@ pub fn coverage(catalog: &Catalog, framework: &str) -> Result<Coverage> {
     let f = catalog.frameworks.get(id).ok_or_else(|| {
         Error::NotFound(format!(
             "no framework `{framework}` (known: {})",
-            catalog.frameworks.keys().cloned().collect::<Vec<_>>().join(", ")
+            catalog
+                .frameworks
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     })?;
     // An imported framework that shares another's ids inherits its mappings and dispositions.
@@ -144,9 +153,11 @@ pub fn coverage(catalog: &Catalog, framework: &str) -> Result<Coverage> {
             })
             .collect();
         let best = meeting.iter().map(|c| effective(c)).max();
-        let disposition = sources
-            .iter()
-            .find_map(|s| catalog.dispositions.get(&(s.to_string(), requirement.id.clone())));
+        let disposition = sources.iter().find_map(|s| {
+            catalog
+                .dispositions
+                .get(&(s.to_string(), requirement.id.clone()))
+        });
         let (class, note) = match (best, disposition) {
             (Some(Implementation::Automated), _) => (Class::Automated, None),
             (Some(Implementation::PartlyAutomated), _) => (Class::PartlyAutomated, None),

@@ -38,7 +38,9 @@ pub struct Imported {
 fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 40
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -50,7 +52,8 @@ fn check_name(name: &str) -> Result<()> {
 
 /// `AC-2`, `AC-2(1)`: an id of NIST SP 800-53's shape.
 fn nist_shaped(id: &str) -> bool {
-    id.starts_with(|c: char| c.is_ascii_uppercase()) && oscal::display_id(&oscal::oscal_id(id)) == id
+    id.starts_with(|c: char| c.is_ascii_uppercase())
+        && oscal::display_id(&oscal::oscal_id(id)) == id
 }
 
 impl Controls<'_> {
@@ -59,7 +62,8 @@ impl Controls<'_> {
     /// never a shipped framework's), or the catalog would not load with it.
     pub fn import(&self, file: &Path, name: &str, replace: bool, actor: &str) -> Result<Imported> {
         check_name(name)?;
-        let bytes = std::fs::read(file).map_err(Error::io(format!("reading {}", file.display())))?;
+        let bytes =
+            std::fs::read(file).map_err(Error::io(format!("reading {}", file.display())))?;
         let shipped = catalog::NIST_BASELINES
             .iter()
             .map(|(id, name, json)| oscal::read_catalog(name, json).map(|l| (*id, l)))
@@ -86,7 +90,11 @@ impl Controls<'_> {
         let framework = Framework {
             id: name.to_string(),
             name: list.title.clone(),
-            source: format!("{} (OSCAL {}, sha256 {sha256})", file.display(), list.oscal_version),
+            source: format!(
+                "{} (OSCAL {}, sha256 {sha256})",
+                file.display(),
+                list.oscal_version
+            ),
             requirements: list.requirements.clone(),
             // NIST-shaped ids (`AC-2`, `AC-2(1)`) are 800-53's: Evident's mappings to them count.
             ids_of: list
@@ -105,7 +113,11 @@ impl Controls<'_> {
         catalog::build(all, imported)?;
         let text = serde_json::to_string_pretty(&framework)
             .map_err(|e| Error::BadRequest(format!("encoding the framework: {e}")))?;
-        let without_title = list.requirements.iter().filter(|r| r.title.is_none()).count();
+        let without_title = list
+            .requirements
+            .iter()
+            .filter(|r| r.title.is_none())
+            .count();
         let mut event = system_event(
             "controls.framework.imported",
             "framework",

@@ -11,13 +11,10 @@ use evident_core::{Error, Result};
 
 use crate::catalog::{Catalog, Control};
 use crate::checks::{self, CheckContext, Outcome, Verdict};
+use crate::names::{CHECK_ACTION, CONTROL_RESOURCE};
 use crate::state::Controls;
 use crate::status::advance;
 
-/// The ledger action of a check run.
-pub const CHECK_ACTION: &str = "controls.check";
-/// The resource type check runs are filed under (the resource id is the control's id).
-pub const CONTROL_RESOURCE: &str = "control";
 /// Observed values larger than this (encoded) are replaced by their keys, so a run's event
 /// stays under the ledger's entry size limit.
 const MAX_OBSERVED_BYTES: usize = 40_000;
@@ -45,7 +42,11 @@ pub struct CheckRun {
 /// The controls `ids` names (every control with a check when empty), or why not.
 pub fn select<'c>(catalog: &'c Catalog, ids: &[String]) -> Result<Vec<&'c Control>> {
     if ids.is_empty() {
-        return Ok(catalog.controls.iter().filter(|c| c.check.is_some()).collect());
+        return Ok(catalog
+            .controls
+            .iter()
+            .filter(|c| c.check.is_some())
+            .collect());
     }
     let mut chosen: Vec<&Control> = Vec::new();
     for id in ids {
@@ -93,7 +94,9 @@ impl Controls<'_> {
                 .ok_or_else(|| Error::Integrity(format!("the check `{name}` vanished")))?;
             let version = def.version(&control.params);
             let outcome = checks::run(def, &cx, &control.params);
-            events.push(run_event(&catalog, control, def.name, &version, &outcome, actor));
+            events.push(run_event(
+                &catalog, control, def.name, &version, &outcome, actor,
+            ));
             runs.push(CheckRun {
                 control: control.id.clone(),
                 title: control.title.clone(),

@@ -12,7 +12,7 @@ use evident_core::{Error, Result};
 
 use crate::catalog::Implementation;
 use crate::checks::Verdict;
-use crate::run::{CHECK_ACTION, CONTROL_RESOURCE};
+use crate::names::{CHECK_ACTION, CONTROL_RESOURCE};
 use crate::state::Controls;
 
 /// How many results a trend keeps.
@@ -244,16 +244,19 @@ impl Controls<'_> {
                     .and_then(Value::as_str)
                     .and_then(|t| evident_core::event::parse_time(t).ok())
                     .unwrap_or_default();
-                let entry = fresh.entry(control.to_string()).or_insert_with(|| ControlStatusRecord {
-                    control: control.to_string(),
-                    result: verdict.as_str().into(),
-                    since_us: at,
-                    checked_us: at,
-                    index: e.index,
-                    check_version: String::new(),
-                    trend: String::new(),
-                    runs: 0,
-                });
+                let entry =
+                    fresh
+                        .entry(control.to_string())
+                        .or_insert_with(|| ControlStatusRecord {
+                            control: control.to_string(),
+                            result: verdict.as_str().into(),
+                            since_us: at,
+                            checked_us: at,
+                            index: e.index,
+                            check_version: String::new(),
+                            trend: String::new(),
+                            runs: 0,
+                        });
                 if entry.result != verdict.as_str() {
                     entry.since_us = at;
                     entry.result = verdict.as_str().into();

@@ -22,7 +22,11 @@ fn repo() -> PathBuf {
 /// The shared copy of NIST's files, beside the checkout (as CI lays it out).
 fn shared(name: &str) -> PathBuf {
     let path = repo().join("../shared/oscal").join(name);
-    assert!(path.is_file(), "{} is missing: CI needs shared/ beside the checkout", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: CI needs shared/ beside the checkout",
+        path.display()
+    );
     path
 }
 
@@ -30,9 +34,17 @@ fn shared(name: &str) -> PathBuf {
 fn every_moderate_control_and_enhancement_has_an_entry() {
     let text = std::fs::read_to_string(shared(MODERATE)).unwrap();
     let list = oscal::read_catalog(MODERATE, &text).unwrap();
-    assert_eq!(list.requirements.len(), 287, "the Moderate baseline lists 287");
+    assert_eq!(
+        list.requirements.len(),
+        287,
+        "the Moderate baseline lists 287"
+    );
     let shipped = std::fs::read(repo().join("catalog/nist").join(MODERATE)).unwrap();
-    assert_eq!(shipped, text.as_bytes(), "the shipped copy is NIST's file, unchanged");
+    assert_eq!(
+        shipped,
+        text.as_bytes(),
+        "the shipped copy is NIST's file, unchanged"
+    );
 
     let catalog = catalog::load(None).unwrap();
     let report = coverage(&catalog, "nist-800-53").unwrap();
@@ -45,7 +57,11 @@ fn every_moderate_control_and_enhancement_has_an_entry() {
             .unwrap_or_else(|| panic!("{} is not in the coverage", requirement.id));
         assert_ne!(row.class, Class::Gap, "{} has no entry", requirement.id);
         if row.class == Class::NotApplicable {
-            assert!(row.note.as_ref().is_some_and(|r| r.len() > 20), "{}: a reason", row.requirement);
+            assert!(
+                row.note.as_ref().is_some_and(|r| r.len() > 20),
+                "{}: a reason",
+                row.requirement
+            );
         }
         if matches!(row.class, Class::Automated | Class::PartlyAutomated) {
             // Automated only where a real, available check tests it.
@@ -56,11 +72,20 @@ fn every_moderate_control_and_enhancement_has_an_entry() {
                     .and_then(checks::find)
                     .is_some_and(|d| d.available)
             });
-            assert!(backed, "{} is {:?} without a check", row.requirement, row.class);
+            assert!(
+                backed,
+                "{} is {:?} without a check",
+                row.requirement, row.class
+            );
         }
         assert_eq!(row.title, requirement.title, "titles come from NIST's file");
     }
-    let automated = report.counts.iter().find(|(c, _)| *c == Class::Automated).unwrap().1;
+    let automated = report
+        .counts
+        .iter()
+        .find(|(c, _)| *c == Class::Automated)
+        .unwrap()
+        .1;
     assert!(automated >= 20, "{automated}");
 }
 
@@ -74,7 +99,12 @@ fn the_moderate_profile_selects_the_same_controls_as_the_resolved_catalog() {
     )
     .unwrap();
     assert_eq!(profile.kind, "profile");
-    let ids = |l: &oscal::OscalList| l.requirements.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    let ids = |l: &oscal::OscalList| {
+        l.requirements
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<Vec<_>>()
+    };
     let mut a = ids(&profile);
     let mut b = ids(&resolved);
     a.sort();
@@ -101,7 +131,10 @@ fn frameworks_list_their_ids_and_soc2_gaps_are_named() {
     let gdpr = coverage(&catalog, "gdpr").unwrap();
     let art6 = gdpr.rows.iter().find(|r| r.requirement == "Art.6").unwrap();
     assert_eq!(art6.class, Class::Manual, "{art6:?}");
-    assert!(coverage(&catalog, "iso27001").unwrap_err().to_string().contains("no framework"));
+    assert!(coverage(&catalog, "iso27001")
+        .unwrap_err()
+        .to_string()
+        .contains("no framework"));
     assert_eq!(coverage(&catalog, "pci-dss").unwrap().framework, "pci");
 }
 

@@ -45,7 +45,10 @@ fn default_pack() -> PackFiles {
 
 /// Runs one control's check now.
 fn run(engine: &Engine, id: &str) -> CheckRun {
-    let mut runs = engine.controls().check(&[id.to_string()], "tester").unwrap();
+    let mut runs = engine
+        .controls()
+        .check(&[id.to_string()], "tester")
+        .unwrap();
     assert_eq!(runs.len(), 1);
     runs.remove(0)
 }
@@ -64,7 +67,8 @@ fn org_file(dir: &Path, name: &str, text: &str) {
 
 fn sql(dir: &Path, statement: &str) {
     let conn = rusqlite::Connection::open(dir.join("evident.db")).unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
     conn.execute_batch(statement).unwrap();
 }
 
@@ -74,7 +78,11 @@ fn decide(engine: &Engine, request: Value) -> bool {
         method: "api_key".into(),
         id: "pep".into(),
     };
-    match engine.access().evaluate_blocking(&batch, &caller, None).unwrap() {
+    match engine
+        .access()
+        .evaluate_blocking(&batch, &caller, None)
+        .unwrap()
+    {
         evident::access::Answer::One(d) => d.decision,
         evident::access::Answer::Many(_) => panic!("one answer expected"),
     }
@@ -84,10 +92,18 @@ fn decide(engine: &Engine, request: Value) -> bool {
 fn every_run_is_a_ledger_event_and_status_follows() {
     let (_dir, engine) = engine();
     let first = expect(&engine, "EV-OPS-01", Verdict::Fail);
-    assert!(first.outcome.remedy.as_deref().unwrap().contains("evident backup test"));
+    assert!(first
+        .outcome
+        .remedy
+        .as_deref()
+        .unwrap()
+        .contains("evident backup test"));
     let event = engine.event(first.index, false).unwrap().entry;
     assert_eq!(event["action"], "controls.check");
-    assert_eq!(event["resource"], json!({"type": "control", "id": "EV-OPS-01"}));
+    assert_eq!(
+        event["resource"],
+        json!({"type": "control", "id": "EV-OPS-01"})
+    );
     assert_eq!(event["outcome"], "failure");
     let meta = &event["metadata"];
     assert_eq!(meta["result"], "fail");
@@ -104,7 +120,10 @@ fn every_run_is_a_ledger_event_and_status_follows() {
         evident::crypto::local::LocalProvider::with_passphrase(engine.dir(), PASS, true).unwrap(),
     ));
     // The restore test opens the backup's root key as an operator would, from the environment.
-    std::env::set_var("EVIDENT_ROOT_PASSPHRASE", std::str::from_utf8(PASS).unwrap());
+    std::env::set_var(
+        "EVIDENT_ROOT_PASSPHRASE",
+        std::str::from_utf8(PASS).unwrap(),
+    );
     let backup = engine.dir().join("b.evb");
     evident::backup::create(&engine, &backup, "tester").unwrap();
     evident::backup::test(&engine, &backup, "tester").unwrap();
@@ -131,13 +150,21 @@ fn every_run_is_a_ledger_event_and_status_follows() {
     let never = status.iter().find(|s| s.control == "EV-AC-05").unwrap();
     assert_eq!(never.result, "never checked");
     assert!(never.overdue);
-    assert!(engine.controls().due(now_us()).unwrap().contains(&"EV-AC-05".to_string()));
+    assert!(engine
+        .controls()
+        .due(now_us())
+        .unwrap()
+        .contains(&"EV-AC-05".to_string()));
 
     // A backup that does not restore: the newest test failed, so the control fails.
     std::fs::write(&backup, b"not a backup").unwrap();
     assert!(evident::backup::test(&engine, &backup, "tester").is_err());
     let failed = expect(&engine, "EV-OPS-01", Verdict::Fail);
-    assert!(failed.outcome.reason.contains("failed"), "{}", failed.outcome.reason);
+    assert!(
+        failed.outcome.reason.contains("failed"),
+        "{}",
+        failed.outcome.reason
+    );
 
     // History over the period holds the three runs; an empty period none.
     let runs = engine
@@ -191,8 +218,15 @@ fn refusals_store_nothing() {
     assert!(engine.controls().history("EV-NOPE", 0, 1).is_err());
     // A bad file in the data directory: every verb refuses, naming it, and nothing runs.
     org_file(engine.dir(), "bad.toml", "[[control]]\nid = \"ORG-1\"\ntitle = \"t\"\ndescription = \"d\"\nimplementation = \"automated\"\ncheck = \"nope\"\ncadence = \"1d\"\n");
-    let bad = engine.controls().check(&[], "tester").unwrap_err().to_string();
-    assert!(bad.contains("bad.toml:6") && bad.contains("unknown check `nope`"), "{bad}");
+    let bad = engine
+        .controls()
+        .check(&[], "tester")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        bad.contains("bad.toml:6") && bad.contains("unknown check `nope`"),
+        "{bad}"
+    );
     assert!(engine.controls().status(now_us()).is_err());
     assert_eq!(engine.size(), size, "nothing was appended");
     let rows: i64 = rusqlite::Connection::open(engine.dir().join("evident.db"))
@@ -228,10 +262,14 @@ when { context has authn && context.authn has mfa && context.authn.mfa };"#
     apply(&engine, weak);
     let failed = expect(&engine, "EV-AC-01", Verdict::Fail);
     let violations = failed.outcome.observed["violations"].as_array().unwrap();
-    assert!(violations.iter().any(|v| v["permitted_by"] == json!(["privileged-delete-no-mfa"])
-        && v["context"] == "no authentication facts"));
+    assert!(violations
+        .iter()
+        .any(|v| v["permitted_by"] == json!(["privileged-delete-no-mfa"])
+            && v["context"] == "no authentication facts"));
     // administer checks MFA but not its age: the stale variant catches it
-    assert!(violations.iter().any(|v| v["action"] == "administer" && v["context"] == "MFA too old"));
+    assert!(violations
+        .iter()
+        .any(|v| v["action"] == "administer" && v["context"] == "MFA too old"));
     assert!(failed.outcome.remedy.unwrap().contains("permitted_by"));
 
     // A pack whose PHI read forgot the purpose of use.
@@ -250,9 +288,15 @@ when {
     apply(&engine, no_purpose);
     let failed = expect(&engine, "EV-AC-02", Verdict::Fail);
     let violations = failed.outcome.observed["violations"].as_array().unwrap();
-    assert!(violations.iter().any(|v| v["context"] == "no purpose of use"));
-    assert!(violations.iter().any(|v| v["context"] == "purpose `marketing`"));
-    assert!(!violations.iter().any(|v| v["context"] == "no authentication facts"));
+    assert!(violations
+        .iter()
+        .any(|v| v["context"] == "no purpose of use"));
+    assert!(violations
+        .iter()
+        .any(|v| v["context"] == "purpose `marketing`"));
+    assert!(!violations
+        .iter()
+        .any(|v| v["context"] == "no authentication facts"));
 
     // Settings that name nothing in the pack: inconclusive, with the reason.
     org_file(
@@ -277,7 +321,11 @@ fn access_review_and_break_glass_follow_what_happened() {
     next.0.insert("extra.cedar".into(), "@id(\"x\")\nforbid (principal, action == Action::\"delete\", resource is Document) when { false };".into());
     apply(&engine, next);
     let stale = expect(&engine, "EV-AC-04", Verdict::Fail);
-    assert!(stale.outcome.reason.contains("v2"), "{}", stale.outcome.reason);
+    assert!(
+        stale.outcome.reason.contains("v2"),
+        "{}",
+        stale.outcome.reason
+    );
 
     expect(&engine, "EV-AC-03", Verdict::Pass);
     let now = now_us() / 1_000_000;
@@ -292,9 +340,21 @@ fn access_review_and_break_glass_follow_what_happened() {
     let open = expect(&engine, "EV-AC-03", Verdict::Pass);
     assert_eq!(open.outcome.observed["open_within_time"], 1);
     // Two days unreviewed: overdue.
-    sql(dir.path(), &format!("UPDATE break_glass SET opened_us = {}", now_us() - 2 * DAY_US));
+    sql(
+        dir.path(),
+        &format!(
+            "UPDATE break_glass SET opened_us = {}",
+            now_us() - 2 * DAY_US
+        ),
+    );
     let overdue = expect(&engine, "EV-AC-03", Verdict::Fail);
-    assert_eq!(overdue.outcome.observed["overdue"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        overdue.outcome.observed["overdue"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     // Reviewed now by a second person, but two days late: still a failure, named.
     let id = engine.access().break_glass(true).unwrap()[0].id.clone();
     engine
@@ -302,7 +362,13 @@ fn access_review_and_break_glass_follow_what_happened() {
         .review_break_glass(&id, "carol", "approved", "checked the chart")
         .unwrap();
     let late = expect(&engine, "EV-AC-03", Verdict::Fail);
-    assert_eq!(late.outcome.observed["reviewed_late"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        late.outcome.observed["reviewed_late"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(!late.outcome.evidence.is_empty(), "the review event");
 }
 
@@ -310,8 +376,7 @@ fn access_review_and_break_glass_follow_what_happened() {
 fn keys_and_their_gate() {
     let (dir, engine) = engine();
     let provider = std::sync::Arc::new(
-        evident::crypto::local::LocalProvider::with_passphrase(dir.path(), PASS, true)
-            .unwrap(),
+        evident::crypto::local::LocalProvider::with_passphrase(dir.path(), PASS, true).unwrap(),
     );
     engine.check_provider(provider.as_ref()).unwrap();
     let keys = engine.keyring_with(provider);
@@ -328,9 +393,18 @@ fn keys_and_their_gate() {
     let fresh = expect(&engine, "ORG-KEYS", Verdict::Pass);
     assert_eq!(fresh.outcome.observed["root_provider"], "local");
     assert_eq!(fresh.outcome.evidence.len(), 1, "the key's created event");
-    sql(dir.path(), &format!("UPDATE crypto_keys SET created_us = {}", now_us() - 100 * DAY_US));
+    sql(
+        dir.path(),
+        &format!(
+            "UPDATE crypto_keys SET created_us = {}",
+            now_us() - 100 * DAY_US
+        ),
+    );
     let old = expect(&engine, "ORG-KEYS", Verdict::Fail);
-    assert_eq!(old.outcome.observed["older_than_allowed"][0]["key"], "phi-notes");
+    assert_eq!(
+        old.outcome.observed["older_than_allowed"][0]["key"],
+        "phi-notes"
+    );
     keys.rotate("phi-notes", "test").unwrap();
     expect(&engine, "ORG-KEYS", Verdict::Pass);
 
@@ -341,7 +415,10 @@ fn keys_and_their_gate() {
     expect(&engine, "ORG-GATE", Verdict::Inconclusive); // no pack yet
     apply(&engine, default_pack());
     let gated = expect(&engine, "ORG-GATE", Verdict::Pass);
-    assert!(!gated.outcome.observed["may_decrypt_with_purpose"].as_array().unwrap().is_empty());
+    assert!(!gated.outcome.observed["may_decrypt_with_purpose"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     // A pack that lets anyone decrypt, and does not treat keys as regulated.
     let mut open = default_pack();
     open.0.insert(
@@ -350,7 +427,10 @@ fn keys_and_their_gate() {
     );
     apply(&engine, open);
     let r = expect(&engine, "ORG-GATE", Verdict::Fail);
-    assert!(!r.outcome.observed["open_to_strangers"].as_array().unwrap().is_empty());
+    assert!(!r.outcome.observed["open_to_strangers"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     let mut lax = default_pack();
     lax.0.insert(
         "pack.toml".into(),
@@ -373,16 +453,30 @@ fn log_api_keys_spikes_redaction_and_privacy() {
     assert!(retention.outcome.reason.contains("privacy part"));
 
     // API keys: a fresh one passes; a year-old unused one fails; revoked, it passes.
-    let key = engine.create_api_key(evident::Role::Writer, Some("svc"), "test").unwrap();
+    let key = engine
+        .create_api_key(evident::Role::Writer, Some("svc"), "test")
+        .unwrap();
     expect(&engine, "EV-AC-06", Verdict::Pass);
-    sql(dir.path(), &format!("UPDATE api_keys SET created_us = {}", now_us() - 400 * DAY_US));
+    sql(
+        dir.path(),
+        &format!(
+            "UPDATE api_keys SET created_us = {}",
+            now_us() - 400 * DAY_US
+        ),
+    );
     let old = expect(&engine, "EV-AC-06", Verdict::Fail);
     assert_eq!(old.outcome.observed["older_than_allowed"][0]["id"], key.id);
-    assert_eq!(old.outcome.observed["unused_longer_than_allowed"][0]["id"], key.id);
+    assert_eq!(
+        old.outcome.observed["unused_longer_than_allowed"][0]["id"],
+        key.id
+    );
     assert_eq!(old.outcome.evidence.len(), 1, "its creation event");
     assert!(engine.authenticate(&key.token).unwrap().is_some());
     let used = expect(&engine, "EV-AC-06", Verdict::Fail);
-    assert!(used.outcome.observed["unused_longer_than_allowed"].as_array().unwrap().is_empty());
+    assert!(used.outcome.observed["unused_longer_than_allowed"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     engine.revoke_api_key(&key.id, "test").unwrap();
     expect(&engine, "EV-AC-06", Verdict::Pass);
 
@@ -397,17 +491,26 @@ fn log_api_keys_spikes_redaction_and_privacy() {
         ));
     }
     let spike = expect(&engine, "EV-AC-05", Verdict::Fail);
-    assert_eq!(spike.outcome.observed["denied_decisions"]["last_window"], 25);
+    assert_eq!(
+        spike.outcome.observed["denied_decisions"]["last_window"],
+        25
+    );
     assert_eq!(spike.outcome.evidence.len(), 25);
 
     // A stored personal value altered behind the engine's back: the log no longer verifies.
-    let event = AuditEvent::from_json(json!({"actor": {"id": "u", "ip": "192.0.2.1"}, "action": "a",
-        "resource": {"type": "r"}, "outcome": "success"}))
+    let event = AuditEvent::from_json(
+        json!({"actor": {"id": "u", "ip": "192.0.2.1"}, "action": "a",
+        "resource": {"type": "r"}, "outcome": "success"}),
+    )
     .unwrap();
     engine.append_blocking(vec![event]).unwrap();
     sql(dir.path(), "UPDATE personal SET value = '\"198.51.100.9\"'");
     let broken = expect(&engine, "EV-LOG-01", Verdict::Fail);
-    assert!(broken.outcome.reason.contains("does not verify"), "{}", broken.outcome.reason);
+    assert!(
+        broken.outcome.reason.contains("does not verify"),
+        "{}",
+        broken.outcome.reason
+    );
 }
 
 #[test]
@@ -431,7 +534,15 @@ fn the_tls_certificate_is_read_from_the_data_directory() {
     assert_eq!(ok.outcome.observed["self_signed"], true);
     std::fs::write(tls.join("cert.pem"), cert(10)).unwrap();
     let soon = expect(&engine, "EV-CRY-03", Verdict::Fail);
-    assert!(soon.outcome.reason.contains("expires in"), "{}", soon.outcome.reason);
-    std::fs::write(tls.join("cert.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
+    assert!(
+        soon.outcome.reason.contains("expires in"),
+        "{}",
+        soon.outcome.reason
+    );
+    std::fs::write(
+        tls.join("cert.pem"),
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
     expect(&engine, "EV-CRY-03", Verdict::Fail);
 }

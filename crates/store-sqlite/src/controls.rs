@@ -49,7 +49,10 @@ pub(crate) fn put_control_status(conn: &mut Connection, s: &ControlStatusRecord)
     Ok(n == 1)
 }
 
-pub(crate) fn control_status(conn: &Connection, control: &str) -> Result<Option<ControlStatusRecord>> {
+pub(crate) fn control_status(
+    conn: &Connection,
+    control: &str,
+) -> Result<Option<ControlStatusRecord>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM control_status WHERE control = ?1"

@@ -165,7 +165,8 @@ mod tests {
 
     fn open() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("ATTACH DATABASE ':memory:' AS ix").unwrap();
+        conn.execute_batch("ATTACH DATABASE ':memory:' AS ix")
+            .unwrap();
         conn
     }
 
@@ -210,6 +211,9 @@ mod tests {
         conn.execute_batch("INSERT INTO meta (key, value) VALUES ('schema_version', '9');")
             .unwrap();
         let err = migrate(&conn).unwrap_err().to_string();
-        assert!(err.contains("version 9") && err.contains("version 2"), "{err}");
+        assert!(
+            err.contains("version 9") && err.contains("version 2"),
+            "{err}"
+        );
     }
 }

@@ -4,9 +4,9 @@
 use evident_ledger::audit::StoredCheckpoint;
 
 use evident_core::store::{
-    ApiKeyRecord, AppendOutcome, ControlStatusRecord, BreakGlassRecord, EventQuery, LogStore, NewEntry, ResealFn,
-    ScanVisitor, StoredEntry, StoredKeyVersion, StoredPersonal, StoredPolicyVersion, StoredToken,
-    TokenInsert,
+    ApiKeyRecord, AppendOutcome, BreakGlassRecord, ControlStatusRecord, EventQuery, LogStore,
+    NewEntry, ResealFn, ScanVisitor, StoredEntry, StoredKeyVersion, StoredPersonal,
+    StoredPolicyVersion, StoredToken, TokenInsert,
 };
 use evident_core::Result;
 

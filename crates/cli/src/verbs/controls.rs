@@ -156,7 +156,10 @@ pub fn run(cmd: ControlsCommand) -> Result<()> {
                 done.framework,
                 done.requirements,
                 if done.without_title > 0 {
-                    format!(" ({} without a title in the shipped baselines)", done.without_title)
+                    format!(
+                        " ({} without a title in the shipped baselines)",
+                        done.without_title
+                    )
                 } else {
                     String::new()
                 }
@@ -178,7 +181,12 @@ fn list(dir: &DataDir, framework: Option<&str>, json: bool) -> Result<()> {
         if !catalog.frameworks.contains_key(f) {
             bail!(
                 "no framework `{f}` (known: {})",
-                catalog.frameworks.keys().cloned().collect::<Vec<_>>().join(", ")
+                catalog
+                    .frameworks
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
     }
@@ -257,7 +265,9 @@ fn status(dir: &DataDir, json: bool, rebuild: bool) -> Result<()> {
     let controls = engine.controls();
     if rebuild {
         let (replayed, updated) = controls.rebuild_status()?;
-        eprintln!("replayed {replayed} check run(s) from the ledger; {updated} control(s) moved on");
+        eprintln!(
+            "replayed {replayed} check run(s) from the ledger; {updated} control(s) moved on"
+        );
     }
     for s in controls.status(evident::event::now_us())? {
         if json {
@@ -284,9 +294,10 @@ fn when(text: &str, end: bool, flag: &str) -> Result<i64> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok((t.unix_timestamp_nanos() / 1000) as i64);
     }
-    let date = Date::parse(text, format_description!("[year]-[month]-[day]")).with_context(|| {
-        format!("{flag} `{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time")
-    })?;
+    let date =
+        Date::parse(text, format_description!("[year]-[month]-[day]")).with_context(|| {
+            format!("{flag} `{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time")
+        })?;
     let date = if end {
         date.next_day()
             .with_context(|| format!("{flag} `{text}` is the last date there is"))?
@@ -297,7 +308,13 @@ fn when(text: &str, end: bool, flag: &str) -> Result<i64> {
     Ok((t.unix_timestamp_nanos() / 1000) as i64)
 }
 
-fn history(dir: &DataDir, id: &str, from: Option<&str>, to: Option<&str>, json: bool) -> Result<()> {
+fn history(
+    dir: &DataDir,
+    id: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    json: bool,
+) -> Result<()> {
     let now = evident::event::now_us();
     let from_us = match from {
         Some(f) => when(f, false, "--from")?,
@@ -339,7 +356,11 @@ fn show_coverage(dir: &DataDir, framework: &str, gaps: bool, json: bool) -> Resu
         return Ok(());
     }
     println!("{} — {}", report.framework, report.name);
-    for row in report.rows.iter().filter(|r| !gaps || r.class == Class::Gap) {
+    for row in report
+        .rows
+        .iter()
+        .filter(|r| !gaps || r.class == Class::Gap)
+    {
         let detail = if row.controls.is_empty() {
             row.note.clone().unwrap_or_default()
         } else {

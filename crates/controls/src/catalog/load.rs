@@ -124,7 +124,10 @@ pub fn build(sources: Vec<Source>, imported: Vec<Framework>) -> Result<Catalog> 
             if let Some(existing) = frameworks.get(&id) {
                 return Err(file.error(
                     raw.id.span(),
-                    format!("the framework `{id}` is already defined by {}", existing.source),
+                    format!(
+                        "the framework `{id}` is already defined by {}",
+                        existing.source
+                    ),
                 ));
             }
             check_id(file, &raw.id, "framework")?;
@@ -237,8 +240,7 @@ pub fn build(sources: Vec<Source>, imported: Vec<Framework>) -> Result<Catalog> 
                 }
                 let key = (framework.clone(), r.get_ref().clone());
                 // An organisation's file replaces a shipped disposition (once).
-                let replaces_shipped =
-                    !file.source.shipped && shipped_dispositions.remove(&key);
+                let replaces_shipped = !file.source.shipped && shipped_dispositions.remove(&key);
                 if file.source.shipped {
                     shipped_dispositions.insert(key.clone());
                 }
@@ -266,7 +268,10 @@ pub fn build(sources: Vec<Source>, imported: Vec<Framework>) -> Result<Catalog> 
 
 fn unknown_requirement(framework: &str, id: &str) -> String {
     let hint = if framework.starts_with("nist") {
-        format!(" (write enhancements as `AC-2(1)`; `{}`?)", oscal::display_id(&oscal::oscal_id(id)))
+        format!(
+            " (write enhancements as `AC-2(1)`; `{}`?)",
+            oscal::display_id(&oscal::oscal_id(id))
+        )
     } else {
         String::new()
     };
@@ -315,7 +320,10 @@ fn control(
 ) -> Result<Control> {
     check_id(file, &raw.id, "control")?;
     if raw.title.trim().is_empty() || raw.description.trim().is_empty() {
-        return Err(catalog_error(at, "a control needs a title and a description"));
+        return Err(catalog_error(
+            at,
+            "a control needs a title and a description",
+        ));
     }
     let implementation = Implementation::parse(raw.implementation.get_ref()).ok_or_else(|| {
         file.error(
@@ -388,13 +396,16 @@ fn control(
         }
         _ => {}
     }
-    let cadence = Cadence::parse(raw.cadence.get_ref())
-        .map_err(|e| file.error(raw.cadence.span(), e))?;
+    let cadence =
+        Cadence::parse(raw.cadence.get_ref()).map_err(|e| file.error(raw.cadence.span(), e))?;
     let mut evidence = Vec::new();
     for e in &raw.evidence {
         let action = e.get_ref().trim();
         if action.is_empty() || action.chars().any(char::is_whitespace) {
-            return Err(file.error(e.span(), format!("evidence `{action}` is not an event action")));
+            return Err(file.error(
+                e.span(),
+                format!("evidence `{action}` is not an event action"),
+            ));
         }
         evidence.push(action.to_string());
     }
@@ -418,7 +429,11 @@ fn control(
     Ok(Control {
         id: raw.id.get_ref().clone(),
         title: raw.title.trim().to_string(),
-        description: raw.description.split_whitespace().collect::<Vec<_>>().join(" "),
+        description: raw
+            .description
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
         implementation,
         check,
         params,

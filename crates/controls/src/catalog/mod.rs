@@ -14,7 +14,5 @@ mod parse;
 
 pub use builtin::{sources as builtin_sources, NIST_BASELINES};
 pub use load::{build, data_dir_sources, load, DATA_DIR_CATALOG, IMPORTED_FRAMEWORKS};
-pub use model::{
-    Catalog, Control, Disposition, Framework, Implementation, Location, Requirement,
-};
+pub use model::{Catalog, Control, Disposition, Framework, Implementation, Location, Requirement};
 pub use parse::{catalog_error, Source};

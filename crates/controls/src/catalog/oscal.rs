@@ -177,12 +177,7 @@ pub fn read_catalog(what: &str, json: &str) -> Result<OscalList> {
     let mut requirements = Vec::new();
     collect(&doc.catalog.controls, &None, &mut requirements);
     collect_groups(&doc.catalog.groups, &mut requirements);
-    finish(
-        what,
-        doc.catalog.metadata,
-        "catalog",
-        requirements,
-    )
+    finish(what, doc.catalog.metadata, "catalog", requirements)
 }
 
 fn finish(
@@ -221,8 +216,7 @@ fn finish(
 pub fn read_file(path: &Path, known: &[&OscalList]) -> Result<OscalList> {
     let what = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(Error::io(format!("reading {what}")))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| json_error(&what, e))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| json_error(&what, e))?;
     if value.get("catalog").is_some() {
         return read_catalog(&what, &text);
     }
@@ -293,12 +287,20 @@ mod tests {
 
     #[test]
     fn bad_documents_are_refused_with_the_reason() {
-        let err = read_catalog("x.json", "{\"catalog\": {}}").unwrap_err().to_string();
+        let err = read_catalog("x.json", "{\"catalog\": {}}")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("x.json") && err.contains("metadata"), "{err}");
         let empty = r#"{"catalog": {"metadata": {"title": "t", "oscal-version": "1.1.2"}}}"#;
-        assert!(read_catalog("e", empty).unwrap_err().to_string().contains("no controls"));
+        assert!(read_catalog("e", empty)
+            .unwrap_err()
+            .to_string()
+            .contains("no controls"));
         let old = r#"{"catalog": {"metadata": {"title": "t", "oscal-version": "0.9"},
             "controls": [{"id": "ac-1", "title": "t"}]}}"#;
-        assert!(read_catalog("o", old).unwrap_err().to_string().contains("0.9"));
+        assert!(read_catalog("o", old)
+            .unwrap_err()
+            .to_string()
+            .contains("0.9"));
     }
 }

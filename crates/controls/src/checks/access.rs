@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::checks::context::{normalize, settings, CheckContext};
+use crate::checks::def::CheckDef;
+use crate::checks::outcome::Outcome;
 use crate::checks::probe::{self, show, Probe, Uid};
-use crate::checks::{CheckDef, Outcome};
 
 #[derive(Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -57,14 +58,18 @@ fn violation(p: &Uid, action: &str, r: &Uid, without: &str, policies: Vec<String
 fn run_mfa(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let s: MfaSettings = match settings(params) {
         Ok(s) => s,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let mut probe = match Probe::active(cx, s.max_evaluations) {
         Ok(p) => p,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let declared = probe.all_actions();
-    let actions: Vec<&String> = s.privileged_actions.iter().filter(|a| declared.contains(a)).collect();
+    let actions: Vec<&String> = s
+        .privileged_actions
+        .iter()
+        .filter(|a| declared.contains(a))
+        .collect();
     if actions.is_empty() {
         return Outcome::inconclusive(format!(
             "the active pack declares none of the privileged actions {:?}; set `privileged_actions` to the pack's privileged actions",
@@ -89,16 +94,19 @@ fn run_mfa(cx: &CheckContext<'_>, params: &Value) -> Outcome {
                     match probe.allows(&principal, action, &resource, &strong) {
                         Ok(true) => granted += 1,
                         Ok(false) => {}
-                        Err(o) => return o,
+                        Err(o) => return *o,
                     }
                     for (without, context) in &weak {
                         match probe.allows(&principal, action, &resource, context) {
                             Ok(true) => {
-                                let policies = probe.determining(&principal, action, &resource, context);
-                                violations.push(violation(&principal, action, &resource, without, policies));
+                                let policies =
+                                    probe.determining(&principal, action, &resource, context);
+                                violations.push(violation(
+                                    &principal, action, &resource, without, policies,
+                                ));
                             }
                             Ok(false) => {}
-                            Err(o) => return o,
+                            Err(o) => return *o,
                         }
                     }
                 }
@@ -107,7 +115,7 @@ fn run_mfa(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     }
     let evidence = match probe.applied_event(cx) {
         Ok(e) => e,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let o = if violations.is_empty() {
         Outcome::pass(format!(
@@ -128,7 +136,10 @@ fn run_mfa(cx: &CheckContext<'_>, params: &Value) -> Outcome {
         .with("policy_hash", probe.pack.hash.clone())
         .with("privileged_actions", json!(actions))
         .with("grants_with_mfa", granted)
-        .with("violations", Value::Array(violations.into_iter().take(50).collect()))
+        .with(
+            "violations",
+            Value::Array(violations.into_iter().take(50).collect()),
+        )
         .with("evaluations", probe.evaluations)
         .relying_on(evidence)
 }
@@ -173,7 +184,8 @@ impl Default for PhiSettings {
 pub const PHI_PURPOSE_OF_USE: CheckDef = CheckDef {
     name: "access.phi_purpose_of_use",
     revision: 1,
-    summary: "the active pack refuses PHI access without an accepted purpose of use (and a fresh MFA)",
+    summary:
+        "the active pack refuses PHI access without an accepted purpose of use (and a fresh MFA)",
     available: true,
     normalize: normalize::<PhiSettings>,
     run: run_phi,
@@ -182,11 +194,11 @@ pub const PHI_PURPOSE_OF_USE: CheckDef = CheckDef {
 fn run_phi(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let s: PhiSettings = match settings(params) {
         Ok(s) => s,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let mut probe = match Probe::active(cx, s.max_evaluations) {
         Ok(p) => p,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let types: Vec<&String> = s.phi_types.iter().filter(|t| probe.has_type(t)).collect();
     if types.is_empty() {
@@ -200,7 +212,11 @@ fn run_phi(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let purpose = s
         .purpose
         .clone()
-        .or_else(|| base.get(&s.purpose_field).and_then(Value::as_str).map(str::to_string))
+        .or_else(|| {
+            base.get(&s.purpose_field)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| "treatment".into());
     base.insert(s.purpose_field.clone(), Value::from(purpose.clone()));
     let now = probe.now();
@@ -211,7 +227,10 @@ fn run_phi(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     no_purpose.remove(&s.purpose_field);
     weak.push(("no purpose of use".into(), no_purpose));
     let mut refused = full.clone();
-    refused.insert(s.purpose_field.clone(), Value::from(s.refused_purpose.clone()));
+    refused.insert(
+        s.purpose_field.clone(),
+        Value::from(s.refused_purpose.clone()),
+    );
     weak.push((format!("purpose `{}`", s.refused_purpose), refused));
     if s.require_mfa {
         for (name, context) in probe::without_mfa(&base, &mfa, now, s.stale_mfa_seconds) {
@@ -228,16 +247,19 @@ fn run_phi(cx: &CheckContext<'_>, params: &Value) -> Outcome {
                     match probe.allows(&principal, action, &resource, &full) {
                         Ok(true) => granted += 1,
                         Ok(false) => {}
-                        Err(o) => return o,
+                        Err(o) => return *o,
                     }
                     for (without, context) in &weak {
                         match probe.allows(&principal, action, &resource, context) {
                             Ok(true) => {
-                                let policies = probe.determining(&principal, action, &resource, context);
-                                violations.push(violation(&principal, action, &resource, without, policies));
+                                let policies =
+                                    probe.determining(&principal, action, &resource, context);
+                                violations.push(violation(
+                                    &principal, action, &resource, without, policies,
+                                ));
                             }
                             Ok(false) => {}
-                            Err(o) => return o,
+                            Err(o) => return *o,
                         }
                     }
                 }
@@ -246,7 +268,7 @@ fn run_phi(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     }
     let evidence = match probe.applied_event(cx) {
         Ok(e) => e,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let o = if violations.is_empty() {
         Outcome::pass(format!(
@@ -273,7 +295,10 @@ fn run_phi(cx: &CheckContext<'_>, params: &Value) -> Outcome {
         .with("phi_types", json!(types))
         .with("purpose_tested", purpose.clone())
         .with("grants", granted)
-        .with("violations", Value::Array(violations.into_iter().take(50).collect()))
+        .with(
+            "violations",
+            Value::Array(violations.into_iter().take(50).collect()),
+        )
         .with("evaluations", probe.evaluations)
         .relying_on(evidence)
 }

@@ -12,7 +12,8 @@ use evident_core::event::format_time;
 use evident_core::store::EventQuery;
 
 use crate::checks::context::{days, in_days, normalize, settings, CheckContext};
-use crate::checks::{CheckDef, Outcome};
+use crate::checks::def::CheckDef;
+use crate::checks::outcome::Outcome;
 
 #[derive(Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -45,7 +46,7 @@ pub const HYGIENE: CheckDef = CheckDef {
 fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let s: Settings = match settings(params) {
         Ok(s) => s,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let read = cx
         .recorder
@@ -115,7 +116,7 @@ fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
         };
     }
     Outcome {
-        verdict: crate::checks::Verdict::Fail,
+        verdict: crate::checks::outcome::Verdict::Fail,
         reason: format!(
             "{} key(s) older than {} days, {} unused for more than {} days",
             too_old.len(),

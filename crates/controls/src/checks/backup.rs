@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::checks::context::{days, in_days, normalize, received_us, settings, CheckContext};
-use crate::checks::{CheckDef, Outcome};
+use crate::checks::def::CheckDef;
+use crate::checks::outcome::Outcome;
 
 #[derive(Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -35,7 +36,7 @@ const ACTION: &str = "evident.backup.tested";
 fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let s: Settings = match settings(params) {
         Ok(s) => s,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let remedy = "run `evident backup FILE` and `evident backup test FILE` (a restore into a scratch directory, verified)";
     let latest = match cx.latest(ACTION, None) {
@@ -47,17 +48,30 @@ fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
             .with("max_age_days", s.max_age_days);
     };
     let Some(at) = received_us(&test) else {
-        return Outcome::error(format!("the restore test at index {} has no readable time", test.index))
-            .relying_on([test.index]);
+        return Outcome::error(format!(
+            "the restore test at index {} has no readable time",
+            test.index
+        ))
+        .relying_on([test.index]);
     };
-    let outcome = test.entry.get("outcome").and_then(Value::as_str).unwrap_or("unknown");
+    let outcome = test
+        .entry
+        .get("outcome")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
     let age = cx.now_us - at;
     let base = |o: Outcome| {
         o.with("tested_at", evident_core::event::format_time(at))
             .with("age_days", in_days(age))
             .with("max_age_days", s.max_age_days)
             .with("outcome", outcome)
-            .with("backup_sha256", test.entry.pointer("/resource/id").cloned().unwrap_or(Value::Null))
+            .with(
+                "backup_sha256",
+                test.entry
+                    .pointer("/resource/id")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            )
             .relying_on([test.index])
     };
     if outcome != "success" {

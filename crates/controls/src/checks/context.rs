@@ -78,7 +78,9 @@ impl CheckContext<'_> {
 
 /// Days as µs.
 pub fn days(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX / DAY_US).saturating_mul(DAY_US)
+    i64::try_from(n)
+        .unwrap_or(i64::MAX / DAY_US)
+        .saturating_mul(DAY_US)
 }
 
 /// An age in µs as days with one decimal.
@@ -93,9 +95,12 @@ pub fn normalize<P: Serialize + DeserializeOwned>(given: &Value) -> Result<Value
 }
 
 /// A check's settings, already normalized by [`normalize`] when the catalog loaded.
-pub fn settings<P: DeserializeOwned>(params: &Value) -> Result<P, Outcome> {
-    serde_json::from_value(params.clone())
-        .map_err(|e| Outcome::error(format!("the check's settings do not read: {e}")))
+pub fn settings<P: DeserializeOwned>(params: &Value) -> Result<P, Box<Outcome>> {
+    serde_json::from_value(params.clone()).map_err(|e| {
+        Box::new(Outcome::error(format!(
+            "the check's settings do not read: {e}"
+        )))
+    })
 }
 
 /// A string field of an event's metadata.

@@ -14,8 +14,9 @@ use evident_core::event::format_time;
 use evident_core::store::EventQuery;
 
 use crate::checks::context::{days, in_days, normalize, settings, CheckContext};
+use crate::checks::def::CheckDef;
+use crate::checks::outcome::Outcome;
 use crate::checks::probe::{self, show, Probe, Uid};
-use crate::checks::{CheckDef, Outcome};
 
 #[derive(Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -51,7 +52,7 @@ pub const KEY_ROTATION: CheckDef = CheckDef {
 fn run_rotation(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let s: RotationSettings = match settings(params) {
         Ok(s) => s,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let read = cx.recorder.pooled_store().and_then(|st| {
         let mut keys = Vec::new();
@@ -97,7 +98,11 @@ fn run_rotation(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let mut failures = Vec::new();
     let mut remedies = Vec::new();
     if !stale.is_empty() {
-        failures.push(format!("{} key(s) older than {} days", stale.len(), s.max_age_days));
+        failures.push(format!(
+            "{} key(s) older than {} days",
+            stale.len(),
+            s.max_age_days
+        ));
         remedies.push(format!(
             "rotate them: `evident keys rotate NAME` (or `evident keys rotate --older-than {}`)",
             s.max_age_days
@@ -105,23 +110,35 @@ fn run_rotation(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     }
     match &provider {
         Some(p) if !s.allowed_providers.contains(p) => {
-            failures.push(format!("the root key is with the `{p}` provider, which is not allowed"));
-            remedies.push(format!("move the root key to one of {:?}", s.allowed_providers));
+            failures.push(format!(
+                "the root key is with the `{p}` provider, which is not allowed"
+            ));
+            remedies.push(format!(
+                "move the root key to one of {:?}",
+                s.allowed_providers
+            ));
         }
         None if !keys.is_empty() => {
-            return Outcome::error("named keys exist but no root-key provider is recorded for them");
+            return Outcome::error(
+                "named keys exist but no root-key provider is recorded for them",
+            );
         }
         _ => {}
     }
     if s.require_own_keys_sealed && !cx.host.own_keys_sealed {
-        failures.push("the data directory's signing and redaction keys are not sealed by the root key".into());
+        failures.push(
+            "the data directory's signing and redaction keys are not sealed by the root key".into(),
+        );
         remedies.push("seal them: `evident keys seal`".into());
     }
     let with = |o: Outcome| {
         o.with("keys", Value::Array(listed.clone()))
             .with("older_than_allowed", Value::Array(stale.clone()))
             .with("without_active_version", json!(without_active.clone()))
-            .with("root_provider", provider.clone().map_or(Value::Null, Value::from))
+            .with(
+                "root_provider",
+                provider.clone().map_or(Value::Null, Value::from),
+            )
             .with("own_keys_sealed", cx.host.own_keys_sealed)
             .with("max_age_days", s.max_age_days)
             .relying_on(evidence.clone())
@@ -186,7 +203,7 @@ fn matches(pattern: &str, name: &str) -> bool {
 fn run_gated(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let s: GatedSettings = match settings(params) {
         Ok(s) => s,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let read = cx
         .recorder
@@ -216,7 +233,7 @@ fn run_gated(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     }
     let mut probe = match Probe::active(cx, 100_000) {
         Ok(p) => p,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     if !probe.has_type(&s.key_type) {
         return Outcome::fail(
@@ -238,26 +255,36 @@ fn run_gated(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     for key in &regulated {
         let resource: Uid = (s.key_type.clone(), key.clone());
         for stranger in &strangers {
-            if !probe.actions(&stranger.0, &s.key_type).iter().any(|a| a == "decrypt") {
+            if !probe
+                .actions(&stranger.0, &s.key_type)
+                .iter()
+                .any(|a| a == "decrypt")
+            {
                 continue;
             }
             match probe.allows(stranger, "decrypt", &resource, &base) {
-                Ok(true) => open_to_strangers.push(json!({"key": key, "principal": show(stranger)})),
+                Ok(true) => {
+                    open_to_strangers.push(json!({"key": key, "principal": show(stranger)}))
+                }
                 Ok(false) => {}
-                Err(o) => return o,
+                Err(o) => return *o,
             }
             if probe.regulated(stranger, "decrypt", &resource) == Some(false) {
                 not_fail_closed.push(key.clone());
             }
         }
         for principal in &principals {
-            if !probe.actions(&principal.0, &s.key_type).iter().any(|a| a == "decrypt") {
+            if !probe
+                .actions(&principal.0, &s.key_type)
+                .iter()
+                .any(|a| a == "decrypt")
+            {
                 continue;
             }
             match probe.allows(principal, "decrypt", &resource, &base) {
                 Ok(true) => who_may.push(json!({"key": key, "principal": show(principal)})),
                 Ok(false) => {}
-                Err(o) => return o,
+                Err(o) => return *o,
             }
         }
     }
@@ -310,7 +337,10 @@ fn run_gated(cx: &CheckContext<'_>, params: &Value) -> Outcome {
         .with("policy_version", probe.pack.version)
         .with("open_to_strangers", Value::Array(open_to_strangers))
         .with("not_fail_closed", json!(not_fail_closed))
-        .with("may_decrypt_with_purpose", Value::Array(who_may.into_iter().take(50).collect()))
+        .with(
+            "may_decrypt_with_purpose",
+            Value::Array(who_may.into_iter().take(50).collect()),
+        )
         .with("decisions_in_lookback", decisions)
         .with("lookback_days", s.lookback_days)
         .relying_on(evidence)

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use evident_core::store::EventQuery;
 
 use crate::checks::context::{days, normalize, settings, CheckContext};
-use crate::checks::{CheckDef, Outcome};
+use crate::checks::def::CheckDef;
+use crate::checks::outcome::Outcome;
 
 #[derive(Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -41,7 +42,8 @@ impl Default for Settings {
 pub const DENIED_SPIKE: CheckDef = CheckDef {
     name: "access.denied_spike",
     revision: 1,
-    summary: "denied decisions and failed logins in the last window stay within factor × the baseline",
+    summary:
+        "denied decisions and failed logins in the last window stay within factor × the baseline",
     available: true,
     normalize: normalize::<Settings>,
     run,
@@ -56,10 +58,12 @@ const SERIES: &[(&str, &str, Option<&str>)] = &[
 fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let s: Settings = match settings(params) {
         Ok(s) => s,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
-    if s.window_minutes == 0 || !(s.factor >= 1.0) || s.baseline_days == 0 {
-        return Outcome::error("window_minutes and baseline_days must be positive and factor at least 1");
+    if s.window_minutes == 0 || s.factor.is_nan() || s.factor < 1.0 || s.baseline_days == 0 {
+        return Outcome::error(
+            "window_minutes and baseline_days must be positive and factor at least 1",
+        );
     }
     let window = i64::try_from(s.window_minutes).unwrap_or(i64::MAX / 60_000_000) * 60_000_000;
     let baseline = days(s.baseline_days);

@@ -12,7 +12,8 @@ use serde_json::Value;
 use evident_core::Error;
 
 use crate::checks::context::{normalize, received_us, settings, CheckContext, HOUR_US};
-use crate::checks::{CheckDef, Outcome};
+use crate::checks::def::CheckDef;
+use crate::checks::outcome::Outcome;
 
 #[derive(Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -42,7 +43,7 @@ pub const LOG_INTEGRITY: CheckDef = CheckDef {
 fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let s: Settings = match settings(params) {
         Ok(s) => s,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let started = std::time::Instant::now();
     let report = match cx.log.verify(|_| {}) {
@@ -93,18 +94,23 @@ fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
         Err(e) => return e.into(),
     };
     let Some(at) = received_us(&newest) else {
-        return Outcome::error(format!("entry {} has no readable receive time", newest.index));
+        return Outcome::error(format!(
+            "entry {} has no readable receive time",
+            newest.index
+        ));
     };
     let age = cx.now_us - at;
     let allowed = i64::try_from(s.max_checkpoint_age_hours).unwrap_or(i64::MAX / HOUR_US) * HOUR_US;
-    let o = with_report(Outcome::pass("")).with("checkpoint_size", size).with(
-        "checkpoint_age_hours",
-        (age as f64 / HOUR_US as f64 * 10.0).round() / 10.0,
-    );
+    let o = with_report(Outcome::pass(""))
+        .with("checkpoint_size", size)
+        .with(
+            "checkpoint_age_hours",
+            (age as f64 / HOUR_US as f64 * 10.0).round() / 10.0,
+        );
     let o = o.relying_on([newest.index]);
     if age > allowed {
         return Outcome {
-            verdict: crate::checks::Verdict::Fail,
+            verdict: crate::checks::outcome::Verdict::Fail,
             reason: format!(
                 "the newest signed checkpoint is {} h old (allowed: {} h): nothing was recorded since",
                 age / HOUR_US,

@@ -11,7 +11,8 @@ use evident_core::store::EventQuery;
 use crate::checks::context::{
     days, in_days, meta_str, normalize, received_us, settings, CheckContext, HOUR_US,
 };
-use crate::checks::{CheckDef, Outcome};
+use crate::checks::def::CheckDef;
+use crate::checks::outcome::Outcome;
 
 #[derive(Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -44,9 +45,13 @@ pub const BREAK_GLASS_REVIEWED: CheckDef = CheckDef {
 fn run_break_glass(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let s: BreakGlassSettings = match settings(params) {
         Ok(s) => s,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
-    let records = match cx.recorder.pooled_store().and_then(|st| st.break_glass(false)) {
+    let records = match cx
+        .recorder
+        .pooled_store()
+        .and_then(|st| st.break_glass(false))
+    {
         Ok(r) => r,
         Err(e) => return e.into(),
     };
@@ -91,7 +96,7 @@ fn run_break_glass(cx: &CheckContext<'_>, params: &Value) -> Outcome {
             ..EventQuery::default()
         },
         100_000,
-        crate::checks::MAX_EVIDENCE,
+        crate::checks::outcome::MAX_EVIDENCE,
     ) {
         Ok((_, indices)) => indices,
         Err(e) => return e.into(),
@@ -162,7 +167,7 @@ pub const REVIEW_RECENT: CheckDef = CheckDef {
 fn run_review(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let s: ReviewSettings = match settings(params) {
         Ok(s) => s,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let remedy = "run `evident access review` and have the report reviewed and signed off";
     let active = match cx.access.active() {
@@ -178,7 +183,10 @@ fn run_review(cx: &CheckContext<'_>, params: &Value) -> Outcome {
             .with("max_age_days", s.max_age_days);
     };
     let Some(at) = received_us(&review) else {
-        return Outcome::error(format!("the access review at index {} has no readable time", review.index));
+        return Outcome::error(format!(
+            "the access review at index {} has no readable time",
+            review.index
+        ));
     };
     let reviewed_version = review
         .entry
@@ -193,13 +201,23 @@ fn run_review(cx: &CheckContext<'_>, params: &Value) -> Outcome {
             .with("age_days", in_days(age))
             .with("max_age_days", s.max_age_days)
             .with("reviewed_policy", reviewed_version.clone())
-            .with("active_policy", active_version.clone().map_or(Value::Null, Value::from))
-            .with("report_sha256", meta_str(&review, "report_sha256").unwrap_or(""))
+            .with(
+                "active_policy",
+                active_version.clone().map_or(Value::Null, Value::from),
+            )
+            .with(
+                "report_sha256",
+                meta_str(&review, "report_sha256").unwrap_or(""),
+            )
             .relying_on([review.index])
     };
     if age > days(s.max_age_days) {
         return with(Outcome::fail(
-            format!("the newest access review is {} days old (allowed: {})", in_days(age), s.max_age_days),
+            format!(
+                "the newest access review is {} days old (allowed: {})",
+                in_days(age),
+                s.max_age_days
+            ),
             remedy,
         ));
     }

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::checks::context::normalize;
-use crate::checks::{CheckDef, Outcome};
+use crate::checks::def::CheckDef;
+use crate::checks::outcome::Outcome;
 
 #[derive(Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -16,7 +17,8 @@ struct Settings {}
 pub const RETENTION: CheckDef = CheckDef {
     name: "privacy.retention",
     revision: 1,
-    summary: "personal data is kept no longer than its retention schedule (depends on the privacy part)",
+    summary:
+        "personal data is kept no longer than its retention schedule (depends on the privacy part)",
     available: false,
     normalize: normalize::<Settings>,
     run: |_cx, _params| depends_on("retention schedules"),

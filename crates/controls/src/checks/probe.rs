@@ -13,7 +13,7 @@ use evident_access::{decide_offline, pdp, Answer};
 use evident_core::store::EventQuery;
 
 use crate::checks::context::CheckContext;
-use crate::checks::Outcome;
+use crate::checks::outcome::Outcome;
 
 /// `Type::"id"`.
 pub type Uid = (String, String);
@@ -35,7 +35,7 @@ pub struct Probe {
 
 impl Probe {
     /// The active pack, or the outcome to answer when there is none.
-    pub fn active(cx: &CheckContext<'_>, budget: u64) -> Result<Probe, Outcome> {
+    pub fn active(cx: &CheckContext<'_>, budget: u64) -> Result<Probe, Box<Outcome>> {
         match cx.access.active() {
             Ok(Some(pack)) => Ok(Probe {
                 pack,
@@ -43,10 +43,10 @@ impl Probe {
                 budget,
                 evaluations: 0,
             }),
-            Ok(None) => Err(Outcome::inconclusive(
+            Ok(None) => Err(Box::new(Outcome::inconclusive(
                 "no policy pack is active, so there is no policy to test (every request is refused); apply one with `evident policy apply DIR`",
-            )),
-            Err(e) => Err(e.into()),
+            ))),
+            Err(e) => Err(Box::new(e.into())),
         }
     }
 
@@ -57,7 +57,12 @@ impl Probe {
 
     /// Every principal in the pack's entity data, sorted.
     pub fn principals(&self) -> Vec<Uid> {
-        let types: Vec<String> = self.pack.schema.principals().map(|t| t.to_string()).collect();
+        let types: Vec<String> = self
+            .pack
+            .schema
+            .principals()
+            .map(|t| t.to_string())
+            .collect();
         let mut found: Vec<Uid> = self
             .pack
             .entities
@@ -124,7 +129,12 @@ impl Probe {
 
     /// The resource types the schema declares.
     pub fn resource_types(&self) -> Vec<String> {
-        let mut types: Vec<String> = self.pack.schema.resources().map(|t| t.to_string()).collect();
+        let mut types: Vec<String> = self
+            .pack
+            .schema
+            .resources()
+            .map(|t| t.to_string())
+            .collect();
         types.sort();
         types.dedup();
         types
@@ -138,23 +148,25 @@ impl Probe {
         action: &str,
         resource: &Uid,
         context: &Map<String, Value>,
-    ) -> Result<bool, Outcome> {
+    ) -> Result<bool, Box<Outcome>> {
         self.evaluations += 1;
         if self.evaluations > self.budget {
-            return Err(Outcome::error(format!(
+            return Err(Box::new(Outcome::error(format!(
                 "the pack needs more than {} evaluations to test; raise `max_evaluations` or test a smaller entity set",
                 self.budget
-            )));
+            ))));
         }
         let request = request(principal, action, resource, context);
         match decide_offline(&self.pack, &request, self.now) {
             Ok(Answer::One(d)) => Ok(d.decision),
-            Ok(Answer::Many(_)) => Err(Outcome::error("a single request was answered as a batch")),
-            Err(e) => Err(Outcome::error(format!(
+            Ok(Answer::Many(_)) => Err(Box::new(Outcome::error(
+                "a single request was answered as a batch",
+            ))),
+            Err(e) => Err(Box::new(Outcome::error(format!(
                 "{} {action} {}: the pack refused the request: {e}",
                 show(principal),
                 show(resource)
-            ))),
+            )))),
         }
     }
 
@@ -181,11 +193,13 @@ impl Probe {
     pub fn regulated(&self, principal: &Uid, action: &str, resource: &Uid) -> Option<bool> {
         let request = request(principal, action, resource, &Map::new());
         let item = request.items().into_iter().next()?.ok()?;
-        pdp::decide(&self.pack, &item, self.now).ok().map(|v| v.regulated)
+        pdp::decide(&self.pack, &item, self.now)
+            .ok()
+            .map(|v| v.regulated)
     }
 
     /// The ledger index of the event that put the active pack in force.
-    pub fn applied_event(&self, cx: &CheckContext<'_>) -> Result<Option<u64>, Outcome> {
+    pub fn applied_event(&self, cx: &CheckContext<'_>) -> Result<Option<u64>, Box<Outcome>> {
         let page = cx.log.query(&EventQuery {
             action: Some("access.policy.applied".into()),
             resource_type: Some("policy_set".into()),
@@ -196,12 +210,17 @@ impl Probe {
         });
         match page {
             Ok(p) => Ok(p.events.first().map(|e| e.index)),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(Box::new(e.into())),
         }
     }
 }
 
-fn request(principal: &Uid, action: &str, resource: &Uid, context: &Map<String, Value>) -> EvaluationsRequest {
+fn request(
+    principal: &Uid,
+    action: &str,
+    resource: &Uid,
+    context: &Map<String, Value>,
+) -> EvaluationsRequest {
     EvaluationsRequest {
         defaults: PartialRequest {
             subject: Some(Subject {
@@ -235,7 +254,10 @@ pub fn review_context(pack: &CompiledPack) -> Map<String, Value> {
 
 /// What the pack takes as a fresh multi-factor authentication: the check's own setting,
 /// else the pack's step-up context, else `{authn: {mfa: true, auth_time: "$now"}}`.
-pub fn mfa_context(pack: &CompiledPack, configured: Option<&Map<String, Value>>) -> Map<String, Value> {
+pub fn mfa_context(
+    pack: &CompiledPack,
+    configured: Option<&Map<String, Value>>,
+) -> Map<String, Value> {
     if let Some(c) = configured {
         return c.clone();
     }
@@ -251,9 +273,16 @@ pub fn mfa_context(pack: &CompiledPack, configured: Option<&Map<String, Value>>)
 }
 
 /// `base` with `over` merged in, `"$now"` replaced by `now`.
-pub fn merged(base: &Map<String, Value>, over: &Map<String, Value>, now: i64) -> Map<String, Value> {
+pub fn merged(
+    base: &Map<String, Value>,
+    over: &Map<String, Value>,
+    now: i64,
+) -> Map<String, Value> {
     let mut out = base.clone();
-    pdp::merge(&mut out, &pdp::replace_now(Value::Object(over.clone()), now));
+    pdp::merge(
+        &mut out,
+        &pdp::replace_now(Value::Object(over.clone()), now),
+    );
     out
 }
 
@@ -270,11 +299,24 @@ pub fn without_mfa(
     for key in mfa.keys() {
         absent.remove(key);
     }
-    let falsified = merged(base, &flip(&Value::Object(mfa.clone())).as_object().cloned().unwrap_or_default(), now);
-    let mut variants = vec![("no authentication facts", absent), ("MFA false", falsified)];
+    let falsified = merged(
+        base,
+        &flip(&Value::Object(mfa.clone()))
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        now,
+    );
+    let mut variants = vec![
+        ("no authentication facts", absent),
+        ("MFA false", falsified),
+    ];
     if mentions_now(&Value::Object(mfa.clone())) {
         let stale = now.saturating_sub(i64::try_from(stale_seconds).unwrap_or(i64::MAX));
-        variants.push(("MFA too old", merged(base, mfa, stale).into_iter().collect()));
+        variants.push((
+            "MFA too old",
+            merged(base, mfa, stale).into_iter().collect(),
+        ));
         // `merged` put `stale` where "$now" was; the request's own `now` stays the pack's.
     }
     variants

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use evident_core::AuditEvent;
 
 use crate::checks::context::{normalize, settings, CheckContext};
-use crate::checks::{CheckDef, Outcome};
+use crate::checks::def::CheckDef;
+use crate::checks::outcome::Outcome;
 
 #[derive(Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -34,7 +35,7 @@ const PROBES: &[(&str, &str)] = &[
 
 fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     if let Err(o) = settings::<Settings>(params) {
-        return o;
+        return *o;
     }
     let mut missed = Vec::new();
     let mut masked = serde_json::Map::new();
@@ -57,7 +58,10 @@ fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
         if replaced == 0 || text.contains(value) {
             missed.push(*kind);
         } else {
-            masked.insert((*kind).to_string(), Value::from(text.trim_start_matches("probe ").trim_end_matches(" end")));
+            masked.insert(
+                (*kind).to_string(),
+                Value::from(text.trim_start_matches("probe ").trim_end_matches(" end")),
+            );
         }
     }
     let o = if missed.is_empty() {

@@ -17,7 +17,8 @@ use x509_cert::der::Decode;
 use x509_cert::Certificate;
 
 use crate::checks::context::{days, in_days, normalize, settings, CheckContext};
-use crate::checks::{CheckDef, Outcome};
+use crate::checks::def::CheckDef;
+use crate::checks::outcome::Outcome;
 
 #[derive(Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -129,7 +130,7 @@ fn rsa_modulus_bits(der: &[u8]) -> Option<u64> {
 fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let s: Settings = match settings(params) {
         Ok(s) => s,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let path = {
         let p = PathBuf::from(&s.cert);
@@ -151,7 +152,8 @@ fn run(cx: &CheckContext<'_>, params: &Value) -> Outcome {
         }
         Err(e) => return Outcome::error(format!("cannot read {shown}: {e}")).with("cert", shown),
     };
-    let chain: Vec<CertificateDer<'static>> = match CertificateDer::pem_slice_iter(&bytes).collect() {
+    let chain: Vec<CertificateDer<'static>> = match CertificateDer::pem_slice_iter(&bytes).collect()
+    {
         Ok(c) => c,
         Err(e) => {
             return Outcome::fail(
