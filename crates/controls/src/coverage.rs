@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use evident_core::{Error, Result};
+use evident_core::Result;
 
 use crate::catalog::{Catalog, Control, Disposition, Implementation};
 use crate::checks;
@@ -98,16 +98,6 @@ impl Coverage {
     }
 }
 
-/// The framework ids `--framework` accepts besides the catalog's own: short names people use.
-pub fn framework_alias(name: &str) -> &str {
-    match name {
-        "pci-dss" | "pci-dss-4" | "pcidss" => "pci",
-        "nist" | "800-53" | "nist-800-53-moderate" => "nist-800-53",
-        "soc-2" => "soc2",
-        other => other,
-    }
-}
-
 /// How a control counts: as its implementation says, except that a control whose check
 /// cannot decide yet (it depends on a part that does not exist) counts as manual.
 fn effective(control: &Control) -> Implementation {
@@ -125,18 +115,8 @@ fn effective(control: &Control) -> Implementation {
 
 /// The coverage of `framework` by `catalog`.
 pub fn coverage(catalog: &Catalog, framework: &str) -> Result<Coverage> {
-    let id = framework_alias(framework);
-    let f = catalog.frameworks.get(id).ok_or_else(|| {
-        Error::NotFound(format!(
-            "no framework `{framework}` (known: {})",
-            catalog
-                .frameworks
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
+    let f = catalog.framework(framework)?;
+    let id = f.id.as_str();
     // An imported framework that shares another's ids inherits its mappings and dispositions.
     let sources: Vec<&str> = std::iter::once(id).chain(f.ids_of.as_deref()).collect();
     let mut rows = Vec::with_capacity(f.requirements.len());

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use evident::controls::coverage::{self, Class};
 use evident::controls::{catalog, CheckRun, Verdict};
@@ -176,24 +176,15 @@ fn load_catalog(dir: &DataDir) -> Result<catalog::Catalog> {
 
 fn list(dir: &DataDir, framework: Option<&str>, json: bool) -> Result<()> {
     let catalog = load_catalog(dir)?;
-    let framework = framework.map(coverage::framework_alias);
-    if let Some(f) = framework {
-        if !catalog.frameworks.contains_key(f) {
-            bail!(
-                "no framework `{f}` (known: {})",
-                catalog
-                    .frameworks
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
-    let chosen = catalog
-        .controls
-        .iter()
-        .filter(|c| framework.is_none_or(|f| c.frameworks.contains_key(f)));
+    let framework = match framework {
+        Some(name) => Some(catalog.framework(name)?.id.clone()),
+        None => None,
+    };
+    let chosen = catalog.controls.iter().filter(|c| {
+        framework
+            .as_ref()
+            .is_none_or(|f| c.frameworks.contains_key(f))
+    });
     for c in chosen {
         if json {
             println!("{}", serde_json::to_string(c)?);

@@ -148,6 +148,27 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// A framework by id or a short name people use (`pci-dss`, `nist`, `soc-2`); the error
+    /// lists the known ids.
+    pub fn framework(&self, name: &str) -> evident_core::Result<&Framework> {
+        let id = match name {
+            "pci-dss" | "pci-dss-4" | "pcidss" => "pci",
+            "nist" | "800-53" | "nist-800-53-moderate" => "nist-800-53",
+            "soc-2" => "soc2",
+            other => other,
+        };
+        self.frameworks.get(id).ok_or_else(|| {
+            evident_core::Error::NotFound(format!(
+                "no framework `{name}` (known: {})",
+                self.frameworks
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+
     /// One control by id.
     pub fn control(&self, id: &str) -> Option<&Control> {
         self.controls.iter().find(|c| c.id == id)

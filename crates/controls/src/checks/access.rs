@@ -50,6 +50,42 @@ pub const MFA_PRIVILEGED: CheckDef = CheckDef {
     run: run_mfa,
 };
 
+/// For a principal, the resource types and actions a check covers.
+type Scope<'a> = dyn Fn(&Probe, &Uid) -> Vec<(String, Vec<String>)> + 'a;
+
+/// Every principal × covered action × resource under the `strong` context (counting the
+/// grants) and under each `weak` one, where every grant is a violation naming the context
+/// and the policies that permitted it.
+fn contrast(
+    probe: &mut Probe,
+    scope: &Scope<'_>,
+    strong: &Map<String, Value>,
+    weak: &[(String, Map<String, Value>)],
+) -> Result<(u64, Vec<Value>), Box<Outcome>> {
+    let mut granted = 0u64;
+    let mut violations = Vec::new();
+    for principal in probe.principals() {
+        for (rtype, actions) in scope(probe, &principal) {
+            for action in &actions {
+                for resource in probe.resources(&rtype) {
+                    if probe.allows(&principal, action, &resource, strong)? {
+                        granted += 1;
+                    }
+                    for (without, context) in weak {
+                        if probe.allows(&principal, action, &resource, context)? {
+                            let policies =
+                                probe.determining(&principal, action, &resource, context);
+                            violations
+                                .push(violation(&principal, action, &resource, without, policies));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok((granted, violations))
+}
+
 /// One request the pack should have refused.
 fn violation(p: &Uid, action: &str, r: &Uid, without: &str, policies: Vec<String>) -> Value {
     json!({"principal": show(p), "action": action, "resource": show(r), "context": without, "permitted_by": policies})
@@ -82,37 +118,27 @@ fn run_mfa(cx: &CheckContext<'_>, params: &Value) -> Outcome {
     let now = probe.now();
     let strong = probe::merged(&base, &mfa, now);
     let weak = probe::without_mfa(&base, &mfa, now, s.stale_mfa_seconds);
-    let mut granted = 0u64;
-    let mut violations = Vec::new();
-    for principal in probe.principals() {
-        for rtype in probe.resource_types() {
-            for action in &actions {
-                if !probe.actions(&principal.0, &rtype).contains(action) {
-                    continue;
-                }
-                for resource in probe.resources(&rtype) {
-                    match probe.allows(&principal, action, &resource, &strong) {
-                        Ok(true) => granted += 1,
-                        Ok(false) => {}
-                        Err(o) => return *o,
-                    }
-                    for (without, context) in &weak {
-                        match probe.allows(&principal, action, &resource, context) {
-                            Ok(true) => {
-                                let policies =
-                                    probe.determining(&principal, action, &resource, context);
-                                violations.push(violation(
-                                    &principal, action, &resource, without, policies,
-                                ));
-                            }
-                            Ok(false) => {}
-                            Err(o) => return *o,
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let weak: Vec<(String, Map<String, Value>)> =
+        weak.into_iter().map(|(n, c)| (n.to_string(), c)).collect();
+    let scope = |probe: &Probe, principal: &Uid| -> Vec<(String, Vec<String>)> {
+        probe
+            .resource_types()
+            .into_iter()
+            .map(|rtype| {
+                let allowed = probe.actions(&principal.0, &rtype);
+                let privileged = actions
+                    .iter()
+                    .filter(|a| allowed.contains(a))
+                    .map(|a| a.to_string())
+                    .collect();
+                (rtype, privileged)
+            })
+            .collect()
+    };
+    let (granted, violations) = match contrast(&mut probe, &scope, &strong, &weak) {
+        Ok(found) => found,
+        Err(o) => return *o,
+    };
     let evidence = match probe.applied_event(cx) {
         Ok(e) => e,
         Err(o) => return *o,
@@ -237,35 +263,16 @@ fn run_phi(cx: &CheckContext<'_>, params: &Value) -> Outcome {
             weak.push((name.to_string(), context));
         }
     }
-    let mut granted = 0u64;
-    let mut violations = Vec::new();
-    for principal in probe.principals() {
-        for rtype in &types {
-            let actions = probe.actions(&principal.0, rtype);
-            for action in &actions {
-                for resource in probe.resources(rtype) {
-                    match probe.allows(&principal, action, &resource, &full) {
-                        Ok(true) => granted += 1,
-                        Ok(false) => {}
-                        Err(o) => return *o,
-                    }
-                    for (without, context) in &weak {
-                        match probe.allows(&principal, action, &resource, context) {
-                            Ok(true) => {
-                                let policies =
-                                    probe.determining(&principal, action, &resource, context);
-                                violations.push(violation(
-                                    &principal, action, &resource, without, policies,
-                                ));
-                            }
-                            Ok(false) => {}
-                            Err(o) => return *o,
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let scope = |probe: &Probe, principal: &Uid| -> Vec<(String, Vec<String>)> {
+        types
+            .iter()
+            .map(|rtype| (rtype.to_string(), probe.actions(&principal.0, rtype)))
+            .collect()
+    };
+    let (granted, violations) = match contrast(&mut probe, &scope, &full, &weak) {
+        Ok(found) => found,
+        Err(o) => return *o,
+    };
     let evidence = match probe.applied_event(cx) {
         Ok(e) => e,
         Err(o) => return *o,
