@@ -85,28 +85,40 @@ pub fn load(data_dir: Option<&Path>) -> Result<Catalog> {
     build(sources, imported)
 }
 
+/// The shipped NIST baselines, read once per process (a few megabytes of JSON), each with
+/// the SHA-256 of its file.
+fn nist_baselines() -> Result<&'static [(Framework, [u8; 32])]> {
+    static READ: std::sync::OnceLock<Vec<(Framework, [u8; 32])>> = std::sync::OnceLock::new();
+    if let Some(read) = READ.get() {
+        return Ok(read);
+    }
+    let mut read = Vec::new();
+    for (id, name, json) in builtin::NIST_BASELINES {
+        let list = oscal::read_catalog(name, json)?;
+        let framework = Framework {
+            id: (*id).to_string(),
+            name: list.title,
+            source: (*name).to_string(),
+            requirements: list.requirements,
+            ids_of: None,
+        };
+        read.push((framework, Sha256::digest(json.as_bytes()).into()));
+    }
+    Ok(READ.get_or_init(|| read))
+}
+
 /// Builds and validates a catalog from its files and imported frameworks (plus the shipped
 /// NIST baselines).
 pub fn build(sources: Vec<Source>, imported: Vec<Framework>) -> Result<Catalog> {
     let mut hasher = Sha256::new();
     let mut files = Vec::new();
     let mut frameworks: BTreeMap<String, Framework> = BTreeMap::new();
-    for (id, name, json) in builtin::NIST_BASELINES {
-        let list = oscal::read_catalog(name, json)?;
-        hasher.update(name.as_bytes());
+    for (framework, digest) in nist_baselines()? {
+        hasher.update(framework.source.as_bytes());
         hasher.update([0]);
-        hasher.update(json.as_bytes());
-        files.push((*name).to_string());
-        frameworks.insert(
-            (*id).to_string(),
-            Framework {
-                id: (*id).to_string(),
-                name: list.title,
-                source: (*name).to_string(),
-                requirements: list.requirements,
-                ids_of: None,
-            },
-        );
+        hasher.update(digest);
+        files.push(framework.source.clone());
+        frameworks.insert(framework.id.clone(), framework.clone());
     }
     let parsed = sources
         .into_iter()
