@@ -12,6 +12,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -275,4 +277,66 @@ fn coverage_names_gaps_and_import_adds_a_framework() {
         0,
     );
     assert_eq!(out.lines().count(), 1);
+}
+
+#[test]
+fn the_tls_check_probes_the_running_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let d = dir.to_str().unwrap();
+    run(&dir, &["init", "--tls"], 0);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_evident"));
+    command.env_remove("EVIDENT_DATA_DIR").arg("--quiet");
+    let (mut child, base) = common::spawn_serve(command, d);
+    let endpoint = base
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_string();
+    // A listener that is not TLS at all.
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let plain_addr = plain.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in plain.incoming().take(5) {
+            drop(stream);
+        }
+    });
+    std::fs::create_dir_all(dir.join("controls")).unwrap();
+    std::fs::write(
+        dir.join("controls/tls.toml"),
+        format!(
+            "[[control]]\nid = \"T-TLS\"\ntitle = \"t\"\ndescription = \"d\"\nimplementation = \"automated\"\ncheck = \"tls.protocols\"\ncadence = \"1d\"\nparams = {{ endpoint = \"{endpoint}\" }}\n\n[[control]]\nid = \"T-PLAIN\"\ntitle = \"t\"\ndescription = \"d\"\nimplementation = \"automated\"\ncheck = \"tls.protocols\"\ncadence = \"1d\"\nparams = {{ endpoint = \"{plain_addr}\" }}\n"
+        ),
+    )
+    .unwrap();
+    let (out, _) = run(
+        &dir,
+        &["controls", "check", "T-TLS", "EV-CRY-03", "--json"],
+        0,
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let runs: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let tls = &runs[0]["observed"];
+    assert_eq!(tls["TLSv1.3"]["accepted"], true, "{tls}");
+    assert_eq!(tls["TLSv1.2"]["accepted"], true, "{tls}");
+    for old in ["TLSv1.0", "TLSv1.1", "TLSv1.2 without AEAD"] {
+        assert_eq!(tls[old]["accepted"], false, "{old}: {tls}");
+    }
+    assert_eq!(
+        runs[1]["verdict"], "pass",
+        "the certificate `init --tls` wrote"
+    );
+    let (out, _) = run(&dir, &["controls", "check", "T-PLAIN", "--json"], 1);
+    let plain: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(plain["verdict"], "fail", "{plain}");
+    assert!(
+        plain["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no TLS handshake"),
+        "{plain}"
+    );
 }

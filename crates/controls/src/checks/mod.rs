@@ -16,6 +16,7 @@
 //! | `apikeys.hygiene` | every active API key's age and last use |
 //! | `access.denied_spike` | denied decisions and failed logins in the last window against the baseline |
 //! | `tls.certificate` | the server's certificate file: validity, expiry horizon, key strength |
+//! | `tls.protocols` | the live endpoint: TLS 1.3/1.2 handshakes, and refusal of TLS 1.0, 1.1 and non-AEAD suites |
 //! | `redaction.active` | the engine's own redactor, run on a probe event |
 //! | `privacy.retention`, `privacy.consent` | nothing yet: inconclusive until the privacy part has retention and consent |
 
@@ -34,6 +35,7 @@ mod probe;
 mod redaction;
 mod registry;
 mod tls;
+mod tls_probe;
 
 pub use context::{CheckContext, HostFacts};
 pub use def::CheckDef;

@@ -7,6 +7,7 @@ use crate::checks::def::CheckDef;
 use crate::checks::outcome::Outcome;
 use crate::checks::{
     access, apikeys, backup, crypto, denials, integrity, oversight, privacy, redaction, tls,
+    tls_probe,
 };
 
 /// Every check, by name.
@@ -22,6 +23,7 @@ pub static CHECKS: &[&CheckDef] = &[
     &apikeys::HYGIENE,
     &denials::DENIED_SPIKE,
     &tls::CERTIFICATE,
+    &tls_probe::PROTOCOLS,
     &redaction::ACTIVE,
     &privacy::RETENTION,
     &privacy::CONSENT,
