@@ -84,6 +84,7 @@ impl Controls<'_> {
             access: &self.access,
             log: &self.log,
             host: &self.host,
+            catalog: &catalog,
             now_us: now,
         };
         let mut runs = Vec::with_capacity(chosen.len());

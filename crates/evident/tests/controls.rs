@@ -546,3 +546,44 @@ fn the_tls_certificate_is_read_from_the_data_directory() {
     .unwrap();
     expect(&engine, "EV-CRY-03", Verdict::Fail);
 }
+
+#[test]
+fn the_controls_themselves_are_monitored() {
+    let (dir, engine) = engine();
+    let lapsed = expect(&engine, "EV-GOV-05", Verdict::Fail);
+    assert!(lapsed.outcome.observed["lapsed"].as_array().unwrap().len() >= 10);
+    // Every other check now: none lapsed; the failures are new, so none fails for too long.
+    let all: Vec<String> = engine
+        .controls()
+        .catalog()
+        .unwrap()
+        .controls
+        .iter()
+        .filter(|c| c.check.is_some() && c.id != "EV-GOV-05")
+        .map(|c| c.id.clone())
+        .collect();
+    engine.controls().check(&all, "tester").unwrap();
+    let ok = expect(&engine, "EV-GOV-05", Verdict::Pass);
+    assert_eq!(
+        ok.outcome.observed["watched"].as_u64().unwrap() as usize,
+        all.len()
+    );
+    assert_eq!(ok.outcome.evidence.len(), all.len());
+    // A failing control whose failure began 40 days ago.
+    sql(
+        dir.path(),
+        &format!(
+            "UPDATE control_status SET since_us = {} WHERE control = 'EV-OPS-01'",
+            now_us() - 40 * DAY_US
+        ),
+    );
+    let stale = expect(&engine, "EV-GOV-05", Verdict::Fail);
+    assert_eq!(
+        stale.outcome.observed["failing_too_long"][0]["control"],
+        "EV-OPS-01"
+    );
+    assert!(stale.outcome.observed["lapsed"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

@@ -8,7 +8,7 @@
 
 mod builtin;
 mod load;
-mod model;
+pub(crate) mod model;
 pub mod oscal;
 mod parse;
 

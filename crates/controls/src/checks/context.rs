@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::catalog::model::Catalog;
 use crate::checks::outcome::Outcome;
 
 /// Facts about the engine that only the facade knows.
@@ -30,6 +31,8 @@ pub struct CheckContext<'a> {
     pub log: &'a Log<'a>,
     /// what the facade knows
     pub host: &'a HostFacts,
+    /// the catalog in force (for checks about the controls themselves)
+    pub catalog: &'a Catalog,
     /// the time of the run, µs since the epoch
     pub now_us: i64,
 }

@@ -18,6 +18,7 @@
 //! | `tls.certificate` | the server's certificate file: validity, expiry horizon, key strength |
 //! | `tls.protocols` | the live endpoint: TLS 1.3/1.2 handshakes, and refusal of TLS 1.0, 1.1 and non-AEAD suites |
 //! | `redaction.active` | the engine's own redactor, run on a probe event |
+//! | `controls.monitored` | each control's stored status against the catalog: checked within its cadence, not failing for too long |
 //! | `privacy.retention`, `privacy.consent` | nothing yet: inconclusive until the privacy part has retention and consent |
 
 mod access;
@@ -28,6 +29,7 @@ mod crypto;
 mod def;
 mod denials;
 mod integrity;
+mod monitoring;
 mod outcome;
 mod oversight;
 mod privacy;
