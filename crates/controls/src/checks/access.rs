@@ -55,13 +55,15 @@ type Scope<'a> = dyn Fn(&Probe, &Uid) -> Vec<(String, Vec<String>)> + 'a;
 
 /// Every principal × covered action × resource under the `strong` context (counting the
 /// grants) and under each `weak` one, where every grant is a violation naming the context
-/// and the policies that permitted it.
+/// and the policies that permitted it; with the ledger index of the event that put the pack in
+/// force.
 fn contrast(
+    cx: &CheckContext<'_>,
     probe: &mut Probe,
     scope: &Scope<'_>,
     strong: &Map<String, Value>,
     weak: &[(String, Map<String, Value>)],
-) -> Result<(u64, Vec<Value>), Box<Outcome>> {
+) -> Result<(u64, Vec<Value>, Option<u64>), Box<Outcome>> {
     let mut granted = 0u64;
     let mut violations = Vec::new();
     for principal in probe.principals() {
@@ -83,7 +85,7 @@ fn contrast(
             }
         }
     }
-    Ok((granted, violations))
+    Ok((granted, violations, probe.applied_event(cx)?))
 }
 
 /// One request the pack should have refused.
@@ -135,12 +137,8 @@ fn run_mfa(cx: &CheckContext<'_>, params: &Value) -> Outcome {
             })
             .collect()
     };
-    let (granted, violations) = match contrast(&mut probe, &scope, &strong, &weak) {
+    let (granted, violations, evidence) = match contrast(cx, &mut probe, &scope, &strong, &weak) {
         Ok(found) => found,
-        Err(o) => return *o,
-    };
-    let evidence = match probe.applied_event(cx) {
-        Ok(e) => e,
         Err(o) => return *o,
     };
     let o = if violations.is_empty() {
@@ -269,12 +267,8 @@ fn run_phi(cx: &CheckContext<'_>, params: &Value) -> Outcome {
             .map(|rtype| (rtype.to_string(), probe.actions(&principal.0, rtype)))
             .collect()
     };
-    let (granted, violations) = match contrast(&mut probe, &scope, &full, &weak) {
+    let (granted, violations, evidence) = match contrast(cx, &mut probe, &scope, &full, &weak) {
         Ok(found) => found,
-        Err(o) => return *o,
-    };
-    let evidence = match probe.applied_event(cx) {
-        Ok(e) => e,
         Err(o) => return *o,
     };
     let o = if violations.is_empty() {
