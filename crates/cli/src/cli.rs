@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, apikey, backup, bench, demo, init, keys, log, policy, serve, tokens, verify,
+    access, apikey, backup, bench, controls, demo, init, keys, log, policy, serve, tokens, verify,
 };
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
@@ -38,8 +38,8 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     /// Who is running this command, as recorded in the ledger (default: $USER, $LOGNAME, or
     /// the account of the process's user id). Privileged verbs (key destroy and disable,
-    /// policy apply and rollback, log erase, apikey create and revoke, restore) refuse to run
-    /// when no name can be established.
+    /// policy apply and rollback, log erase, apikey create and revoke, restore, controls import)
+    /// refuse to run when no name can be established.
     #[arg(long, global = true, env = "EVIDENT_OPERATOR", value_name = "NAME")]
     pub operator: Option<String>,
     /// DANGER: let privileged verbs run with no established operator identity; the ledger then
@@ -78,6 +78,8 @@ pub enum Command {
     Policy(policy::PolicyCommand),
     #[command(subcommand)]
     Access(access::AccessCommand),
+    #[command(subcommand)]
+    Controls(controls::ControlsCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

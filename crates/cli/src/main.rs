@@ -21,7 +21,7 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, apikey, backup, bench, demo, init, keys, log, policy, serve, tokens, verify,
+    access, apikey, backup, bench, controls, demo, init, keys, log, policy, serve, tokens, verify,
 };
 use crate::verdict::{FindingsReported, VerificationFailed};
 
@@ -87,6 +87,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Lsp(args) => lsp::run(args),
         Command::Policy(cmd) => policy::run(cmd),
         Command::Access(cmd) => access::run(cmd),
+        Command::Controls(cmd) => controls::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

@@ -118,7 +118,15 @@ pub fn split_token(token: &str) -> Option<(&str, &str)> {
 /// clears it; by another process, it takes effect within a second.
 #[derive(Default)]
 #[allow(clippy::type_complexity)]
-pub struct AuthCache(Mutex<HashMap<String, ((Vec<u8>, ApiKey), Instant)>>);
+pub struct AuthCache(
+    Mutex<HashMap<String, ((Vec<u8>, ApiKey), Instant)>>,
+    /// when this process last recorded each key's use in the store
+    Mutex<HashMap<String, Instant>>,
+);
+
+/// How often a process records that a key was used: `evident controls` asks whether a key
+/// went unused for days, so minutes are precise enough, and authentication stays a read.
+const USE_RECORD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The API keys of one engine: every creation and revocation is a ledger event.
 pub struct ApiKeys<'e> {
@@ -216,6 +224,7 @@ impl<'e> ApiKeys<'e> {
             id: record.id,
             role: Role::parse(&record.role)?,
         };
+        self.record_use(&key.id);
         if let Ok(mut cache) = self.cache.0.lock() {
             if cache.len() > 10_000 {
                 cache.clear();
@@ -226,6 +235,34 @@ impl<'e> ApiKeys<'e> {
             );
         }
         Ok(Some(key))
+    }
+}
+
+impl ApiKeys<'_> {
+    /// Records in the store that `id` authenticated now, at most once per
+    /// [`USE_RECORD_INTERVAL`] per process; a failure is logged, never the caller's.
+    fn record_use(&self, id: &str) {
+        let due = self.cache.1.lock().is_ok_and(|mut used| {
+            let due = used
+                .get(id)
+                .is_none_or(|at| at.elapsed() >= USE_RECORD_INTERVAL);
+            if due {
+                if used.len() > 10_000 {
+                    used.clear();
+                }
+                used.insert(id.to_string(), Instant::now());
+            }
+            due
+        });
+        if due {
+            let recorded = self
+                .recorder
+                .pooled_store()
+                .and_then(|mut s| s.record_api_key_use(id, crate::event::now_us()));
+            if let Err(e) = recorded {
+                tracing::warn!(error = %e, key = id, "could not record an API key's use");
+            }
+        }
     }
 }
 

@@ -215,6 +215,29 @@ pub enum TokenInsert {
     TokenTaken,
 }
 
+/// One control's latest check result, kept as checks run so that `evident controls status`
+/// reads one row per control instead of the ledger. The ledger holds every run; this is
+/// derived from it and can be rebuilt from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlStatusRecord {
+    /// the control's id
+    pub control: String,
+    /// `pass`, `fail`, `error` or `inconclusive`
+    pub result: String,
+    /// when the current unbroken run of this result began, µs
+    pub since_us: i64,
+    /// when the control was last checked, µs
+    pub checked_us: i64,
+    /// the ledger index of the last run's event
+    pub index: u64,
+    /// the check version of the last run
+    pub check_version: String,
+    /// the latest results, oldest first, one letter each (`P`, `F`, `E`, `I`)
+    pub trend: String,
+    /// how many runs were recorded
+    pub runs: u64,
+}
+
 /// What [`LogStore::append`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppendOutcome {
@@ -355,4 +378,16 @@ pub trait LogStore: Send {
     fn api_keys(&self) -> Result<Vec<ApiKeyRecord>>;
     /// Marks a key revoked; false if there is no such active key.
     fn revoke_api_key(&mut self, id: &str, at_us: i64) -> Result<bool>;
+    /// Records that an API key authenticated at `at_us` (an earlier time than the one stored
+    /// changes nothing).
+    fn record_api_key_use(&mut self, id: &str, at_us: i64) -> Result<()>;
+    /// When each API key that was ever used last authenticated, by id.
+    fn api_key_uses(&self) -> Result<Vec<(String, i64)>>;
+    /// Stores a control's latest status unless the one stored comes from a later run (a
+    /// greater ledger index); answers whether it was stored.
+    fn put_control_status(&mut self, status: &ControlStatusRecord) -> Result<bool>;
+    /// One control's latest status.
+    fn control_status(&self, control: &str) -> Result<Option<ControlStatusRecord>>;
+    /// Every control's latest status, by control id.
+    fn control_statuses(&self) -> Result<Vec<ControlStatusRecord>>;
 }

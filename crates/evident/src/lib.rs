@@ -30,6 +30,7 @@ pub mod backup;
 pub mod datadir;
 
 pub use evident_access as access;
+pub use evident_controls as controls;
 pub use evident_core::{apikey, canonical, event, intake, objects, personal, redaction, sequencer};
 pub use evident_crypto as crypto;
 pub use evident_privacy as privacy;
@@ -74,6 +75,7 @@ pub struct Engine {
     redaction: redaction::EventRedactor,
     key_cache: crypto::keyring::KeyCache,
     pub(crate) access_state: access::AccessState,
+    controls_state: controls::ControlsState,
     key_auth_cache: apikey::AuthCache,
     root: crypto::root::RootKey,
     pub(crate) token_keys: std::sync::OnceLock<Arc<crypto::tokens::VaultKeys>>,
@@ -193,6 +195,7 @@ impl Engine {
         Ok(Self {
             key_cache: crypto::keyring::KeyCache::default(),
             access_state: access::AccessState::default(),
+            controls_state: controls::ControlsState::default(),
             key_auth_cache: apikey::AuthCache::default(),
             // A provider opened to unseal the directory's keys serves the keyring too.
             root: crypto::root::RootKey::from_opener(&root),
@@ -217,6 +220,19 @@ impl Engine {
     /// The access part: decisions, policy packs, break-glass, reviews.
     pub fn access(&self) -> access::Access<'_> {
         access::Access::new(self, &self.access_state)
+    }
+
+    /// The controls part: the catalog, checks run against this engine, status, history.
+    pub fn controls(&self) -> controls::Controls<'_> {
+        controls::Controls::new(
+            self,
+            self.access(),
+            self.log(),
+            &self.controls_state,
+            controls::HostFacts {
+                own_keys_sealed: datadir::keys_sealed(&self.dir),
+            },
+        )
     }
 
     fn reader(&self) -> Result<Reader<'_>> {

@@ -56,3 +56,19 @@ pub(crate) fn revoke_api_key(conn: &mut Connection, id: &str, at_us: i64) -> Res
     )?;
     Ok(n == 1)
 }
+
+pub(crate) fn record_api_key_use(conn: &mut Connection, id: &str, at_us: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO api_key_use (id, last_used_us) VALUES (?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET last_used_us = excluded.last_used_us
+             WHERE excluded.last_used_us > api_key_use.last_used_us",
+        params![id, at_us],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn api_key_uses(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare("SELECT id, last_used_us FROM api_key_use ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -32,7 +32,8 @@
 //! | `keys` | key versions, their states and uses; regulated keys |
 //! | `policy` | policy versions and break-glass reviews |
 //! | `tokens` | the card token vault |
-//! | `apikeys` | API keys |
+//! | `apikeys` | API keys and when each last authenticated |
+//! | `controls` | each control's latest check result |
 //! | `meta` | small named values |
 //! | `convert` | `u64` ↔ SQLite's `i64` |
 //!
@@ -44,6 +45,7 @@
 
 mod apikeys;
 mod backend;
+mod controls;
 mod convert;
 mod entries;
 mod indexer;

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension};
 use evident_core::{Error, Result};
 
 /// The schema version this build reads and writes (`schema_version` in `meta`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// The log's tables, in the database file.
 const SCHEMA: &str = "
@@ -97,6 +97,25 @@ CREATE TABLE IF NOT EXISTS api_keys (
 );
 ";
 
+/// Version 2: each control's latest check result (derived from the ledger's
+/// `controls.check` events) and when each API key last authenticated.
+const MIGRATION_2: &str = "
+CREATE TABLE IF NOT EXISTS control_status (
+    control       TEXT PRIMARY KEY,
+    result        TEXT NOT NULL,
+    since_us      INTEGER NOT NULL,
+    checked_us    INTEGER NOT NULL,
+    idx           INTEGER NOT NULL,
+    check_version TEXT NOT NULL,
+    trend         TEXT NOT NULL,
+    runs          INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_key_use (
+    id           TEXT PRIMARY KEY,
+    last_used_us INTEGER NOT NULL
+);
+";
+
 /// The query indexes: derived from `entries`, kept in their own file so that maintaining
 /// them never holds the log's write lock, and rebuilt from scratch if the file is lost.
 const INDEX_SCHEMA: &str = "
@@ -106,8 +125,8 @@ CREATE TABLE IF NOT EXISTS ix.by_action (action TEXT NOT NULL, idx INTEGER NOT N
 CREATE TABLE IF NOT EXISTS ix.by_resource (rtype TEXT NOT NULL, rid TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (rtype, rid, idx)) WITHOUT ROWID;
 ";
 
-/// Creates the schema if needed (both files; `ix` must be attached) and checks the schema
-/// version, recording it in a new database.
+/// Creates the schema if needed (both files; `ix` must be attached), brings a database of an
+/// older schema version up to this one, and refuses one of a newer version.
 pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(INDEX_SCHEMA)?;
@@ -120,11 +139,15 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
         .optional()?
         .and_then(|v| v.parse().ok());
     match version {
-        None => {
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
-                [SCHEMA_VERSION.to_string()],
-            )?;
+        // New, or version 1: the steps after it (each `IF NOT EXISTS`, so two processes
+        // migrating at once both succeed), then the version, in one transaction.
+        None | Some(1) => {
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {MIGRATION_2}
+                 INSERT INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')
+                   ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+                 COMMIT;"
+            ))?;
         }
         Some(SCHEMA_VERSION) => {}
         Some(other) => {
@@ -134,4 +157,63 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("ATTACH DATABASE ':memory:' AS ix")
+            .unwrap();
+        conn
+    }
+
+    fn version(conn: &Connection) -> String {
+        conn.query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    /// A database written at version 1 (without the version 2 tables) is brought to version
+    /// 2 and keeps what it held.
+    #[test]
+    fn a_version_1_database_is_migrated_and_keeps_its_rows() {
+        let conn = open();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', '1'), ('origin', 'o');",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        assert_eq!(version(&conn), "2");
+        let origin: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'origin'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(origin, "o");
+        conn.execute_batch("SELECT * FROM control_status; SELECT * FROM api_key_use;")
+            .unwrap();
+        migrate(&conn).unwrap();
+        assert_eq!(version(&conn), "2");
+    }
+
+    /// A database of a later version is refused, naming both versions.
+    #[test]
+    fn a_newer_database_is_refused() {
+        let conn = open();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch("INSERT INTO meta (key, value) VALUES ('schema_version', '9');")
+            .unwrap();
+        let err = migrate(&conn).unwrap_err().to_string();
+        assert!(
+            err.contains("version 9") && err.contains("version 2"),
+            "{err}"
+        );
+    }
 }

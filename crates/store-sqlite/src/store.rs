@@ -4,14 +4,14 @@
 use evident_ledger::audit::StoredCheckpoint;
 
 use evident_core::store::{
-    ApiKeyRecord, AppendOutcome, BreakGlassRecord, EventQuery, LogStore, NewEntry, ResealFn,
-    ScanVisitor, StoredEntry, StoredKeyVersion, StoredPersonal, StoredPolicyVersion, StoredToken,
-    TokenInsert,
+    ApiKeyRecord, AppendOutcome, BreakGlassRecord, ControlStatusRecord, EventQuery, LogStore,
+    NewEntry, ResealFn, ScanVisitor, StoredEntry, StoredKeyVersion, StoredPersonal,
+    StoredPolicyVersion, StoredToken, TokenInsert,
 };
 use evident_core::Result;
 
 use crate::backend::{hold, SqliteStore};
-use crate::{apikeys, entries, keys, meta, personal, policy, query, scan, tokens};
+use crate::{apikeys, controls, entries, keys, meta, personal, policy, query, scan, tokens};
 
 impl LogStore for SqliteStore {
     fn meta(&self, key: &str) -> Result<Option<String>> {
@@ -191,5 +191,25 @@ impl LogStore for SqliteStore {
 
     fn revoke_api_key(&mut self, id: &str, at_us: i64) -> Result<bool> {
         apikeys::revoke_api_key(&mut self.conn, id, at_us)
+    }
+
+    fn record_api_key_use(&mut self, id: &str, at_us: i64) -> Result<()> {
+        apikeys::record_api_key_use(&mut self.conn, id, at_us)
+    }
+
+    fn api_key_uses(&self) -> Result<Vec<(String, i64)>> {
+        apikeys::api_key_uses(&self.conn)
+    }
+
+    fn put_control_status(&mut self, status: &ControlStatusRecord) -> Result<bool> {
+        controls::put_control_status(&mut self.conn, status)
+    }
+
+    fn control_status(&self, control: &str) -> Result<Option<ControlStatusRecord>> {
+        controls::control_status(&self.conn, control)
+    }
+
+    fn control_statuses(&self) -> Result<Vec<ControlStatusRecord>> {
+        controls::control_statuses(&self.conn)
     }
 }

@@ -13,6 +13,7 @@
 //! | `backup`, `backup test`, `restore` | [`backup`] |
 //! | `policy apply`, `show`, `history`, `rollback`, `test` | [`policy`] |
 //! | `access evaluate`, `break-glass`, `review` | [`access`] |
+//! | `controls list`, `check`, `status`, `history`, `coverage`, `import` | [`controls`] |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `demo` | [`demo`] |
 //! | `bench crypto`, `access`, `ledger`, `detect` | [`bench`] |
@@ -21,6 +22,7 @@ pub mod access;
 pub mod apikey;
 pub mod backup;
 pub mod bench;
+pub mod controls;
 pub mod demo;
 pub mod detect;
 pub mod init;

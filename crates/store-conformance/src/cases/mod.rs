@@ -3,6 +3,7 @@
 //! [`run_case`] and [`run_all`] look cases up in. A case function left out of the list is
 //! dead code, which the build refuses.
 
+mod controls;
 mod log;
 mod personal;
 mod query;
@@ -46,6 +47,8 @@ macro_rules! store_conformance {
             records::policy_versions_are_kept_and_the_newest_is_active
             records::break_glass_reviews_close_once
             records::tokens_are_unique_per_card_and_per_token
+            controls::control_statuses_keep_the_latest_run
+            controls::api_key_uses_only_move_forward
         );
     };
     (@tests ($fresh:expr) $($group:ident :: $case:ident)*) => {
