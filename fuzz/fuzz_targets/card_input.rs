@@ -5,20 +5,25 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     match evident::crypto::tokens::Pan::parse(text) {
         Ok(pan) => {
             let digits = pan.reveal();
             assert!((13..=19).contains(&digits.len()));
-            assert!(evident_detect::validate::luhn(&evident_detect::validate::digits(
-                digits.as_bytes()
-            )));
+            assert!(evident_detect::validate::luhn(
+                &evident_detect::validate::digits(digits.as_bytes())
+            ));
             assert!(!evident::crypto::sad::looks_like_track_data(text));
         }
         Err(e) => {
             let digits: String = text.chars().filter(char::is_ascii_digit).collect();
             if digits.len() >= 6 {
-                assert!(!e.to_string().contains(&digits), "an error echoed the input");
+                assert!(
+                    !e.to_string().contains(&digits),
+                    "an error echoed the input"
+                );
             }
         }
     }

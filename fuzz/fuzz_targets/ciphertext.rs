@@ -3,7 +3,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok((version, name, _body)) = evident::crypto::keyring::parse_ciphertext(text) {
         assert!(!name.is_empty() && name.len() <= 64);
         let _ = version;

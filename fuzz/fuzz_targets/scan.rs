@@ -14,7 +14,9 @@ fn detector() -> &'static Arc<Detector> {
 fuzz_target!(|data: &[u8]| {
     let fp = Fingerprinter::new(&[7; 32]).expect("key");
     let mut findings = Vec::new();
-    Scanner::new(detector(), &fp).skip_binary(false).scan_bytes(data, "fuzz", &mut |f| findings.push(f));
+    Scanner::new(detector(), &fp)
+        .skip_binary(false)
+        .scan_bytes(data, "fuzz", &mut |f| findings.push(f));
     let mut last_end = 0;
     for f in &findings {
         assert!(f.start >= last_end && f.start < f.end && f.end as usize <= data.len());

@@ -4,7 +4,9 @@ use evident_ledger::note::{Note, Signer};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let single = Note::parse(text).is_ok_and(|n| n.signatures.len() == 1);
     let signer = Signer::from_key_string(
         "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
@@ -14,6 +16,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(signer.sign(&body).expect("verified text signs"), text);
     }
     if let Ok(signed) = signer.sign(text) {
-        assert_eq!(signer.verifier().verify(&signed).expect("own signature"), text);
+        assert_eq!(
+            signer.verifier().verify(&signed).expect("own signature"),
+            text
+        );
     }
 });

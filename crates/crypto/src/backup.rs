@@ -276,7 +276,28 @@ fn read_header(reader: &mut impl BufRead) -> std::result::Result<(Header, Vec<u8
     }
     let header: Header =
         serde_json::from_slice(&header_line).map_err(|e| format!("bad header: {e}"))?;
+    payload_size(&header.files)?;
     Ok((header, header_line))
+}
+
+/// The payload size a backup's manifest declares, once its files are known to be the ones a
+/// backup holds (the database and [`FILES`], each at most once) and their sizes add up within
+/// range: so a restore writes only inside its target and slices only inside its payload.
+fn payload_size(files: &[(String, u64)]) -> std::result::Result<u64, String> {
+    let mut total = 0u64;
+    for (i, (name, len)) in files.iter().enumerate() {
+        if name != datadir::DB_FILE && !FILES.contains(&name.as_str()) {
+            return Err(format!("bad header: unknown file {name:?}"));
+        }
+        if files[..i].iter().any(|(seen, _)| seen == name) {
+            return Err(format!("bad header: {name:?} twice"));
+        }
+        total = total
+            .checked_add(*len)
+            .filter(|t| usize::try_from(*t).is_ok())
+            .ok_or_else(|| "bad header: the file sizes are out of range".to_owned())?;
+    }
+    Ok(total)
 }
 
 /// Checks that `bytes` start like a backup with a well-formed header (for tools and fuzzing;
@@ -360,7 +381,8 @@ pub fn restore(backup: &Path, target: &Path, verify: VerifyRestored<'_>) -> Resu
             break;
         }
     }
-    let expected: u64 = header.files.iter().map(|(_, len)| len).sum();
+    let expected = payload_size(&header.files)
+        .map_err(|e| Error::BadRequest(format!("{}: {e}", backup.display())))?;
     if payload.len() as u64 != expected {
         return Err(Error::Integrity(format!(
             "{}: the payload does not match its manifest",
@@ -369,12 +391,6 @@ pub fn restore(backup: &Path, target: &Path, verify: VerifyRestored<'_>) -> Resu
     }
     let mut at = 0usize;
     for (name, len) in &header.files {
-        if name.contains("..") || name.starts_with('/') {
-            return Err(Error::Integrity(format!(
-                "{}: bad file name {name:?}",
-                backup.display()
-            )));
-        }
         let path = target.join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
@@ -431,4 +447,55 @@ pub fn test(
     }
     recorder.append_blocking(vec![event])?;
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header_with(files: serde_json::Value) -> Vec<u8> {
+        let header = serde_json::json!({
+            "created": "2026-12-07T00:00:00Z", "origin": "example.com/log", "entries": 1,
+            "root_key_sealed": null, "data_key_wrapped": "", "files": files,
+        });
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend(serde_json::to_vec(&header).unwrap_or_default());
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// File sizes that add past `u64::MAX` overflowed the restore's sum (a panic, or in a
+    /// release build a wrapped total and a slice past the payload); the header refuses them.
+    #[test]
+    fn a_manifest_with_overflowing_sizes_is_refused() {
+        let bytes = header_with(serde_json::json!([
+            ["evident.db", u64::MAX],
+            [datadir::KEY_FILE, 1]
+        ]));
+        let err = inspect_header(&bytes)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("out of range"), "{err}");
+    }
+
+    #[test]
+    fn a_manifest_names_only_the_files_a_backup_holds() {
+        for files in [
+            serde_json::json!([["../outside", 1]]),
+            serde_json::json!([["/etc/passwd", 1]]),
+            serde_json::json!([["evident.db", 1], ["evident.db", 1]]),
+        ] {
+            assert!(
+                inspect_header(&header_with(files.clone())).is_err(),
+                "{files}"
+            );
+        }
+        let good = header_with(serde_json::json!([
+            ["evident.db", 4096],
+            [datadir::KEY_FILE, 90]
+        ]));
+        let inspected = inspect_header(&good).map_err(|e| e.to_string());
+        assert_eq!(inspected, Ok(("example.com/log".to_owned(), 1)));
+    }
 }

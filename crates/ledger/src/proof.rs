@@ -175,9 +175,11 @@ pub fn verify_inclusion(
 /// The number of proof hashes below and above the point where the leaf's path meets the
 /// right border of the tree.
 fn decompose(index: u64, size: u64) -> (usize, usize) {
-    let inner = (64 - (index ^ (size - 1)).leading_zeros()) as usize;
-    let border = (index >> inner).count_ones() as usize;
-    (inner, border)
+    let inner = 64 - (index ^ (size - 1)).leading_zeros();
+    // When the paths part at the top bit (a size above 2^63, which a hostile log can sign),
+    // all 64 hashes are inner and none is on the border: `index >> 64` would overflow.
+    let border = index.checked_shr(inner).unwrap_or(0).count_ones() as usize;
+    (inner as usize, border)
 }
 
 /// Checks that the tree of `first` leaves with root `first_root` is a prefix of the tree of
@@ -312,5 +314,25 @@ mod tests {
         assert!(consistency_proof(&t, 0, 5).is_err());
         assert!(consistency_proof(&t, 4, 3).is_err());
         assert!(consistency_proof(&t, 3, 6).is_err());
+    }
+
+    /// Found by the `proof_verify` fuzz target: a tree size above 2^63 (which a hostile log
+    /// can sign) overflowed a shift while counting the proof's hashes. Leaf 0 of a tree of
+    /// 2^63 + 1 leaves has a 64-hash path, all on its left edge.
+    #[test]
+    fn a_proof_in_a_tree_of_more_than_2_pow_63_leaves_is_checked_without_overflow() {
+        let size = (1u64 << 63) + 1;
+        let leaf = leaf_hash(b"first");
+        let proof: Vec<Hash> = (0u64..64).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let root = proof.iter().fold(leaf, |r, p| node_hash(&r, p));
+        assert_eq!(verify_inclusion(0, size, &leaf, &proof, &root), Ok(()));
+        assert_eq!(
+            verify_inclusion(0, size, &leaf, &proof[1..], &root),
+            Err(ProofError::WrongLength)
+        );
+        assert_eq!(
+            verify_inclusion(31, u64::MAX, &leaf, &[], &root),
+            Err(ProofError::WrongLength)
+        );
     }
 }

@@ -2,6 +2,9 @@
 //! (fetched, cached and refreshed), issuer, audience, expiry and not-before, and the Evident
 //! role from a roles claim. Keycloak is the reference identity provider.
 //!
+//! [`OidcVerifier`] fetches and caches the issuer's keys; [`verify_with_keys`] runs the same
+//! checks against a JWK set already in hand (read with [`signing_keys`]).
+//!
 //! Only asymmetric algorithms are accepted (RS*, PS*, ES*, EdDSA): `alg=none` does not parse,
 //! and an HMAC algorithm is refused before any key is looked at, so a public key can never be
 //! used as an HMAC secret. Symmetric (`oct`) and encryption keys in the JWKS are ignored.
@@ -135,15 +138,8 @@ impl OidcVerifier {
             .call()
             .and_then(|mut r| r.body_mut().read_json())
             .map_err(|e| TokenRefused(format!("fetching the JWKS from {url}: {e}")))?;
-        let keys: Vec<Jwk> = body
-            .get("keys")
-            .and_then(Value::as_array)
-            .ok_or_else(|| TokenRefused(format!("{url} is not a JWK set")))?
-            .iter()
-            .filter(|k| k.get("use").and_then(Value::as_str) != Some("enc"))
-            .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
-            .filter(|k| !matches!(k.algorithm, AlgorithmParameters::OctetKey(_)))
-            .collect();
+        let keys =
+            signing_keys(&body).ok_or_else(|| TokenRefused(format!("{url} is not a JWK set")))?;
         let n = keys.len();
         if let Ok(mut cache) = self.keys.write() {
             *cache = Some((keys, Instant::now()));
@@ -175,20 +171,7 @@ impl OidcVerifier {
     }
 
     fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey, TokenRefused> {
-        let find = |keys: &[Jwk]| -> Option<Jwk> {
-            keys.iter()
-                .filter(|k| match kid {
-                    Some(kid) => k.common.key_id.as_deref() == Some(kid),
-                    None => true,
-                })
-                .find(|k| {
-                    k.common
-                        .key_algorithm
-                        .and_then(|a| a.to_string().parse::<Algorithm>().ok())
-                        .is_none_or(|a| a == alg)
-                })
-                .cloned()
-        };
+        let find = |keys: &[Jwk]| select_key(keys, kid, alg).cloned();
         let cached = self.keys.read().ok().and_then(|c| c.clone());
         let fresh = cached
             .as_ref()
@@ -216,13 +199,7 @@ impl OidcVerifier {
                 }
             }
         }
-        let jwk = found.ok_or_else(|| {
-            TokenRefused(format!(
-                "no signing key `{}` in the issuer's JWKS",
-                kid.unwrap_or("(no kid)")
-            ))
-        })?;
-        DecodingKey::from_jwk(&jwk).map_err(|e| TokenRefused(format!("the issuer's key: {e}")))
+        decoding_key(&found.ok_or_else(|| no_key(kid))?)
     }
 
     /// Verifies a token; blocking (it may fetch the JWKS).
@@ -240,91 +217,147 @@ impl OidcVerifier {
         &self,
         token: &str,
     ) -> Result<VerifiedToken, (TokenRefused, Option<String>)> {
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|e| (TokenRefused(format!("malformed token header: {e}")), None))?;
-        if !ALLOWED.contains(&header.alg) {
-            return Err((
-                TokenRefused(format!(
-                    "token algorithm {:?} is not accepted (asymmetric algorithms only)",
-                    header.alg
-                )),
-                None,
-            ));
-        }
+        let header = accepted_header(token).map_err(|refused| (refused, None))?;
         let key = self
             .key_for(header.kid.as_deref(), header.alg)
             .map_err(|refused| (refused, None))?;
-        self.verify_with(token, header.alg, &key)
-            .map_err(|refused| {
-                let signed = signed_subject(token, header.alg, &key);
-                (refused, signed)
-            })
+        check_token(&self.config, token, header.alg, &key)
+            .map_err(|refused| (refused, signed_subject(token, header.alg, &key)))
     }
+}
 
-    fn verify_with(
-        &self,
-        token: &str,
-        alg: Algorithm,
-        key: &DecodingKey,
-    ) -> Result<VerifiedToken, TokenRefused> {
-        let mut validation = Validation::new(alg);
-        validation.set_issuer(&[&self.config.issuer]);
-        validation.set_audience(&[&self.config.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = self.config.leeway_seconds;
-        validation.validate_nbf = true;
-        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            TokenRefused(match e.kind() {
-                ErrorKind::ExpiredSignature => "the token has expired".into(),
-                ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)".into(),
-                ErrorKind::InvalidIssuer => "the token is from another issuer".into(),
-                ErrorKind::InvalidAudience => "the token is for another audience".into(),
-                ErrorKind::InvalidSignature => "the token signature does not verify".into(),
-                ErrorKind::MissingRequiredClaim(c) => format!("the token has no `{c}` claim"),
-                other => format!("the token is not valid: {other:?}"),
-            })
-        })?;
-        let claims = data.claims;
-        let role = self.role_of(&claims.rest).ok_or_else(|| {
-            TokenRefused(format!(
-                "the token carries no Evident role (admin, writer or reader) in `{}`",
-                self.config.roles_claim
-            ))
-        })?;
-        Ok(VerifiedToken {
-            subject: claims.sub,
-            issuer: claims.iss,
-            role,
-        })
-    }
+/// The signing keys a JWK set document offers: encryption (`use: enc`), symmetric (`oct`)
+/// and unreadable keys are left out. `None` when the document is not a JWK set.
+pub fn signing_keys(jwks: &Value) -> Option<Vec<Jwk>> {
+    Some(
+        jwks.get("keys")?
+            .as_array()?
+            .iter()
+            .filter(|k| k.get("use").and_then(Value::as_str) != Some("enc"))
+            .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
+            .filter(|k| !matches!(k.algorithm, AlgorithmParameters::OctetKey(_)))
+            .collect(),
+    )
+}
 
-    fn role_of(&self, claims: &serde_json::Map<String, Value>) -> Option<Role> {
-        let root = Value::Object(claims.clone());
-        let pointer =
-            |path: &str| -> Option<&Value> { path.split('.').try_fold(&root, |v, key| v.get(key)) };
-        let client = format!("resource_access.{}.roles", self.config.audience);
-        [
-            self.config.roles_claim.as_str(),
-            "realm_access.roles",
-            client.as_str(),
-        ]
-        .iter()
-        .filter_map(|path| pointer(path))
-        .flat_map(|v| match v {
-            Value::Array(a) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>(),
-            Value::String(s) => s.split_whitespace().collect(),
-            _ => Vec::new(),
-        })
-        .filter_map(|name| {
-            let name = name
-                .strip_prefix("evident:")
-                .or_else(|| name.strip_prefix("evident-"))
-                .unwrap_or(name);
-            Role::parse(name).ok()
-        })
-        .max()
+/// Verifies a token against keys already in hand (a JWK set read with [`signing_keys`]),
+/// without fetching anything: the same checks as [`OidcVerifier::verify`].
+pub fn verify_with_keys(
+    config: &OidcConfig,
+    keys: &[Jwk],
+    token: &str,
+) -> Result<VerifiedToken, TokenRefused> {
+    let header = accepted_header(token)?;
+    let jwk = select_key(keys, header.kid.as_deref(), header.alg)
+        .ok_or_else(|| no_key(header.kid.as_deref()))?;
+    check_token(config, token, header.alg, &decoding_key(jwk)?)
+}
+
+/// The token's header, if it names an accepted (asymmetric) algorithm.
+fn accepted_header(token: &str) -> Result<jsonwebtoken::Header, TokenRefused> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|e| TokenRefused(format!("malformed token header: {e}")))?;
+    if !ALLOWED.contains(&header.alg) {
+        return Err(TokenRefused(format!(
+            "token algorithm {:?} is not accepted (asymmetric algorithms only)",
+            header.alg
+        )));
     }
+    Ok(header)
+}
+
+/// The key a token's header asks for: its `kid` (any key when it names none), of a matching
+/// algorithm when the key names one.
+fn select_key<'k>(keys: &'k [Jwk], kid: Option<&str>, alg: Algorithm) -> Option<&'k Jwk> {
+    keys.iter()
+        .filter(|k| match kid {
+            Some(kid) => k.common.key_id.as_deref() == Some(kid),
+            None => true,
+        })
+        .find(|k| {
+            k.common
+                .key_algorithm
+                .and_then(|a| a.to_string().parse::<Algorithm>().ok())
+                .is_none_or(|a| a == alg)
+        })
+}
+
+fn decoding_key(jwk: &Jwk) -> Result<DecodingKey, TokenRefused> {
+    DecodingKey::from_jwk(jwk).map_err(|e| TokenRefused(format!("the issuer's key: {e}")))
+}
+
+fn no_key(kid: Option<&str>) -> TokenRefused {
+    TokenRefused(format!(
+        "no signing key `{}` in the issuer's JWKS",
+        kid.unwrap_or("(no kid)")
+    ))
+}
+
+/// Signature, issuer, audience, expiry and not-before, then the Evident role.
+fn check_token(
+    config: &OidcConfig,
+    token: &str,
+    alg: Algorithm,
+    key: &DecodingKey,
+) -> Result<VerifiedToken, TokenRefused> {
+    let mut validation = Validation::new(alg);
+    validation.set_issuer(&[&config.issuer]);
+    validation.set_audience(&[&config.audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.leeway = config.leeway_seconds;
+    validation.validate_nbf = true;
+    let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind;
+        TokenRefused(match e.kind() {
+            ErrorKind::ExpiredSignature => "the token has expired".into(),
+            ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)".into(),
+            ErrorKind::InvalidIssuer => "the token is from another issuer".into(),
+            ErrorKind::InvalidAudience => "the token is for another audience".into(),
+            ErrorKind::InvalidSignature => "the token signature does not verify".into(),
+            ErrorKind::MissingRequiredClaim(c) => format!("the token has no `{c}` claim"),
+            other => format!("the token is not valid: {other:?}"),
+        })
+    })?;
+    let claims = data.claims;
+    let role = role_of(config, &claims.rest).ok_or_else(|| {
+        TokenRefused(format!(
+            "the token carries no Evident role (admin, writer or reader) in `{}`",
+            config.roles_claim
+        ))
+    })?;
+    Ok(VerifiedToken {
+        subject: claims.sub,
+        issuer: claims.iss,
+        role,
+    })
+}
+
+/// The highest Evident role in the configured roles claim or Keycloak's realm and client roles.
+fn role_of(config: &OidcConfig, claims: &serde_json::Map<String, Value>) -> Option<Role> {
+    let root = Value::Object(claims.clone());
+    let pointer =
+        |path: &str| -> Option<&Value> { path.split('.').try_fold(&root, |v, key| v.get(key)) };
+    let client = format!("resource_access.{}.roles", config.audience);
+    [
+        config.roles_claim.as_str(),
+        "realm_access.roles",
+        client.as_str(),
+    ]
+    .iter()
+    .filter_map(|path| pointer(path))
+    .flat_map(|v| match v {
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>(),
+        Value::String(s) => s.split_whitespace().collect(),
+        _ => Vec::new(),
+    })
+    .filter_map(|name| {
+        let name = name
+            .strip_prefix("evident:")
+            .or_else(|| name.strip_prefix("evident-"))
+            .unwrap_or(name);
+        Role::parse(name).ok()
+    })
+    .max()
 }
 
 /// The `sub` of a token whose signature verifies under `key`, its other claims unchecked:
@@ -349,5 +382,77 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
             tokio::task::block_in_place(f)
         }
         _ => f(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+    use base64::Engine as _;
+    use jsonwebtoken::{EncodingKey, Header};
+    use serde_json::json;
+
+    /// RFC 8032 test 1, as PKCS#8 v1 (the seed) and its public key.
+    const PKCS8: &str = "302e020100300506032b6570042204209d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+    const PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+    fn keys() -> Vec<Jwk> {
+        signing_keys(&json!({"keys": [
+            {"kty": "OKP", "crv": "Ed25519", "kid": "ed", "alg": "EdDSA", "x": B64URL.encode(hex::decode(PUBLIC).unwrap())},
+            {"kty": "oct", "kid": "hmac", "k": B64URL.encode(b"secret")},
+            {"kty": "OKP", "crv": "Ed25519", "kid": "enc", "use": "enc", "x": B64URL.encode(hex::decode(PUBLIC).unwrap())},
+        ]}))
+        .unwrap()
+    }
+
+    fn token(header: Header, claims: &Value) -> String {
+        let key = EncodingKey::from_ed_der(&hex::decode(PKCS8).unwrap());
+        jsonwebtoken::encode(&header, claims, &key).unwrap()
+    }
+
+    fn claims() -> Value {
+        json!({"iss": "https://idp.example", "aud": "evident-api", "sub": "dr.ames", "exp": 4102444800u64,
+               "realm_access": {"roles": ["offline_access", "evident-writer"]}})
+    }
+
+    #[test]
+    fn a_jwk_set_offers_only_its_asymmetric_signing_keys() {
+        let keys = keys();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].common.key_id.as_deref(), Some("ed"));
+        assert!(signing_keys(&json!({"keys": "none"})).is_none());
+    }
+
+    #[test]
+    fn a_token_verifies_against_keys_in_hand() {
+        let config = OidcConfig::new("https://idp.example", "evident-api");
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some("ed".into());
+        let verified =
+            verify_with_keys(&config, &keys(), &token(header.clone(), &claims())).unwrap();
+        assert_eq!(
+            (verified.subject.as_str(), verified.role),
+            ("dr.ames", Role::Writer)
+        );
+
+        let mut expired = claims();
+        expired["exp"] = json!(1_700_000_000);
+        let refused = verify_with_keys(&config, &keys(), &token(header.clone(), &expired));
+        assert_eq!(refused.unwrap_err().0, "the token has expired");
+
+        header.kid = Some("hmac".into());
+        let refused = verify_with_keys(&config, &keys(), &token(header, &claims()));
+        assert!(refused.unwrap_err().0.contains("no signing key `hmac`"));
+
+        let unsigned = format!(
+            "{}.{}.",
+            B64URL.encode(br#"{"alg":"none","typ":"JWT"}"#),
+            B64URL.encode(claims().to_string())
+        );
+        let refused = verify_with_keys(&config, &keys(), &unsigned);
+        assert!(refused.unwrap_err().0.starts_with("malformed token header"));
     }
 }
