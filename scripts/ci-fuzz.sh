@@ -3,7 +3,7 @@
 # the repository (fuzz/corpus/<target>/). A crash, a failed assertion, a leak, a timeout or an
 # out-of-memory in any target fails the run, naming the target and the input that did it.
 #
-# Size: FUZZ_SECONDS per target (CI: 20; a full-size run: FUZZ_SECONDS=600 or more), one target
+# Size: FUZZ_SECONDS per target (default 20; .ci/run uses 10; a full-size run: FUZZ_SECONDS=600 or more), one target
 # at a time, one job each. New inputs the run finds go to a scratch directory, not into the
 # repository; to keep them, run `cargo fuzz cmin` as fuzz/README.md says.
 #
