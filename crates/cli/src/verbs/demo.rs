@@ -135,6 +135,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         matches!(refused, Err(ureq::Error::StatusCode(401))),
         "an unauthenticated append was not refused"
     );
+    // The refusal is answered at once and recorded moments later as one `auth.login.failed`
+    // event (PCI DSS 10.2.1.4); the event it carried is never stored.
+    let size_before = failed_login_recorded(&engine, size_before)?;
     let refused = agent
         .post(format!("{base}/v1/events"))
         .header("Authorization", bearer(&writer.token))
@@ -150,7 +153,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
     step(
         5,
-        "an unauthenticated append got 401, malformed JSON got 400; nothing was stored",
+        "an unauthenticated append got 401 (recorded as a failed login), malformed JSON got 400; neither event was stored",
     );
 
     // Card numbers, SSNs and keys never enter the ledger: the engine masks them first.
@@ -381,4 +384,25 @@ fn tempdir() -> Result<PathBuf> {
     let mut id = [0u8; 8];
     getrandom::fill(&mut id).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
     Ok(std::env::temp_dir().join(format!("evident-demo-{}", hex::encode(id))))
+}
+
+/// Waits (up to 5 s) for the failed login a refused request leaves in the log, checks it is
+/// the only entry added and is `auth.login.failed`, and returns the new size.
+fn failed_login_recorded(engine: &Engine, size_before: u64) -> Result<u64> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(5);
+    while engine.size() == size_before && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    ensure!(
+        engine.size() == size_before + 1,
+        "a refused request should add one failed-login event, but the log went from {size_before} to {} entries",
+        engine.size()
+    );
+    let record = engine.event(size_before, false)?;
+    let action = record.entry["action"].as_str().unwrap_or_default();
+    ensure!(
+        action == "auth.login.failed",
+        "a refused request stored `{action}` instead of a failed login"
+    );
+    Ok(size_before + 1)
 }
