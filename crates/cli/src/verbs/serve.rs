@@ -218,7 +218,7 @@ pub struct OidcArgs {
     /// The JWKS URL, when discovery is not available.
     #[arg(long, env = "EVIDENT_OIDC_JWKS_URL", value_name = "URL")]
     pub oidc_jwks_url: Option<String>,
-    /// The claim holding Evident roles (admin, writer, reader; an `evident:` or `evident-`
+    /// The claim holding Evident roles (admin, writer, reader, auditor; an `evident:` or `evident-`
     /// prefix is allowed). Keycloak's realm and client roles are read too.
     #[arg(
         long,

@@ -8,12 +8,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use evident::event::format_time;
-use evident::Role;
 use serde_json::{json, Value};
 
 use crate::auth::Identity;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::Operations;
+use crate::gate::{Operations, ADMINS};
 use crate::lockout::{self, Credential};
 use crate::request::Path;
 use crate::state::Shared;
@@ -21,8 +20,8 @@ use crate::state::Shared;
 /// Listing and lifting login lockouts.
 pub(crate) fn routes() -> Operations {
     Operations::new()
-        .get("/v1/auth/lockouts", Role::Admin, list_lockouts)
-        .delete("/v1/auth/lockouts/{id}", Role::Admin, lift_lockout)
+        .get("/v1/auth/lockouts", ADMINS, list_lockouts)
+        .delete("/v1/auth/lockouts/{id}", ADMINS, lift_lockout)
 }
 
 async fn list_lockouts(State(state): Shared) -> ApiResult<Json<Value>> {

@@ -11,14 +11,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use evident::crypto::tokens::{Keep, Pan, Requester, Reveal, TokenFormat};
-use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Identity;
 use crate::blocking::with_token_vault;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::Operations;
+use crate::gate::{Operations, WRITERS};
 use crate::request::{json_body, request_id};
 use crate::state::Shared;
 
@@ -28,8 +27,8 @@ const MAX_BATCH: usize = 1000;
 /// Tokenizing and detokenizing card numbers.
 pub(crate) fn routes() -> Operations {
     Operations::new()
-        .post("/v1/tokens", Role::Writer, tokenize)
-        .post("/v1/tokens/detokenize", Role::Writer, detokenize)
+        .post("/v1/tokens", WRITERS, tokenize)
+        .post("/v1/tokens/detokenize", WRITERS, detokenize)
 }
 
 #[derive(Deserialize)]
