@@ -21,6 +21,7 @@
 //! - [`Controls::status`], [`Controls::history`]: each control's last result, since when and
 //!   its trend (kept incrementally in the store); a control's runs over a period (from the
 //!   ledger's index).
+//! - [`period`]: a history's period as people write it (dates or RFC 3339 times).
 //! - [`coverage`]: a framework's requirements, each automated, partly automated, manual,
 //!   not applicable, or a gap.
 //!
@@ -48,6 +49,7 @@ pub mod checks;
 pub mod coverage;
 mod import;
 mod names;
+pub mod period;
 mod run;
 mod state;
 mod status;

@@ -5,13 +5,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use evident::controls::coverage::{self, Class};
 use evident::controls::{catalog, CheckRun, Verdict};
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime};
 
 use crate::caller;
 use crate::data_dir::{open, DataDir};
@@ -279,26 +276,6 @@ fn status(dir: &DataDir, json: bool, rebuild: bool) -> Result<()> {
     Ok(())
 }
 
-/// Parses `--from` / `--to`: a date (its first moment, or with `end`, the first moment of the
-/// next day) or an RFC 3339 time; answers µs since the epoch.
-fn when(text: &str, end: bool, flag: &str) -> Result<i64> {
-    if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
-        return Ok((t.unix_timestamp_nanos() / 1000) as i64);
-    }
-    let date =
-        Date::parse(text, format_description!("[year]-[month]-[day]")).with_context(|| {
-            format!("{flag} `{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time")
-        })?;
-    let date = if end {
-        date.next_day()
-            .with_context(|| format!("{flag} `{text}` is the last date there is"))?
-    } else {
-        date
-    };
-    let t = date.midnight().assume_utc();
-    Ok((t.unix_timestamp_nanos() / 1000) as i64)
-}
-
 fn history(
     dir: &DataDir,
     id: &str,
@@ -306,16 +283,11 @@ fn history(
     to: Option<&str>,
     json: bool,
 ) -> Result<()> {
-    let now = evident::event::now_us();
-    let from_us = match from {
-        Some(f) => when(f, false, "--from")?,
-        None => now - 30 * 86_400_000_000,
-    };
-    let to_us = match to {
-        Some(t) => when(t, true, "--to")?,
-        None => now + 1,
-    };
-    evident::controls::check_period(from_us, to_us)?;
+    let (from_us, to_us) = evident::controls::period::period(
+        ("--from", from),
+        ("--to", to),
+        evident::event::now_us(),
+    )?;
     let engine = open(&dir.data_dir)?;
     let items = engine.controls().history(id, from_us, to_us)?;
     for item in &items {
