@@ -31,7 +31,10 @@ pub(crate) struct Schedule {
 impl Schedule {
     /// Starts the scheduler on the current runtime when the server's options ask for one.
     pub(crate) fn start(state: &Arc<AppState>) -> Option<Self> {
-        let every = state.controls_schedule()?;
+        // Within reason whatever the caller asked: a timer must not overflow, nor spin.
+        let every = state
+            .controls_schedule()?
+            .clamp(Duration::from_millis(10), Duration::from_secs(86_400));
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(run(state.clone(), every, stopped));
         tracing::info!(
