@@ -34,6 +34,9 @@ use crate::state::Shared;
 /// The most control ids one `POST /v1/controls/check` names.
 pub(crate) const MAX_CHECK_IDS: usize = 256;
 
+/// The longest control id a request may name.
+const MAX_CONTROL_ID_BYTES: usize = 200;
+
 /// How long `POST /v1/controls/check` waits for its runs before answering 202.
 pub(crate) const ANSWER_WITHIN: Duration = Duration::from_secs(8);
 
@@ -225,6 +228,16 @@ async fn check(
         return Err(ApiError::bad_request(format!(
             "`ids` names {} controls; at most {MAX_CHECK_IDS} in one request (none: every automated control)",
             request.ids.len()
+        )));
+    }
+    if let Some(long) = request
+        .ids
+        .iter()
+        .find(|id| id.is_empty() || id.len() > MAX_CONTROL_ID_BYTES)
+    {
+        return Err(ApiError::bad_request(format!(
+            "a control id is 1 to {MAX_CONTROL_ID_BYTES} bytes; one is {}",
+            long.len()
         )));
     }
     // One run at a time: a second caller is told so at once rather than queued.
