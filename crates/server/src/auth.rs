@@ -17,10 +17,10 @@ use evident::Role;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult, LOG_TARGET};
-use crate::gate::Access;
 use crate::lockout::{self, ClientNet, Credential, Lock, Verdict};
 use crate::oidc::OidcVerifier;
 use crate::peer;
+use crate::roles::Access;
 use crate::state::AppState;
 
 /// Who is calling: an API key or an OIDC token's subject.

@@ -53,7 +53,7 @@
 //!    the file name says where an endpoint lives; `routes/all.rs` gathers them. Anything
 //!    else is a JSON 404, a method a path does not take a JSON 405.
 //! 3. **The gate** (`gate.rs`), before the handler and any of its extractors: each operation
-//!    was registered with its access, public or the roles it admits (`gate.rs`: `READERS`,
+//!    was registered with its access, public or the roles it admits (`roles.rs`: `READERS`,
 //!    `EVIDENCE_READERS` — readers and the `auditor` —, `WRITERS`, `ADMINS`), and a
 //!    protected one has its
 //!    caller authenticated (`auth.rs`: the bearer token is an API key, or an OIDC token when
@@ -108,6 +108,7 @@ pub mod oidc;
 mod openapi_tests;
 mod peer;
 mod request;
+mod roles;
 mod routes;
 mod schedule;
 mod serve;

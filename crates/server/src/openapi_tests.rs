@@ -17,7 +17,7 @@ use serde_json::Value;
 use evident::Role;
 
 use crate::error::ErrorCode;
-use crate::gate::Access;
+use crate::roles::Access;
 use crate::routes::all::operations;
 use crate::OPENAPI;
 

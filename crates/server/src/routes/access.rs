@@ -22,8 +22,9 @@ use serde_json::{json, Value};
 use crate::auth::Identity;
 use crate::blocking::blocking;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{Access, Operations, ADMINS, READERS, WRITERS};
+use crate::gate::Operations;
 use crate::request::{json_body, request_id, Path, Query};
+use crate::roles::{Access, ADMINS, READERS, WRITERS};
 use crate::state::{AppState, Shared};
 
 /// AuthZEN, policy versions, break-glass and access reviews.

@@ -15,8 +15,9 @@ use serde_json::{json, Value};
 use crate::auth::Identity;
 use crate::blocking::blocking;
 use crate::error::ApiResult;
-use crate::gate::{Operations, ADMINS};
+use crate::gate::Operations;
 use crate::request::{json_body, Path};
+use crate::roles::ADMINS;
 use crate::state::Shared;
 
 /// Creating, listing and revoking API keys.

@@ -27,8 +27,9 @@ use serde_json::{json, Value};
 use crate::auth::Identity;
 use crate::blocking::blocking;
 use crate::error::{ApiError, ApiResult, ErrorCode, LOG_TARGET};
-use crate::gate::{Operations, ADMINS, EVIDENCE_READERS};
+use crate::gate::Operations;
 use crate::request::{body_refused, json_body, Path, Query};
+use crate::roles::{ADMINS, EVIDENCE_READERS};
 use crate::state::Shared;
 
 /// The most control ids one `POST /v1/controls/check` names.

@@ -19,8 +19,9 @@ use serde_json::{json, Value};
 use super::log::checkpoint_json;
 use crate::auth::{require_role, Identity};
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{Operations, ADMINS, READERS, WRITERS};
+use crate::gate::Operations;
 use crate::request::{body_refused, Path, Query};
+use crate::roles::{ADMINS, READERS, WRITERS};
 use crate::state::Shared;
 
 /// Appending, querying and reading events.

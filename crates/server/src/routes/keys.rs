@@ -17,8 +17,9 @@ use serde_json::{json, Value};
 use crate::auth::Identity;
 use crate::blocking::with_keyring;
 use crate::error::ApiResult;
-use crate::gate::{Operations, ADMINS, WRITERS};
+use crate::gate::Operations;
 use crate::request::{json_body, plaintext_of, request_id, Path};
+use crate::roles::{ADMINS, WRITERS};
 use crate::state::Shared;
 
 /// Key management and the encrypt, data-key, decrypt and rewrap calls.

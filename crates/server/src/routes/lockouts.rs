@@ -12,9 +12,10 @@ use serde_json::{json, Value};
 
 use crate::auth::Identity;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{Operations, ADMINS};
+use crate::gate::Operations;
 use crate::lockout::{self, Credential};
 use crate::request::Path;
+use crate::roles::ADMINS;
 use crate::state::Shared;
 
 /// Listing and lifting login lockouts.

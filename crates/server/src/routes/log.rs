@@ -16,8 +16,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{Access, Operations, EVIDENCE_READERS};
+use crate::gate::Operations;
 use crate::request::{Path, Query};
+use crate::roles::{Access, EVIDENCE_READERS};
 use crate::state::{AppState, Shared};
 
 /// Checkpoints, proofs and tiles.

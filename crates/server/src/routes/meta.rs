@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::gate::{Access, Operations, READERS};
+use crate::gate::Operations;
+use crate::roles::{Access, READERS};
 use crate::state::Shared;
 
 /// The OpenAPI 3.1 description of this API.

@@ -12,8 +12,9 @@ use serde_json::{json, Value};
 use crate::auth::Identity;
 use crate::blocking::{blocking, with_keyring};
 use crate::error::ApiResult;
-use crate::gate::{Operations, ADMINS, WRITERS};
+use crate::gate::Operations;
 use crate::request::{json_body, plaintext_of};
+use crate::roles::{ADMINS, WRITERS};
 use crate::state::Shared;
 
 /// Encrypting for a data subject and erasing one.

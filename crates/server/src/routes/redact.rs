@@ -12,8 +12,9 @@ use serde_json::{json, Value};
 
 use crate::blocking::blocking;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{Operations, READERS};
+use crate::gate::Operations;
 use crate::request::json_body;
+use crate::roles::READERS;
 use crate::state::Shared;
 
 /// The most text one `POST /v1/redact` takes.

@@ -17,8 +17,9 @@ use serde_json::{json, Value};
 use crate::auth::Identity;
 use crate::blocking::with_token_vault;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{Operations, WRITERS};
+use crate::gate::Operations;
 use crate::request::{json_body, request_id};
+use crate::roles::WRITERS;
 use crate::state::Shared;
 
 /// Cards one tokenize request may carry.
