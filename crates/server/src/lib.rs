@@ -3,7 +3,9 @@
 //! Evident's HTTP API over an [`evident::Engine`]: appending and reading audit events,
 //! checkpoints and proofs, the C2SP tlog-tiles read side under `/log/`, access decisions
 //! (AuthZEN) and policy, keys and encryption, card tokens, personal-data erasure, redaction,
-//! API keys, health, Prometheus metrics and an OpenAPI 3.1 document ([`OPENAPI`]). See
+//! API keys, the controls (catalog, status, history, coverage, running checks, and running
+//! the due ones on their cadence), health, Prometheus metrics and an OpenAPI 3.1 document
+//! ([`OPENAPI`]). See
 //! `docs/api.md` for every endpoint.
 //!
 //! The crate is a thin layer: it authenticates, reads the request, calls the engine and writes

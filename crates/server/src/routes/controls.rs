@@ -297,3 +297,76 @@ async fn check(
     });
     Ok(Json(json!({"status": "done", "summary": summary, "runs": runs})).into_response())
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+mod tests {
+    use evident::Role;
+
+    use super::*;
+    use crate::state::AppState;
+
+    /// A request finding a run in progress is told so at once, and nothing is run or
+    /// appended for it; once the run ends, the next request runs.
+    #[test]
+    fn a_check_request_during_a_run_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Arc::new(Engine::open(dir.path(), true).unwrap());
+        let admin = engine
+            .create_api_key(Role::Admin, None, "test")
+            .unwrap()
+            .token
+            .to_string();
+        let state = AppState::new(engine.clone());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!(
+            "http://{}/v1/controls/check",
+            listener.local_addr().unwrap()
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = runtime.spawn(crate::serve(state.clone(), listener, async {
+            let _ = stopped.await;
+        }));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let request = |body: &str| {
+            let mut reply = agent
+                .post(&url)
+                .header("Authorization", format!("Bearer {admin}"))
+                .content_type("application/json")
+                .send(body)
+                .unwrap();
+            let status = reply.status().as_u16();
+            (status, reply.body_mut().read_json::<Value>().unwrap())
+        };
+
+        let run_in_progress = state.check_runs.clone().try_lock_owned().unwrap();
+        let before = engine.size();
+        let (status, body) = request(r#"{"ids": ["EV-LOG-03"]}"#);
+        assert_eq!(
+            (status, &body["error"]["code"]),
+            (409, &json!("conflict")),
+            "{body}"
+        );
+        assert_eq!(engine.size(), before, "a refused run appended");
+
+        drop(run_in_progress);
+        let (status, body) = request(r#"{"ids": ["EV-LOG-03"]}"#);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["runs"][0]["control"], "EV-LOG-03");
+        let _ = stop.send(());
+        runtime.block_on(served).unwrap().unwrap();
+    }
+}
