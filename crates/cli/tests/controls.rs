@@ -358,6 +358,25 @@ fn serve_refuses_a_scheduler_interval_out_of_range() {
         );
         assert!(stderr.contains("--controls-interval"), "{stderr}");
     }
+    // The configuration file's key reaches the same setting.
+    let config = tmp.path().join("evident.toml");
+    std::fs::write(
+        &config,
+        "controls_interval = \"0s\"\ncontrols_schedule = true\n",
+    )
+    .unwrap();
+    let (_, stderr) = run(
+        tmp.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(stderr.contains("--controls-interval"), "{stderr}");
 }
 
 #[test]

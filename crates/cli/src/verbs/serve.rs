@@ -29,6 +29,7 @@ use crate::tls;
 ///   evident serve --listen 0.0.0.0:8470 --tls-cert cert.pem --tls-key key.pem
 ///   evident serve --controls-interval 5m
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub dir: DataDir,
