@@ -122,6 +122,37 @@ fn the_catalog_reads_whole_or_by_framework_and_refuses_an_unknown_framework() {
     assert!(mapped.iter().all(|c| c["frameworks"]["hipaa"].is_array()));
     assert_eq!(hipaa["framework"], "hipaa");
 
+    // The organisation's own controls are read as the catalog is, marked as theirs.
+    let own = api.server.dir.path().join("controls");
+    std::fs::create_dir_all(&own).unwrap();
+    std::fs::write(
+        own.join("acme.toml"),
+        r#"[[control]]
+id = "ACME-BK-1"
+title = "Backups are restore-tested weekly"
+description = "Our payments database backups are restored and verified each week."
+implementation = "automated"
+check = "backup.restore_tested"
+cadence = "1d"
+params = { max_age_days = 7 }
+evidence = ["evident.backup.tested"]
+frameworks = { soc2 = ["A1.2"] }
+"#,
+    )
+    .unwrap();
+    let soc2 = expect(
+        &api.get(&api.auditor, "/v1/controls?framework=soc2"),
+        200,
+        "the SOC 2 controls",
+    );
+    let acme = soc2["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "ACME-BK-1")
+        .unwrap_or_else(|| panic!("the local control is missing: {soc2}"));
+    assert_eq!(acme["origin"], "local");
+
     let before = api.size();
     let message = refused(
         &api.get(&api.auditor, "/v1/controls?framework=iso-27001"),

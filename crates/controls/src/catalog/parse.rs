@@ -127,6 +127,7 @@ fn locate(source: &Source, span: Range<usize>) -> Location {
     Location {
         file: source.name.clone(),
         line,
+        shipped: source.shipped,
     }
 }
 

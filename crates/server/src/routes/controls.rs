@@ -117,11 +117,12 @@ async fn list_controls(
             // whether it is shipped or the organisation's own, never a path on the server.
             if let Some(fields) = value.as_object_mut() {
                 fields.remove("location");
-                let shipped = control.location.file.starts_with("catalog/");
-                fields.insert(
-                    "origin".into(),
-                    json!(if shipped { "shipped" } else { "local" }),
-                );
+                let origin = if control.location.shipped {
+                    "shipped"
+                } else {
+                    "local"
+                };
+                fields.insert("origin".into(), json!(origin));
             }
             controls.push(value);
         }
