@@ -21,6 +21,8 @@
 //! - [`Controls::status`], [`Controls::history`]: each control's last result, since when and
 //!   its trend (kept incrementally in the store); a control's runs over a period (from the
 //!   ledger's index).
+//! - [`oscal_out`]: OSCAL 1.1.2 documents: Evident's component-definition (the NIST SP
+//!   800-53 controls it implements) and assessment-results for a period, from the check runs.
 //! - [`coverage`]: a framework's requirements, each automated, partly automated, manual,
 //!   not applicable, or a gap.
 //!
@@ -48,6 +50,7 @@ pub mod checks;
 pub mod coverage;
 mod import;
 mod names;
+pub mod oscal_out;
 mod run;
 mod state;
 mod status;

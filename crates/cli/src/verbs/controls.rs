@@ -115,6 +115,9 @@ pub enum ControlsCommand {
         #[arg(long)]
         replace: bool,
     },
+    /// OSCAL 1.1.2 documents: Evident's component-definition, assessment-results for a period.
+    #[command(subcommand)]
+    Oscal(crate::verbs::oscal::OscalCommand),
 }
 
 /// Runs one `controls` subcommand.
@@ -140,6 +143,7 @@ pub fn run(cmd: ControlsCommand) -> Result<()> {
             gaps,
             json,
         } => show_coverage(&dir, &framework, gaps, json),
+        ControlsCommand::Oscal(cmd) => crate::verbs::oscal::run(cmd),
         ControlsCommand::Import {
             dir,
             file,
@@ -281,7 +285,7 @@ fn status(dir: &DataDir, json: bool, rebuild: bool) -> Result<()> {
 
 /// Parses `--from` / `--to`: a date (its first moment, or with `end`, the first moment of the
 /// next day) or an RFC 3339 time; answers µs since the epoch.
-fn when(text: &str, end: bool, flag: &str) -> Result<i64> {
+pub(crate) fn when(text: &str, end: bool, flag: &str) -> Result<i64> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok((t.unix_timestamp_nanos() / 1000) as i64);
     }

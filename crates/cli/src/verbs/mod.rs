@@ -14,6 +14,7 @@
 //! | `policy apply`, `show`, `history`, `rollback`, `test` | [`policy`] |
 //! | `access evaluate`, `break-glass`, `review` | [`access`] |
 //! | `controls list`, `check`, `status`, `history`, `coverage`, `import` | [`controls`] |
+//! | `controls oscal component`, `results` | [`oscal`] |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `demo` | [`demo`] |
 //! | `bench crypto`, `access`, `ledger`, `detect` | [`bench`] |
@@ -28,6 +29,7 @@ pub mod detect;
 pub mod init;
 pub mod keys;
 pub mod log;
+pub mod oscal;
 pub mod policy;
 pub mod serve;
 pub mod tokens;
