@@ -59,6 +59,6 @@ pub use cadence::Cadence;
 pub use checks::{HostFacts, Outcome, Verdict};
 pub use import::Imported;
 pub use names::{CHECK_ACTION, CONTROL_RESOURCE};
-pub use run::{select, CheckRun};
+pub use run::{run_event, select, CheckRun};
 pub use state::{Controls, ControlsState};
 pub use status::{check_period, ControlStatus, HistoryItem, TREND_LENGTH};

@@ -17,7 +17,7 @@
 //! | `controls oscal component`, `results` | [`oscal`] |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `demo` | [`demo`] |
-//! | `bench crypto`, `access`, `ledger`, `detect` | [`bench`] |
+//! | `bench crypto`, `access`, `ledger`, `detect`, `controls` | [`bench`] |
 
 pub mod access;
 pub mod apikey;
