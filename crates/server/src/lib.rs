@@ -106,6 +106,7 @@ mod peer;
 mod request;
 mod routes;
 mod serve;
+pub mod started;
 mod state;
 pub mod tls;
 

@@ -37,6 +37,7 @@ mod privacy;
 mod probe;
 mod redaction;
 mod registry;
+mod session;
 mod tls;
 mod tls_probe;
 

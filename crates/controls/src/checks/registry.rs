@@ -7,7 +7,7 @@ use crate::checks::def::CheckDef;
 use crate::checks::outcome::Outcome;
 use crate::checks::{
     access, apikeys, backup, crypto, denials, integrity, monitoring, oversight, precommit, privacy,
-    redaction, tls, tls_probe,
+    redaction, session, tls, tls_probe,
 };
 
 /// Every check, by name.
@@ -21,6 +21,7 @@ pub static CHECKS: &[&CheckDef] = &[
     &backup::RESTORE_TESTED,
     &integrity::LOG_INTEGRITY,
     &apikeys::HYGIENE,
+    &session::SESSION_LIFETIME,
     &denials::DENIED_SPIKE,
     &tls::CERTIFICATE,
     &tls_probe::PROTOCOLS,
