@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use evident::controls::catalog::Implementation;
 use evident::controls::coverage::{self, Class};
 use evident::controls::{catalog, CheckRun, Verdict};
 use time::format_description::well_known::Rfc3339;
@@ -301,7 +302,7 @@ fn status(dir: &DataDir, json: bool, rebuild: bool) -> Result<()> {
             s.direction,
             s.trend,
             s.title,
-            if s.overdue && s.evidence.is_none() {
+            if s.overdue && s.implementation != Implementation::Manual {
                 "  (overdue)"
             } else {
                 ""
