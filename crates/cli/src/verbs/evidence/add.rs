@@ -66,7 +66,8 @@ pub struct AddArgs {
         long,
         env = "EVIDENT_EVIDENCE_MAX_MIB",
         default_value_t = 100,
-        value_name = "MIB"
+        value_name = "MIB",
+        value_parser = clap::value_parser!(u64).range(1..=1_048_576)
     )]
     max_size_mib: u64,
     /// JSON instead of text.
