@@ -231,7 +231,7 @@ mod tests {
         assert!(parse_baseline("")
             .unwrap_err()
             .contains("no control statuses"));
-        assert!(parse_baseline("{\"control\":\"A\"}\nnot json")
+        assert!(parse_baseline("{\"control\":\"A\"}\n")
             .unwrap_err()
             .starts_with("line 1: no `result`"));
         assert!(

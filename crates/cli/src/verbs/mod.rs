@@ -14,7 +14,7 @@
 //! | `policy apply`, `show`, `history`, `rollback`, `test` | [`policy`] |
 //! | `access evaluate`, `break-glass`, `review` | [`access`] |
 //! | `controls list`, `check`, `status`, `history`, `coverage`, `import`, `except`, `exceptions`, `diff` | [`controls`] |
-//! | `evidence add`, `list`, `show`, `get` | [`evidence`] |
+//! | `evidence add`, `list`, `show`, `get`, `ingest` | [`evidence`] |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `demo` | [`demo`] |
 //! | `bench crypto`, `access`, `ledger`, `detect` | [`bench`] |

@@ -40,6 +40,20 @@ pub struct AddArgs {
     /// The control it is evidence for (`evident controls list` shows them).
     #[arg(long, value_name = "ID")]
     control: String,
+    /// Its media type, instead of the guess from its first bytes and extension.
+    #[arg(long, value_name = "TYPE")]
+    media_type: Option<String>,
+    #[command(flatten)]
+    flags: EvidenceFlags,
+    /// JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `add` and `ingest` both record: why, the period covered, until when it stands, and
+/// the size limit.
+#[derive(Debug, Args)]
+pub(super) struct EvidenceFlags {
     /// Why it is added: what it documents, the ticket.
     #[arg(long, value_name = "TEXT")]
     reason: Option<String>,
@@ -58,9 +72,6 @@ pub struct AddArgs {
     /// cadence.
     #[arg(long, value_name = "DURATION")]
     validity: Option<String>,
-    /// Its media type, instead of the guess from its first bytes and extension.
-    #[arg(long, value_name = "TYPE")]
-    media_type: Option<String>,
     /// The largest file taken, in MiB.
     #[arg(
         long,
@@ -70,38 +81,45 @@ pub struct AddArgs {
         value_parser = clap::value_parser!(u64).range(1..=1_048_576)
     )]
     max_size_mib: u64,
-    /// JSON instead of text.
-    #[arg(long)]
-    json: bool,
+}
+
+impl EvidenceFlags {
+    /// The library's options for evidence of `control`.
+    pub(super) fn options(self, control: String) -> Result<EvidenceOptions> {
+        Ok(EvidenceOptions {
+            control,
+            reason: self.reason,
+            media_type: None,
+            effective_from_us: self
+                .effective_from
+                .as_deref()
+                .map(|t| when(t, false, "--effective-from"))
+                .transpose()?,
+            effective_to_us: self
+                .effective_to
+                .as_deref()
+                .map(|t| when(t, true, "--effective-to"))
+                .transpose()?,
+            valid_until_us: self
+                .valid_until
+                .as_deref()
+                .map(|t| when(t, true, "--valid-until"))
+                .transpose()?,
+            validity: self
+                .validity
+                .as_deref()
+                .map(|t| Cadence::parse(t).map_err(|e| anyhow::anyhow!("--validity: {e}")))
+                .transpose()?,
+            max_bytes: self.max_size_mib.saturating_mul(1024 * 1024),
+            now_us: evident::event::now_us(),
+        })
+    }
 }
 
 pub fn run(args: AddArgs) -> Result<()> {
     let options = EvidenceOptions {
-        control: args.control,
-        reason: args.reason,
         media_type: args.media_type,
-        effective_from_us: args
-            .effective_from
-            .as_deref()
-            .map(|t| when(t, false, "--effective-from"))
-            .transpose()?,
-        effective_to_us: args
-            .effective_to
-            .as_deref()
-            .map(|t| when(t, true, "--effective-to"))
-            .transpose()?,
-        valid_until_us: args
-            .valid_until
-            .as_deref()
-            .map(|t| when(t, true, "--valid-until"))
-            .transpose()?,
-        validity: args
-            .validity
-            .as_deref()
-            .map(|t| Cadence::parse(t).map_err(|e| anyhow::anyhow!("--validity: {e}")))
-            .transpose()?,
-        max_bytes: args.max_size_mib.saturating_mul(1024 * 1024),
-        now_us: evident::event::now_us(),
+        ..args.flags.options(args.control)?
     };
     let engine = open(&args.dir.data_dir)?;
     let keys = engine.keyring(true)?;

@@ -3,6 +3,7 @@
 
 mod add;
 mod get;
+mod ingest;
 mod list;
 
 use anyhow::Result;
@@ -20,6 +21,7 @@ pub enum EvidenceCommand {
     List(list::ListArgs),
     Show(list::ShowArgs),
     Get(get::GetArgs),
+    Ingest(ingest::IngestArgs),
 }
 
 /// Runs one `evidence` subcommand.
@@ -29,5 +31,6 @@ pub fn run(cmd: EvidenceCommand) -> Result<()> {
         EvidenceCommand::List(args) => list::list(args),
         EvidenceCommand::Show(args) => list::show(args),
         EvidenceCommand::Get(args) => get::run(args),
+        EvidenceCommand::Ingest(args) => ingest::run(args),
     }
 }
