@@ -495,3 +495,141 @@ fn monitoring_accepts_an_open_exception_and_refuses_an_ended_one() {
         .unwrap();
     assert_eq!(monitored(&engine).outcome.verdict, Verdict::Fail);
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/scanners")
+        .join(name)
+}
+
+#[test]
+fn scanner_results_become_evidence_per_control() {
+    use evident::controls::evidence::scan::ScanFormat;
+    let (dir, engine) = engine();
+    let keys = engine.keyring(true).unwrap();
+    let o = options("");
+
+    // Checkov's SARIF: rule ids through catalog/mappings/checkov.toml.
+    let sarif = engine
+        .controls()
+        .ingest_evidence(
+            &keys,
+            &fixture("checkov.sarif"),
+            ScanFormat::Sarif,
+            &o,
+            "cli:ci",
+        )
+        .unwrap();
+    assert_eq!(sarif.tool, "Checkov");
+    assert_eq!(sarif.findings, 3);
+    assert_eq!(sarif.unmapped, 1, "CKV_AWS_33 is not mapped");
+    let by: std::collections::BTreeMap<&str, &evident::controls::evidence::IngestedControl> = sarif
+        .controls
+        .iter()
+        .map(|c| (c.control.as_str(), c))
+        .collect();
+    assert_eq!(
+        by.keys().copied().collect::<Vec<_>>(),
+        ["EV-CRY-01", "EV-LOG-01"]
+    );
+    assert_eq!(
+        (by["EV-CRY-01"].tally.passed, by["EV-CRY-01"].tally.failed),
+        (0, 1)
+    );
+    assert!(by["EV-CRY-01"].tally.failed_rules.contains("CKV_AWS_7"));
+    assert_eq!(
+        (by["EV-LOG-01"].tally.passed, by["EV-LOG-01"].tally.failed),
+        (1, 0)
+    );
+    let ingested = events(&engine, "evidence.ingested");
+    assert_eq!(ingested.len(), 2);
+    let cry = ingested
+        .iter()
+        .find(|e| e.entry["resource"]["id"] == "EV-CRY-01")
+        .unwrap();
+    assert_eq!(cry.entry["outcome"], "failure");
+    assert_eq!(cry.entry["metadata"]["failed_rules"][0], "CKV_AWS_7");
+    assert_eq!(
+        cry.entry["metadata"]["evidence_id"],
+        sarif.evidence_id.as_str()
+    );
+    // The file itself is kept once and given back as recorded.
+    let (_, content) = engine
+        .controls()
+        .evidence_content(&keys, &sarif.evidence_id)
+        .unwrap();
+    assert_eq!(
+        &content[..],
+        &std::fs::read(fixture("checkov.sarif")).unwrap()[..]
+    );
+
+    // Prowler's OCSF: requirement ids through the catalog's own framework mappings.
+    let ocsf = engine
+        .controls()
+        .ingest_evidence(
+            &keys,
+            &fixture("prowler.ocsf.json"),
+            ScanFormat::Ocsf,
+            &o,
+            "cli:ci",
+        )
+        .unwrap();
+    assert_eq!(ocsf.tool, "Prowler");
+    assert_eq!(ocsf.findings, 3, "MANUAL findings are skipped");
+    assert_eq!(ocsf.unmapped, 1, "a CIS-only finding maps to nothing");
+    let by: std::collections::BTreeMap<&str, &evident::controls::evidence::IngestedControl> = ocsf
+        .controls
+        .iter()
+        .map(|c| (c.control.as_str(), c))
+        .collect();
+    // SOC 2 CC6.1 and 800-53 SC-12: the key-rotation control failed.
+    assert_eq!(by["EV-CRY-01"].tally.failed, 1);
+    assert!(by["EV-CRY-01"]
+        .tally
+        .failed_rules
+        .contains("kms_cmk_rotation_enabled"));
+    // 800-53 AU-9 and SI-7(1): the log integrity control passed.
+    assert_eq!(
+        (by["EV-LOG-01"].tally.passed, by["EV-LOG-01"].tally.failed),
+        (1, 0)
+    );
+    // Partly automated controls count scanner results as evidence in their standing.
+    assert_eq!(
+        engine
+            .controls()
+            .list_evidence(Some("EV-LOG-01"))
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Refusals keep nothing: a file that does not read, one whose findings map nowhere.
+    let before = engine.size();
+    let files = std::fs::read_dir(dir.path().join("evidence"))
+        .unwrap()
+        .count();
+    let scratch = tempfile::tempdir().unwrap();
+    let nothing = file(
+        scratch.path(),
+        "none.sarif",
+        br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"ruleId":"NOPE_1"}]}]}"#,
+    );
+    for (path, format) in [
+        (nothing, ScanFormat::Sarif),
+        (fixture("checkov.sarif"), ScanFormat::Ocsf),
+        (fixture("prowler.ocsf.json"), ScanFormat::Sarif),
+    ] {
+        let err = engine
+            .controls()
+            .ingest_evidence(&keys, &path, format, &o, "cli:ci")
+            .unwrap_err();
+        assert!(matches!(err, evident::Error::BadRequest(_)), "{err}");
+    }
+    assert_eq!(engine.size(), before);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("evidence"))
+            .unwrap()
+            .count(),
+        files
+    );
+}

@@ -115,7 +115,10 @@ pub fn read_sarif(bytes: &[u8]) -> Result<Scan, String> {
                 .get("ruleId")
                 .and_then(Value::as_str)
                 .or_else(|| {
-                    let index = result.pointer("/rule/index")?.as_u64()?;
+                    let index = result
+                        .get("ruleIndex")
+                        .or_else(|| result.pointer("/rule/index"))?
+                        .as_u64()?;
                     rules.get(usize::try_from(index).ok()?).copied()
                 })
                 .ok_or_else(|| format!("runs[{r}].results[{i}] names no rule"))?;
