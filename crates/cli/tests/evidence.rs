@@ -9,39 +9,21 @@
 )]
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
 const DAY_US: i64 = 86_400_000_000;
 
+mod common;
+
+const ROOT: &[(&str, &str)] = &[("EVIDENT_ROOT_PASSPHRASE", "correct horse battery staple")];
+
 fn run(dir: &Path, args: &[&str], code: i32) -> (String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("EVIDENT_DATA_DIR")
-        .env_remove("EVIDENT_ROOT_KEY")
-        .env_remove("EVIDENT_ROOT_PASSPHRASE_FILE")
-        .env("EVIDENT_ROOT_PASSPHRASE", "correct horse battery staple")
-        .env("USER", "operator-one")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{args:?}\n{stdout}\n{stderr}"
-    );
-    (stdout, stderr)
+    common::run_evident(dir, args, code, ROOT)
 }
 
 fn log_size(dir: &Path) -> usize {
-    let (out, _) = run(dir, &["log", "query", "--limit", "1000"], 0);
-    out.lines().count()
+    common::log_size(dir, ROOT)
 }
 
 fn date_in(days: i64) -> String {

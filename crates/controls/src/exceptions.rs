@@ -123,12 +123,7 @@ impl Controls<'_> {
     /// `controls.exception.granted` event; nothing is recorded when a check fails.
     pub fn grant_exception(&self, request: &ExceptionRequest, actor: &str) -> Result<Exception> {
         let catalog = self.catalog()?;
-        let control = catalog.control(&request.control).ok_or_else(|| {
-            Error::NotFound(format!(
-                "no control `{}` in the catalog (`evident controls list` shows them)",
-                request.control
-            ))
-        })?;
+        let control = catalog.known(&request.control)?;
         let reason = request.reason.trim();
         if reason.is_empty() {
             return Err(Error::BadRequest(

@@ -213,11 +213,7 @@ impl Controls<'_> {
     pub fn history(&self, control: &str, from_us: i64, to_us: i64) -> Result<Vec<HistoryItem>> {
         check_period(from_us, to_us)?;
         let catalog = self.catalog()?;
-        if catalog.control(control).is_none() {
-            return Err(Error::NotFound(format!(
-                "no control `{control}` in the catalog (`evident controls list` shows them)"
-            )));
-        }
+        catalog.known(control)?;
         let mut query = EventQuery {
             action: Some(CHECK_ACTION.into()),
             resource_type: Some(CONTROL_RESOURCE.into()),

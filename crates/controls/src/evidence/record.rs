@@ -287,12 +287,7 @@ impl Controls<'_> {
         actor: &str,
     ) -> Result<Evidence> {
         let catalog = self.catalog()?;
-        let control = catalog.control(&options.control).ok_or_else(|| {
-            Error::NotFound(format!(
-                "no control `{}` in the catalog (`evident controls list` shows them); nothing was stored",
-                options.control
-            ))
-        })?;
+        let control = catalog.known(&options.control)?;
         let (from, to, valid_until) = period(options, control.cadence)?;
         if let Some(m) = options.media_type.as_deref() {
             if !media::is_media_type(m) {
@@ -351,11 +346,7 @@ impl Controls<'_> {
     /// The evidence of `control` (all when `None`), oldest first.
     pub fn list_evidence(&self, control: Option<&str>) -> Result<Vec<Evidence>> {
         if let Some(id) = control {
-            if self.catalog()?.control(id).is_none() {
-                return Err(Error::NotFound(format!(
-                    "no control `{id}` in the catalog (`evident controls list` shows them)"
-                )));
-            }
+            self.catalog()?.known(id)?;
         }
         list(&self.log, control)
     }
