@@ -9,6 +9,7 @@ mod config;
 mod data_dir;
 mod logging;
 mod packs;
+mod time_arg;
 mod tls;
 mod verbs;
 mod verdict;

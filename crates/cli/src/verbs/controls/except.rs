@@ -7,7 +7,7 @@ use evident::controls::exceptions::{Exception, ExceptionRequest};
 
 use crate::caller;
 use crate::data_dir::{open, DataDir};
-use crate::verbs::controls::when;
+use crate::time_arg::when;
 
 /// Grant an exception (waiver) to a failing control, or revoke one.
 ///

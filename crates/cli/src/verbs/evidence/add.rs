@@ -10,7 +10,7 @@ use evident::controls::Cadence;
 
 use crate::caller;
 use crate::data_dir::{open, DataDir};
-use crate::verbs::controls::when;
+use crate::time_arg::when;
 
 /// Add a file as evidence for a control: kept encrypted under the keyring's `evidence` key in
 /// DIR/evidence/, recorded as one `evidence.added` ledger event with its SHA-256, size, media
