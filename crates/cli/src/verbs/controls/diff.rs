@@ -25,6 +25,7 @@ use crate::verdict::VerificationFailed;
 ///   evident controls status --json > baseline.jsonl      # after a good release
 ///   evident controls check; evident controls diff --baseline baseline.jsonl
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct DiffArgs {
     #[command(flatten)]
     dir: DataDir,

@@ -25,6 +25,7 @@ use crate::time_arg::when;
 ///
 ///   evident controls except --revoke exc-0123456789abcdef01234567 --reason "migration done"
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ExceptArgs {
     #[command(flatten)]
     dir: DataDir,
@@ -62,6 +63,7 @@ pub struct ExceptArgs {
 ///
 ///   evident controls exceptions --json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ExceptionsArgs {
     #[command(flatten)]
     dir: DataDir,

@@ -32,6 +32,7 @@ use crate::time_arg::when;
 ///
 ///   evident evidence add ir-tabletop.md --control EV-OPS-02 --valid-until 2027-06-30
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct AddArgs {
     #[command(flatten)]
     dir: DataDir,

@@ -19,6 +19,7 @@ use crate::verdict::VerificationFailed;
 ///
 ///   evident evidence get evd-0123456789abcdef01234567 -o review.pdf
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct GetArgs {
     #[command(flatten)]
     dir: DataDir,

@@ -31,6 +31,7 @@ use crate::verbs::evidence::add::EvidenceFlags;
 ///   prowler aws --output-formats json-ocsf -o out/
 ///   evident evidence ingest out/prowler-output-*.ocsf.json --format ocsf --validity 30d
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct IngestArgs {
     #[command(flatten)]
     dir: DataDir,

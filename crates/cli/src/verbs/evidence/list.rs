@@ -14,6 +14,7 @@ use crate::data_dir::{open, DataDir};
 ///   evident evidence list
 ///   evident evidence list --control EV-AC-07 --json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ListArgs {
     #[command(flatten)]
     dir: DataDir,
@@ -32,6 +33,7 @@ pub struct ListArgs {
 ///
 ///   evident evidence show evd-0123456789abcdef01234567
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ShowArgs {
     #[command(flatten)]
     dir: DataDir,
