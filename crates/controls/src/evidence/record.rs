@@ -210,7 +210,7 @@ pub(crate) fn period(options: &EvidenceOptions, cadence: Cadence) -> Result<(i64
 
 /// Finds the evidence `id` in the ledger.
 pub(crate) fn find(log: &Log<'_>, id: &str) -> Result<Evidence> {
-    store::path_of(Path::new(""), id)?;
+    store::check_id(id)?;
     for action in [EVIDENCE_ADDED, EVIDENCE_INGESTED] {
         if let Some(found) = read_all(log, action, None)?
             .iter()

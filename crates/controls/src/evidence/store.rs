@@ -30,14 +30,22 @@ pub fn is_evidence_id(id: &str) -> bool {
         .is_some_and(|h| h.len() == 24 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// `id` if it is an evidence id, else the error that says what one looks like.
+pub fn check_id(id: &str) -> Result<&str> {
+    if is_evidence_id(id) {
+        Ok(id)
+    } else {
+        Err(Error::BadRequest(format!(
+            "`{id}` is not an evidence id (evd- and 24 hex digits; `evident evidence list` shows them)"
+        )))
+    }
+}
+
 /// The file of the evidence `id` in the data directory `dir`.
 pub fn path_of(dir: &Path, id: &str) -> Result<PathBuf> {
-    if !is_evidence_id(id) {
-        return Err(Error::BadRequest(format!(
-            "`{id}` is not an evidence id (evd- and 24 hex digits; `evident evidence list` shows them)"
-        )));
-    }
-    Ok(dir.join(EVIDENCE_DIR).join(format!("{id}.enc")))
+    Ok(dir
+        .join(EVIDENCE_DIR)
+        .join(format!("{}.enc", check_id(id)?)))
 }
 
 fn aad(id: &str, sha256: &str) -> Vec<u8> {
