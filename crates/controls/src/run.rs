@@ -50,11 +50,7 @@ pub fn select<'c>(catalog: &'c Catalog, ids: &[String]) -> Result<Vec<&'c Contro
     }
     let mut chosen: Vec<&Control> = Vec::new();
     for id in ids {
-        let control = catalog.control(id).ok_or_else(|| {
-            Error::NotFound(format!(
-                "no control `{id}` in the catalog (`evident controls list` shows them)"
-            ))
-        })?;
+        let control = catalog.known(id)?;
         if control.check.is_none() {
             return Err(Error::BadRequest(format!(
                 "`{id}` is a manual control: it has no automated check (its evidence is an attested artifact)"

@@ -1,20 +1,24 @@
 //! `evident controls …`: the control catalog and its checks. `list` and `coverage` read the
 //! catalog (the shipped one plus the data directory's `controls/*.toml`); `check` runs checks
 //! against the live engine, each run a ledger event; `status` and `history` show where each
-//! control stands and how it got there; `import` adds an OSCAL baseline or profile.
+//! control stands and how it got there; `import` adds an OSCAL baseline or profile;
+//! `except` and `exceptions` (in `controls/except.rs`) accept a failing control for a while;
+//! `diff` (in `controls/diff.rs`) is a regression gate against a saved status.
+
+mod diff;
+mod except;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
+use evident::controls::catalog::Implementation;
 use evident::controls::coverage::{self, Class};
 use evident::controls::{catalog, CheckRun, Verdict};
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime};
 
 use crate::caller;
 use crate::data_dir::{open, DataDir};
+use crate::time_arg::when;
 use crate::verdict::VerificationFailed;
 
 /// Controls: which operate, since when, and the evidence — computed from the engine's own
@@ -55,6 +59,15 @@ pub enum ControlsCommand {
     },
     /// Each control's last result, since when it holds, and its trend (newest last: P pass,
     /// F fail, E error, I inconclusive). `overdue` marks a check older than its cadence.
+    ///
+    /// Manual and partly automated controls also show their evidence: current until a date,
+    /// or a named gap (`evidence expired …`, `no evidence`). A failing control under an open
+    /// exception shows as `failing (excepted until …)`.
+    ///
+    /// --json prints one object per control, in catalog order, with the fields control,
+    /// title, implementation, cadence, result, since, checked, overdue, trend, direction,
+    /// index, runs, evidence ({state, evidence_id, index, added_at, valid_until} or null) and
+    /// exception (the open one or null): save it as a baseline for `evident controls diff`.
     Status {
         #[command(flatten)]
         dir: DataDir,
@@ -118,6 +131,9 @@ pub enum ControlsCommand {
     /// OSCAL 1.1.2 documents: Evident's component-definition, assessment-results for a period.
     #[command(subcommand)]
     Oscal(crate::verbs::oscal::OscalCommand),
+    Except(except::ExceptArgs),
+    Exceptions(except::ExceptionsArgs),
+    Diff(diff::DiffArgs),
 }
 
 /// Runs one `controls` subcommand.
@@ -144,6 +160,9 @@ pub fn run(cmd: ControlsCommand) -> Result<()> {
             json,
         } => show_coverage(&dir, &framework, gaps, json),
         ControlsCommand::Oscal(cmd) => crate::verbs::oscal::run(cmd),
+        ControlsCommand::Except(args) => except::except(args),
+        ControlsCommand::Exceptions(args) => except::list(args),
+        ControlsCommand::Diff(args) => diff::run(args),
         ControlsCommand::Import {
             dir,
             file,
@@ -269,38 +288,31 @@ fn status(dir: &DataDir, json: bool, rebuild: bool) -> Result<()> {
             println!("{}", serde_json::to_string(&s)?);
             continue;
         }
+        let evidence = match (&s.evidence, s.evidence_gap()) {
+            (_, Some(gap)) => format!("  [GAP: {gap}]"),
+            (Some(e), None) => format!(
+                "  [evidence current until {}]",
+                e.valid_until.as_deref().unwrap_or("")
+            ),
+            (None, None) => String::new(),
+        };
         println!(
-            "{:<10} {:<14} since {:<28} {:<9} {:<30} {}{}",
+            "{:<10} {:<14} since {:<28} {:<9} {:<30} {}{}{}",
             s.control,
-            s.result,
+            s.shown_result(),
             s.since.as_deref().unwrap_or("-"),
             s.direction,
             s.trend,
             s.title,
-            if s.overdue { "  (overdue)" } else { "" }
+            if s.overdue && s.implementation != Implementation::Manual {
+                "  (overdue)"
+            } else {
+                ""
+            },
+            evidence
         );
     }
     Ok(())
-}
-
-/// Parses `--from` / `--to`: a date (its first moment, or with `end`, the first moment of the
-/// next day) or an RFC 3339 time; answers µs since the epoch.
-pub(crate) fn when(text: &str, end: bool, flag: &str) -> Result<i64> {
-    if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
-        return Ok((t.unix_timestamp_nanos() / 1000) as i64);
-    }
-    let date =
-        Date::parse(text, format_description!("[year]-[month]-[day]")).with_context(|| {
-            format!("{flag} `{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time")
-        })?;
-    let date = if end {
-        date.next_day()
-            .with_context(|| format!("{flag} `{text}` is the last date there is"))?
-    } else {
-        date
-    };
-    let t = date.midnight().assume_utc();
-    Ok((t.unix_timestamp_nanos() / 1000) as i64)
 }
 
 fn history(

@@ -13,8 +13,9 @@
 //! | `backup`, `backup test`, `restore` | [`backup`] |
 //! | `policy apply`, `show`, `history`, `rollback`, `test` | [`policy`] |
 //! | `access evaluate`, `break-glass`, `review` | [`access`] |
-//! | `controls list`, `check`, `status`, `history`, `coverage`, `import` | [`controls`] |
+//! | `controls list`, `check`, `status`, `history`, `coverage`, `import`, `except`, `exceptions`, `diff` | [`controls`] |
 //! | `controls oscal component`, `results` | [`oscal`] |
+//! | `evidence add`, `list`, `show`, `get`, `ingest` | [`evidence`] |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `demo` | [`demo`] |
 //! | `bench crypto`, `access`, `ledger`, `detect`, `controls` | [`bench`] |
@@ -26,6 +27,7 @@ pub mod bench;
 pub mod controls;
 pub mod demo;
 pub mod detect;
+pub mod evidence;
 pub mod init;
 pub mod keys;
 pub mod log;
