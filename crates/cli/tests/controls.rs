@@ -19,29 +19,11 @@ fn repo() -> PathBuf {
 }
 
 fn run(dir: &Path, args: &[&str], code: i32) -> (String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("EVIDENT_DATA_DIR")
-        .env("USER", "operator-one")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{args:?}\n{stdout}\n{stderr}"
-    );
-    (stdout, stderr)
+    common::run_evident(dir, args, code, &[])
 }
 
 fn log_size(dir: &Path) -> usize {
-    let (out, _) = run(dir, &["log", "query", "--limit", "1000"], 0);
-    out.lines().count()
+    common::log_size(dir, &[])
 }
 
 #[test]

@@ -22,6 +22,14 @@
 //!   its trend (kept incrementally in the store); a control's runs over a period (from the
 //!   ledger's index).
 //! - [`period`]: a history's period as people write it (dates or RFC 3339 times).
+//! - [`oscal_out`]: OSCAL 1.1.2 documents: Evident's component-definition (the NIST SP
+//!   800-53 controls it implements) and assessment-results for a period, from the check runs.
+//! - [`evidence`]: manual evidence — a file added to a control, kept encrypted under the
+//!   keyring's `evidence` key in `DIR/evidence/`, one `evidence.added` event with its
+//!   SHA-256, period and `valid_until`; expired evidence is a named gap in the status.
+//! - [`exceptions`]: a failing control accepted until a date, approved by a second person
+//!   (`controls.exception.granted` / `.revoked`).
+//! - [`diff`]: a regression gate between a saved `controls status --json` and now.
 //! - [`coverage`]: a framework's requirements, each automated, partly automated, manual,
 //!   not applicable, or a gap.
 //!
@@ -47,8 +55,13 @@ mod cadence;
 pub mod catalog;
 pub mod checks;
 pub mod coverage;
+pub mod diff;
+mod events;
+pub mod evidence;
+pub mod exceptions;
 mod import;
 mod names;
+pub mod oscal_out;
 pub mod period;
 mod run;
 mod state;
@@ -57,7 +70,10 @@ mod status;
 pub use cadence::Cadence;
 pub use checks::{HostFacts, Outcome, Verdict};
 pub use import::Imported;
-pub use names::{CHECK_ACTION, CONTROL_RESOURCE};
-pub use run::{select, CheckRun};
+pub use names::{
+    CHECK_ACTION, CONTROL_RESOURCE, EVIDENCE_ADDED, EVIDENCE_INGESTED, EVIDENCE_KEY,
+    EXCEPTION_GRANTED, EXCEPTION_REVOKED,
+};
+pub use run::{run_event, select, CheckRun};
 pub use state::{Controls, ControlsState};
 pub use status::{check_period, ControlStatus, HistoryItem, TREND_LENGTH};

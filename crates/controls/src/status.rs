@@ -1,7 +1,11 @@
 //! Where each control stands: its last result, since when, and its trend, kept in the store
 //! as each run is recorded ([`advance`]) so that `evident controls status` reads one row per
-//! control however long the ledger is; and a control's history over a period, read from the
-//! ledger's own index of `controls.check` events.
+//! control however long the ledger is; for manual and partly automated controls their
+//! evidence standing, and any open exception; and a control's history over a period, read
+//! from the ledger's own index of `controls.check` events.
+//!
+//! [`ControlStatus`] is also the JSON of `evident controls status --json` (one object per
+//! line), which `evident controls diff --baseline` reads back: its field names are stable.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -12,6 +16,8 @@ use evident_core::{Error, Result};
 
 use crate::catalog::Implementation;
 use crate::checks::Verdict;
+use crate::evidence::{standing, EvidenceStanding};
+use crate::exceptions::{self, Exception};
 use crate::names::{CHECK_ACTION, CONTROL_RESOURCE};
 use crate::state::Controls;
 
@@ -68,7 +74,8 @@ pub struct ControlStatus {
     pub since: Option<String>,
     /// when it was last checked, RFC 3339
     pub checked: Option<String>,
-    /// whether the last check is older than the cadence (its evidence has lapsed)
+    /// whether the last check is older than the cadence, or for a manual control whether its
+    /// evidence is not current (either way its evidence has lapsed)
     pub overdue: bool,
     /// the latest results, oldest first (`P`, `F`, `E`, `I`)
     pub trend: String,
@@ -78,6 +85,41 @@ pub struct ControlStatus {
     pub index: Option<u64>,
     /// runs recorded
     pub runs: u64,
+    /// manual and partly automated controls: the evidence that stands longest and whether
+    /// it is `current`, `expired` or `missing` (absent for automated controls)
+    pub evidence: Option<EvidenceStanding>,
+    /// an open exception (waiver) for the control, if one is in force
+    pub exception: Option<Exception>,
+}
+
+impl ControlStatus {
+    /// Whether the last result is a failure or an error.
+    pub fn failing(&self) -> bool {
+        matches!(self.result.as_str(), "fail" | "error")
+    }
+
+    /// The result as a person reads it: `failing (excepted until …)` when an open exception
+    /// covers a failure.
+    pub fn shown_result(&self) -> String {
+        match &self.exception {
+            Some(e) if self.failing() => format!("failing (excepted until {})", e.until),
+            _ => self.result.clone(),
+        }
+    }
+
+    /// The evidence gap, named: `evidence expired …`, `no evidence`; `None` when current or
+    /// not a manual or partly automated control.
+    pub fn evidence_gap(&self) -> Option<String> {
+        let e = self.evidence.as_ref()?;
+        match e.state.as_str() {
+            "current" => None,
+            "missing" => Some("no evidence".into()),
+            _ => Some(format!(
+                "evidence expired {}",
+                e.valid_until.as_deref().unwrap_or("")
+            )),
+        }
+    }
 }
 
 fn direction(trend: &str) -> &'static str {
@@ -115,33 +157,45 @@ impl Controls<'_> {
     pub fn status(&self, now_us: i64) -> Result<Vec<ControlStatus>> {
         let catalog = self.catalog()?;
         let stored = self.recorder.pooled_store()?.control_statuses()?;
-        Ok(catalog
+        let exceptions = exceptions::by_control(&self.log)?;
+        catalog
             .controls
             .iter()
             .map(|c| {
+                let evidence = match c.implementation {
+                    Implementation::Automated => None,
+                    _ => Some(standing(&self.log, &c.id, now_us)?),
+                };
+                let lapsed = evidence.as_ref().is_some_and(|e| e.state != "current");
                 let record = stored.iter().find(|s| s.control == c.id);
                 let (result, trend) = match (record, c.check.is_some()) {
                     (Some(r), _) => (r.result.clone(), r.trend.clone()),
                     (None, true) => ("never checked".to_string(), String::new()),
                     (None, false) => ("manual".to_string(), String::new()),
                 };
-                ControlStatus {
+                Ok(ControlStatus {
                     control: c.id.clone(),
                     title: c.title.clone(),
                     implementation: c.implementation,
                     cadence: c.cadence.to_string(),
                     since: record.map(|r| format_time(r.since_us)),
                     checked: record.map(|r| format_time(r.checked_us)),
-                    overdue: c.check.is_some()
-                        && record.is_none_or(|r| now_us - r.checked_us > c.cadence.micros()),
+                    overdue: match c.check {
+                        Some(_) => {
+                            record.is_none_or(|r| now_us - r.checked_us > c.cadence.micros())
+                        }
+                        None => lapsed,
+                    },
                     direction: direction(&trend),
                     trend,
                     result,
                     index: record.map(|r| r.index),
                     runs: record.map_or(0, |r| r.runs),
-                }
+                    evidence,
+                    exception: exceptions.get(&c.id).filter(|e| e.is_open(now_us)).cloned(),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// The controls whose check is due at `now_us` (never run, or last run a cadence ago):
@@ -150,7 +204,7 @@ impl Controls<'_> {
         Ok(self
             .status(now_us)?
             .into_iter()
-            .filter(|s| s.overdue)
+            .filter(|s| s.overdue && s.implementation != Implementation::Manual)
             .map(|s| s.control)
             .collect())
     }
@@ -159,11 +213,7 @@ impl Controls<'_> {
     pub fn history(&self, control: &str, from_us: i64, to_us: i64) -> Result<Vec<HistoryItem>> {
         check_period(from_us, to_us)?;
         let catalog = self.catalog()?;
-        if catalog.control(control).is_none() {
-            return Err(Error::NotFound(format!(
-                "no control `{control}` in the catalog (`evident controls list` shows them)"
-            )));
-        }
+        catalog.known(control)?;
         let mut query = EventQuery {
             action: Some(CHECK_ACTION.into()),
             resource_type: Some(CONTROL_RESOURCE.into()),

@@ -4,8 +4,9 @@
 //! A backup file is `EVIDENT-BACKUP 1\n`, one line of JSON header, then the payload in
 //! sealed chunks. The payload is the files of the data directory — a consistent SQLite
 //! snapshot of `evident.db` taken with SQLite's online backup while the server runs, the
-//! signing key, the redaction key and the TLS pair if present — concatenated in the header's
-//! order. It is encrypted with a fresh 256-bit data key in 1 MiB chunks, each AES-256-GCM with
+//! signing key, the redaction key, the TLS pair if present, and the controls part's encrypted
+//! evidence files (`evidence/evd-….enc`, taken after the snapshot, so every evidence event the
+//! snapshot holds has its file) — concatenated in the header's order. It is encrypted with a fresh 256-bit data key in 1 MiB chunks, each AES-256-GCM with
 //! the header's hash, its index and a last-chunk flag as associated data, so chunks cannot be
 //! reordered, dropped or truncated unnoticed. The data key is wrapped by the root key, and the
 //! header carries the passphrase-sealed root key (`root.key`), so a restore needs only the
@@ -44,6 +45,34 @@ const FILES: &[&str] = &[
     "tls/cert.pem",
     "tls/key.pem",
 ];
+
+/// Whether `name` is an evidence file of the controls part (`evidence/evd-<24 hex>.enc`):
+/// already encrypted under the keyring, copied as they are.
+fn is_evidence_file(name: &str) -> bool {
+    name.strip_prefix("evidence/evd-")
+        .and_then(|rest| rest.strip_suffix(".enc"))
+        .is_some_and(|h| h.len() == 24 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The evidence files of `dir`, by name in the backup.
+fn evidence_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let folder = dir.join("evidence");
+    let entries = match std::fs::read_dir(&folder) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(format!("reading {}", folder.display()))(e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io(format!("reading {}", folder.display())))?;
+        let name = format!("evidence/{}", entry.file_name().to_string_lossy());
+        if is_evidence_file(&name) {
+            files.push((name, entry.path()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,6 +154,7 @@ pub fn create(
             files.push(((*name).to_owned(), path));
         }
     }
+    files.extend(evidence_files(&dir)?);
     let data_key = random_key()?;
     let header = Header {
         created: format_time(now_us()),
@@ -286,7 +316,7 @@ fn read_header(reader: &mut impl BufRead) -> std::result::Result<(Header, Vec<u8
 fn payload_size(files: &[(String, u64)]) -> std::result::Result<u64, String> {
     let mut total = 0u64;
     for (i, (name, len)) in files.iter().enumerate() {
-        if name != datadir::DB_FILE && !FILES.contains(&name.as_str()) {
+        if name != datadir::DB_FILE && !FILES.contains(&name.as_str()) && !is_evidence_file(name) {
             return Err(format!("bad header: unknown file {name:?}"));
         }
         if files[..i].iter().any(|(seen, _)| seen == name) {
@@ -485,6 +515,8 @@ mod tests {
             serde_json::json!([["../outside", 1]]),
             serde_json::json!([["/etc/passwd", 1]]),
             serde_json::json!([["evident.db", 1], ["evident.db", 1]]),
+            serde_json::json!([["evidence/../../outside.enc", 1]]),
+            serde_json::json!([["evidence/evd-0123456789abcdef0123456.enc", 1]]),
         ] {
             assert!(
                 inspect_header(&header_with(files.clone())).is_err(),
@@ -493,7 +525,8 @@ mod tests {
         }
         let good = header_with(serde_json::json!([
             ["evident.db", 4096],
-            [datadir::KEY_FILE, 90]
+            [datadir::KEY_FILE, 90],
+            ["evidence/evd-0123456789abcdef01234567.enc", 200]
         ]));
         let inspected = inspect_header(&good).map_err(|e| e.to_string());
         assert_eq!(inspected, Ok(("example.com/log".to_owned(), 1)));

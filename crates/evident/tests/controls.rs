@@ -587,3 +587,69 @@ fn the_controls_themselves_are_monitored() {
         .unwrap()
         .is_empty());
 }
+
+/// What `evident serve` records when it starts (`evident_server::started`), with `oidc`.
+fn server_started(engine: &Engine, oidc: Value) {
+    let event = evident::event::system_event(
+        "evident.serve.started",
+        "server",
+        Some("127.0.0.1:8470"),
+        json!({"tls": true, "oidc": oidc, "address": "127.0.0.1:8470"}),
+    );
+    engine.append_blocking(vec![event]).unwrap();
+}
+
+#[test]
+fn token_lifetimes_are_read_from_the_newest_server_start() {
+    let (_dir, engine) = engine();
+    let r = expect(&engine, "EV-AC-08", Verdict::Inconclusive);
+    assert!(r.outcome.reason.contains("no server start"), "{r:#?}");
+    server_started(&engine, Value::Null);
+    expect(&engine, "EV-AC-08", Verdict::Pass);
+    server_started(
+        &engine,
+        json!({"issuer": "https://idp.example", "max_token_lifetime_seconds": null}),
+    );
+    let r = expect(&engine, "EV-AC-08", Verdict::Fail);
+    assert!(r
+        .outcome
+        .remedy
+        .unwrap()
+        .contains("--oidc-max-token-lifetime 15m"));
+    server_started(
+        &engine,
+        json!({"issuer": "https://idp.example", "max_token_lifetime_seconds": 3600}),
+    );
+    let r = expect(&engine, "EV-AC-08", Verdict::Fail);
+    assert!(r.outcome.reason.contains("3600 s"), "{r:#?}");
+    server_started(
+        &engine,
+        json!({"issuer": "https://idp.example", "max_token_lifetime_seconds": 600}),
+    );
+    let r = expect(&engine, "EV-AC-08", Verdict::Pass);
+    assert_eq!(r.outcome.evidence, vec![engine.size() - 2]);
+}
+
+#[test]
+fn pre_commit_scanning_is_read_from_the_listed_repositories() {
+    let (dir, engine) = engine();
+    let r = expect(&engine, "EV-OPS-03", Verdict::Inconclusive);
+    assert!(r.outcome.reason.contains("no repositories"), "{r:#?}");
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join(".git/hooks")).unwrap();
+    org_file(
+        dir.path(),
+        "repos.toml",
+        &format!(
+            "[[settings]]\ncontrol = \"EV-OPS-03\"\nparams = {{ repositories = [{:?}] }}\n",
+            repo.path().display().to_string()
+        ),
+    );
+    let r = expect(&engine, "EV-OPS-03", Verdict::Fail);
+    assert!(r.outcome.remedy.unwrap().contains("evident hook install"));
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    std::fs::write(&hook, "#!/bin/sh\nexec evident scan --staged \"$@\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    expect(&engine, "EV-OPS-03", Verdict::Pass);
+}

@@ -114,6 +114,7 @@ mod roles;
 mod routes;
 mod schedule;
 mod serve;
+pub mod started;
 mod state;
 pub mod tls;
 

@@ -34,6 +34,10 @@ pub struct OidcConfig {
     pub leeway_seconds: u64,
     /// how long fetched keys are trusted before a refresh
     pub jwks_ttl: Duration,
+    /// the longest a token may live (`exp` − `iat`): the automatic logoff of HIPAA
+    /// 164.312(a)(2)(iii) and PCI DSS 8.2.8 for sessions Evident does not hold itself. A
+    /// token living longer, or without `iat`, is refused. `None`: the issuer decides.
+    pub max_token_lifetime: Option<Duration>,
 }
 
 impl OidcConfig {
@@ -46,6 +50,7 @@ impl OidcConfig {
             roles_claim: "roles".into(),
             leeway_seconds: 30,
             jwks_ttl: Duration::from_secs(3600),
+            max_token_lifetime: None,
         }
     }
 }
@@ -319,6 +324,22 @@ fn check_token(
         })
     })?;
     let claims = data.claims;
+    if let Some(max) = config.max_token_lifetime {
+        let time = |name: &str| claims.rest.get(name).and_then(Value::as_u64);
+        let Some(issued) = time("iat") else {
+            return Err(TokenRefused(
+                "the token has no `iat` claim, which this server needs to enforce its maximum token lifetime".into(),
+            ));
+        };
+        let lifetime = time("exp").unwrap_or(u64::MAX).saturating_sub(issued);
+        if lifetime > max.as_secs() {
+            return Err(TokenRefused(format!(
+                "the token lives {lifetime} s, longer than this server's maximum of {} s; \
+                 ask the identity provider for shorter-lived tokens",
+                max.as_secs()
+            )));
+        }
+    }
     let role = role_of(config, &claims.rest)?;
     Ok(VerifiedToken {
         subject: claims.sub,
@@ -493,5 +514,25 @@ mod tests {
         assert!(mixed.contains("reader, auditor"), "{mixed}");
         let none = role(json!(["offline_access"])).unwrap_err().0;
         assert!(none.contains("carries no Evident role"), "{none}");
+    }
+
+    #[test]
+    fn a_maximum_lifetime_refuses_longer_lived_tokens_and_those_without_iat() {
+        let mut config = OidcConfig::new("https://idp.example", "evident-api");
+        config.max_token_lifetime = Some(Duration::from_secs(900));
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some("ed".into());
+        let mut short = claims();
+        short["iat"] = json!(4102444800u64 - 900);
+        assert!(verify_with_keys(&config, &keys(), &token(header.clone(), &short)).is_ok());
+        let mut long = claims();
+        long["iat"] = json!(4102444800u64 - 901);
+        let refused = verify_with_keys(&config, &keys(), &token(header.clone(), &long));
+        assert!(refused.unwrap_err().0.contains("lives 901 s"));
+        let refused = verify_with_keys(&config, &keys(), &token(header.clone(), &claims()));
+        assert!(refused.unwrap_err().0.contains("no `iat`"));
+        // Without a maximum the issuer decides.
+        config.max_token_lifetime = None;
+        assert!(verify_with_keys(&config, &keys(), &token(header, &long)).is_ok());
     }
 }

@@ -12,8 +12,8 @@ use crate::verdict::VerificationFailed;
 
 /// Write an encrypted, consistent backup of the data directory while the server runs.
 ///
-/// The file holds a snapshot of the log database, the signing and redaction keys and the
-/// TLS pair, encrypted with AES-256-GCM under a data key wrapped by the root key (see
+/// The file holds a snapshot of the log database, the signing and redaction keys, the
+/// TLS pair and the evidence files (DIR/evidence/, already encrypted), encrypted with AES-256-GCM under a data key wrapped by the root key (see
 /// `evident keys`); the root key travels sealed under its passphrase, so a restore needs
 /// only the file and EVIDENT_ROOT_PASSPHRASE. The backup is logged.
 ///

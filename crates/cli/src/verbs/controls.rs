@@ -1,12 +1,18 @@
 //! `evident controls …`: the control catalog and its checks. `list` and `coverage` read the
 //! catalog (the shipped one plus the data directory's `controls/*.toml`); `check` runs checks
 //! against the live engine, each run a ledger event; `status` and `history` show where each
-//! control stands and how it got there; `import` adds an OSCAL baseline or profile.
+//! control stands and how it got there; `import` adds an OSCAL baseline or profile;
+//! `except` and `exceptions` (in `controls/except.rs`) accept a failing control for a while;
+//! `diff` (in `controls/diff.rs`) is a regression gate against a saved status.
+
+mod diff;
+mod except;
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Subcommand;
+use evident::controls::catalog::Implementation;
 use evident::controls::coverage::{self, Class};
 use evident::controls::{catalog, CheckRun, Verdict};
 
@@ -52,6 +58,15 @@ pub enum ControlsCommand {
     },
     /// Each control's last result, since when it holds, and its trend (newest last: P pass,
     /// F fail, E error, I inconclusive). `overdue` marks a check older than its cadence.
+    ///
+    /// Manual and partly automated controls also show their evidence: current until a date,
+    /// or a named gap (`evidence expired …`, `no evidence`). A failing control under an open
+    /// exception shows as `failing (excepted until …)`.
+    ///
+    /// --json prints one object per control, in catalog order, with the fields control,
+    /// title, implementation, cadence, result, since, checked, overdue, trend, direction,
+    /// index, runs, evidence ({state, evidence_id, index, added_at, valid_until} or null) and
+    /// exception (the open one or null): save it as a baseline for `evident controls diff`.
     Status {
         #[command(flatten)]
         dir: DataDir,
@@ -112,6 +127,12 @@ pub enum ControlsCommand {
         #[arg(long)]
         replace: bool,
     },
+    /// OSCAL 1.1.2 documents: Evident's component-definition, assessment-results for a period.
+    #[command(subcommand)]
+    Oscal(crate::verbs::oscal::OscalCommand),
+    Except(except::ExceptArgs),
+    Exceptions(except::ExceptionsArgs),
+    Diff(diff::DiffArgs),
 }
 
 /// Runs one `controls` subcommand.
@@ -137,6 +158,10 @@ pub fn run(cmd: ControlsCommand) -> Result<()> {
             gaps,
             json,
         } => show_coverage(&dir, &framework, gaps, json),
+        ControlsCommand::Oscal(cmd) => crate::verbs::oscal::run(cmd),
+        ControlsCommand::Except(args) => except::except(args),
+        ControlsCommand::Exceptions(args) => except::list(args),
+        ControlsCommand::Diff(args) => diff::run(args),
         ControlsCommand::Import {
             dir,
             file,
@@ -262,15 +287,28 @@ fn status(dir: &DataDir, json: bool, rebuild: bool) -> Result<()> {
             println!("{}", serde_json::to_string(&s)?);
             continue;
         }
+        let evidence = match (&s.evidence, s.evidence_gap()) {
+            (_, Some(gap)) => format!("  [GAP: {gap}]"),
+            (Some(e), None) => format!(
+                "  [evidence current until {}]",
+                e.valid_until.as_deref().unwrap_or("")
+            ),
+            (None, None) => String::new(),
+        };
         println!(
-            "{:<10} {:<14} since {:<28} {:<9} {:<30} {}{}",
+            "{:<10} {:<14} since {:<28} {:<9} {:<30} {}{}{}",
             s.control,
-            s.result,
+            s.shown_result(),
             s.since.as_deref().unwrap_or("-"),
             s.direction,
             s.trend,
             s.title,
-            if s.overdue { "  (overdue)" } else { "" }
+            if s.overdue && s.implementation != Implementation::Manual {
+                "  (overdue)"
+            } else {
+                ""
+            },
+            evidence
         );
     }
     Ok(())

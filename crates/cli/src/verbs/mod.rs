@@ -13,10 +13,12 @@
 //! | `backup`, `backup test`, `restore` | [`backup`] |
 //! | `policy apply`, `show`, `history`, `rollback`, `test` | [`policy`] |
 //! | `access evaluate`, `break-glass`, `review` | [`access`] |
-//! | `controls list`, `check`, `status`, `history`, `coverage`, `import` | [`controls`] |
+//! | `controls list`, `check`, `status`, `history`, `coverage`, `import`, `except`, `exceptions`, `diff` | [`controls`] |
+//! | `controls oscal component`, `results` | [`oscal`] |
+//! | `evidence add`, `list`, `show`, `get`, `ingest` | [`evidence`] |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `demo` | [`demo`] |
-//! | `bench crypto`, `access`, `ledger`, `detect` | [`bench`] |
+//! | `bench crypto`, `access`, `ledger`, `detect`, `controls` | [`bench`] |
 
 pub mod access;
 pub mod apikey;
@@ -25,9 +27,11 @@ pub mod bench;
 pub mod controls;
 pub mod demo;
 pub mod detect;
+pub mod evidence;
 pub mod init;
 pub mod keys;
 pub mod log;
+pub mod oscal;
 pub mod policy;
 pub mod serve;
 pub mod tokens;

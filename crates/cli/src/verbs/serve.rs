@@ -273,6 +273,12 @@ pub struct OidcArgs {
         value_name = "PATH"
     )]
     pub oidc_roles_claim: String,
+    /// The longest lifetime (`exp` − `iat`) of a token this server accepts, e.g. `15m`
+    /// (PCI DSS 8.2.8, HIPAA automatic logoff); longer-lived tokens and tokens without `iat`
+    /// are refused. Default: whatever the issuer grants (the `access.session_lifetime`
+    /// check then fails).
+    #[arg(long, env = "EVIDENT_OIDC_MAX_TOKEN_LIFETIME", value_name = "DURATION", value_parser = evident_server::lockout::parse_duration)]
+    pub oidc_max_token_lifetime: Option<Duration>,
     /// The URL clients reach this server at, for AuthZEN discovery
     /// (/.well-known/authzen-configuration). Default: from the request's Host header.
     #[arg(long, env = "EVIDENT_PUBLIC_URL", value_name = "URL")]
@@ -322,6 +328,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 );
                 config.jwks_url = oidc.oidc_jwks_url.clone();
                 config.roles_claim = oidc.oidc_roles_claim.clone();
+                config.max_token_lifetime = oidc.oidc_max_token_lifetime;
                 config
             }),
             public_url: oidc.public_url.clone(),
@@ -337,6 +344,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 "the login lockout is weaker than PCI DSS 8.3.4 (--danger-weak-lockout)"
             );
         }
+        let configuration = evident_server::started::configuration(&options);
         let state = evident_server::AppState::with_options(engine.clone(), options);
         if let Some(verifier) = state.oidc() {
             // Fetch the issuer's keys now so a wrong issuer or URL shows at startup.
@@ -361,6 +369,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
             body_memory_mib = limits.body_memory >> 20,
             "connection limits"
         );
+        // The settings in force are evidence: the controls' checks read them from here.
+        engine
+            .append(vec![evident_server::started::started_event(configuration, local)])
+            .await
+            .context("recording the server's start in the ledger")?;
         tracing::info!(
             address = %local,
             origin = engine.origin(),

@@ -176,4 +176,13 @@ impl Catalog {
     pub fn control(&self, id: &str) -> Option<&Control> {
         self.controls.iter().find(|c| c.id == id)
     }
+
+    /// One control by id, or the error that names it as unknown.
+    pub fn known(&self, id: &str) -> evident_core::Result<&Control> {
+        self.control(id).ok_or_else(|| {
+            evident_core::Error::NotFound(format!(
+                "no control `{id}` in the catalog (`evident controls list` shows them)"
+            ))
+        })
+    }
 }

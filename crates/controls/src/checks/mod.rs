@@ -32,10 +32,12 @@ mod integrity;
 mod monitoring;
 mod outcome;
 mod oversight;
+mod precommit;
 mod privacy;
 mod probe;
 mod redaction;
 mod registry;
+mod session;
 mod tls;
 mod tls_probe;
 

@@ -6,8 +6,8 @@ use crate::checks::context::CheckContext;
 use crate::checks::def::CheckDef;
 use crate::checks::outcome::Outcome;
 use crate::checks::{
-    access, apikeys, backup, crypto, denials, integrity, monitoring, oversight, privacy, redaction,
-    tls, tls_probe,
+    access, apikeys, backup, crypto, denials, integrity, monitoring, oversight, precommit, privacy,
+    redaction, session, tls, tls_probe,
 };
 
 /// Every check, by name.
@@ -21,10 +21,12 @@ pub static CHECKS: &[&CheckDef] = &[
     &backup::RESTORE_TESTED,
     &integrity::LOG_INTEGRITY,
     &apikeys::HYGIENE,
+    &session::SESSION_LIFETIME,
     &denials::DENIED_SPIKE,
     &tls::CERTIFICATE,
     &tls_probe::PROTOCOLS,
     &redaction::ACTIVE,
+    &precommit::PRE_COMMIT,
     &monitoring::MONITORED,
     &privacy::RETENTION,
     &privacy::CONSENT,
