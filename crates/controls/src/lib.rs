@@ -21,6 +21,9 @@
 //! - [`Controls::status`], [`Controls::history`]: each control's last result, since when and
 //!   its trend (kept incrementally in the store); a control's runs over a period (from the
 //!   ledger's index).
+//! - [`bundle`]: period evidence bundles (every check run, evidence and exception event of a
+//!   framework's controls over a period, with proofs, figures and an HTML report) and seeded
+//!   auditor samples, both verified offline with only the log's verifier key.
 //! - [`coverage`]: a framework's requirements, each automated, partly automated, manual,
 //!   not applicable, or a gap.
 //!
@@ -42,6 +45,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bundle;
 mod cadence;
 pub mod catalog;
 pub mod checks;
