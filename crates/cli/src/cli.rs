@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, apikey, backup, bench, controls, demo, init, keys, log, policy, serve, tokens, verify,
+    access, apikey, backup, bench, controls, demo, evidence, init, keys, log, policy, serve,
+    tokens, verify,
 };
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
@@ -80,6 +81,8 @@ pub enum Command {
     Access(access::AccessCommand),
     #[command(subcommand)]
     Controls(controls::ControlsCommand),
+    #[command(subcommand)]
+    Evidence(evidence::EvidenceCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

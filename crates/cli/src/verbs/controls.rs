@@ -281,7 +281,7 @@ fn status(dir: &DataDir, json: bool, rebuild: bool) -> Result<()> {
 
 /// Parses `--from` / `--to`: a date (its first moment, or with `end`, the first moment of the
 /// next day) or an RFC 3339 time; answers µs since the epoch.
-fn when(text: &str, end: bool, flag: &str) -> Result<i64> {
+pub(crate) fn when(text: &str, end: bool, flag: &str) -> Result<i64> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok((t.unix_timestamp_nanos() / 1000) as i64);
     }

@@ -14,6 +14,7 @@
 //! | `policy apply`, `show`, `history`, `rollback`, `test` | [`policy`] |
 //! | `access evaluate`, `break-glass`, `review` | [`access`] |
 //! | `controls list`, `check`, `status`, `history`, `coverage`, `import` | [`controls`] |
+//! | `evidence bundle`, `sample` | [`evidence`] (one module each) |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `demo` | [`demo`] |
 //! | `bench crypto`, `access`, `ledger`, `detect` | [`bench`] |
@@ -25,6 +26,7 @@ pub mod bench;
 pub mod controls;
 pub mod demo;
 pub mod detect;
+pub mod evidence;
 pub mod init;
 pub mod keys;
 pub mod log;

@@ -207,6 +207,24 @@ pub fn parse_hashes(text: &str) -> std::result::Result<Vec<evident_ledger::Hash>
         .collect()
 }
 
+/// Whether the tree of `start` is a prefix of the tree of `end`, by `proof`. The empty tree
+/// is a prefix of every tree and needs no proof.
+pub fn consistent(
+    start: &evident_ledger::checkpoint::Checkpoint,
+    end: &evident_ledger::checkpoint::Checkpoint,
+    proof: &[evident_ledger::Hash],
+) -> std::result::Result<(), String> {
+    if start.size == 0 {
+        return if proof.is_empty() {
+            Ok(())
+        } else {
+            Err("the empty tree needs no consistency proof, yet one is given".into())
+        };
+    }
+    evident_ledger::proof::verify_consistency(start.size, end.size, &start.root, &end.root, proof)
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,10 +10,10 @@ use evident_core::{Error, Result};
 use evident_ledger::checkpoint::Checkpoint;
 use evident_ledger::hash::{empty_root, leaf_hash};
 use evident_ledger::note::NoteVerifier;
-use evident_ledger::proof::{verify_consistency, verify_inclusion};
+use evident_ledger::proof::verify_inclusion;
 
 use super::analysis::{Kind, Period, PeriodEvent};
-use super::format::parse_hashes;
+use super::format::{consistent, parse_hashes};
 use super::sample::{draw, key, SampleFile, SAMPLE_FORMAT};
 
 /// Reads a sample file; `Err` when it is not one.
@@ -72,7 +72,7 @@ pub fn verify_sample(s: &SampleFile, verifier: &NoteVerifier, seed: Option<&str>
     if let (Some(a), Some(b)) = (&start, &end) {
         match parse_hashes(&s.consistency) {
             Ok(p) => {
-                if let Err(e) = verify_consistency(a.size, b.size, &a.root, &b.root, &p) {
+                if let Err(e) = consistent(a, b, &p) {
                     faults.push(format!(
                         "consistency: the start is not a prefix of the end: {e}"
                     ));

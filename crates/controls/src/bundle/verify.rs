@@ -12,14 +12,15 @@ use evident_core::{Error, Result};
 use evident_ledger::checkpoint::Checkpoint;
 use evident_ledger::hash::{empty_root, leaf_hash};
 use evident_ledger::note::NoteVerifier;
-use evident_ledger::proof::{verify_consistency, verify_inclusion};
+use evident_ledger::proof::verify_inclusion;
 use evident_ledger::tlog_proof::TlogProof;
 
 use super::analysis::{
     figures, policies_in_force, short_time, CatalogSnapshot, Kind, Period, PeriodEvent,
 };
 use super::format::{
-    parse_hashes, read_tar, sha256_hex, Manifest, BUNDLE_FORMAT, CATALOG, MANIFEST, REPORT,
+    consistent, parse_hashes, read_tar, sha256_hex, Manifest, BUNDLE_FORMAT, CATALOG, MANIFEST,
+    REPORT,
 };
 use super::report::embedded_figures;
 
@@ -159,9 +160,7 @@ fn check(
             None => faults.push(format!("{}: missing or not text", m.consistency)),
             Some(Err(e)) => faults.push(format!("{}: {e}", m.consistency)),
             Some(Ok(proof)) => {
-                if let Err(e) =
-                    verify_consistency(start.size, end.size, &start.root, &end.root, &proof)
-                {
+                if let Err(e) = consistent(start, end, &proof) {
                     faults.push(format!(
                         "{}: the start checkpoint is not a prefix of the end one: {e}",
                         m.consistency
