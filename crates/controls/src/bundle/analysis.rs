@@ -87,6 +87,20 @@ pub struct PeriodEvent {
     pub catalog: Option<String>,
     /// a policy version's number and hash
     pub policy: Option<(u64, String)>,
+    /// what a check run states of its control, when it does
+    pub declared: Option<Declared>,
+}
+
+/// What a check run states of its control (the catalog in force when it ran), which binds a
+/// bundle's catalog member to the log.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Declared {
+    /// its title
+    pub title: Option<String>,
+    /// its cadence, in seconds
+    pub cadence_seconds: Option<u64>,
+    /// its requirement ids by framework
+    pub frameworks: BTreeMap<String, Vec<String>>,
 }
 
 impl PeriodEvent {
@@ -153,6 +167,16 @@ impl PeriodEvent {
                 .flatten(),
             covers,
             catalog: text(&meta, "catalog"),
+            declared: (kind == Kind::Check).then(|| Declared {
+                title: text(&meta, "title"),
+                cadence_seconds: text(&meta, "cadence")
+                    .and_then(|c| crate::Cadence::parse(&c).ok())
+                    .map(crate::Cadence::seconds),
+                frameworks: meta
+                    .get("frameworks")
+                    .and_then(|f| serde_json::from_value(f.clone()).ok())
+                    .unwrap_or_default(),
+            }),
             policy: (kind == Kind::Policy).then(|| {
                 (
                     meta.get("version").and_then(Value::as_u64).unwrap_or(0),
@@ -491,6 +515,7 @@ mod tests {
             ),
             catalog: None,
             policy: None,
+            declared: None,
         }
     }
 

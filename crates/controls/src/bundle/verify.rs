@@ -22,7 +22,7 @@ use super::format::{
     consistent, parse_hashes, read_tar, sha256_hex, Manifest, BUNDLE_FORMAT, CATALOG, MANIFEST,
     REPORT,
 };
-use super::report::embedded_figures;
+use super::report::{embedded_figures, render};
 
 /// What verifying a bundle found.
 #[derive(Debug)]
@@ -304,6 +304,16 @@ fn check(
             "{REPORT}: the figures it shows are not those the events give"
         )),
     }
+    let mut by_index: Vec<PeriodEvent> = events.clone();
+    by_index.sort_by_key(|e| e.index);
+    if text(REPORT) != Some(render(m, &catalog, &by_index).as_str()) {
+        faults.push(format!(
+            "{REPORT}: not the report the manifest and events give (it was edited)"
+        ));
+    }
+    for fault in catalog_against_runs(&catalog, &events) {
+        faults.push(format!("{CATALOG}: {fault}"));
+    }
 
     // 6. Did the controls operate?
     for row in &recomputed.controls {
@@ -322,4 +332,32 @@ fn check(
             ));
         }
     }
+}
+
+/// Where the catalog member says of a control other than its check runs in the log do
+/// (title, cadence, requirement ids): the runs bind the member to the log.
+fn catalog_against_runs(catalog: &CatalogSnapshot, events: &[PeriodEvent]) -> Vec<String> {
+    let mut faults: BTreeMap<&str, u64> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.kind == Kind::Check) {
+        let (Some(id), Some(d)) = (&e.control, &e.declared) else {
+            continue;
+        };
+        let Some(c) = catalog.controls.iter().find(|c| &c.id == id) else {
+            continue;
+        };
+        if d.title.as_ref().is_some_and(|t| *t != c.title)
+            || d.cadence_seconds.is_some_and(|s| s != c.cadence_seconds)
+            || d.frameworks
+                .get(&catalog.framework)
+                .is_some_and(|r| *r != c.requirements)
+        {
+            faults.entry(id).or_insert(e.index);
+        }
+    }
+    faults
+        .into_iter()
+        .map(|(id, index)| {
+            format!("{id} is not the control its check runs state (title, cadence or requirements; entry {index})")
+        })
+        .collect()
 }
