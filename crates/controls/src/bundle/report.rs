@@ -164,9 +164,9 @@ pub fn render(manifest: &Manifest, catalog: &CatalogSnapshot, events: &[PeriodEv
     let figures = serde_json::to_string(f)
         .unwrap_or_default()
         .replace("</", "<\\/");
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "</table><script type=\"application/json\" id=\"{FIGURES_ID}\">{figures}</script></body></html>\n"
+        "</table><script type=\"application/json\" id=\"{FIGURES_ID}\">{figures}</script></body></html>"
     );
     h
 }

@@ -42,10 +42,10 @@ pub struct BundleArgs {
 
 /// Builds and writes the bundle.
 pub fn run(args: BundleArgs) -> Result<()> {
-    let period = super::period(&args.from, &args.to)?;
+    let period = super::period::period(&args.from, &args.to)?;
     let engine = open(&args.dir.data_dir)?;
     let built = engine.controls().bundle(&args.framework, period, &[])?;
-    super::write_whole(&args.output, &built.bytes)?;
+    super::output::write_whole(&args.output, &built.bytes)?;
     let m = &built.manifest;
     println!(
         "wrote {} ({} bytes, sha256 {}): {} over {} … {}",

@@ -45,12 +45,12 @@ pub struct SampleArgs {
 
 /// Draws and writes the sample.
 pub fn run(args: SampleArgs) -> Result<()> {
-    let period = super::period(&args.from, &args.to)?;
+    let period = super::period::period(&args.from, &args.to)?;
     let engine = open(&args.dir.data_dir)?;
     let sample = engine
         .controls()
         .sample(&args.control, period, args.n, &args.seed)?;
-    super::write_whole(&args.output, &serde_json::to_vec_pretty(&sample)?)?;
+    super::output::write_whole(&args.output, &serde_json::to_vec_pretty(&sample)?)?;
     println!(
         "wrote {}: {} of {} event(s) of {} over {} … {} (tree sizes {} … {}), seed `{}`",
         args.output.display(),
