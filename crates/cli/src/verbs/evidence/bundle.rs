@@ -29,12 +29,8 @@ pub struct BundleArgs {
     /// soc2, hipaa, pci, gdpr, nist-800-53, nist-800-53-privacy, or an imported one.
     #[arg(long)]
     pub framework: String,
-    /// Start: a date (YYYY-MM-DD, from its first moment, UTC) or an RFC 3339 time.
-    #[arg(long)]
-    pub from: String,
-    /// End: a date (YYYY-MM-DD, through its last moment, UTC) or an RFC 3339 time.
-    #[arg(long)]
-    pub to: String,
+    #[command(flatten)]
+    pub period: super::period::PeriodArgs,
     /// The bundle file to write.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -42,7 +38,7 @@ pub struct BundleArgs {
 
 /// Builds and writes the bundle.
 pub fn run(args: BundleArgs) -> Result<()> {
-    let period = super::period::period(&args.from, &args.to)?;
+    let period = args.period.period()?;
     let engine = open(&args.dir.data_dir)?;
     let built = engine.controls().bundle(&args.framework, period, &[])?;
     super::output::write_whole(&args.output, &built.bytes)?;

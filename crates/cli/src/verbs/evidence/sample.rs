@@ -26,12 +26,8 @@ pub struct SampleArgs {
     /// The control id (e.g. EV-AC-01).
     #[arg(long)]
     pub control: String,
-    /// Start: a date (YYYY-MM-DD, from its first moment, UTC) or an RFC 3339 time.
-    #[arg(long)]
-    pub from: String,
-    /// End: a date (YYYY-MM-DD, through its last moment, UTC) or an RFC 3339 time.
-    #[arg(long)]
-    pub to: String,
+    #[command(flatten)]
+    pub period: super::period::PeriodArgs,
     /// How many events to draw (all of them when the population is smaller).
     #[arg(long, default_value_t = 25)]
     pub n: usize,
@@ -45,7 +41,7 @@ pub struct SampleArgs {
 
 /// Draws and writes the sample.
 pub fn run(args: SampleArgs) -> Result<()> {
-    let period = super::period::period(&args.from, &args.to)?;
+    let period = args.period.period()?;
     let engine = open(&args.dir.data_dir)?;
     let sample = engine
         .controls()
