@@ -208,7 +208,23 @@ fn a_bundle_verifies_and_every_tampering_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, vkey) = engine_with_runs(tmp.path());
     let good = tmp.path().join("soc2.tar");
+    let size = || evident(&dir, &["log", "checkpoint"], 0);
+    let before = size();
     bundle(&dir, &good);
+    let recorded = evident(
+        &dir,
+        &["log", "query", "--action", "evidence.bundle.built"],
+        0,
+    );
+    assert_eq!(
+        recorded
+            .lines()
+            .filter(|l| l.contains("manifest_sha256"))
+            .count(),
+        1,
+        "{recorded}"
+    );
+    assert_ne!(size(), before, "the built bundle is recorded in the log");
     let out = verify(&dir, &good, &vkey, &[], 0);
     assert!(out.contains("ok: bundle soc2"), "{out}");
 
@@ -340,6 +356,30 @@ fn a_bundle_verifies_and_every_tampering_is_named() {
         )),
         "{out}"
     );
+
+    // A removed evidence event leaves no gap, but the manifest no longer is the one the log
+    // recorded when the bundle was built; and a bundle stripped of that record fails too.
+    let evidence = m
+        .events
+        .iter()
+        .find(|e| e.action == "evidence.added")
+        .unwrap()
+        .clone();
+    rewrite(&good, &bad, true, |members, manifest| {
+        members.remove(&evidence.entry);
+        members.remove(&evidence.proof);
+        manifest.events.retain(|e| e.index != evidence.index);
+    });
+    let out = verify(&dir, &bad, &vkey, &[], 1);
+    assert!(
+        out.contains("FAIL manifest.json: its SHA-256 is not the one the log recorded"),
+        "{out}"
+    );
+    rewrite(&good, &bad, false, |members, _| {
+        members.remove("anchor/entry.json");
+    });
+    let out = verify(&dir, &bad, &vkey, &[], 1);
+    assert!(out.contains("FAIL anchor/entry.json: missing"), "{out}");
 
     // A proof from another log, and another log's key.
     let other_tmp = tempfile::tempdir().unwrap();

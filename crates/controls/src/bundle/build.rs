@@ -74,12 +74,15 @@ pub fn snapshot(catalog: &Catalog, framework: &str) -> Result<CatalogSnapshot> {
 
 impl Controls<'_> {
     /// Builds the bundle of `framework` over `period`; `writers` add members of their own
-    /// (the OSCAL assessment results) before the manifest is sealed. Nothing is stored.
+    /// (the OSCAL assessment results) before the manifest is sealed. The one thing stored is
+    /// the log's record of the built bundle (its manifest's hash), appended last, which binds
+    /// the manifest to the log; a bundle that cannot be built stores nothing.
     pub fn bundle(
         &self,
         framework: &str,
         period: Period,
         writers: &[&dyn MemberWriter],
+        actor: &str,
     ) -> Result<Built> {
         check_period(period.from_us, period.to_us)?;
         let catalog = snapshot(&self.catalog()?, framework)?;
@@ -220,6 +223,7 @@ impl Controls<'_> {
             .collect();
         let manifest_json = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| evident_core::Error::Integrity(format!("encoding the manifest: {e}")))?;
+        members.extend(self.anchor(&manifest, &manifest_json, actor)?);
         Ok(Built {
             bytes: write_tar(&members, &manifest_json)?,
             manifest,

@@ -8,7 +8,9 @@
 //!   (`controls.exception.granted`, `…revoked`) event that counts for the period for the
 //!   framework's controls — its exact bytes and a C2SP tlog-proof against the end
 //!   checkpoint —, the policy versions in force (`access.policy.applied`), the catalog in
-//!   force with its hash, and a self-contained HTML report with a control × time grid.
+//!   force with its hash, and a self-contained HTML report with a control × time grid; the
+//!   log records the built bundle's manifest hash (`evidence.bundle.built`), and the bundle
+//!   carries that entry with its proofs, so the manifest is bound to the log.
 //! - [`verify_bundle`] checks all of it and whether the controls operated: every automated
 //!   control checked at its cadence through the period, every failure followed by a pass or
 //!   covered by an exception.
@@ -18,6 +20,7 @@
 //! The layout is in [`format`]; docs/controls.md describes it for re-implementers.
 
 mod analysis;
+mod anchor;
 mod build;
 pub mod format;
 mod report;
@@ -30,6 +33,9 @@ pub use analysis::{
     figures, grace_us, policies_in_force, short_time, CatalogSnapshot, ControlFigures, ControlInfo,
     Figures, Gap, Kind, Period, PeriodEvent, EVIDENCE_ADDED, EVIDENCE_INGESTED, EXCEPTION_GRANTED,
     EXCEPTION_REVOKED, POLICY_APPLIED,
+};
+pub use anchor::{
+    check_anchor, ANCHOR_CONSISTENCY, ANCHOR_ENTRY, ANCHOR_MEMBERS, ANCHOR_PROOF, BUNDLE_BUILT,
 };
 pub use build::{snapshot, Built, Contents};
 pub use report::{embedded_figures, FIGURES_ID};

@@ -18,6 +18,7 @@ use evident_ledger::tlog_proof::TlogProof;
 use super::analysis::{
     figures, policies_in_force, short_time, CatalogSnapshot, Kind, Period, PeriodEvent,
 };
+use super::anchor::{check_anchor, ANCHOR_MEMBERS};
 use super::format::{
     consistent, parse_hashes, read_tar, sha256_hex, Manifest, BUNDLE_FORMAT, CATALOG, MANIFEST,
     REPORT,
@@ -112,7 +113,10 @@ fn check(
         }
     }
     for path in members.keys() {
-        if path != MANIFEST && !listed.contains(path.as_str()) {
+        if path != MANIFEST
+            && !listed.contains(path.as_str())
+            && !ANCHOR_MEMBERS.contains(&path.as_str())
+        {
             faults.push(format!("{path}: not listed in the manifest"));
         }
     }
@@ -141,6 +145,14 @@ fn check(
         }
     };
     let end = read_checkpoint(m.end.checkpoint.as_ref(), m.end.size, faults);
+    if let Some(raw) = members.get(MANIFEST) {
+        faults.extend(check_anchor(
+            members,
+            raw,
+            end.as_ref().map(|(c, _)| c),
+            verifier,
+        ));
+    }
     if m.end.checkpoint.is_none() {
         faults.push(format!("{MANIFEST}: names no end checkpoint"));
     }

@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::Args;
 use evident::controls::bundle::format::sha256_hex;
 
+use crate::caller;
 use crate::data_dir::{open, DataDir};
 
 /// Write a period evidence bundle: every check run, evidence and exception event of a
@@ -40,7 +41,9 @@ pub struct BundleArgs {
 pub fn run(args: BundleArgs) -> Result<()> {
     let period = args.period.period()?;
     let engine = open(&args.dir.data_dir)?;
-    let built = engine.controls().bundle(&args.framework, period, &[])?;
+    let built = engine
+        .controls()
+        .bundle(&args.framework, period, &[], &caller::actor())?;
     super::output::write_whole(&args.output, &built.bytes)?;
     let m = &built.manifest;
     println!(
