@@ -581,6 +581,12 @@ fn samples_re_derive_from_their_seed() {
         t.population_count -= 1;
     });
     assert!(out.contains("FAIL sample: the seed"), "{out}");
+    assert!(
+        out.contains("FAIL anchor: the log recorded population_count"),
+        "the log's record of the draw holds the population: {out}"
+    );
+    let out = tampered(&|t| t.anchor = None);
+    assert!(out.contains("FAIL anchor: missing"), "{out}");
     let out = tampered(&|t| t.population[3].leaf = "00".repeat(32));
     assert!(
         out.contains(&format!(

@@ -8,11 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use evident_core::event::{format_time, now_us};
 use evident_core::Result;
 use evident_ledger::tlog_proof::TlogProof;
+use serde_json::json;
 
 use super::analysis::{
     figures, policies_in_force, CatalogSnapshot, ControlInfo, Kind, Period, EVIDENCE_ADDED,
     EVIDENCE_INGESTED, EXCEPTION_GRANTED, EXCEPTION_REVOKED, POLICY_APPLIED,
 };
+use super::anchor::{manifest_digest, BUNDLE_BUILT};
 use super::format::{
     entry_member, hashes_text, proof_member, sha256_hex, write_tar, Listed, Manifest, Member,
     PolicyInForce, BUNDLE_FORMAT, CATALOG, CONSISTENCY, END_CHECKPOINT, MANIFEST, REPORT,
@@ -223,7 +225,21 @@ impl Controls<'_> {
             .collect();
         let manifest_json = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| evident_core::Error::Integrity(format!("encoding the manifest: {e}")))?;
-        members.extend(self.anchor(&manifest, &manifest_json, actor)?);
+        let anchor = self.record_anchor(
+            BUNDLE_BUILT,
+            ("evidence_bundle", &manifest.framework),
+            json!({
+                "framework": manifest.framework,
+                "from": manifest.from,
+                "to": manifest.to,
+                "end_size": manifest.end.size,
+                "events": manifest.events.len(),
+                "manifest_sha256": manifest_digest(&manifest_json),
+                "requested_by": actor,
+            }),
+            manifest.end.size,
+        )?;
+        members.extend(anchor.into_members());
         Ok(Built {
             bytes: write_tar(&members, &manifest_json)?,
             manifest,

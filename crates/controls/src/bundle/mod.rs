@@ -35,13 +35,14 @@ pub use analysis::{
     EXCEPTION_REVOKED, POLICY_APPLIED,
 };
 pub use anchor::{
-    check_anchor, ANCHOR_CONSISTENCY, ANCHOR_ENTRY, ANCHOR_MEMBERS, ANCHOR_PROOF, BUNDLE_BUILT,
+    check_anchor, manifest_digest, Anchor, ANCHOR_CONSISTENCY, ANCHOR_ENTRY, ANCHOR_MEMBERS,
+    ANCHOR_PROOF, BUNDLE_BUILT, SAMPLE_DRAWN,
 };
 pub use build::{snapshot, Built, Contents};
 pub use report::{embedded_figures, FIGURES_ID};
 pub use sample::{
-    draw, key, PopulationMember, SampleEnd, SampleFile, SampledItem, ALGORITHM, MAX_SAMPLE,
-    SAMPLE_FORMAT,
+    draw, key, population_digest, PopulationMember, SampleEnd, SampleFile, SampledItem, ALGORITHM,
+    MAX_SAMPLE, SAMPLE_FORMAT,
 };
 pub use sample_verify::{read_sample, verify_sample};
 pub use verify::{verify_bundle, BundleVerdict};

@@ -15,6 +15,7 @@ use evident_core::event::{format_time, now_us};
 use evident_core::{Error, Result};
 
 use super::analysis::{Kind, Period, EVIDENCE_ADDED, EVIDENCE_INGESTED};
+use super::anchor::{Anchor, SAMPLE_DRAWN};
 use super::format::hashes_text;
 use crate::names::CHECK_ACTION;
 use crate::state::Controls;
@@ -114,16 +115,47 @@ pub struct SampleFile {
     pub population: Vec<PopulationMember>,
     /// the sample, in draw order
     pub sample: Vec<SampledItem>,
+    /// the log's `evidence.sample.drawn` record of this draw (its population's digest), with
+    /// its proofs
+    #[serde(default)]
+    pub anchor: Option<Anchor>,
+}
+
+/// The digest the log records of a population: SHA-256 over each member's line
+/// `INDEX:LEAFHEX\n` (index in decimal), in the file's order.
+pub fn population_digest(population: &[PopulationMember]) -> String {
+    let mut h = Sha256::new();
+    for m in population {
+        h.update(format!("{}:{}\n", m.index, m.leaf).as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// What the log records of a draw; a verifier compares it with the file.
+pub fn recorded_metadata(s: &SampleFile) -> serde_json::Value {
+    serde_json::json!({
+        "control": s.control,
+        "from": s.from,
+        "to": s.to,
+        "seed": s.seed,
+        "n": s.n,
+        "end_size": s.end.size,
+        "population_count": s.population_count,
+        "population_sha256": population_digest(&s.population),
+    })
 }
 
 impl Controls<'_> {
-    /// Draws `n` of control `control`'s events in `period` under `seed`. Nothing is stored.
+    /// Draws `n` of control `control`'s events in `period` under `seed`. The one thing stored
+    /// is the log's record of the draw (`evidence.sample.drawn`, appended last); a sample
+    /// that cannot be drawn stores nothing.
     pub fn sample(
         &self,
         control: &str,
         period: Period,
         n: usize,
         seed: &str,
+        actor: &str,
     ) -> Result<SampleFile> {
         check_period(period.from_us, period.to_us)?;
         if seed.is_empty() {
@@ -179,7 +211,7 @@ impl Controls<'_> {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(SampleFile {
+        let mut file = SampleFile {
             format: SAMPLE_FORMAT.into(),
             control: control.into(),
             from: format_time(period.from_us),
@@ -202,7 +234,17 @@ impl Controls<'_> {
             population_count: population.len() as u64,
             population,
             sample,
-        })
+            anchor: None,
+        };
+        let mut metadata = recorded_metadata(&file);
+        metadata["requested_by"] = actor.into();
+        file.anchor = Some(self.record_anchor(
+            SAMPLE_DRAWN,
+            ("evidence_sample", control),
+            metadata,
+            file.end.size,
+        )?);
+        Ok(file)
     }
 }
 

@@ -13,8 +13,9 @@ use evident_ledger::note::NoteVerifier;
 use evident_ledger::proof::verify_inclusion;
 
 use super::analysis::{Kind, Period, PeriodEvent};
+use super::anchor::{check_anchor, SAMPLE_DRAWN};
 use super::format::{consistent, parse_hashes};
-use super::sample::{draw, key, SampleFile, SAMPLE_FORMAT};
+use super::sample::{draw, key, recorded_metadata, SampleFile, SAMPLE_FORMAT};
 
 /// Reads a sample file; `Err` when it is not one.
 pub fn read_sample(bytes: &[u8]) -> Result<SampleFile> {
@@ -119,6 +120,26 @@ pub fn verify_sample(s: &SampleFile, verifier: &NoteVerifier, seed: Option<&str>
                 "population: entry {} is not in the log with the leaf hash listed",
                 m.index
             ));
+        }
+    }
+    match check_anchor(
+        s.anchor.as_ref(),
+        SAMPLE_DRAWN,
+        end.as_ref(),
+        verifier,
+        "anchor",
+    ) {
+        Err(fault) => faults.push(fault),
+        Ok(recorded) => {
+            let claimed = recorded_metadata(s);
+            for (field, value) in claimed.as_object().into_iter().flatten() {
+                if recorded.get(field) != Some(value) {
+                    faults.push(format!(
+                        "anchor: the log recorded {field} {} for this draw, the file says {value}",
+                        recorded.get(field).unwrap_or(&serde_json::Value::Null)
+                    ));
+                }
+            }
         }
     }
     let indices: Vec<u64> = s.population.iter().map(|m| m.index).collect();

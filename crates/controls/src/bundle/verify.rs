@@ -18,7 +18,9 @@ use evident_ledger::tlog_proof::TlogProof;
 use super::analysis::{
     figures, policies_in_force, short_time, CatalogSnapshot, Kind, Period, PeriodEvent,
 };
-use super::anchor::{check_anchor, ANCHOR_MEMBERS};
+use super::anchor::{
+    check_anchor, manifest_digest, Anchor, ANCHOR_ENTRY, ANCHOR_MEMBERS, BUNDLE_BUILT,
+};
 use super::format::{
     consistent, parse_hashes, read_tar, sha256_hex, Manifest, BUNDLE_FORMAT, CATALOG, MANIFEST,
     REPORT,
@@ -145,13 +147,23 @@ fn check(
         }
     };
     let end = read_checkpoint(m.end.checkpoint.as_ref(), m.end.size, faults);
-    if let Some(raw) = members.get(MANIFEST) {
-        faults.extend(check_anchor(
-            members,
-            raw,
-            end.as_ref().map(|(c, _)| c),
-            verifier,
-        ));
+    let anchor = Anchor::from_members(members);
+    match check_anchor(
+        anchor.as_ref(),
+        BUNDLE_BUILT,
+        end.as_ref().map(|(c, _)| c),
+        verifier,
+        ANCHOR_ENTRY,
+    ) {
+        Err(fault) => faults.push(fault),
+        Ok(recorded) => {
+            let digest = members.get(MANIFEST).map(|raw| manifest_digest(raw));
+            if recorded.get("manifest_sha256").and_then(|d| d.as_str()) != digest.as_deref() {
+                faults.push(format!(
+                    "{MANIFEST}: its SHA-256 is not the one the log recorded when the bundle was built"
+                ));
+            }
+        }
     }
     if m.end.checkpoint.is_none() {
         faults.push(format!("{MANIFEST}: names no end checkpoint"));

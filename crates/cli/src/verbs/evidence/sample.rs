@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
+use crate::caller;
 use crate::data_dir::{open, DataDir};
 
 /// Draw a reproducible sample of one control's events in a period (its check runs and its
@@ -43,9 +44,10 @@ pub struct SampleArgs {
 pub fn run(args: SampleArgs) -> Result<()> {
     let period = args.period.period()?;
     let engine = open(&args.dir.data_dir)?;
-    let sample = engine
-        .controls()
-        .sample(&args.control, period, args.n, &args.seed)?;
+    let sample =
+        engine
+            .controls()
+            .sample(&args.control, period, args.n, &args.seed, &caller::actor())?;
     super::output::write_whole(&args.output, &serde_json::to_vec_pretty(&sample)?)?;
     println!(
         "wrote {}: {} of {} event(s) of {} over {} … {} (tree sizes {} … {}), seed `{}`",
