@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use evident::controls::bundle::format::{read_tar, sha256_hex, write_tar, Manifest, MANIFEST};
+use evident::controls::bundle::format::{
+    read_tar, sha256_hex, write_tar, Listed, Manifest, MANIFEST,
+};
 use evident::controls::bundle::SampleFile;
 use serde_json::{json, Value};
 
@@ -49,10 +51,11 @@ fn evident(dir: &Path, args: &[&str], code: i32) -> String {
     text
 }
 
-fn verify(dir: &Path, file: &Path, vkey: &str, extra: &[&str], code: i32) -> String {
+fn verify(file: &Path, vkey: &str, extra: &[&str], code: i32) -> String {
     let mut args = vec!["verify", file.to_str().unwrap(), "--vkey", vkey];
     args.extend_from_slice(extra);
-    evident(dir, &args, code)
+    // Offline: no data directory is passed (nor would one be accepted).
+    evident(Path::new(""), &args, code)
 }
 
 fn time(secs: i64) -> String {
@@ -199,6 +202,22 @@ fn rewrite(
     std::fs::write(to, bytes).unwrap();
 }
 
+/// Verifies `file`, which must fail (exit 1) saying `says`.
+fn fails_saying(file: &Path, vkey: &str, says: impl AsRef<str>) -> String {
+    let out = verify(file, vkey, &[], 1);
+    assert!(out.contains(says.as_ref()), "{}: {out}", says.as_ref());
+    out
+}
+
+/// The first event of `action` a bundle lists.
+fn first_of(m: &Manifest, action: &str) -> Listed {
+    m.events
+        .iter()
+        .find(|e| e.action == action)
+        .unwrap()
+        .clone()
+}
+
 fn manifest_of(file: &Path) -> Manifest {
     serde_json::from_slice(&read_tar(&std::fs::read(file).unwrap()).unwrap()[MANIFEST]).unwrap()
 }
@@ -225,7 +244,7 @@ fn a_bundle_verifies_and_every_tampering_is_named() {
         "{recorded}"
     );
     assert_ne!(size(), before, "the built bundle is recorded in the log");
-    let out = verify(&dir, &good, &vkey, &[], 0);
+    let out = verify(&good, &vkey, &[], 0);
     assert!(out.contains("ok: bundle soc2"), "{out}");
 
     let m = manifest_of(&good);
@@ -267,12 +286,7 @@ fn a_bundle_verifies_and_every_tampering_is_named() {
     );
 
     // A byte flipped in any member is named.
-    let first_run = m
-        .events
-        .iter()
-        .find(|e| e.action == "controls.check")
-        .unwrap()
-        .clone();
+    let first_run = first_of(&m, "controls.check");
     for member in [
         first_run.entry.clone(),
         first_run.proof.clone(),
@@ -286,7 +300,7 @@ fn a_bundle_verifies_and_every_tampering_is_named() {
             let at = bytes.len() / 2;
             bytes[at] ^= 0x01;
         });
-        let out = verify(&dir, &bad, &vkey, &[], 1);
+        let out = verify(&bad, &vkey, &[], 1);
         assert!(
             out.contains(&format!("FAIL {member}: its SHA-256")),
             "{member}: {out}"
@@ -301,7 +315,7 @@ fn a_bundle_verifies_and_every_tampering_is_named() {
             let at = bytes.len() / 2;
             bytes[at] ^= 0x01;
         });
-        let out = verify(&dir, &bad, &vkey, &[], 1);
+        let out = verify(&bad, &vkey, &[], 1);
         assert!(out.contains(&format!("FAIL {member}: ")), "{member}: {out}");
     }
     // A catalog made to ask less (a weekly cadence) than the runs in the log state.
@@ -315,10 +329,10 @@ fn a_bundle_verifies_and_every_tampering_is_named() {
         }
         members.insert("catalog.json".into(), serde_json::to_vec(&catalog).unwrap());
     });
-    let out = verify(&dir, &bad, &vkey, &[], 1);
-    assert!(
-        out.contains("FAIL catalog.json: EV-AC-06 is not the control its check runs state"),
-        "{out}"
+    fails_saying(
+        &bad,
+        &vkey,
+        "FAIL catalog.json: EV-AC-06 is not the control its check runs state",
     );
 
     // A removed check run: the gap it leaves is named, and the figures no longer add up.
@@ -335,10 +349,10 @@ fn a_bundle_verifies_and_every_tampering_is_named() {
         members.remove(&second.proof);
         manifest.events.retain(|e| e.index != second.index);
     });
-    let out = verify(&dir, &bad, &vkey, &[], 1);
-    assert!(
-        out.contains("EV-AC-06 not checked 2026-03-01T00:05Z … 2026-03-03T00:05Z"),
-        "{out}"
+    let out = fails_saying(
+        &bad,
+        &vkey,
+        "EV-AC-06 not checked 2026-03-01T00:05Z … 2026-03-03T00:05Z",
     );
     assert!(
         out.contains("manifest.json: the figures of EV-AC-06"),
@@ -348,38 +362,29 @@ fn a_bundle_verifies_and_every_tampering_is_named() {
     rewrite(&good, &bad, false, |members, _| {
         members.remove(&second.entry);
     });
-    let out = verify(&dir, &bad, &vkey, &[], 1);
-    assert!(
-        out.contains(&format!(
-            "FAIL {}: listed in the manifest but missing",
-            second.entry
-        )),
-        "{out}"
+    fails_saying(
+        &bad,
+        &vkey,
+        format!("FAIL {}: listed in the manifest but missing", second.entry),
     );
 
     // A removed evidence event leaves no gap, but the manifest no longer is the one the log
     // recorded when the bundle was built; and a bundle stripped of that record fails too.
-    let evidence = m
-        .events
-        .iter()
-        .find(|e| e.action == "evidence.added")
-        .unwrap()
-        .clone();
+    let evidence = first_of(&m, "evidence.added");
     rewrite(&good, &bad, true, |members, manifest| {
         members.remove(&evidence.entry);
         members.remove(&evidence.proof);
         manifest.events.retain(|e| e.index != evidence.index);
     });
-    let out = verify(&dir, &bad, &vkey, &[], 1);
-    assert!(
-        out.contains("FAIL manifest.json: its SHA-256 is not the one the log recorded"),
-        "{out}"
+    fails_saying(
+        &bad,
+        &vkey,
+        "FAIL manifest.json: its SHA-256 is not the one the log recorded",
     );
     rewrite(&good, &bad, false, |members, _| {
         members.remove("anchor/entry.json");
     });
-    let out = verify(&dir, &bad, &vkey, &[], 1);
-    assert!(out.contains("FAIL anchor/entry.json: missing"), "{out}");
+    fails_saying(&bad, &vkey, "FAIL anchor/entry.json: missing");
 
     // A proof from another log, and another log's key.
     let other_tmp = tempfile::tempdir().unwrap();
@@ -391,29 +396,28 @@ fn a_bundle_verifies_and_every_tampering_is_named() {
     rewrite(&good, &bad, true, |members, _| {
         members.insert(first_run.proof.clone(), foreign_proof);
     });
-    let out = verify(&dir, &bad, &vkey, &[], 1);
-    assert!(
-        out.contains(&format!(
+    fails_saying(
+        &bad,
+        &vkey,
+        format!(
             "FAIL {}: proves against another checkpoint",
             first_run.proof
-        )),
-        "{out}"
+        ),
     );
-    let out = verify(&dir, &good, &other_vkey, &[], 1);
-    assert!(out.contains("FAIL checkpoints/end.txt"), "{out}");
+    fails_saying(&good, &other_vkey, "FAIL checkpoints/end.txt");
 
     // Cut short, or not a bundle at all: exit 2.
     let bytes = std::fs::read(&good).unwrap();
     let cut = tmp.path().join("cut.tar");
     std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
-    let out = verify(&dir, &cut, &vkey, &[], 2);
+    let out = verify(&cut, &vkey, &[], 2);
     assert!(out.contains("not a readable bundle"), "{out}");
     let foreign = tmp.path().join("foreign.tar");
     let mut just_a_file = BTreeMap::new();
     just_a_file.insert("notes.txt".to_string(), b"hello".to_vec());
     let mut tar = write_tar(&just_a_file, b"{\"format\": \"something-else/1\"}").unwrap();
     std::fs::write(&foreign, &tar).unwrap();
-    let out = verify(&dir, &foreign, &vkey, &[], 2);
+    let out = verify(&foreign, &vkey, &[], 2);
     assert!(out.contains("not an Evident period bundle"), "{out}");
     tar.truncate(0);
 }
@@ -428,87 +432,30 @@ fn bad_periods_frameworks_and_controls_exit_2_and_store_nothing() {
     let before = size();
     let out_file = tmp.path().join("never.tar");
     let out = out_file.to_str().unwrap();
-    for (args, says) in [
+    for (command, says) in [
         (
-            vec![
-                "evidence",
-                "bundle",
-                "--framework",
-                "soc2",
-                "--from",
-                "2026-06-30",
-                "--to",
-                "2026-01-01",
-                "-o",
-                out,
-            ],
+            "evidence bundle --framework soc2 --from 2026-06-30 --to 2026-01-01",
             "at or after it ends",
         ),
         (
-            vec![
-                "evidence",
-                "bundle",
-                "--framework",
-                "soc2",
-                "--from",
-                "2026-13-01",
-                "--to",
-                "2026-06-30",
-                "-o",
-                out,
-            ],
+            "evidence bundle --framework soc2 --from 2026-13-01 --to 2026-06-30",
             "--from `2026-13-01` is not a date",
         ),
         (
-            vec![
-                "evidence",
-                "bundle",
-                "--framework",
-                "soc3",
-                "--from",
-                "2026-01-01",
-                "--to",
-                "2026-06-30",
-                "-o",
-                out,
-            ],
+            "evidence bundle --framework soc3 --from 2026-01-01 --to 2026-06-30",
             "no framework `soc3`",
         ),
         (
-            vec![
-                "evidence",
-                "sample",
-                "--control",
-                "EV-NOPE-1",
-                "--from",
-                "2026-01-01",
-                "--to",
-                "2026-06-30",
-                "--seed",
-                "s",
-                "-o",
-                out,
-            ],
+            "evidence sample --control EV-NOPE-1 --from 2026-01-01 --to 2026-06-30 --seed s",
             "no control `EV-NOPE-1`",
         ),
         (
-            vec![
-                "evidence",
-                "sample",
-                "--control",
-                "EV-AC-06",
-                "--from",
-                "2026-01-01",
-                "--to",
-                "2026-06-30",
-                "--seed",
-                "",
-                "-o",
-                out,
-            ],
+            "evidence sample --control EV-AC-06 --from 2026-01-01 --to 2026-06-30 --seed=",
             "seed is empty",
         ),
     ] {
+        let mut args: Vec<&str> = command.split(' ').collect();
+        args.extend(["-o", out]);
         let text = evident(&dir, &args, 2);
         assert!(text.contains(says), "{args:?}: {text}");
     }
@@ -548,7 +495,7 @@ fn samples_re_derive_from_their_seed() {
     let s: SampleFile = serde_json::from_slice(&first).unwrap();
     assert_eq!(s.population_count, 96, "an hourly control over four days");
     assert_eq!(s.sample.len(), 25);
-    let out = verify(&dir, &file, &vkey, &["--seed", "auditor-2026"], 0);
+    let out = verify(&file, &vkey, &["--seed", "auditor-2026"], 0);
     assert!(
         out.contains("25 of 96 event(s) re-derived from seed `auditor-2026`"),
         "{out}"
@@ -564,7 +511,7 @@ fn samples_re_derive_from_their_seed() {
 
     // The wrong seed, a tampered population, a sampled entry changed, a seed edited: exit 1.
     std::fs::write(&file, &first).unwrap();
-    let out = verify(&dir, &file, &vkey, &["--seed", "auditor-2027"], 1);
+    let out = verify(&file, &vkey, &["--seed", "auditor-2027"], 1);
     assert!(
         out.contains("seed: the file was drawn with `auditor-2026`"),
         "{out}"
@@ -573,7 +520,7 @@ fn samples_re_derive_from_their_seed() {
         let mut t = s.clone();
         edit(&mut t);
         std::fs::write(&file, serde_json::to_vec(&t).unwrap()).unwrap();
-        verify(&dir, &file, &vkey, &[], 1)
+        verify(&file, &vkey, &[], 1)
     };
     let dropped = s.sample[0].index;
     let out = tampered(&|t| {
