@@ -423,7 +423,7 @@ fn a_bundle_verifies_and_every_tampering_is_named() {
 }
 
 #[test]
-fn bad_periods_frameworks_and_controls_exit_2_and_store_nothing() {
+fn bad_input_exits_2_and_stores_nothing_and_a_mid_log_period_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     evident(&dir, &["init"], 0);
@@ -461,6 +461,59 @@ fn bad_periods_frameworks_and_controls_exit_2_and_store_nothing() {
     }
     assert_eq!(size(), before, "nothing was appended");
     assert!(!out_file.exists(), "no file was written");
+
+    // A period starting mid-log: its start checkpoint is signed, with a real consistency
+    // proof to the end one.
+    let now = time::OffsetDateTime::now_utc();
+    let from = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let to = (now + time::Duration::minutes(50))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    evident(&dir, &["controls", "check", "EV-AC-06"], 0);
+    let file = tmp.path().join("hour.tar");
+    let command = [
+        "evidence",
+        "bundle",
+        "--framework",
+        "soc2",
+        "--from",
+        &from,
+        "--to",
+        &to,
+    ];
+    let mut args = command.to_vec();
+    args.extend(["-o", file.to_str().unwrap()]);
+    evident(&dir, &args, 0);
+    let vkey = evident(&dir, &["log", "vkey"], 0).trim().to_string();
+    let out = verify(&file, &vkey, &[], 0);
+    assert!(out.contains("ok: bundle soc2"), "{out}");
+    let m = manifest_of(&file);
+    assert!(
+        m.start.size > 0 && m.start.size < m.end.size,
+        "{:?} {:?}",
+        m.start,
+        m.end
+    );
+    let members = read_tar(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(!members["proofs/consistency.txt"].is_empty());
+    assert_eq!(
+        m.events.len(),
+        1,
+        "the one run in the period: {:?}",
+        m.events
+    );
+    let bad = tmp.path().join("inconsistent.tar");
+    rewrite(&file, &bad, true, |members, _| {
+        let proof = members.get_mut("proofs/consistency.txt").unwrap();
+        proof[0] = if proof[0] == b'A' { b'B' } else { b'A' };
+    });
+    fails_saying(
+        &bad,
+        &vkey,
+        "FAIL proofs/consistency.txt: the start checkpoint is not a prefix",
+    );
 }
 
 #[test]

@@ -121,21 +121,24 @@ impl Controls<'_> {
         let before_start = self.received_before(period.from_us, size)?;
         let before_end = self.received_before(period.to_us, size)?;
         let need = before_end.max(last_index.map_or(0, |i| i + 1)).max(1);
-        let checkpoints = self.recorder.pooled_store()?.checkpoints()?;
-        let start = checkpoints
-            .iter()
-            .filter(|c| c.size <= before_start && c.size > 0)
-            .max_by_key(|c| c.size);
-        let end = checkpoints
-            .iter()
-            .filter(|c| c.size >= need && c.size <= size)
-            .min_by_key(|c| c.size);
-        let (end_size, end_note) = match end {
-            Some(c) => (c.size, c.note.clone()),
-            None => (size, latest.note.clone()),
+        let store = self.recorder.pooled_store()?;
+        // Checkpoints are signed per batch, so one usually ends exactly where the period
+        // starts; only otherwise are all of them read to find the newest before it.
+        let start = match store.checkpoint_covering(before_start.max(1))? {
+            Some(c) if c.size == before_start => Some(c),
+            _ => store
+                .checkpoints()?
+                .into_iter()
+                .filter(|c| c.size <= before_start && c.size > 0)
+                .max_by_key(|c| c.size),
         };
+        let (end_size, end_note) = match store.checkpoint_covering(need)? {
+            Some(c) if c.size <= size => (c.size, c.note),
+            _ => (size, latest.note.clone()),
+        };
+        drop(store);
         let (start_size, start_note) = match start {
-            Some(c) if c.size <= end_size => (c.size, Some(c.note.clone())),
+            Some(c) if c.size <= end_size => (c.size, Some(c.note)),
             _ => (0, None),
         };
         let consistency = if start_size == 0 {
