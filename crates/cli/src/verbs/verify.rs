@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use clap::Args;
 use evident::controls::bundle::format::MAX_BUNDLE_BYTES;
-use evident::controls::bundle::{read_sample, verify_bundle, verify_sample};
+use evident::controls::bundle::{read_sample, verify_bundle, verify_sample, ANCHOR_MEMBERS};
 use evident_ledger::hash::leaf_hash;
 use evident_ledger::note::NoteVerifier;
 use evident_ledger::tlog_proof::TlogProof;
@@ -169,7 +169,7 @@ fn verify_bundle_file(file: &Path, bytes: &[u8], verifier: &NoteVerifier) -> Res
         m.framework,
         m.from,
         m.to,
-        m.members.len() + 1,
+        m.members.len() + 1 + ANCHOR_MEMBERS.len(),
         verdict.proven,
         m.origin,
         m.end.size
