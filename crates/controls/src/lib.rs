@@ -24,6 +24,8 @@
 //! - [`bundle`]: period evidence bundles (every check run, evidence and exception event of a
 //!   framework's controls over a period, with proofs, figures and an HTML report) and seeded
 //!   auditor samples, both verified offline with only the log's verifier key.
+//! - [`oscal_out`]: OSCAL 1.1.2 documents: Evident's component-definition (the NIST SP
+//!   800-53 controls it implements) and assessment-results for a period, from the check runs.
 //! - [`coverage`]: a framework's requirements, each automated, partly automated, manual,
 //!   not applicable, or a gap.
 //!
@@ -52,6 +54,7 @@ pub mod checks;
 pub mod coverage;
 mod import;
 mod names;
+pub mod oscal_out;
 mod run;
 mod state;
 mod status;
@@ -60,6 +63,6 @@ pub use cadence::Cadence;
 pub use checks::{HostFacts, Outcome, Verdict};
 pub use import::Imported;
 pub use names::{CHECK_ACTION, CONTROL_RESOURCE};
-pub use run::{select, CheckRun};
+pub use run::{run_event, select, CheckRun};
 pub use state::{Controls, ControlsState};
 pub use status::{check_period, ControlStatus, HistoryItem, TREND_LENGTH};

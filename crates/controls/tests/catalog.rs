@@ -176,6 +176,25 @@ fn an_organisation_adds_controls_and_replaces_dispositions() {
     assert_ne!(catalog.hash, catalog::load(None).unwrap().hash);
 }
 
+#[test]
+fn an_organisation_sets_a_shipped_controls_params_and_its_version_moves() {
+    let shipped = catalog::load(None).unwrap();
+    let catalog = with_org_file(
+        "[[settings]]\ncontrol = \"EV-OPS-03\"\nparams = { repositories = [\"/srv/git/payments\"] }\n\n[[settings]]\ncontrol = \"EV-OPS-01\"\nparams = { max_age_days = 7 }\n",
+    )
+    .unwrap();
+    let hooks = catalog.control("EV-OPS-03").unwrap();
+    assert_eq!(hooks.params["repositories"][0], "/srv/git/payments");
+    let backups = catalog.control("EV-OPS-01").unwrap();
+    assert_eq!(backups.params["max_age_days"], 7);
+    let def = evident_controls::checks::find("backup.restore_tested").unwrap();
+    assert_ne!(
+        def.version(&backups.params),
+        def.version(&shipped.control("EV-OPS-01").unwrap().params)
+    );
+    assert_ne!(catalog.hash, shipped.hash);
+}
+
 /// Each bad file is refused, naming the file, the line, and what is wrong.
 #[test]
 fn bad_catalogs_are_refused_with_file_and_line() {
@@ -239,6 +258,26 @@ fn bad_catalogs_are_refused_with_file_and_line() {
             "disposition without its reason",
             "[[disposition]]\nframework = \"soc2\"\nrequirements = [\"PI1.1\"]\nclass = \"not-applicable\"\n",
             &["org/controls.toml:4", "reason"],
+        ),
+        (
+            "settings of a control that does not exist",
+            "[[settings]]\ncontrol = \"EV-NOPE\"\nparams = { repositories = [] }\n",
+            &["org/controls.toml:2", "no control `EV-NOPE`"],
+        ),
+        (
+            "settings of a manual control",
+            "[[settings]]\ncontrol = \"EV-OPS-02\"\nparams = { max_age_days = 1 }\n",
+            &["org/controls.toml:2", "has no check"],
+        ),
+        (
+            "a setting the control's check does not take",
+            "[[settings]]\ncontrol = \"EV-OPS-03\"\nparams = { repos = [\"/srv\"] }\n",
+            &["org/controls.toml:3", "detect.pre_commit", "repos"],
+        ),
+        (
+            "settings given twice",
+            "[[settings]]\ncontrol = \"EV-OPS-01\"\nparams = { max_age_days = 7 }\n\n[[settings]]\ncontrol = \"EV-OPS-01\"\nparams = { max_age_days = 8 }\n",
+            &["org/controls.toml:6", "given twice", "org/controls.toml:2"],
         ),
         (
             "a framework that already exists",

@@ -115,6 +115,9 @@ pub enum ControlsCommand {
         #[arg(long)]
         replace: bool,
     },
+    /// OSCAL 1.1.2 documents: Evident's component-definition, assessment-results for a period.
+    #[command(subcommand)]
+    Oscal(crate::verbs::oscal::OscalCommand),
 }
 
 /// Runs one `controls` subcommand.
@@ -140,6 +143,7 @@ pub fn run(cmd: ControlsCommand) -> Result<()> {
             gaps,
             json,
         } => show_coverage(&dir, &framework, gaps, json),
+        ControlsCommand::Oscal(cmd) => crate::verbs::oscal::run(cmd),
         ControlsCommand::Import {
             dir,
             file,

@@ -15,9 +15,10 @@
 //! | `access evaluate`, `break-glass`, `review` | [`access`] |
 //! | `controls list`, `check`, `status`, `history`, `coverage`, `import` | [`controls`] |
 //! | `evidence bundle`, `sample` | [`evidence`] (one module each) |
+//! | `controls oscal component`, `results` | [`oscal`] |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `demo` | [`demo`] |
-//! | `bench crypto`, `access`, `ledger`, `detect` | [`bench`] |
+//! | `bench crypto`, `access`, `ledger`, `detect`, `controls` | [`bench`] |
 
 pub mod access;
 pub mod apikey;
@@ -30,6 +31,7 @@ pub mod evidence;
 pub mod init;
 pub mod keys;
 pub mod log;
+pub mod oscal;
 pub mod policy;
 pub mod serve;
 pub mod tokens;

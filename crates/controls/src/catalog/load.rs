@@ -17,6 +17,7 @@ use crate::catalog::model::{
 };
 use crate::catalog::oscal;
 use crate::catalog::parse::{catalog_error, parse, ParsedFile, RawControl, Source};
+use crate::catalog::settings;
 use crate::checks;
 use evident_core::{Error, Result};
 
@@ -269,6 +270,7 @@ pub fn build(sources: Vec<Source>, imported: Vec<Framework>) -> Result<Catalog> 
             }
         }
     }
+    settings::apply(&parsed, &mut controls)?;
     Ok(Catalog {
         controls,
         frameworks,

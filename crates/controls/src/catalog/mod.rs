@@ -11,6 +11,7 @@ mod load;
 pub(crate) mod model;
 pub mod oscal;
 mod parse;
+mod settings;
 
 pub use builtin::{sources as builtin_sources, NIST_BASELINES};
 pub use load::{build, data_dir_sources, load, DATA_DIR_CATALOG, IMPORTED_FRAMEWORKS};

@@ -24,6 +24,10 @@
 //! requirements = ["PE-1", "PE-2"]
 //! class = "manual"                 # manual (with artifact) | not-applicable (with reason)
 //! artifact = "…"
+//!
+//! [[settings]]                     # another file's control, with settings of your own
+//! control = "EV-OPS-03"
+//! params = { repositories = ["/srv/git/payments"] }
 //! ```
 
 use std::collections::BTreeMap;
@@ -55,6 +59,8 @@ struct RawFile {
     control: Vec<Spanned<RawControl>>,
     #[serde(default)]
     disposition: Vec<Spanned<RawDisposition>>,
+    #[serde(default)]
+    settings: Vec<Spanned<RawSettings>>,
 }
 
 #[derive(Deserialize)]
@@ -92,12 +98,20 @@ pub(crate) struct RawDisposition {
     pub reason: Option<String>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSettings {
+    pub control: Spanned<String>,
+    pub params: Spanned<toml::Table>,
+}
+
 /// A file's items, each with where it starts.
 pub(crate) struct ParsedFile {
     pub source: Source,
     pub framework: Option<(RawFramework, Location)>,
     pub controls: Vec<(RawControl, Location)>,
     pub dispositions: Vec<(RawDisposition, Location)>,
+    pub settings: Vec<RawSettings>,
 }
 
 impl ParsedFile {
@@ -141,6 +155,7 @@ pub(crate) fn parse(source: Source) -> Result<ParsedFile> {
         framework: None,
         controls: Vec::new(),
         dispositions: Vec::new(),
+        settings: raw.settings.into_iter().map(Spanned::into_inner).collect(),
     };
     if let Some(f) = raw.framework {
         let at = file.at(f.span());

@@ -32,6 +32,7 @@ mod integrity;
 mod monitoring;
 mod outcome;
 mod oversight;
+mod precommit;
 mod privacy;
 mod probe;
 mod redaction;

@@ -6,8 +6,8 @@ use crate::checks::context::CheckContext;
 use crate::checks::def::CheckDef;
 use crate::checks::outcome::Outcome;
 use crate::checks::{
-    access, apikeys, backup, crypto, denials, integrity, monitoring, oversight, privacy, redaction,
-    tls, tls_probe,
+    access, apikeys, backup, crypto, denials, integrity, monitoring, oversight, precommit, privacy,
+    redaction, tls, tls_probe,
 };
 
 /// Every check, by name.
@@ -25,6 +25,7 @@ pub static CHECKS: &[&CheckDef] = &[
     &tls::CERTIFICATE,
     &tls_probe::PROTOCOLS,
     &redaction::ACTIVE,
+    &precommit::PRE_COMMIT,
     &monitoring::MONITORED,
     &privacy::RETENTION,
     &privacy::CONSENT,

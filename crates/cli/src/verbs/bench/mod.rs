@@ -3,6 +3,7 @@
 //! lives in `src/bench_detect.rs`.
 
 mod access;
+mod controls;
 mod crypto;
 mod ledger;
 mod measure;
@@ -38,6 +39,25 @@ pub enum BenchCommand {
         /// them on the same corpus (scripts/detect-peers.sh sets one up).
         #[arg(long, value_name = "PYTHON", env = "EVIDENT_PEERS_PYTHON")]
         peers_python: Option<PathBuf>,
+    },
+    /// The controls part on a year-sized log: by default 10 million events holding a year
+    /// of hourly checks of 50 controls. Prints how long `controls status` takes (one stored
+    /// row per control; target ≤ 100 ms), a status rebuild from the ledger, a quarter's
+    /// history of one control, and OSCAL assessment-results for a quarter.
+    Controls {
+        /// Directory for the benchmark's data, kept afterwards (default: a temporary
+        /// directory, removed).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Events in the log, check runs included.
+        #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+        events: u64,
+        /// Controls checked hourly (the catalog's checked controls, then the benchmark's own).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=1000).map(usize::from))]
+        controls: usize,
+        /// Days of hourly checks.
+        #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..=3650))]
+        days: u64,
     },
     /// Access decisions: bare Cedar `is_authorized` (the limit), Evident's decision core,
     /// decisions logged durably in process and over HTTP at a fixed rate, and batches of 100.
@@ -90,6 +110,19 @@ pub enum BenchCommand {
 pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Crypto => crypto::run(),
+        BenchCommand::Controls {
+            dir,
+            events,
+            controls,
+            days,
+        } => controls::run(
+            dir,
+            controls::Size {
+                events,
+                controls,
+                days,
+            },
+        ),
         BenchCommand::Access {
             dir,
             rate,
