@@ -7,6 +7,7 @@ mod caller;
 mod cli;
 mod config;
 mod data_dir;
+mod dates;
 mod logging;
 mod packs;
 mod tls;

@@ -9,7 +9,7 @@ use clap::Subcommand;
 use serde_json::Value;
 
 use crate::data_dir::{open, DataDir};
-use crate::verbs::controls::when;
+use crate::dates::when;
 
 /// OSCAL 1.1.2 documents for GRC tools and assessors (compliance-trestle, Lula, FedRAMP
 /// tooling read them).

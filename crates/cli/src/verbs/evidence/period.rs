@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::Args;
 use evident::controls::bundle::Period;
 
-use crate::verbs::controls::when;
+use crate::dates::when;
 
 /// `--from` (a date's first moment) and `--to` (a date's last moment, so the period ends at
 /// the next day's first), or RFC 3339 times; in order.
