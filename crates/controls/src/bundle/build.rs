@@ -10,11 +10,12 @@ use evident_core::Result;
 use evident_ledger::tlog_proof::TlogProof;
 use serde_json::json;
 
-use super::analysis::{
-    figures, policies_in_force, CatalogSnapshot, ControlInfo, Kind, Period, EVIDENCE_ADDED,
-    EVIDENCE_INGESTED, EXCEPTION_GRANTED, EXCEPTION_REVOKED, POLICY_APPLIED,
-};
 use super::anchor::{manifest_digest, BUNDLE_BUILT};
+use super::events::{
+    policies_in_force, Kind, Period, EVIDENCE_ADDED, EVIDENCE_INGESTED, EXCEPTION_GRANTED,
+    EXCEPTION_REVOKED, POLICY_APPLIED,
+};
+use super::figures::{figures, CatalogSnapshot, ControlInfo};
 use super::format::{
     entry_member, hashes_text, proof_member, sha256_hex, write_tar, Listed, Manifest, Member,
     PolicyInForce, BUNDLE_FORMAT, CATALOG, CONSISTENCY, END_CHECKPOINT, MANIFEST, REPORT,
@@ -45,7 +46,7 @@ pub struct Contents<'a> {
     /// the events carried, by index, with their bytes
     pub events: &'a [Read],
     /// the figures
-    pub figures: &'a super::analysis::Figures,
+    pub figures: &'a super::figures::Figures,
     /// the log's origin
     pub origin: &'a str,
 }
@@ -89,7 +90,7 @@ impl Controls<'_> {
         check_period(period.from_us, period.to_us)?;
         let catalog = snapshot(&self.catalog()?, framework)?;
         let ids: BTreeSet<&str> = catalog.controls.iter().map(|c| c.id.as_str()).collect();
-        let ours = |e: &super::analysis::PeriodEvent| {
+        let ours = |e: &super::events::PeriodEvent| {
             e.control.as_deref().is_some_and(|c| ids.contains(c)) && e.counts_for(period)
         };
         let mut events = self.read_events(&[CHECK_ACTION], None, Some(period), &ours)?;

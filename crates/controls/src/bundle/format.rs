@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use evident_core::{Error, Result};
 
-use super::analysis::Figures;
+use super::figures::Figures;
 
 /// The `format` of a bundle's manifest.
 pub const BUNDLE_FORMAT: &str = "evident.period-bundle/1";

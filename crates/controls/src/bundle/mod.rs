@@ -19,9 +19,10 @@
 //!
 //! The layout is in [`format`]; docs/controls.md describes it for re-implementers.
 
-mod analysis;
 mod anchor;
 mod build;
+mod events;
+mod figures;
 pub mod format;
 mod report;
 mod sample;
@@ -29,16 +30,18 @@ mod sample_verify;
 mod source;
 mod verify;
 
-pub use analysis::{
-    figures, grace_us, policies_in_force, short_time, CatalogSnapshot, ControlFigures, ControlInfo,
-    Figures, Gap, Kind, Period, PeriodEvent, EVIDENCE_ADDED, EVIDENCE_INGESTED, EXCEPTION_GRANTED,
-    EXCEPTION_REVOKED, POLICY_APPLIED,
-};
 pub use anchor::{
     check_anchor, manifest_digest, Anchor, ANCHOR_CONSISTENCY, ANCHOR_ENTRY, ANCHOR_MEMBERS,
     ANCHOR_PROOF, BUNDLE_BUILT, SAMPLE_DRAWN,
 };
 pub use build::{snapshot, Built, Contents};
+pub use events::{
+    policies_in_force, Declared, Kind, Period, PeriodEvent, EVIDENCE_ADDED, EVIDENCE_INGESTED,
+    EXCEPTION_GRANTED, EXCEPTION_REVOKED, POLICY_APPLIED,
+};
+pub use figures::{
+    figures, grace_us, short_time, CatalogSnapshot, ControlFigures, ControlInfo, Figures, Gap,
+};
 pub use report::{embedded_figures, FIGURES_ID};
 pub use sample::{
     draw, key, population_digest, PopulationMember, SampleEnd, SampleFile, SampledItem, ALGORITHM,

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 
 use evident_core::event::format_time;
 
-use super::analysis::{short_time, CatalogSnapshot, Figures, Kind, PeriodEvent};
+use super::events::{Kind, PeriodEvent};
+use super::figures::{short_time, CatalogSnapshot, Figures};
 use super::format::Manifest;
 
 /// The id of the `<script type="application/json">` element holding the figures.

@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use evident_core::event::{format_time, now_us};
 use evident_core::{Error, Result};
 
-use super::analysis::{Kind, Period, EVIDENCE_ADDED, EVIDENCE_INGESTED};
 use super::anchor::{Anchor, SAMPLE_DRAWN};
+use super::events::{Kind, Period, EVIDENCE_ADDED, EVIDENCE_INGESTED};
 use super::format::hashes_text;
 use crate::names::CHECK_ACTION;
 use crate::state::Controls;
@@ -173,7 +173,7 @@ impl Controls<'_> {
                 "no control `{control}` in the catalog (`evident controls list` shows them)"
             )));
         }
-        let mine = |e: &super::analysis::PeriodEvent| {
+        let mine = |e: &super::events::PeriodEvent| {
             e.control.as_deref() == Some(control) && e.counts_for(period)
         };
         let mut events = self.read_events(&[CHECK_ACTION], Some(control), Some(period), &mine)?;

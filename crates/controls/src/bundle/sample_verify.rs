@@ -12,8 +12,8 @@ use evident_ledger::hash::{empty_root, leaf_hash};
 use evident_ledger::note::NoteVerifier;
 use evident_ledger::proof::verify_inclusion;
 
-use super::analysis::{Kind, Period, PeriodEvent};
 use super::anchor::{check_anchor, SAMPLE_DRAWN};
+use super::events::{Kind, Period, PeriodEvent};
 use super::format::{consistent, parse_hashes};
 use super::sample::{draw, key, recorded_metadata, SampleFile, SAMPLE_FORMAT};
 

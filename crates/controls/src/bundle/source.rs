@@ -8,7 +8,7 @@ use evident_core::event::parse_time;
 use evident_core::store::EventQuery;
 use evident_core::{Error, Result};
 
-use super::analysis::{Period, PeriodEvent};
+use super::events::{Period, PeriodEvent};
 use crate::state::Controls;
 
 /// The most events one bundle or sample reads.

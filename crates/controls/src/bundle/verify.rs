@@ -15,12 +15,11 @@ use evident_ledger::note::NoteVerifier;
 use evident_ledger::proof::verify_inclusion;
 use evident_ledger::tlog_proof::TlogProof;
 
-use super::analysis::{
-    figures, policies_in_force, short_time, CatalogSnapshot, Kind, Period, PeriodEvent,
-};
 use super::anchor::{
     check_anchor, manifest_digest, Anchor, ANCHOR_ENTRY, ANCHOR_MEMBERS, BUNDLE_BUILT,
 };
+use super::events::{policies_in_force, Kind, Period, PeriodEvent};
+use super::figures::{figures, short_time, CatalogSnapshot};
 use super::format::{
     consistent, parse_hashes, read_tar, sha256_hex, Manifest, BUNDLE_FORMAT, CATALOG, MANIFEST,
     REPORT,
