@@ -154,7 +154,16 @@ fn engine_with_runs(tmp: &Path) -> (PathBuf, String) {
     let file = tmp.join("events.jsonl");
     let lines: Vec<String> = events.iter().map(Value::to_string).collect();
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    evident(&dir, &["log", "append", file.to_str().unwrap()], 0);
+    evident(
+        &dir,
+        &[
+            "log",
+            "append",
+            "--danger-system-actions",
+            file.to_str().unwrap(),
+        ],
+        0,
+    );
     let vkey = evident(&dir, &["log", "vkey"], 0).trim().to_string();
     (dir, vkey)
 }
