@@ -5,13 +5,15 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use evident::controls::bundle::format::sha256_hex;
+use evident::controls::oscal_out::bundled::AssessmentResultsMember;
 
 use crate::caller;
 use crate::data_dir::{open, DataDir};
 
 /// Write a period evidence bundle: every check run, evidence and exception event of a
 /// framework's controls over a period, with proofs, the catalog and policy versions in force,
-/// and an HTML report (control × time grid). Verify it with `evident verify FILE --vkey KEY`.
+/// an HTML report (control × time grid) and the period's OSCAL assessment-results. Verify it
+/// with `evident verify FILE --vkey KEY`.
 ///
 /// The bundle holds the signed checkpoints at the period's ends and the consistency proof
 /// between them, each event's exact bytes and a tlog-proof against the end checkpoint, and a
@@ -41,9 +43,13 @@ pub struct BundleArgs {
 pub fn run(args: BundleArgs) -> Result<()> {
     let period = args.period.period()?;
     let engine = open(&args.dir.data_dir)?;
-    let built = engine
-        .controls()
-        .bundle(&args.framework, period, &[], &caller::actor())?;
+    let controls = engine.controls();
+    // The OSCAL assessment-results of the period join the bundle as one more verified member.
+    let oscal = AssessmentResultsMember {
+        catalog: controls.catalog()?,
+        generated_at: evident::event::format_time(evident::event::now_us()),
+    };
+    let built = controls.bundle(&args.framework, period, &[&oscal], &caller::actor())?;
     super::output::write_whole(&args.output, &built.bytes)?;
     let m = &built.manifest;
     println!(
