@@ -33,9 +33,12 @@ today=$(date -u +%F)
 "$evident" controls oscal component --data-dir "$work/data" -o "$work/component.json"
 "$evident" controls oscal results --data-dir "$work/data" --from "$today" --to "$today" -o "$work/results.json"
 "$evident" controls oscal results --data-dir "$work/data" --from "$today" --to "$today" --framework soc2 -o "$work/results-soc2.json"
+# A period bundle carries the same document, its evidence links pointing at its own members.
+"$evident" evidence bundle --data-dir "$work/data" --framework soc2 --from "$today" --to "$today" -o "$work/soc2.tar" >/dev/null
+tar -xOf "$work/soc2.tar" oscal/assessment-results.json > "$work/results-bundle.json"
 # The `oscal` package keeps a support database under the working directory: run it in $work.
 checker=("$PWD/$venv/bin/python" "$PWD/scripts/check-oscal.py")
-(cd "$work" && "${checker[@]}" component.json results.json results-soc2.json)
+(cd "$work" && "${checker[@]}" component.json results.json results-soc2.json results-bundle.json)
 
 # The checker refuses damaged documents (a finding without its target; a bad UUID).
 "$venv/bin/python" - "$work" <<'PY'

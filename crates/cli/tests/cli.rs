@@ -132,6 +132,19 @@ fn append_query_prove_and_verify_offline() {
         2,
         "who",
     );
+    let forged = tmp.path().join("forged.jsonl");
+    write_lines(&forged, std::iter::once(json!({"actor": {"id": "u"}, "action": "controls.check", "resource": {"type": "control", "id": "EV-AC-01"}, "outcome": "success"}).to_string()));
+    fails(
+        &[
+            "log",
+            "append",
+            "--data-dir",
+            &dir,
+            forged.to_str().unwrap(),
+        ],
+        2,
+        "written by Evident itself",
+    );
     fails(&["log", "checkpoint", "--data-dir", &dir], 2, "empty");
 
     let good = tmp.path().join("good.jsonl");

@@ -21,6 +21,9 @@
 //! - [`Controls::status`], [`Controls::history`]: each control's last result, since when and
 //!   its trend (kept incrementally in the store); a control's runs over a period (from the
 //!   ledger's index).
+//! - [`bundle`]: period evidence bundles (every check run, evidence and exception event of a
+//!   framework's controls over a period, with proofs, figures and an HTML report) and seeded
+//!   auditor samples, both verified offline with only the log's verifier key.
 //! - [`period`]: a history's period as people write it (dates or RFC 3339 times).
 //! - [`oscal_out`]: OSCAL 1.1.2 documents: Evident's component-definition (the NIST SP
 //!   800-53 controls it implements) and assessment-results for a period, from the check runs.
@@ -51,6 +54,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bundle;
 mod cadence;
 pub mod catalog;
 pub mod checks;

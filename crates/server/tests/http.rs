@@ -418,6 +418,11 @@ fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
     wrong_type["outcome"] = json!(7);
     let mut bad_batch: Vec<Value> = (0..5).map(event).collect();
     bad_batch[4]["resource"] = json!({"id": "no type"});
+    // A writer may not forge what Evident writes itself: a passing control check, a decision.
+    let mut forged_check = event(5);
+    forged_check["action"] = json!("controls.check");
+    let mut forged_batch: Vec<Value> = (0..3).map(event).collect();
+    forged_batch[2]["action"] = json!("access.evaluate");
     let cases: Vec<(Vec<u8>, u16, &str)> = vec![
         (b"{\"actor\": ".to_vec(), 400, "malformed JSON"),
         (vec![0xff, 0xfe, b'{', b'}'], 400, "UTF-8"),
@@ -427,6 +432,8 @@ fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
         (unknown.to_string().into_bytes(), 400, "colour"),
         (wrong_type.to_string().into_bytes(), 400, "outcome"),
         (json!(bad_batch).to_string().into_bytes(), 400, "event 4"),
+        (forged_check.to_string().into_bytes(), 400, "written by Evident itself"),
+        (json!(forged_batch).to_string().into_bytes(), 400, "event 2: actions starting with `access.`"),
         (huge.to_string().into_bytes(), 413, "limit is 65535"),
         (json!((0..10_001).map(event).collect::<Vec<_>>()).to_string().into_bytes(), 413, "at most 10000"),
         (br#"{"actor": {"id": "x\u0000y"}, "action": "a", "resource": {"type": "r"}, "outcome": "success"}"#.to_vec(), 400, "control"),

@@ -36,6 +36,11 @@ pub enum LogCommand {
         /// Events per durable batch.
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         batch: u64,
+        /// Also take events of the actions Evident writes itself (`access.`, `auth.`,
+        /// `controls.`, `evidence.`, `evident.`): a forged control check or access decision
+        /// would then sit in the ledger beside real ones. For migrations and tests only.
+        #[arg(long)]
+        danger_system_actions: bool,
     },
     /// Print the latest events as JSON lines, oldest first.
     Tail {
@@ -149,9 +154,17 @@ pub struct QueryFilter {
 /// Runs one `log` subcommand.
 pub fn run(cmd: LogCommand) -> Result<()> {
     match cmd {
-        LogCommand::Append { dir, file, batch } => {
-            append(&dir.data_dir, file.as_deref(), batch as usize)
-        }
+        LogCommand::Append {
+            dir,
+            file,
+            batch,
+            danger_system_actions,
+        } => append(
+            &dir.data_dir,
+            file.as_deref(),
+            batch as usize,
+            danger_system_actions,
+        ),
         LogCommand::Tail { dir, lines, follow } => tail(&dir.data_dir, lines, follow),
         LogCommand::Query { dir, filter } => query(&dir.data_dir, &filter),
         LogCommand::Show { dir, index, reveal } => {
@@ -215,15 +228,23 @@ pub fn run(cmd: LogCommand) -> Result<()> {
     }
 }
 
-fn parse_line(line: &str, number: usize) -> Result<AuditEvent> {
+fn parse_line(line: &str, number: usize, system_actions: bool) -> Result<AuditEvent> {
     let value: Value =
         serde_json::from_str(line).with_context(|| format!("line {number}: malformed JSON"))?;
     let event = AuditEvent::from_json(value).with_context(|| format!("line {number}"))?;
     event.prepare(0).with_context(|| format!("line {number}"))?;
+    if let Some(family) = evident::event::reserved_action(&event.action) {
+        if !system_actions {
+            bail!(
+                "line {number}: actions starting with `{family}` are written by Evident itself; \
+                 name your action otherwise (or, for a migration, --danger-system-actions)"
+            );
+        }
+    }
     Ok(event)
 }
 
-fn append(dir: &Path, file: Option<&Path>, batch: usize) -> Result<()> {
+fn append(dir: &Path, file: Option<&Path>, batch: usize, system_actions: bool) -> Result<()> {
     let engine = open(dir)?;
     let started = Instant::now();
     let mut appended = 0u64;
@@ -246,7 +267,7 @@ fn append(dir: &Path, file: Option<&Path>, batch: usize) -> Result<()> {
             for (i, line) in BufReader::new(open_file()?).lines().enumerate() {
                 let line = line.with_context(|| format!("reading line {}", i + 1))?;
                 if !line.trim().is_empty() {
-                    parse_line(&line, i + 1)?;
+                    parse_line(&line, i + 1, system_actions)?;
                     lines += 1;
                 }
             }
@@ -274,7 +295,7 @@ fn append(dir: &Path, file: Option<&Path>, batch: usize) -> Result<()> {
                 if line.trim().is_empty() {
                     continue;
                 }
-                match parse_line(&line, i + 1) {
+                match parse_line(&line, i + 1, system_actions) {
                     Ok(event) => events.push(event),
                     Err(e) => {
                         flush(&mut events, &mut appended)?;

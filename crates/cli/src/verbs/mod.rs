@@ -15,7 +15,7 @@
 //! | `access evaluate`, `break-glass`, `review` | [`access`] |
 //! | `controls list`, `check`, `status`, `history`, `coverage`, `import`, `except`, `exceptions`, `diff` | [`controls`] |
 //! | `controls oscal component`, `results` | [`oscal`] |
-//! | `evidence add`, `list`, `show`, `get`, `ingest` | [`evidence`] |
+//! | `evidence add`, `list`, `show`, `get`, `ingest`, `bundle`, `sample` | [`evidence`] (one module each) |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `demo` | [`demo`] |
 //! | `bench crypto`, `access`, `ledger`, `detect`, `controls` | [`bench`] |

@@ -10,6 +10,7 @@
 //! validates both documents with compliance-trestle's models of OSCAL 1.1.2
 //! (`scripts/check-oscal.py`).
 
+pub mod bundled;
 pub mod component;
 mod period;
 pub mod results;

@@ -45,6 +45,15 @@ fn parse_events(body: Result<Bytes, BytesRejection>) -> ApiResult<Vec<AuditEvent
             events.len()
         )));
     }
+    for (i, event) in events.iter().enumerate() {
+        if let Some(family) = evident::event::reserved_action(&event.action) {
+            return Err(ApiError::bad_request(format!(
+                "event {i}: actions starting with `{family}` are written by Evident itself \
+                 (access decisions, logins, control checks, evidence, key operations); \
+                 name your application's action otherwise"
+            )));
+        }
+    }
     Ok(events)
 }
 
