@@ -5,13 +5,14 @@
 # check: no 5xx, every status and body as documented, schema-violating input refused,
 # authentication not ignored, no request slower than the timeout.
 #
-# Passes: one with an admin key over every operation, then one each with a writer and a reader
-# key (their refusals must be documented 403s, never a 5xx or an undocumented answer).
+# Passes: one with an admin key over every operation, then one each with a writer, a reader and
+# an auditor key (their refusals must be documented 403s, never a 5xx or an undocumented
+# answer).
 #
 # Usage: scripts/ci-schemathesis.sh [path/to/evident]   (default: target/debug/evident)
 # Size: EVIDENT_FUZZ_EXAMPLES test cases per operation and phase for the admin pass (default
-# 20, a few minutes), EVIDENT_FUZZ_LOWER_EXAMPLES for the writer and reader passes (default
-# 5); EVIDENT_FUZZ_FULL=1 runs the full size (500 and 100). EVIDENT_FUZZ_SEED fixes the seed
+# 20, a few minutes), EVIDENT_FUZZ_LOWER_EXAMPLES for the writer, reader and auditor passes
+# (default 5); EVIDENT_FUZZ_FULL=1 runs the full size (500 and 100). EVIDENT_FUZZ_SEED fixes the seed
 # (default: a fixed one, so CI runs are reproducible; `random` for a fresh one).
 # EVIDENT_FUZZ_PATHS=REGEX fuzzes only the paths it matches; EVIDENT_FUZZ_PYTHON picks the
 # Python that Schemathesis's virtual environment is made with (default: python3).
@@ -72,6 +73,7 @@ api_key() { "$evident" apikey create --quiet --data-dir "$data" --role "$1" --la
 admin=$(api_key admin)
 writer=$(api_key writer)
 reader=$(api_key reader)
+auditor=$(api_key auditor)
 
 # The login lockout is off here: Schemathesis sends thousands of bad credentials from one
 # address on purpose, and its check that they are refused expects 401/403, where the lockout
@@ -122,6 +124,7 @@ fuzz() {
 fuzz admin "$admin" "$examples"
 fuzz writer "$writer" "$lower_examples"
 fuzz reader "$reader" "$lower_examples"
+fuzz auditor "$auditor" "$lower_examples"
 
 if grep -q "panicked" "$tmp/serve.log"; then
     echo "error: evident serve panicked:" >&2
@@ -130,4 +133,4 @@ if grep -q "panicked" "$tmp/serve.log"; then
 fi
 [ "$failed" = 0 ] || exit 1
 echo
-echo "schemathesis: no failures (admin $examples, writer and reader $lower_examples examples per operation and phase)"
+echo "schemathesis: no failures (admin $examples, writer, reader and auditor $lower_examples examples per operation and phase)"

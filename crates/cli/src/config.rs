@@ -17,6 +17,8 @@
 //! header_timeout = 30            # seconds to send request headers; idle keep-alive limit
 //! body_timeout = 60              # seconds to send a request body (408 after)
 //! body_memory_mib = 256          # request bodies held in memory at once (503 past it)
+//! controls_interval = "60s"      # how often serve runs the control checks that are due
+//! controls_schedule = true       # false: serve runs no control checks by itself
 //!
 //! [keys]                                                # where the root key lives
 //! provider = "pkcs11"                                   # local (default), pkcs11 or aws-kms
@@ -59,6 +61,8 @@ struct ConfigFile {
     header_timeout: Option<u64>,
     body_timeout: Option<u64>,
     body_memory_mib: Option<u64>,
+    controls_interval: Option<DurationValue>,
+    controls_schedule: Option<bool>,
     keys: Option<KeysConfig>,
     lockout: Option<LockoutConfig>,
 }
@@ -80,6 +84,16 @@ struct LockoutConfig {
 enum DurationValue {
     Seconds(u64),
     Text(String),
+}
+
+impl DurationValue {
+    /// The duration as its environment variable takes it.
+    fn into_text(self) -> String {
+        match self {
+            Self::Seconds(s) => s.to_string(),
+            Self::Text(t) => t,
+        }
+    }
 }
 
 /// The `[keys]` table: the root-key provider and its settings.
@@ -163,6 +177,17 @@ pub fn load_into_env() -> Result<()> {
     set("EVIDENT_BODY_TIMEOUT", number(config.body_timeout));
     set("EVIDENT_BODY_MEMORY_MIB", number(config.body_memory_mib));
     set(
+        "EVIDENT_CONTROLS_INTERVAL",
+        config.controls_interval.map(DurationValue::into_text),
+    );
+    set(
+        "EVIDENT_NO_CONTROLS_SCHEDULE",
+        config
+            .controls_schedule
+            .filter(|on| !on)
+            .map(|_| "true".to_string()),
+    );
+    set(
         "EVIDENT_FINGERPRINT_KEY_FILE",
         config
             .fingerprint_key_file
@@ -183,10 +208,7 @@ pub fn load_into_env() -> Result<()> {
         set("EVIDENT_LOCKOUT_MAX_ATTEMPTS", number(lockout.max_attempts));
         set(
             "EVIDENT_LOCKOUT_DURATION",
-            lockout.duration.map(|d| match d {
-                DurationValue::Seconds(s) => s.to_string(),
-                DurationValue::Text(t) => t,
-            }),
+            lockout.duration.map(DurationValue::into_text),
         );
         set(
             "EVIDENT_LOCKOUT_ADDRESS_MAX_ATTEMPTS",

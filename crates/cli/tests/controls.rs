@@ -322,3 +322,102 @@ fn the_tls_check_probes_the_running_server() {
         "{plain}"
     );
 }
+
+#[test]
+fn serve_refuses_a_scheduler_interval_out_of_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    for interval in ["0", "2d", "soon"] {
+        let (_, stderr) = run(
+            tmp.path(),
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--controls-interval",
+                interval,
+            ],
+            2,
+        );
+        assert!(stderr.contains("--controls-interval"), "{stderr}");
+    }
+    // The configuration file's key reaches the same setting.
+    let config = tmp.path().join("evident.toml");
+    std::fs::write(
+        &config,
+        "controls_interval = \"0s\"\ncontrols_schedule = true\n",
+    )
+    .unwrap();
+    let (_, stderr) = run(
+        tmp.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(stderr.contains("--controls-interval"), "{stderr}");
+}
+
+#[test]
+fn serve_runs_the_due_checks_on_its_own_and_an_auditor_reads_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let dir_s = dir.to_str().unwrap();
+    run(&dir, &["init"], 0);
+    let (token, _) = run(
+        &dir,
+        &["apikey", "create", "--role", "auditor", "--quiet"],
+        0,
+    );
+    let auditor = token.trim().to_string();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_evident"));
+    // The interval from the environment, as a service manager would set it.
+    serve
+        .env("EVIDENT_CONTROLS_INTERVAL", "1s")
+        .env("EVIDENT_OPERATOR", "scheduler-test")
+        .stderr(std::process::Stdio::null());
+    let (mut child, base) = common::spawn_serve(serve, dir_s);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let checked = loop {
+        let status: Value = agent
+            .get(format!("{base}/v1/controls/status"))
+            .header("Authorization", format!("Bearer {auditor}"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap();
+        let checked: Vec<String> = status["controls"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not a status: {status}"))
+            .iter()
+            .filter(|c| c["runs"].as_u64() > Some(0))
+            .map(|c| c["control"].as_str().unwrap().to_string())
+            .collect();
+        if !checked.is_empty() {
+            break checked;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduler ran no check"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(checked.iter().any(|c| c == "EV-LOG-03"), "{checked:?}");
+    // The auditor may not run checks itself.
+    let refused = agent
+        .post(format!("{base}/v1/controls/check"))
+        .header("Authorization", format!("Bearer {auditor}"))
+        .send_empty()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

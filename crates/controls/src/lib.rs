@@ -24,6 +24,7 @@
 //! - [`bundle`]: period evidence bundles (every check run, evidence and exception event of a
 //!   framework's controls over a period, with proofs, figures and an HTML report) and seeded
 //!   auditor samples, both verified offline with only the log's verifier key.
+//! - [`period`]: a history's period as people write it (dates or RFC 3339 times).
 //! - [`oscal_out`]: OSCAL 1.1.2 documents: Evident's component-definition (the NIST SP
 //!   800-53 controls it implements) and assessment-results for a period, from the check runs.
 //! - [`evidence`]: manual evidence — a file added to a control, kept encrypted under the
@@ -65,6 +66,7 @@ pub mod exceptions;
 mod import;
 mod names;
 pub mod oscal_out;
+pub mod period;
 mod run;
 mod state;
 mod status;

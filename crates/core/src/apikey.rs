@@ -15,8 +15,11 @@ use crate::recorder::Recorder;
 use crate::store::ApiKeyRecord;
 use crate::{Error, Result};
 
-/// What a key may do. Each role includes the ones below it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What a key may do. `reader` ⊂ `writer` ⊂ `admin` nest; `auditor` stands apart: it reads
+/// the evidence (control status, history, coverage and catalog, checkpoints and proofs) and
+/// nothing else, and `admin` may do all it may. [`Role::allows`] says which role may do what
+/// another may; there is no order to compare roles by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     /// read events, checkpoints and proofs
     Reader,
@@ -24,17 +27,24 @@ pub enum Role {
     Writer,
     /// also manage keys, reveal and erase personal data
     Admin,
+    /// read the evidence an audit needs (controls, checkpoints, proofs), nothing else: no
+    /// event with personal data, no append, no administration
+    Auditor,
 }
 
 impl Role {
-    /// Parses `admin`, `writer` or `reader`.
+    /// Every role, the nesting ones first.
+    pub const ALL: [Role; 4] = [Self::Reader, Self::Writer, Self::Admin, Self::Auditor];
+
+    /// Parses `admin`, `writer`, `reader` or `auditor`.
     pub fn parse(text: &str) -> Result<Self> {
         match text {
             "admin" => Ok(Self::Admin),
             "writer" => Ok(Self::Writer),
             "reader" => Ok(Self::Reader),
+            "auditor" => Ok(Self::Auditor),
             other => Err(Error::BadRequest(format!(
-                "unknown role `{other}` (expected admin, writer or reader)"
+                "unknown role `{other}` (expected admin, writer, reader or auditor)"
             ))),
         }
     }
@@ -45,12 +55,18 @@ impl Role {
             Self::Admin => "admin",
             Self::Writer => "writer",
             Self::Reader => "reader",
+            Self::Auditor => "auditor",
         }
     }
 
-    /// Whether this role may do what `needed` may.
+    /// Whether this role may do everything `needed` may: `admin` all of every role,
+    /// `writer` what `reader` may, and each role its own.
     pub fn allows(self, needed: Role) -> bool {
-        self >= needed
+        match (self, needed) {
+            (Self::Admin, _) => true,
+            (Self::Writer, Self::Writer | Self::Reader) => true,
+            (held, needed) => held == needed,
+        }
     }
 }
 
@@ -282,5 +298,22 @@ mod tests {
         assert!(split_token("evk_zz_secret").is_none());
         assert!(split_token("Bearer x").is_none());
         assert!(Role::parse("root").is_err());
+    }
+
+    #[test]
+    fn the_auditor_stands_apart_and_admin_allows_everything() {
+        for role in Role::ALL {
+            assert!(Role::Admin.allows(role), "admin does not allow {role:?}");
+            assert!(role.allows(role));
+            assert_eq!(Role::parse(role.as_str()).unwrap(), role);
+        }
+        for other in [Role::Reader, Role::Writer, Role::Admin] {
+            assert!(!Role::Auditor.allows(other), "auditor allows {other:?}");
+            assert!(
+                !other.allows(Role::Auditor) || other == Role::Admin,
+                "{other:?} allows auditor"
+            );
+        }
+        assert!(Role::Writer.allows(Role::Reader) && !Role::Writer.allows(Role::Admin));
     }
 }

@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult, LOG_TARGET};
 use crate::lockout::{self, ClientNet, Credential, Lock, Verdict};
 use crate::oidc::OidcVerifier;
 use crate::peer;
+use crate::roles::Access;
 use crate::state::AppState;
 
 /// Who is calling: an API key or an OIDC token's subject.
@@ -62,14 +63,14 @@ impl Identity {
     }
 }
 
-/// Checks the request's bearer token and that its role allows `needed`: 401 without a valid
+/// Checks the request's bearer token and that its role is one `needed` admits: 401 without a valid
 /// token (recorded as a failed login), 429 while a login lockout or pause covers the
 /// credential or the client's address (the right credential too), 403 when the role is too
 /// low. Both refusals carry `Retry-After` when waiting will help.
 pub(crate) fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
-    needed: Role,
+    needed: Access,
 ) -> ApiResult<Identity> {
     let peer = peer::current();
     // No credential, or one in no form we read: refused and recorded like a wrong one.
@@ -219,20 +220,20 @@ fn check(state: &AppState, token: &str) -> ApiResult<Checked> {
     })
 }
 
-/// 403 when the caller's role does not allow `needed` for `what` (the operation, in words),
+/// 403 when `needed` does not admit the caller's role for `what` (the operation, in words),
 /// recorded in the ledger as `auth.role.denied` (PCI DSS 10.2.1.4: invalid access attempts).
 pub(crate) fn require_role(
     state: &AppState,
     identity: &Identity,
-    needed: Role,
+    needed: Access,
     what: &str,
 ) -> ApiResult<()> {
-    if identity.role.allows(needed) {
+    if needed.admits(identity.role) {
         return Ok(());
     }
+    let least = needed.least().join("` or `");
     let reason = format!(
-        "{what} needs the `{}` role; the caller has `{}`",
-        needed.as_str(),
+        "{what} needs the `{least}` role; the caller has `{}`",
         identity.role.as_str()
     );
     let mut event = evident::event::system_event(
@@ -242,7 +243,7 @@ pub(crate) fn require_role(
         json!({
             "method": identity.method,
             "caller": identity.id,
-            "needed": needed.as_str(),
+            "needed": needed.least().join(" or "),
             "held": identity.role.as_str(),
             "reason": reason,
         }),

@@ -22,26 +22,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter};
 use axum::Router;
-use evident::Role;
 
 use crate::auth::{authenticate, Identity};
 use crate::error::ApiError;
+use crate::roles::Access;
 use crate::state::AppState;
-
-/// Who may call an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// anyone, without a credential
-    Public,
-    /// a caller whose role allows this one
-    Least(Role),
-}
-
-impl From<Role> for Access {
-    fn from(role: Role) -> Self {
-        Self::Least(role)
-    }
-}
 
 /// One operation as registered: its method, its path as the router writes it, and who may
 /// call it.
@@ -175,7 +160,7 @@ async fn gate(
     };
     let needed = match access.get(&(method, path.as_str())) {
         Some(Access::Public) => return next.run(request).await,
-        Some(Access::Least(role)) => *role,
+        Some(needed) => *needed,
         // A method this path does not have: the router answers 405 without running a handler.
         None => return next.run(request).await,
     };

@@ -3,7 +3,9 @@
 //! Evident's HTTP API over an [`evident::Engine`]: appending and reading audit events,
 //! checkpoints and proofs, the C2SP tlog-tiles read side under `/log/`, access decisions
 //! (AuthZEN) and policy, keys and encryption, card tokens, personal-data erasure, redaction,
-//! API keys, health, Prometheus metrics and an OpenAPI 3.1 document ([`OPENAPI`]). See
+//! API keys, the controls (catalog, status, history, coverage, running checks, and running
+//! the due ones on their cadence), health, Prometheus metrics and an OpenAPI 3.1 document
+//! ([`OPENAPI`]). See
 //! `docs/api.md` for every endpoint.
 //!
 //! The crate is a thin layer: it authenticates, reads the request, calls the engine and writes
@@ -13,7 +15,9 @@
 //! ## Running it
 //!
 //! [`router`] builds the whole API over an [`AppState`] (the engine plus [`ServerOptions`]);
-//! [`serve()`] and [`serve_tls`] run it on a listener until a shutdown signal; [`tls`] holds
+//! [`serve()`] and [`serve_tls`] run it on a listener until a shutdown signal, with the
+//! control-check scheduler (`schedule.rs`) beside it when [`ServerOptions::controls_schedule`]
+//! asks for one (the due checks run as [`SCHEDULER_ACTOR`]); [`tls`] holds
 //! the rustls configuration that reloads its certificate files; [`oidc`] verifies OpenID
 //! Connect bearer tokens; [`lockout`] holds the login lockout's policy
 //! ([`ServerOptions::lockout`]). [`LoopbackServer`] runs the API on a free loopback port in its own
@@ -47,11 +51,13 @@
 //!    whole within [`Limits::body_timeout`] and the server-wide [`Limits::body_memory`].
 //! 2. **The router** sends the request to the handler of one part of the engine, in
 //!    `routes/`: one file per part (`events.rs`, `log.rs`, `access.rs`, `keys.rs`,
-//!    `personal.rs`, `tokens.rs`, `redact.rs`, `apikeys.rs`, `meta.rs`), so the file name
-//!    says where an endpoint lives; `routes/all.rs` gathers them. Anything else is a JSON
-//!    404, a method a path does not take a JSON 405.
+//!    `personal.rs`, `tokens.rs`, `redact.rs`, `apikeys.rs`, `controls.rs`, `meta.rs`), so
+//!    the file name says where an endpoint lives; `routes/all.rs` gathers them. Anything
+//!    else is a JSON 404, a method a path does not take a JSON 405.
 //! 3. **The gate** (`gate.rs`), before the handler and any of its extractors: each operation
-//!    was registered with its access, public or a least role, and a protected one has its
+//!    was registered with its access, public or the roles it admits (`roles.rs`: `READERS`,
+//!    `EVIDENCE_READERS` — readers and the `auditor` —, `WRITERS`, `ADMINS`), and a
+//!    protected one has its
 //!    caller authenticated (`auth.rs`: the bearer token is an API key, or an OIDC token when
 //!    an issuer is configured; a missing, malformed or refused one is a 401 and an
 //!    `auth.login.failed` event in the ledger) and its role checked (a 403 and an
@@ -77,11 +83,11 @@
 //!
 //! Write the handler in the `routes/` file of the engine part it serves (a new part gets a
 //! new file there, merged in `routes/all.rs`) and register it in that file's `routes()` with
-//! the least role that suffices (`.post(path, Role::Writer, handler)`; `Access::Public` only
-//! for what anyone may read). A handler that needs the caller takes `Identity`; it reads the
+//! the roles it admits (`.post(path, WRITERS, handler)`; `Access::Public` only for what anyone
+//! may read; an admitted role's betters are admitted too, which a unit test holds). A handler that needs the caller takes `Identity`; it reads the
 //! body with `json_body` and parameters with `request::{Path, Query}`, returns `ApiResult`
 //! and lets `?` map engine errors. Then describe it in `src/openapi.json` (with
-//! `x-evident-role` and every status it can answer: `openapi_tests.rs` fails until the
+//! `x-evident-roles` and every status it can answer: `openapi_tests.rs` fails until the
 //! document and the registered operations agree) and `docs/api.md`, and test it in `tests/`.
 
 #![forbid(unsafe_code)]
@@ -104,7 +110,9 @@ pub mod oidc;
 mod openapi_tests;
 mod peer;
 mod request;
+mod roles;
 mod routes;
+mod schedule;
 mod serve;
 pub mod started;
 mod state;
@@ -119,6 +127,7 @@ use axum::{middleware, Router};
 pub use limits::{Limits, MAX_HEADER_BYTES};
 pub use request::MAX_BODY_BYTES;
 pub use routes::meta::OPENAPI;
+pub use schedule::SCHEDULER_ACTOR;
 pub use serve::{serve, serve_tls, LoopbackServer};
 pub use state::{AppState, ServerOptions};
 

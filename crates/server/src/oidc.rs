@@ -340,12 +340,7 @@ fn check_token(
             )));
         }
     }
-    let role = role_of(config, &claims.rest).ok_or_else(|| {
-        TokenRefused(format!(
-            "the token carries no Evident role (admin, writer or reader) in `{}`",
-            config.roles_claim
-        ))
-    })?;
+    let role = role_of(config, &claims.rest)?;
     Ok(VerifiedToken {
         subject: claims.sub,
         issuer: claims.iss,
@@ -353,13 +348,20 @@ fn check_token(
     })
 }
 
-/// The highest Evident role in the configured roles claim or Keycloak's realm and client roles.
-fn role_of(config: &OidcConfig, claims: &serde_json::Map<String, Value>) -> Option<Role> {
+/// The Evident role of the configured roles claim or Keycloak's realm and client roles: the
+/// one that allows all the others it carries (`admin` over `auditor`, `writer` over `reader`).
+/// A token with none, or with roles no one of them includes (`reader` and `auditor`), is
+/// refused: which of the two was meant is not ours to guess.
+fn role_of(
+    config: &OidcConfig,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<Role, TokenRefused> {
     let root = Value::Object(claims.clone());
     let pointer =
         |path: &str| -> Option<&Value> { path.split('.').try_fold(&root, |v, key| v.get(key)) };
     let client = format!("resource_access.{}.roles", config.audience);
-    [
+    let mut held: Vec<Role> = Vec::new();
+    for role in [
         config.roles_claim.as_str(),
         "realm_access.roles",
         client.as_str(),
@@ -377,8 +379,26 @@ fn role_of(config: &OidcConfig, claims: &serde_json::Map<String, Value>) -> Opti
             .or_else(|| name.strip_prefix("evident-"))
             .unwrap_or(name);
         Role::parse(name).ok()
-    })
-    .max()
+    }) {
+        if !held.contains(&role) {
+            held.push(role);
+        }
+    }
+    if held.is_empty() {
+        return Err(TokenRefused(format!(
+            "the token carries no Evident role (admin, writer, reader or auditor) in `{}`",
+            config.roles_claim
+        )));
+    }
+    held.iter()
+        .copied()
+        .find(|role| held.iter().all(|other| role.allows(*other)))
+        .ok_or_else(|| {
+            TokenRefused(format!(
+                "the token carries Evident roles no one of them includes ({}); give the subject one",
+                held.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+        })
 }
 
 /// The `sub` of a token whose signature verifies under `key`, its other claims unchecked:
@@ -475,6 +495,25 @@ mod tests {
         );
         let refused = verify_with_keys(&config, &keys(), &unsigned);
         assert!(refused.unwrap_err().0.starts_with("malformed token header"));
+    }
+
+    #[test]
+    fn the_role_that_includes_the_others_is_the_tokens() {
+        let config = OidcConfig::new("https://idp.example", "evident-api");
+        let role = |roles: Value| {
+            let claims = json!({ "roles": roles });
+            role_of(&config, claims.as_object().unwrap())
+        };
+        assert_eq!(
+            role(json!(["reader", "evident:writer"])).unwrap(),
+            Role::Writer
+        );
+        assert_eq!(role(json!(["auditor", "admin"])).unwrap(), Role::Admin);
+        assert_eq!(role(json!("evident-auditor")).unwrap(), Role::Auditor);
+        let mixed = role(json!(["reader", "auditor"])).unwrap_err().0;
+        assert!(mixed.contains("reader, auditor"), "{mixed}");
+        let none = role(json!(["offline_access"])).unwrap_err().0;
+        assert!(none.contains("carries no Evident role"), "{none}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The OpenAPI document checked against the code that serves it: the same operations with
-//! the same access, the answers every operation can give because of how every request is
-//! handled (the gate's 401 and 403, the body limit's 413, the parsers' 400, a storage fault's
-//! 500), and exactly the error codes of [`ErrorCode`].
+//! the same access (`x-evident-roles`, every role that includes an admitted one admitted too),
+//! the answers every operation can give because of how every request is handled (the gate's
+//! 401 and 403, the body limit's 413, the parsers' 400, a storage fault's 500), and exactly
+//! the error codes of [`ErrorCode`].
 
 #![allow(
     clippy::unwrap_used,
@@ -13,8 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use evident::Role;
+
 use crate::error::ErrorCode;
-use crate::gate::Access;
+use crate::roles::Access;
 use crate::routes::all::operations;
 use crate::OPENAPI;
 
@@ -61,7 +64,10 @@ fn the_document_lists_exactly_the_operations_served_with_their_access() {
             .remove(&key)
             .unwrap_or_else(|| panic!("{} {} is served but not in openapi.json", key.0, key.1));
         let public = described.get("security") == Some(&Value::Array(vec![]));
-        let role = described.get("x-evident-role").and_then(Value::as_str);
+        let roles: Option<BTreeSet<&str>> = described
+            .get("x-evident-roles")
+            .and_then(Value::as_array)
+            .map(|roles| roles.iter().map(|r| r.as_str().unwrap()).collect());
         match op.access {
             Access::Public => {
                 assert!(
@@ -69,25 +75,27 @@ fn the_document_lists_exactly_the_operations_served_with_their_access() {
                     "{} {}: served public, documented protected",
                     key.0, key.1
                 );
-                assert_eq!(role, None, "{} {}: public with a role", key.0, key.1);
+                assert_eq!(roles, None, "{} {}: public with roles", key.0, key.1);
             }
-            Access::Least(needed) => {
+            Access::Roles(admitted) => {
                 assert!(
                     !public,
                     "{} {}: served protected, documented public",
                     key.0, key.1
                 );
+                let served: BTreeSet<&str> = admitted.iter().map(|r| r.as_str()).collect();
                 assert_eq!(
-                    role,
-                    Some(needed.as_str()),
-                    "{} {}: x-evident-role is not the role the gate asks for",
+                    roles,
+                    Some(served),
+                    "{} {}: x-evident-roles are not the roles the gate admits",
                     key.0,
                     key.1
                 );
                 let summary = described["summary"].as_str().unwrap_or_default();
+                let least = format!("role: {}", op.access.least().join(" or "));
                 assert!(
-                    summary.contains(&format!("role: {}", needed.as_str())),
-                    "{} {}: the summary does not name the role: {summary}",
+                    summary.contains(&least),
+                    "{} {}: the summary does not say `{least}`: {summary}",
                     key.0,
                     key.1
                 );
@@ -99,6 +107,55 @@ fn the_document_lists_exactly_the_operations_served_with_their_access() {
         "documented but not served: {:?}",
         documented.keys().collect::<Vec<_>>()
     );
+}
+
+/// Whoever may call an operation, a role that includes theirs may too: `admin` every
+/// operation, `writer` every one a `reader` may.
+#[test]
+fn every_operations_roles_include_the_roles_above_them() {
+    for op in operations().table() {
+        let Access::Roles(admitted) = op.access else {
+            continue;
+        };
+        assert!(!admitted.is_empty(), "{} {}: no role", op.method, op.path);
+        for role in admitted {
+            for above in Role::ALL.iter().filter(|r| r.allows(*role)) {
+                assert!(
+                    admitted.contains(above),
+                    "{} {}: `{}` is admitted but not `{}`",
+                    op.method,
+                    op.path,
+                    role.as_str(),
+                    above.as_str()
+                );
+            }
+        }
+    }
+}
+
+/// The auditor reads the evidence and nothing else: no event, no append, no administration.
+#[test]
+fn the_auditor_is_admitted_to_evidence_reads_only() {
+    for op in operations().table() {
+        if !op.access.admits(Role::Auditor) || op.access == Access::Public {
+            continue;
+        }
+        assert_eq!(
+            op.method,
+            axum::http::Method::GET,
+            "{} {}",
+            op.method,
+            op.path
+        );
+        assert!(
+            op.path.starts_with("/v1/controls")
+                || op.path == "/v1/checkpoint"
+                || op.path.starts_with("/v1/proof/"),
+            "the auditor may call {} {}",
+            op.method,
+            op.path
+        );
+    }
 }
 
 #[test]

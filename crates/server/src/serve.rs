@@ -1,14 +1,17 @@
 //! Running a router: [`serve`] over plain HTTP and [`serve_tls`] over TLS until a shutdown
-//! signal, within the server's [`Limits`], and [`LoopbackServer`], a server on a free
-//! loopback port in a runtime of its own for demos, benchmarks and tests.
+//! signal, within the server's [`Limits`], with the control-check scheduler beside them when
+//! the options ask for it; and [`LoopbackServer`], a server on a free loopback port in a
+//! runtime of its own for demos, benchmarks and tests.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use evident::Engine;
 
 use crate::connections::{serve_connections, Gate, PlainAccept};
 use crate::limits::Limits;
+use crate::schedule::Schedule;
 use crate::state::{AppState, ServerOptions};
 use crate::{router, tls};
 
@@ -29,24 +32,37 @@ impl LoopbackServer {
         Self::start_with(engine, ServerOptions::default())
     }
 
-    /// Starts serving `engine` with `options` on `127.0.0.1:0`.
+    /// Starts serving `engine` with `options` on `127.0.0.1:0` (with the control-check
+    /// scheduler when the options ask for it).
     pub fn start_with(engine: Arc<Engine>, options: ServerOptions) -> std::io::Result<Self> {
-        let limits = options.limits.clone();
         let state = AppState::with_options(engine, options);
-        Self::start_router(router(state), limits)
+        Self::spawn(move |listener, shutdown| serve(state, listener, shutdown))
     }
 
     /// Starts serving any router on `127.0.0.1:0`, in a runtime of its own.
     pub(crate) fn start_router(app: axum::Router, limits: Limits) -> std::io::Result<Self> {
+        Self::spawn(move |listener, shutdown| serve_router(app, listener, limits, shutdown))
+    }
+
+    /// Binds `127.0.0.1:0` in a runtime of its own and runs `serve` there until stopped.
+    fn spawn<S, F>(serve: S) -> std::io::Result<Self>
+    where
+        S: FnOnce(tokio::net::TcpListener, Pin<Box<dyn Future<Output = ()> + Send>>) -> F,
+        F: Future<Output = std::io::Result<()>> + Send + 'static,
+    {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let base = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = runtime.spawn(serve_router(app, listener, limits, async {
+        let shutdown = Box::pin(async {
             let _ = stopped.await;
-        }));
+        });
+        let task = {
+            let _entered = runtime.enter();
+            runtime.spawn(serve(listener, shutdown))
+        };
         Ok(Self {
             base,
             stop: Some(stop),
@@ -77,9 +93,13 @@ pub async fn serve_tls(
 ) -> std::io::Result<()> {
     let limits = state.limits().clone();
     let gate = Gate::new(limits.effective_max_connections());
+    let schedule = Schedule::start(&state);
     let app = router(state);
     let listener = tls::TlsListener::new(listener, tls, gate.clone())?;
     serve_connections(listener, gate, app, limits, shutdown).await;
+    if let Some(schedule) = schedule {
+        schedule.stop().await;
+    }
     Ok(())
 }
 
@@ -91,7 +111,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.limits().clone();
-    serve_router(router(state), listener, limits, shutdown).await
+    let schedule = Schedule::start(&state);
+    let served = serve_router(router(state), listener, limits, shutdown).await;
+    if let Some(schedule) = schedule {
+        schedule.stop().await;
+    }
+    served
 }
 
 /// Serves any router on `listener` without TLS until `shutdown`, with the peer's address

@@ -1,7 +1,9 @@
 //! The state every handler shares: the engine, the metrics, the OIDC verifier, the login
-//! lockout table, the budget of request-body memory and the server's options.
+//! lockout table, the budget of request-body memory, the turn of control-check runs and the
+//! server's options.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use evident::Engine;
@@ -28,6 +30,9 @@ pub struct AppState {
     pub(crate) lockout: LockoutTable,
     /// the memory request bodies may take at once, over all requests
     pub(crate) body_budget: BodyBudget,
+    /// held while control checks run: one run at a time over the server (the scheduler waits
+    /// its turn; a request that finds a run in progress is told so)
+    pub(crate) check_runs: Arc<tokio::sync::Mutex<()>>,
     options: ServerOptions,
 }
 
@@ -44,6 +49,9 @@ pub struct ServerOptions {
     pub lockout: LockoutPolicy,
     /// connections, header and body timeouts, body memory
     pub limits: Limits,
+    /// how often the server runs the control checks that are due (`None`: never by itself;
+    /// `evident serve` asks for every 60 s)
+    pub controls_schedule: Option<Duration>,
 }
 
 impl AppState {
@@ -72,6 +80,7 @@ impl AppState {
             oidc: options.oidc.clone().map(|c| Arc::new(OidcVerifier::new(c))),
             lockout,
             body_budget: BodyBudget::new(options.limits.body_memory),
+            check_runs: Arc::default(),
             options,
         })
     }
@@ -84,6 +93,11 @@ impl AppState {
     /// The server's limits on connections and request bodies.
     pub fn limits(&self) -> &Limits {
         &self.options.limits
+    }
+
+    /// How often the due control checks run, if the server runs them.
+    pub fn controls_schedule(&self) -> Option<Duration> {
+        self.options.controls_schedule
     }
 
     /// The URL clients reach this server at, when configured.

@@ -52,21 +52,26 @@ const BAD_SEGMENT: &str = "%FF%FE-not-a-number";
 const BAD_QUERY: &str = "?index=%FF&from=minus-one&limit=0&format=nope&reveal=maybe&zzz=1";
 const BAD_BODY: &[u8] = b"{\"truncated\": [1, 2";
 
-fn protected_operations(doc: &Value) -> Vec<(String, String, Role, bool)> {
+fn protected_operations(doc: &Value) -> Vec<(String, String, Vec<Role>, bool)> {
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             if op.get("security") == Some(&Value::Array(vec![])) {
                 continue;
             }
-            let role = Role::parse(op["x-evident-role"].as_str().unwrap()).unwrap();
+            let roles: Vec<Role> = op["x-evident-roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| Role::parse(r.as_str().unwrap()).unwrap())
+                .collect();
             let url_path = path
                 .split('/')
                 .map(|s| if s.starts_with('{') { BAD_SEGMENT } else { s })
                 .collect::<Vec<_>>()
                 .join("/");
             let has_body = op.get("requestBody").is_some();
-            out.push((method.to_uppercase(), url_path, role, has_body));
+            out.push((method.to_uppercase(), url_path, roles, has_body));
         }
     }
     out
@@ -76,6 +81,7 @@ fn protected_operations(doc: &Value) -> Vec<(String, String, Role, bool)> {
 fn every_protected_operation_authenticates_and_authorizes_before_reading_the_request() {
     let server = Running::start();
     let reader = server.key(Role::Reader);
+    let auditor = server.key(Role::Auditor);
     let agent = &server.agent;
     let doc: Value = agent
         .get(format!("{}/openapi.json", server.base))
@@ -90,7 +96,10 @@ fn every_protected_operation_authenticates_and_authorizes_before_reading_the_req
         "only {} operations",
         operations.len()
     );
-    let reader_auth = format!("Bearer {reader}");
+    let lower_roles = [
+        (Role::Reader, format!("Bearer {reader}")),
+        (Role::Auditor, format!("Bearer {auditor}")),
+    ];
     let refusals: [(&str, Option<&str>); 4] = [
         ("no credential", None),
         ("not a bearer token", Some("Basic ZXZpZGVudDpldmlkZW50")),
@@ -100,7 +109,7 @@ fn every_protected_operation_authenticates_and_authorizes_before_reading_the_req
         ),
         ("an empty bearer token", Some("Bearer ")),
     ];
-    for (method, path, role, has_body) in operations {
+    for (method, path, roles, has_body) in operations {
         let url = format!("{}{path}{BAD_QUERY}", server.base);
         let body = if has_body { BAD_BODY } else { b"" };
         for (what, auth) in refusals {
@@ -116,12 +125,17 @@ fn every_protected_operation_authenticates_and_authorizes_before_reading_the_req
             let head = send(agent, "HEAD", &url, None, b"");
             assert_eq!(head.status, 401, "HEAD {path} without a credential");
         }
-        if role != Role::Reader {
-            let answer = send(agent, &method, &url, Some(&reader_auth), body);
+        for (role, auth) in &lower_roles {
+            if roles.contains(role) {
+                continue;
+            }
+            let answer = send(agent, &method, &url, Some(auth), body);
             assert_eq!(
                 (answer.status, answer.body["error"]["code"].as_str()),
                 (403, Some("forbidden")),
-                "{method} {path} with a reader key: {}",
+                "{method} {path} with a{} {} key: {}",
+                if *role == Role::Auditor { "n" } else { "" },
+                role.as_str(),
                 answer.body
             );
         }

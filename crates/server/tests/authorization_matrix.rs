@@ -1,11 +1,11 @@
 //! The authorization matrix, generated from the served OpenAPI document so that no operation
 //! escapes it: every operation that needs a credential, against every way of not having the
-//! right one (none, a malformed header, an unknown, revoked or huge key, a role below the
-//! operation's `x-evident-role`, an expired, wrong-audience, role-less or `alg=none` OIDC
+//! right one (none, a malformed header, an unknown, revoked or huge key, every role the
+//! operation's `x-evident-roles` do not admit, an expired, wrong-audience, role-less or `alg=none` OIDC
 //! token), answers 401 or 403 with the documented error object and nothing more, and leaves
-//! exactly one ledger event naming the reason. The document's `x-evident-role` is checked
-//! against what the router really asks, and the document's operations against the router's
-//! routes.
+//! exactly one ledger event naming the reason. The document's `x-evident-roles` are checked
+//! against what the router really admits — every role, the auditor's included, on every
+//! operation — and the document's operations against the router's routes.
 
 #![allow(
     clippy::unwrap_used,
@@ -41,6 +41,7 @@ struct World {
     admin: String,
     writer: String,
     reader: String,
+    auditor: String,
     revoked: String,
     _dir: tempfile::TempDir,
 }
@@ -57,6 +58,7 @@ fn world() -> World {
             .to_string()
     };
     let (admin, writer, reader) = (key(Role::Admin), key(Role::Writer), key(Role::Reader));
+    let auditor = key(Role::Auditor);
     let doomed = engine.create_api_key(Role::Admin, None, "test").unwrap();
     engine.revoke_api_key(&doomed.id, "test").unwrap();
     // Without the login lockout: the matrix sends hundreds of wrong credentials from one
@@ -76,6 +78,7 @@ fn world() -> World {
         admin,
         writer,
         reader,
+        auditor,
         revoked: doomed.token.to_string(),
         _dir: dir,
     }
@@ -111,6 +114,7 @@ impl World {
             "admin" => &self.admin,
             "writer" => &self.writer,
             "reader" => &self.reader,
+            "auditor" => &self.auditor,
             other => panic!("no role `{other}`"),
         };
         [
@@ -156,17 +160,17 @@ fn bearer(token: &str) -> Option<Vec<u8>> {
     Some(format!("Bearer {token}").into_bytes())
 }
 
-/// The role just below `role`, if there is one.
-fn lower(role: &str) -> Option<&'static str> {
-    match role {
-        "admin" => Some("writer"),
-        "writer" => Some("reader"),
-        _ => None,
-    }
+/// The roles an operation admitting `admitted` refuses.
+fn refused_roles(admitted: &[String]) -> Vec<&'static str> {
+    Role::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .filter(|r| !admitted.iter().any(|a| a == r))
+        .collect()
 }
 
-/// Every wrong credential for an operation whose least role is `role`.
-fn cases(w: &World, role: &str) -> Vec<Case> {
+/// Every wrong credential for an operation that admits the roles `admitted`.
+fn cases(w: &World, admitted: &[String]) -> Vec<Case> {
     let now = evident::event::now_us() / 1_000_000;
     let none_alg = format!(
         "{}.{}.",
@@ -222,7 +226,7 @@ fn cases(w: &World, role: &str) -> Vec<Case> {
             "carries no Evident role",
         ),
     ];
-    if let Some(below) = lower(role) {
+    for below in refused_roles(admitted) {
         let [key, token] = w.credentials_of(below);
         for (how, credential) in [("API key", key), ("OIDC token", token)] {
             all.push(Case {
@@ -287,6 +291,7 @@ fn assert_bare_refusal(w: &World, doc: &Value, reply: &Reply, case: &Case, what:
         w.admin.clone(),
         w.writer.clone(),
         w.reader.clone(),
+        w.auditor.clone(),
         w.revoked.clone(),
     ];
     if let Some(presented) = &case.authorization {
@@ -351,22 +356,24 @@ fn every_protected_operation_refuses_every_wrong_credential_and_records_why() {
     );
     let mut checked = 0;
     for op in &protected {
-        let role = op.role.as_deref().unwrap_or_else(|| {
+        let roles = op.roles.as_deref().unwrap_or_else(|| {
             panic!(
-                "{}: a protected operation needs `x-evident-role`",
+                "{}: a protected operation needs `x-evident-roles`",
                 op.name()
             )
         });
-        assert!(
-            Role::parse(role).is_ok(),
-            "{}: `x-evident-role: {role}` is no role",
-            op.name()
-        );
+        for role in roles {
+            assert!(
+                Role::parse(role).is_ok(),
+                "{}: `x-evident-roles` names `{role}`, no role",
+                op.name()
+            );
+        }
         let url = op.url(&|_, _| None);
         let body = op
             .body_schema()
             .map(|s| openapi::example(&doc, s).to_string());
-        for case in cases(&w, role) {
+        for case in cases(&w, roles) {
             let what = format!("{} with {}", op.name(), case.name);
             let before = w.engine.size();
             let reply = w.send(
@@ -422,12 +429,13 @@ fn every_protected_operation_refuses_every_wrong_credential_and_records_why() {
         .contains(case.reason));
 }
 
-/// `x-evident-role` says what the router asks: the least role is let through (whatever the
-/// request then makes of the rest), the one below it is not.
+/// `x-evident-roles` say what the router admits: each role they name is let through (whatever
+/// the request then makes of the rest), every other role is refused.
 #[test]
-fn each_operations_documented_role_is_the_one_the_router_asks_for() {
+fn each_operations_documented_roles_are_the_ones_the_router_admits() {
     let w = world();
     let doc: Value = serde_json::from_str(evident_server::OPENAPI).unwrap();
+    let mut auditor_admitted = Vec::new();
     for op in openapi::operations(&doc) {
         let url = op.url(&|_, _| None);
         let body = op
@@ -443,8 +451,8 @@ fn each_operations_documented_role_is_the_one_the_router_asks_for() {
         };
         if op.public {
             assert!(
-                op.role.is_none(),
-                "{}: public, yet it names a role",
+                op.roles.is_none(),
+                "{}: public, yet it names roles",
                 op.name()
             );
             let reply = send(None);
@@ -456,18 +464,23 @@ fn each_operations_documented_role_is_the_one_the_router_asks_for() {
             );
             continue;
         }
-        let role = op.role.as_deref().unwrap();
-        for credential in w.credentials_of(role) {
-            let reply = send(Some(&credential));
-            let code = reply.json()["error"]["code"].clone();
-            assert!(
-                reply.status != 401 && !(reply.status == 403 && code == "forbidden"),
-                "{}: the `{role}` role is refused ({} {code})",
-                op.name(),
-                reply.status
-            );
+        let roles = op.roles.clone().unwrap();
+        for role in &roles {
+            for credential in w.credentials_of(role) {
+                let reply = send(Some(&credential));
+                let code = reply.json()["error"]["code"].clone();
+                assert!(
+                    reply.status != 401 && !(reply.status == 403 && code == "forbidden"),
+                    "{}: the `{role}` role is refused ({} {code})",
+                    op.name(),
+                    reply.status
+                );
+            }
         }
-        if let Some(below) = lower(role) {
+        if roles.iter().any(|r| r == "auditor") {
+            auditor_admitted.push(op.name());
+        }
+        for below in refused_roles(&roles) {
             for credential in w.credentials_of(below) {
                 let reply = send(Some(&credential));
                 assert_eq!(
@@ -478,6 +491,21 @@ fn each_operations_documented_role_is_the_one_the_router_asks_for() {
                 );
             }
         }
+    }
+    // The auditor reads the evidence and nothing else.
+    for name in &auditor_admitted {
+        assert!(
+            name.starts_with("GET /v1/controls")
+                || name == "GET /v1/checkpoint"
+                || name.starts_with("GET /v1/proof/"),
+            "the auditor may call {name}"
+        );
+    }
+    for evidence in ["GET /v1/checkpoint", "GET /v1/controls/status"] {
+        assert!(
+            auditor_admitted.iter().any(|n| n == evidence),
+            "the auditor may not call {evidence}"
+        );
     }
 }
 

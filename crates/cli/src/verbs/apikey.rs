@@ -15,7 +15,9 @@ pub enum ApikeyCommand {
     Create {
         #[command(flatten)]
         dir: DataDir,
-        /// admin (everything), writer (append and read) or reader (read).
+        /// admin (everything), writer (append and read), reader (read) or auditor (read the
+        /// evidence only: control status, history, coverage and catalog, checkpoints and
+        /// proofs; no events, no appends, no administration).
         #[arg(long, value_enum)]
         role: RoleArg,
         /// A label, e.g. the service that will use it.
@@ -41,6 +43,7 @@ pub enum RoleArg {
     Admin,
     Writer,
     Reader,
+    Auditor,
 }
 
 /// Runs one `apikey` subcommand.
@@ -52,6 +55,7 @@ pub fn run(cmd: ApikeyCommand) -> Result<()> {
                 RoleArg::Admin => Role::Admin,
                 RoleArg::Writer => Role::Writer,
                 RoleArg::Reader => Role::Reader,
+                RoleArg::Auditor => Role::Auditor,
             };
             let actor = caller::privileged_actor("creating an API key")?;
             let key = engine.create_api_key(role, label.as_deref(), &actor)?;

@@ -18,7 +18,6 @@ use evident::controls::{catalog, CheckRun, Verdict};
 
 use crate::caller;
 use crate::data_dir::{open, DataDir};
-use crate::time_arg::when;
 use crate::verdict::VerificationFailed;
 
 /// Controls: which operate, since when, and the evidence — computed from the engine's own
@@ -322,16 +321,11 @@ fn history(
     to: Option<&str>,
     json: bool,
 ) -> Result<()> {
-    let now = evident::event::now_us();
-    let from_us = match from {
-        Some(f) => when(f, false, "--from")?,
-        None => now - 30 * 86_400_000_000,
-    };
-    let to_us = match to {
-        Some(t) => when(t, true, "--to")?,
-        None => now + 1,
-    };
-    evident::controls::check_period(from_us, to_us)?;
+    let (from_us, to_us) = evident::controls::period::period(
+        ("--from", from),
+        ("--to", to),
+        evident::event::now_us(),
+    )?;
     let engine = open(&dir.data_dir)?;
     let items = engine.controls().history(id, from_us, to_us)?;
     for item in &items {

@@ -21,7 +21,15 @@ use crate::tls;
 /// (/.well-known/authzen-configuration) and the public log under /log/ needs
 /// `Authorization: Bearer <API key>` (see `evident apikey create`).
 /// Repeated failed logins are slowed, then locked out (--lockout-*; PCI DSS 8.3.4).
+/// Every minute (--controls-interval) the control checks that are due on their cadence run
+/// and are recorded in the ledger; --no-controls-schedule turns that off.
+///
+/// Examples:
+///   evident serve --data-dir /var/lib/evident
+///   evident serve --listen 0.0.0.0:8470 --tls-cert cert.pem --tls-key key.pem
+///   evident serve --controls-interval 5m
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub dir: DataDir,
@@ -45,6 +53,44 @@ pub struct ServeArgs {
     pub lockout: LockoutArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub controls: ControlsScheduleArgs,
+}
+
+/// The control-check scheduler: how often `serve` wakes to run the checks that are due (each
+/// control has its own cadence; only controls whose last check is older run).
+#[derive(Debug, Clone, Args)]
+pub struct ControlsScheduleArgs {
+    /// How often to look for due control checks: `30s`, `5m`, `1h` or seconds (1 s to 1 day).
+    #[arg(
+        long,
+        env = "EVIDENT_CONTROLS_INTERVAL",
+        default_value = "60",
+        value_parser = parse_interval,
+        value_name = "DURATION"
+    )]
+    pub controls_interval: Duration,
+    /// Do not run control checks on their cadence (run `evident controls check` or
+    /// POST /v1/controls/check yourself).
+    #[arg(long, env = "EVIDENT_NO_CONTROLS_SCHEDULE")]
+    pub no_controls_schedule: bool,
+}
+
+impl ControlsScheduleArgs {
+    /// The scheduler's period, or `None` when it is off.
+    fn schedule(&self) -> Option<Duration> {
+        (!self.no_controls_schedule).then_some(self.controls_interval)
+    }
+}
+
+/// A scheduler interval: `30s`, `5m`, `1h` or seconds, from 1 s to a day (a longer one would
+/// let daily controls lapse between looks).
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let interval = evident_server::lockout::parse_duration(text)?;
+    if !(Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(&interval) {
+        return Err(format!("`{text}`: the interval must be from 1 s to 1 day"));
+    }
+    Ok(interval)
 }
 
 /// The login lockout (PCI DSS 8.3.4, NIST AC-7): failed logins are counted per API key or
@@ -218,7 +264,7 @@ pub struct OidcArgs {
     /// The JWKS URL, when discovery is not available.
     #[arg(long, env = "EVIDENT_OIDC_JWKS_URL", value_name = "URL")]
     pub oidc_jwks_url: Option<String>,
-    /// The claim holding Evident roles (admin, writer, reader; an `evident:` or `evident-`
+    /// The claim holding Evident roles (admin, writer, reader, auditor; an `evident:` or `evident-`
     /// prefix is allowed). Keycloak's realm and client roles are read too.
     #[arg(
         long,
@@ -249,6 +295,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         oidc,
         lockout,
         limits,
+        controls,
     } = args;
     let lockout = lockout.policy()?;
     let dir = dir.data_dir.as_path();
@@ -288,6 +335,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             tls: tls.is_some(),
             lockout: lockout.clone(),
             limits: limits.limits(),
+            controls_schedule: controls.schedule(),
         };
         if lockout.is_weaker_than_pci() {
             tracing::warn!(

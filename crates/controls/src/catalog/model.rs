@@ -18,6 +18,9 @@ pub struct Location {
     pub file: String,
     /// 1-based line
     pub line: usize,
+    /// whether the file is one of the catalog shipped in the binary (else the data
+    /// directory's own)
+    pub shipped: bool,
 }
 
 impl fmt::Display for Location {

@@ -141,6 +141,7 @@ fn locate(source: &Source, span: Range<usize>) -> Location {
     Location {
         file: source.name.clone(),
         line,
+        shipped: source.shipped,
     }
 }
 

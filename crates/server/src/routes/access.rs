@@ -16,15 +16,15 @@ use evident::access::authzen::{
 use evident::access::pack::PackFiles;
 use evident::access::Answer;
 use evident::store::BreakGlassRecord;
-use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Identity;
 use crate::blocking::blocking;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{Access, Operations};
+use crate::gate::Operations;
 use crate::request::{json_body, request_id, Path, Query};
+use crate::roles::{Access, ADMINS, READERS, WRITERS};
 use crate::state::{AppState, Shared};
 
 /// AuthZEN, policy versions, break-glass and access reviews.
@@ -35,25 +35,21 @@ pub(crate) fn routes() -> Operations {
             Access::Public,
             configuration,
         )
-        .post("/access/v1/evaluation", Role::Writer, evaluation)
-        .post("/access/v1/evaluations", Role::Writer, evaluations)
-        .post("/access/v1/search/{kind}", Role::Writer, search)
-        .get("/v1/policy", Role::Reader, show_policy)
-        .put("/v1/policy", Role::Admin, apply_policy)
-        .get("/v1/policy/versions", Role::Reader, policy_versions)
-        .get(
-            "/v1/policy/versions/{version}",
-            Role::Reader,
-            policy_version,
-        )
-        .post("/v1/policy/rollback", Role::Admin, rollback_policy)
-        .get("/v1/access/break-glass", Role::Admin, list_break_glass)
+        .post("/access/v1/evaluation", WRITERS, evaluation)
+        .post("/access/v1/evaluations", WRITERS, evaluations)
+        .post("/access/v1/search/{kind}", WRITERS, search)
+        .get("/v1/policy", READERS, show_policy)
+        .put("/v1/policy", ADMINS, apply_policy)
+        .get("/v1/policy/versions", READERS, policy_versions)
+        .get("/v1/policy/versions/{version}", READERS, policy_version)
+        .post("/v1/policy/rollback", ADMINS, rollback_policy)
+        .get("/v1/access/break-glass", ADMINS, list_break_glass)
         .post(
             "/v1/access/break-glass/{id}/review",
-            Role::Admin,
+            ADMINS,
             review_break_glass,
         )
-        .post("/v1/access/review", Role::Admin, access_review)
+        .post("/v1/access/review", ADMINS, access_review)
 }
 
 async fn configuration(State(state): Shared, headers: HeaderMap) -> Json<Value> {

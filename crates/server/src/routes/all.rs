@@ -1,7 +1,9 @@
 //! Every operation of the API in one table: each part's routes gathered, so the router, the
 //! gate in front of it and the tests against the OpenAPI document all see the same list.
 
-use super::{access, apikeys, events, keys, lockouts, log, meta, personal, redact, tokens};
+use super::{
+    access, apikeys, controls, events, keys, lockouts, log, meta, personal, redact, tokens,
+};
 use crate::gate::Operations;
 
 /// Every operation of the API, each with who may call it.
@@ -16,4 +18,5 @@ pub(crate) fn operations() -> Operations {
         .merge(lockouts::routes())
         .merge(access::routes())
         .merge(tokens::routes())
+        .merge(controls::routes())
 }

@@ -17,14 +17,15 @@ use crate::blocking::blocking;
 use crate::error::ApiResult;
 use crate::gate::Operations;
 use crate::request::{json_body, Path};
+use crate::roles::ADMINS;
 use crate::state::Shared;
 
 /// Creating, listing and revoking API keys.
 pub(crate) fn routes() -> Operations {
     Operations::new()
-        .post("/v1/apikeys", Role::Admin, create_key)
-        .get("/v1/apikeys", Role::Admin, list_keys)
-        .delete("/v1/apikeys/{id}", Role::Admin, revoke_key)
+        .post("/v1/apikeys", ADMINS, create_key)
+        .get("/v1/apikeys", ADMINS, list_keys)
+        .delete("/v1/apikeys/{id}", ADMINS, revoke_key)
 }
 
 #[derive(Deserialize)]

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use evident::event::Outcome;
 use evident::store::EventQuery;
-use evident::{AuditEvent, EventRecord, Role};
+use evident::{AuditEvent, EventRecord};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -21,14 +21,15 @@ use crate::auth::{require_role, Identity};
 use crate::error::{ApiError, ApiResult};
 use crate::gate::Operations;
 use crate::request::{body_refused, Path, Query};
+use crate::roles::{ADMINS, READERS, WRITERS};
 use crate::state::Shared;
 
 /// Appending, querying and reading events.
 pub(crate) fn routes() -> Operations {
     Operations::new()
-        .post("/v1/events", Role::Writer, append)
-        .get("/v1/events", Role::Reader, query)
-        .get("/v1/events/{index}", Role::Reader, get_event)
+        .post("/v1/events", WRITERS, append)
+        .get("/v1/events", READERS, query)
+        .get("/v1/events/{index}", READERS, get_event)
 }
 
 /// The body as one event or a batch, within the body and batch limits.
@@ -127,7 +128,7 @@ async fn get_event(
         ))
     })?;
     if params.reveal {
-        require_role(&state, &key, Role::Admin, "revealing personal data")?;
+        require_role(&state, &key, ADMINS, "revealing personal data")?;
     }
     Ok(Json(record_json(
         &state.engine.event(index, params.reveal)?,

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -20,19 +19,20 @@ use crate::blocking::with_keyring;
 use crate::error::ApiResult;
 use crate::gate::Operations;
 use crate::request::{json_body, plaintext_of, request_id, Path};
+use crate::roles::{ADMINS, WRITERS};
 use crate::state::Shared;
 
 /// Key management and the encrypt, data-key, decrypt and rewrap calls.
 pub(crate) fn routes() -> Operations {
     Operations::new()
-        .get("/v1/keys", Role::Admin, list_crypto_keys)
-        .post("/v1/keys", Role::Admin, create_crypto_key)
-        .post("/v1/keys/{name}/rotate", Role::Admin, rotate_crypto_key)
-        .post("/v1/keys/{name}/classify", Role::Admin, classify_crypto_key)
-        .post("/v1/keys/{name}/encrypt", Role::Writer, encrypt)
-        .post("/v1/keys/{name}/datakey", Role::Writer, data_key)
-        .post("/v1/decrypt", Role::Writer, decrypt)
-        .post("/v1/rewrap", Role::Writer, rewrap)
+        .get("/v1/keys", ADMINS, list_crypto_keys)
+        .post("/v1/keys", ADMINS, create_crypto_key)
+        .post("/v1/keys/{name}/rotate", ADMINS, rotate_crypto_key)
+        .post("/v1/keys/{name}/classify", ADMINS, classify_crypto_key)
+        .post("/v1/keys/{name}/encrypt", WRITERS, encrypt)
+        .post("/v1/keys/{name}/datakey", WRITERS, data_key)
+        .post("/v1/decrypt", WRITERS, decrypt)
+        .post("/v1/rewrap", WRITERS, rewrap)
 }
 
 #[derive(Deserialize)]

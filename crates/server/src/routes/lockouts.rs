@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use evident::event::format_time;
-use evident::Role;
 use serde_json::{json, Value};
 
 use crate::auth::Identity;
@@ -16,13 +15,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::gate::Operations;
 use crate::lockout::{self, Credential};
 use crate::request::Path;
+use crate::roles::ADMINS;
 use crate::state::Shared;
 
 /// Listing and lifting login lockouts.
 pub(crate) fn routes() -> Operations {
     Operations::new()
-        .get("/v1/auth/lockouts", Role::Admin, list_lockouts)
-        .delete("/v1/auth/lockouts/{id}", Role::Admin, lift_lockout)
+        .get("/v1/auth/lockouts", ADMINS, list_lockouts)
+        .delete("/v1/auth/lockouts/{id}", ADMINS, lift_lockout)
 }
 
 async fn list_lockouts(State(state): Shared) -> ApiResult<Json<Value>> {

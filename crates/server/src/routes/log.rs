@@ -10,14 +10,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use evident::{Role, SignedCheckpoint};
+use evident::SignedCheckpoint;
 use evident_ledger::tiles::TilePath;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{Access, Operations};
+use crate::gate::Operations;
 use crate::request::{Path, Query};
+use crate::roles::{Access, EVIDENCE_READERS};
 use crate::state::{AppState, Shared};
 
 /// Checkpoints, proofs and tiles.
@@ -25,9 +26,9 @@ pub(crate) fn routes() -> Operations {
     Operations::new()
         .get("/log/checkpoint", Access::Public, log_checkpoint)
         .get("/log/tile/{*path}", Access::Public, log_tile)
-        .get("/v1/checkpoint", Role::Reader, checkpoint)
-        .get("/v1/proof/inclusion", Role::Reader, inclusion)
-        .get("/v1/proof/consistency", Role::Reader, consistency)
+        .get("/v1/checkpoint", EVIDENCE_READERS, checkpoint)
+        .get("/v1/proof/inclusion", EVIDENCE_READERS, inclusion)
+        .get("/v1/proof/consistency", EVIDENCE_READERS, consistency)
 }
 
 /// A signed checkpoint as JSON: size, base64 root and the signed note.

@@ -5,10 +5,10 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use evident::Role;
 use serde_json::{json, Value};
 
-use crate::gate::{Access, Operations};
+use crate::gate::Operations;
+use crate::roles::{Access, READERS};
 use crate::state::Shared;
 
 /// The OpenAPI 3.1 description of this API.
@@ -18,7 +18,7 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 pub(crate) fn routes() -> Operations {
     Operations::new()
         .get("/healthz", Access::Public, healthz)
-        .get("/metrics", Role::Reader, metrics)
+        .get("/metrics", READERS, metrics)
         .get("/openapi.json", Access::Public, openapi)
 }
 

@@ -13,11 +13,13 @@
 //! | `tokens.rs` | `/v1/tokens…` |
 //! | `redact.rs` | `/v1/redact` |
 //! | `apikeys.rs` | `/v1/apikeys…` |
+//! | `controls.rs` | `/v1/controls…` |
 //! | `lockouts.rs` | `/v1/auth/lockouts…` |
 
 pub(crate) mod access;
 pub(crate) mod all;
 pub(crate) mod apikeys;
+pub(crate) mod controls;
 pub(crate) mod events;
 pub(crate) mod keys;
 pub(crate) mod lockouts;

@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::Json;
-use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -15,13 +14,14 @@ use crate::blocking::{blocking, with_keyring};
 use crate::error::ApiResult;
 use crate::gate::Operations;
 use crate::request::{json_body, plaintext_of};
+use crate::roles::{ADMINS, WRITERS};
 use crate::state::Shared;
 
 /// Encrypting for a data subject and erasing one.
 pub(crate) fn routes() -> Operations {
     Operations::new()
-        .post("/v1/personal/erase", Role::Admin, erase)
-        .post("/v1/personal/encrypt", Role::Writer, encrypt_for_subject)
+        .post("/v1/personal/erase", ADMINS, erase)
+        .post("/v1/personal/encrypt", WRITERS, encrypt_for_subject)
 }
 
 #[derive(Deserialize)]

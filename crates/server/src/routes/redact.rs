@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::Json;
-use evident::Role;
 use evident_detect::{Entity, RedactMode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,6 +14,7 @@ use crate::blocking::blocking;
 use crate::error::{ApiError, ApiResult};
 use crate::gate::Operations;
 use crate::request::json_body;
+use crate::roles::READERS;
 use crate::state::Shared;
 
 /// The most text one `POST /v1/redact` takes.
@@ -22,7 +22,7 @@ const MAX_REDACT_BYTES: usize = 1 << 20;
 
 /// Redacting a text.
 pub(crate) fn routes() -> Operations {
-    Operations::new().post("/v1/redact", Role::Reader, redact)
+    Operations::new().post("/v1/redact", READERS, redact)
 }
 
 #[derive(Deserialize)]

@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use evident::crypto::tokens::{Keep, Pan, Requester, Reveal, TokenFormat};
-use evident::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -20,6 +19,7 @@ use crate::blocking::with_token_vault;
 use crate::error::{ApiError, ApiResult};
 use crate::gate::Operations;
 use crate::request::{json_body, request_id};
+use crate::roles::WRITERS;
 use crate::state::Shared;
 
 /// Cards one tokenize request may carry.
@@ -28,8 +28,8 @@ const MAX_BATCH: usize = 1000;
 /// Tokenizing and detokenizing card numbers.
 pub(crate) fn routes() -> Operations {
     Operations::new()
-        .post("/v1/tokens", Role::Writer, tokenize)
-        .post("/v1/tokens/detokenize", Role::Writer, detokenize)
+        .post("/v1/tokens", WRITERS, tokenize)
+        .post("/v1/tokens/detokenize", WRITERS, detokenize)
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,5 @@
 //! Walking the served OpenAPI document, so a test that iterates it covers a new operation the
-//! day it is documented: every operation with its least role (`x-evident-role`), a minimal
+//! day it is documented: every operation with the roles it admits (`x-evident-roles`), a minimal
 //! valid instance of any schema, every string field of a request body, and URLs with their
 //! path and required query parameters filled. Shared by the authorization matrix
 //! (`crates/server/tests`) and the canary test (`crates/cli/tests`).
@@ -24,8 +24,9 @@ pub struct Operation {
     pub op: Value,
     /// whether it needs no credential (`security: []`)
     pub public: bool,
-    /// its least role, from `x-evident-role` (`reader`, `writer`, `admin`)
-    pub role: Option<String>,
+    /// the roles that may call it, from `x-evident-roles` (`reader`, `writer`, `admin`,
+    /// `auditor`)
+    pub roles: Option<Vec<String>>,
 }
 
 impl Operation {
@@ -93,7 +94,12 @@ pub fn operations(doc: &Value) -> Vec<Operation> {
                 path: path.clone(),
                 op: op.clone(),
                 public: security.as_array().is_some_and(Vec::is_empty),
-                role: op["x-evident-role"].as_str().map(str::to_string),
+                roles: op["x-evident-roles"].as_array().map(|roles| {
+                    roles
+                        .iter()
+                        .map(|r| r.as_str().expect("a role name").to_string())
+                        .collect()
+                }),
             });
         }
     }

@@ -17,6 +17,7 @@ pub struct Running {
     /// `http://127.0.0.1:PORT`
     pub base: String,
     /// a client that answers every status rather than failing on 4xx and 5xx
+    #[allow(dead_code, reason = "some tests bring their own client")]
     pub agent: ureq::Agent,
     server: Option<LoopbackServer>,
 }
