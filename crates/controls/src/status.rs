@@ -16,7 +16,7 @@ use evident_core::{Error, Result};
 
 use crate::catalog::Implementation;
 use crate::checks::Verdict;
-use crate::evidence::{standing, EvidenceStanding};
+use crate::evidence::{standings, EvidenceStanding};
 use crate::exceptions::{self, Exception};
 use crate::names::{CHECK_ACTION, CONTROL_RESOURCE};
 use crate::state::Controls;
@@ -158,14 +158,24 @@ impl Controls<'_> {
         let catalog = self.catalog()?;
         let stored = self.recorder.pooled_store()?.control_statuses()?;
         let exceptions = exceptions::by_control(&self.log)?;
+        let standings = standings(&self.log, now_us)?;
         catalog
             .controls
             .iter()
             .map(|c| {
-                let evidence = match c.implementation {
-                    Implementation::Automated => None,
-                    _ => Some(standing(&self.log, &c.id, now_us)?),
-                };
+                let evidence =
+                    match c.implementation {
+                        Implementation::Automated => None,
+                        _ => Some(standings.get(&c.id).cloned().unwrap_or_else(|| {
+                            EvidenceStanding {
+                                state: "missing".into(),
+                                evidence_id: None,
+                                index: None,
+                                added_at: None,
+                                valid_until: None,
+                            }
+                        })),
+                    };
                 let lapsed = evidence.as_ref().is_some_and(|e| e.state != "current");
                 let record = stored.iter().find(|s| s.control == c.id);
                 let (result, trend) = match (record, c.check.is_some()) {

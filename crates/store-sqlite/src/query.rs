@@ -47,13 +47,16 @@ pub(crate) fn query(conn: &Connection, q: &EventQuery) -> Result<Vec<StoredEntry
             to_i64(c)?.into(),
         );
     }
+    // The most selective index drives: one resource, then one actor, then one action; a
+    // resource type alone last (every control check shares `control`, so driving an
+    // exception's query by it would read every check run of the log).
     let driver = match (&rtype, &rid, &actor, &action) {
         (Some(t), Some(r), _, _) => Some(format!(
             "ix.by_resource d WHERE d.rtype = {t} AND d.rid = {r}"
         )),
         (_, _, Some(a), _) => Some(format!("ix.by_actor d WHERE d.actor = {a}")),
-        (Some(t), None, _, _) => Some(format!("ix.by_resource d WHERE d.rtype = {t}")),
         (_, _, _, Some(a)) => Some(format!("ix.by_action d WHERE d.action = {a}")),
+        (Some(t), None, _, _) => Some(format!("ix.by_resource d WHERE d.rtype = {t}")),
         _ => None,
     };
     let watermark = if driver.is_some() {

@@ -13,4 +13,6 @@ pub mod scan;
 pub mod store;
 
 pub use ingest::{Ingested, IngestedControl};
-pub use record::{standing, Evidence, EvidenceOptions, EvidenceStanding, DEFAULT_MAX_BYTES};
+pub use record::{
+    standing, standings, Evidence, EvidenceOptions, EvidenceStanding, DEFAULT_MAX_BYTES,
+};

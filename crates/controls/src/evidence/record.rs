@@ -251,7 +251,33 @@ pub fn standing(log: &Log<'_>, control: &str, now_us: i64) -> Result<EvidenceSta
     let longest = list(log, Some(control))?
         .into_iter()
         .max_by_key(|e| (e.valid_until_us, e.index));
-    Ok(match longest {
+    Ok(standing_of(longest, now_us))
+}
+
+/// Every control's evidence standing at `now_us`, from one read of the evidence events (a
+/// control without any is absent): what `controls status` shows, without reading each
+/// control's events apart.
+pub fn standings(
+    log: &Log<'_>,
+    now_us: i64,
+) -> Result<std::collections::BTreeMap<String, EvidenceStanding>> {
+    let mut longest: std::collections::BTreeMap<String, Evidence> = Default::default();
+    for e in list(log, None)? {
+        let replace = longest
+            .get(&e.control)
+            .is_none_or(|held| (e.valid_until_us, e.index) > (held.valid_until_us, held.index));
+        if replace {
+            longest.insert(e.control.clone(), e);
+        }
+    }
+    Ok(longest
+        .into_iter()
+        .map(|(control, e)| (control, standing_of(Some(e), now_us)))
+        .collect())
+}
+
+fn standing_of(longest: Option<Evidence>, now_us: i64) -> EvidenceStanding {
+    match longest {
         None => EvidenceStanding {
             state: "missing".into(),
             evidence_id: None,
@@ -271,7 +297,7 @@ pub fn standing(log: &Log<'_>, control: &str, now_us: i64) -> Result<EvidenceSta
             added_at: Some(e.added_at),
             valid_until: Some(e.valid_until),
         },
-    })
+    }
 }
 
 impl Controls<'_> {
