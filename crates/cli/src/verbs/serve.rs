@@ -369,11 +369,19 @@ pub fn run(args: ServeArgs) -> Result<()> {
             body_memory_mib = limits.body_memory >> 20,
             "connection limits"
         );
-        // The settings in force are evidence: the controls' checks read them from here.
-        engine
+        // The settings in force are evidence: the controls' checks read them from here. A
+        // server that cannot record them (a full disk) still serves reads and answers writes
+        // with 507, as it does for every append; the check then reads the previous start.
+        if let Err(e) = engine
             .append(vec![evident_server::started::started_event(configuration, local)])
             .await
-            .context("recording the server's start in the ledger")?;
+        {
+            tracing::error!(
+                error = %e,
+                "could not record this start's settings in the ledger (evident.serve.started); \
+                 the access.session_lifetime check reads the previous start's"
+            );
+        }
         tracing::info!(
             address = %local,
             origin = engine.origin(),
