@@ -2,7 +2,8 @@
 # OSCAL conformance of what `evident controls oscal` writes: a fresh data directory with the
 # demo policy pack applied, the controls checked twice, then the component-definition and the
 # assessment-results for today, each read by compliance-trestle (its OSCAL 1.1.2 models),
-# validated against NIST's metaschema (the `oscal` package), and round-tripped through
+# validated against NIST's published JSON schema (scripts/oscal-schema/) and NIST's metaschema
+# (the `oscal` package), and round-tripped through
 # trestle (scripts/check-oscal.py). Two damaged documents must be refused, so the checker
 # itself is shown to fail.
 #
@@ -16,11 +17,13 @@ command -v python3 >/dev/null || { echo "error: python3 is needed for compliance
 
 # The validators, pinned, in their own virtual environment.
 venv=target/oscal-venv-$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-if ! "$venv/bin/python" -c 'import trestle, oscal' 2>/dev/null; then
+modules='import trestle, oscal, jsonschema, regex, rfc3339_validator, rfc3986_validator'
+if ! "$venv/bin/python" -c "$modules" 2>/dev/null; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check 'compliance-trestle==5.2.0' 'oscal==3.2.2'
+    "$venv/bin/pip" install -q --disable-pip-version-check 'compliance-trestle==5.2.0' 'oscal==3.2.2' \
+        'jsonschema==4.25.1' 'regex==2025.9.18' 'rfc3339-validator==0.1.4' 'rfc3986-validator==0.1.1'
 fi
-"$venv/bin/python" -c 'import trestle, oscal' || { echo "error: compliance-trestle or oscal could not be installed" >&2; exit 1; }
+"$venv/bin/python" -c "$modules" || { echo "error: the OSCAL validators could not be installed" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -50,10 +53,25 @@ json.dump(doc, open(f"{work}/bad-results.json", "w"))
 doc = json.load(open(f"{work}/component.json"))
 doc["component-definition"]["components"][0]["uuid"] = "not-a-uuid"
 json.dump(doc, open(f"{work}/bad-component.json", "w"))
+# Damage only a format or a Unicode-class pattern sees: a time that is not a date-time, a
+# property name that does not start with a letter.
+doc = json.load(open(f"{work}/results.json"))
+doc["assessment-results"]["metadata"]["last-modified"] = "yesterday"
+json.dump(doc, open(f"{work}/bad-time.json", "w"))
+doc = json.load(open(f"{work}/component.json"))
+doc["component-definition"]["components"][0].setdefault("props", []).append({"name": "1-not-a-token", "value": "x"})
+json.dump(doc, open(f"{work}/bad-token.json", "w"))
 PY
 for bad in bad-results bad-component; do
     if (cd "$work" && "${checker[@]}" "$bad.json" 2>/dev/null); then
         echo "error: the OSCAL checker accepted a damaged document ($bad)" >&2
+        exit 1
+    fi
+done
+# NIST's JSON schema step on its own refuses every damaged document too.
+for bad in bad-results bad-component bad-time bad-token; do
+    if (cd "$work" && "${checker[@]}" --nist-schema-only "$bad.json" 2>/dev/null); then
+        echo "error: NIST's JSON schema step accepted a damaged document ($bad)" >&2
         exit 1
     fi
 done
