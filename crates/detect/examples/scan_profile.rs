@@ -8,6 +8,7 @@
 //! `... -- once` scans the text twice (the first run builds the automaton's states) and runs
 //! the second inside `measured_scan`, for
 //! `valgrind --tool=callgrind --toggle-collect=*measured_scan* --cache-sim=yes`.
+//! A third argument, `lines`, takes the bench's short repeated log lines instead.
 //! `... -- digest` prints a digest of every finding on that text and on the dense labelled
 //! corpus, to compare two builds' output.
 
@@ -18,6 +19,25 @@ use std::time::Instant;
 
 use evident_detect::{Detector, Fingerprinter, Scanner};
 use regex_automata::{hybrid, Input};
+
+/// The short repeated log lines of `benches/scan.rs`, about `bytes` long.
+fn log_lines(bytes: usize) -> Vec<u8> {
+    let lines = [
+        "2026-11-22T14:02:18Z INFO request id=7f3a user=42 path=/v1/orders status=200 took=12ms\n",
+        "{\"event\":\"login\",\"actor\":\"u-1932\",\"ok\":true,\"mfa\":\"totp\",\"ip\":\"10.1.2.3\"}\n",
+        "fn handle(req: Request) -> Result<Response> { let key = cache.get(&req.id)?; Ok(key) }\n",
+        "The patient was seen on Tuesday and will return next week for a follow-up visit.\n",
+        "order,sku,qty,price\n1001,AB-77,3,19.99\n",
+        "contact jane.doe@example.com or call 415-555-2671 about card 4111 1111 1111 1111\n",
+    ];
+    let mut out = Vec::new();
+    while out.len() < bytes {
+        for line in lines {
+            out.extend_from_slice(line.as_bytes());
+        }
+    }
+    out
+}
 
 fn mixed_text(records: usize) -> Vec<u8> {
     let corpus = evident_detect::corpus::generate_with_density(records, 1, 5);
@@ -61,7 +81,12 @@ fn main() {
     let detector = Detector::builtin().unwrap();
     let build = build.elapsed();
     let fp = Fingerprinter::new(&[1; 32]).unwrap();
-    let text = mixed_text(records);
+    // A third argument `lines` scans the bench's short repeated log lines instead (as many
+    // bytes as the mixed text of that many records).
+    let text = match std::env::args().nth(3).as_deref() {
+        Some("lines") => log_lines(records * 83),
+        _ => mixed_text(records),
+    };
     let mb = text.len() as f64 / 1e6;
     match mode.as_str() {
         "digest" => {
