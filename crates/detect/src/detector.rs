@@ -148,7 +148,12 @@ fn refuses_after_digit(rule: &Rule) -> bool {
         )
 }
 
-type CachePool = Pool<LazyCache, Box<dyn Fn() -> LazyCache + Send + Sync>>;
+/// Like `meta::Regex`'s own pool, so the detector keeps the auto traits it had (shared
+/// between threads, usable under `catch_unwind`).
+type CachePool = Pool<
+    LazyCache,
+    Box<dyn Fn() -> LazyCache + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>,
+>;
 
 /// The combined automaton, run as a lazy DFA held directly rather than through
 /// `meta::Regex`: a keyword's start is its end less its length, so keyword hits (a third of
@@ -922,6 +927,16 @@ fn resolve_overlaps(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_detector_can_be_shared_between_threads_and_across_unwinding() {
+        fn shareable<T: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>(
+            _: &T,
+        ) -> bool {
+            true
+        }
+        assert!(shareable(&Detector::builtin().unwrap()));
+    }
 
     #[test]
     fn rules_said_to_refuse_values_after_a_digit_do() {
