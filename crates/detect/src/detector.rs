@@ -929,6 +929,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_lazy_dfa_pass_finds_what_the_meta_regex_finds() {
+        let detector = Detector::builtin().unwrap();
+        let combined = detector.combined.as_ref().unwrap();
+        let keyword_len = |pattern: usize| match detector.patterns[pattern] {
+            Pattern::Keyword(k) => Some(detector.keyword_len[k]),
+            Pattern::Rule(_) => None,
+        };
+        let mut text = Vec::new();
+        for rule in &RuleSet::builtin().unwrap().rules {
+            for sample in rule.samples.positive.iter().chain(&rule.samples.negative) {
+                text.extend_from_slice(sample.as_bytes());
+                text.extend_from_slice(b" | ");
+                text.extend_from_slice(sample.to_ascii_uppercase().as_bytes());
+                text.push(b'\n');
+            }
+        }
+        let mut compared = 0;
+        for pos in 0..text.len() {
+            let ours = combined.search(&text, pos, keyword_len);
+            let meta = combined
+                .fallback
+                .search(&Input::new(&text).span(pos..text.len()));
+            assert_eq!(ours, meta, "from {pos}");
+            compared += usize::from(ours.is_some());
+        }
+        assert!(compared > 1000, "{compared}");
+    }
+
+    #[test]
     fn the_detector_can_be_shared_between_threads_and_across_unwinding() {
         fn shareable<T: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>(
             _: &T,
