@@ -11,10 +11,17 @@
 //! throughput. Aho-Corasick still finds context words around candidates.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
+use regex_automata::hybrid::dfa::Config as LazyConfig;
+use regex_automata::hybrid::regex::{
+    Builder as LazyBuilder, Cache as LazyCache, Regex as LazyRegex,
+};
+use regex_automata::util::pool::Pool;
+use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::util::syntax;
-use regex_automata::{meta, Anchored, Input, MatchKind, PatternSet};
+use regex_automata::{meta, Anchored, Input, Match, MatchKind, PatternSet};
 
 use crate::error::{Error, Result};
 use crate::rules::{AllowTarget, AllowlistSpec, Rule, RuleSet};
@@ -125,12 +132,87 @@ pub struct CompiledRule {
     pub spec: Rule,
     regex: meta::Regex,
     allow: Allowlist,
+    /// no value of this rule starts right after a digit (see [`refuses_after_digit`])
+    refuses_after_digit: bool,
+}
+
+/// Whether `rule` never reports a value that starts right after a digit: its value is its
+/// whole match and its validator refuses a value that touches a digit, as part of a longer
+/// number (`is_fragment` in the validators; a test below holds the two together).
+fn refuses_after_digit(rule: &Rule) -> bool {
+    use crate::validate::Validator;
+    rule.group == 0
+        && matches!(
+            rule.validator,
+            Validator::Card | Validator::Ssn | Validator::Itin
+        )
+}
+
+/// Like `meta::Regex`'s own pool, so the detector keeps the auto traits it had (shared
+/// between threads, usable under `catch_unwind`).
+type CachePool = Pool<
+    LazyCache,
+    Box<dyn Fn() -> LazyCache + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>,
+>;
+
+/// The combined automaton, run as a lazy DFA held directly rather than through
+/// `meta::Regex`: a keyword's start is its end less its length, so keyword hits (a third of
+/// all matches) skip the reverse search that finds where a match starts.
+struct Combined {
+    lazy: Arc<LazyRegex>,
+    caches: CachePool,
+    /// the same automaton behind `meta`, for the (not expected) case where the lazy DFA
+    /// gives up on an input
+    fallback: meta::Regex,
+}
+
+impl Combined {
+    /// The leftmost-first match in `hay[from..]`.
+    fn search(
+        &self,
+        hay: &[u8],
+        from: usize,
+        keyword_len: impl Fn(usize) -> Option<usize>,
+    ) -> Option<Match> {
+        let input = Input::new(hay).span(from..hay.len());
+        let mut cache = self.caches.get();
+        let (forward, reverse) = cache.as_parts_mut();
+        let end = match self.lazy.forward().try_search_fwd(forward, &input) {
+            Ok(Some(end)) => end,
+            Ok(None) => return None,
+            Err(_) => return self.fallback.search(&input),
+        };
+        let pattern = end.pattern();
+        if let Some(len) = keyword_len(pattern.as_usize()) {
+            return Some(Match::new(pattern, end.offset() - len..end.offset()));
+        }
+        if end.offset() == from {
+            return Some(Match::new(pattern, from..from));
+        }
+        let back = input
+            .clone()
+            .span(from..end.offset())
+            .anchored(Anchored::Yes)
+            .earliest(false);
+        match self.lazy.reverse().try_search_rev(reverse, &back) {
+            Ok(Some(start)) => Some(Match::new(pattern, start.offset()..end.offset())),
+            _ => self.fallback.search(&input),
+        }
+    }
+}
+
+/// Buffers one scan reuses from candidate to candidate.
+struct Scratch {
+    /// which patterns of the all-matches automaton match at one place
+    matching: PatternSet,
+    /// the capture slots of one rule's search
+    slots: Vec<Option<NonMaxUsize>>,
 }
 
 /// Every rule of a [`RuleSet`], compiled. Cheap to share between threads.
 pub struct Detector {
     rules: Vec<CompiledRule>,
-    combined: Option<meta::Regex>,
+    combined: Option<Combined>,
     /// when no rule runs everywhere: the keyword prefilter on its own, by Aho-Corasick
     keyword_only: Option<AhoCorasick>,
     /// the same patterns with every match reported: which ones match at a given start
@@ -254,6 +336,7 @@ impl Detector {
             }
             rules.push(CompiledRule {
                 allow: Allowlist::compile(&spec.allowlist, &spec.id)?,
+                refuses_after_digit: refuses_after_digit(spec),
                 spec: spec.clone(),
                 regex,
             });
@@ -354,8 +437,27 @@ impl Detector {
         let (combined, at) = if sources.is_empty() || keyword_only.is_some() {
             (None, None)
         } else {
+            let lazy = LazyBuilder::new()
+                .syntax(syntax_config())
+                .dfa(
+                    LazyConfig::new()
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .cache_capacity(DFA_CACHE_BYTES),
+                )
+                .build_many(&sources)
+                .map_err(|e| Error::Rule {
+                    id: "(combined automaton)".into(),
+                    message: e.to_string(),
+                })?;
+            let lazy = Arc::new(lazy);
+            let for_caches = Arc::clone(&lazy);
+            let caches: CachePool = Pool::new(Box::new(move || for_caches.create_cache()));
             (
-                Some(build(MatchKind::LeftmostFirst)?),
+                Some(Combined {
+                    lazy,
+                    caches,
+                    fallback: build(MatchKind::LeftmostFirst)?,
+                }),
                 Some(build(MatchKind::All)?),
             )
         };
@@ -437,14 +539,18 @@ impl Detector {
     pub fn find_among(&self, hay: &[u8], entities: Option<&[Entity]>) -> Vec<RawFinding> {
         let mut found = Vec::new();
         let mut hits = Vec::new();
+        let mut scratch = Scratch {
+            matching: PatternSet::new(self.patterns.len()),
+            slots: Vec::new(),
+        };
         match &self.keyword_only {
             Some(ac) => hits.extend(
                 ac.find_overlapping_iter(hay)
                     .map(|m| (m.pattern().as_usize(), m.start(), m.end())),
             ),
-            None => self.find_combined(hay, &mut found, &mut hits),
+            None => self.find_combined(hay, &mut found, &mut hits, &mut scratch),
         }
-        self.find_keyword_gated(hay, &hits, &mut found);
+        self.find_keyword_gated(hay, &hits, &mut found, &mut scratch);
         if let Some(entities) = entities {
             found.retain(|f| entities.contains(&self.rules[f.rule].spec.entity));
         }
@@ -457,13 +563,18 @@ impl Detector {
         hay: &[u8],
         found: &mut Vec<RawFinding>,
         hits: &mut Vec<(usize, usize, usize)>,
+        scratch: &mut Scratch,
     ) {
         let Some(combined) = &self.combined else {
             return;
         };
+        let keyword_len = |pattern: usize| match self.patterns[pattern] {
+            Pattern::Keyword(k) => Some(self.keyword_len[k]),
+            Pattern::Rule(_) => None,
+        };
         let mut pos = 0;
         while pos < hay.len() {
-            let Some(m) = combined.search(&Input::new(hay).span(pos..hay.len())) else {
+            let Some(m) = combined.search(hay, pos, keyword_len) else {
                 break;
             };
             let first = m.pattern().as_usize();
@@ -477,21 +588,57 @@ impl Detector {
                 }
                 Pattern::Rule(rule) => rule,
             };
-            let mut next = self.confirm_or_shorter(rule, hay, m.start(), m.end());
+            let mut next = self.confirm_or_shorter(rule, hay, m.start(), m.end(), scratch);
             if next.is_none() {
                 // A candidate that fails its checks may still be a valid match of a later rule
                 // starting at the same place (an ITIN shaped like an SSN), or a keyword: one
                 // anchored pass says which patterns match there at all.
-                next = self.retry_at(hay, m.start(), first, hits);
+                next = self.retry_at(hay, m.start(), first, hits, scratch);
             }
             pos = match next {
                 Some((f, end)) => {
                     found.push(f);
                     self.resume_after(hay, &f, end).max(m.start() + 1)
                 }
+                None if self.rules[rule].refuses_after_digit => {
+                    self.skip_inside_number(hay, m.start() + 1, first, scratch)
+                }
                 None => m.start() + 1,
             };
         }
+    }
+
+    /// Where the pass goes on after a candidate of a rule that refuses values inside a
+    /// longer number failed, and nothing else matched at its start. In a long digit run
+    /// (an order id, a timestamp) the rule matches again one digit later, and fails again:
+    /// a run of 16 digits made five candidates, each a search, a check and a retry. Places
+    /// in the run where that rule alone matches are passed over with one anchored pass each;
+    /// the first place where another pattern (or a keyword) matches, or none does, or the
+    /// run ends, is where the search goes on, as it would have.
+    fn skip_inside_number(
+        &self,
+        hay: &[u8],
+        mut pos: usize,
+        failed: usize,
+        scratch: &mut Scratch,
+    ) -> usize {
+        let Some(at) = &self.at else {
+            return pos;
+        };
+        while pos < hay.len() && hay[pos - 1].is_ascii_digit() {
+            scratch.matching.clear();
+            let anchored = Input::new(hay).span(pos..hay.len()).anchored(Anchored::Yes);
+            at.which_overlapping_matches(&anchored, &mut scratch.matching);
+            let only_the_failed = scratch.matching.len() == 1
+                && scratch
+                    .matching
+                    .contains(regex_automata::PatternID::new_unchecked(failed));
+            if !only_the_failed {
+                break;
+            }
+            pos += 1;
+        }
+        pos
     }
 
     /// Where the pass goes on after a finding that ends its match at `end`. After a checked
@@ -527,21 +674,29 @@ impl Detector {
         start: usize,
         failed: usize,
         hits: &mut Vec<(usize, usize, usize)>,
+        scratch: &mut Scratch,
     ) -> Option<(RawFinding, usize)> {
         let at = self.at.as_ref()?;
         let anchored = Input::new(hay)
             .span(start..hay.len())
             .anchored(Anchored::Yes);
-        let mut matching = PatternSet::new(self.patterns.len());
-        at.which_overlapping_matches(&anchored, &mut matching);
-        if matching.len() <= 1 {
+        scratch.matching.clear();
+        at.which_overlapping_matches(&anchored, &mut scratch.matching);
+        if scratch.matching.len() <= 1 {
             return None;
         }
-        for pattern in matching.iter().filter(|p| p.as_usize() > failed) {
-            match self.patterns[pattern.as_usize()] {
+        let matching: Vec<usize> = scratch
+            .matching
+            .iter()
+            .map(|p| p.as_usize())
+            .filter(|&p| p > failed)
+            .collect();
+        for pattern in matching {
+            match self.patterns[pattern] {
                 Pattern::Rule(rule) => {
                     if let Some(m) = self.rules[rule].regex.search(&anchored) {
-                        if let Some(found) = self.confirm_or_shorter(rule, hay, m.start(), m.end())
+                        if let Some(found) =
+                            self.confirm_or_shorter(rule, hay, m.start(), m.end(), scratch)
                         {
                             return Some(found);
                         }
@@ -558,6 +713,7 @@ impl Detector {
         hay: &[u8],
         hits: &[(usize, usize, usize)],
         found: &mut Vec<RawFinding>,
+        scratch: &mut Scratch,
     ) {
         if hits.is_empty() {
             return;
@@ -614,7 +770,7 @@ impl Detector {
                 let Some(m) = self.rules[rule].regex.search(&input) else {
                     break;
                 };
-                pos = match self.confirm_or_shorter(rule, hay, m.start(), m.end()) {
+                pos = match self.confirm_or_shorter(rule, hay, m.start(), m.end(), scratch) {
                     Some((f, end)) => {
                         found.push(f);
                         end.max(m.start() + 1)
@@ -638,8 +794,9 @@ impl Detector {
         hay: &[u8],
         start: usize,
         end: usize,
+        scratch: &mut Scratch,
     ) -> Option<(RawFinding, usize)> {
-        if let Some(found) = self.confirm(rule, hay, start, end) {
+        if let Some(found) = self.confirm(rule, hay, start, end, scratch) {
             return Some(found);
         }
         let compiled = &self.rules[rule];
@@ -657,7 +814,7 @@ impl Detector {
                 .anchored(Anchored::Yes);
             limit = match compiled.regex.search(&input) {
                 Some(m) => {
-                    if let Some(found) = self.confirm(rule, hay, m.start(), m.end()) {
+                    if let Some(found) = self.confirm(rule, hay, m.start(), m.end(), scratch) {
                         return Some(found);
                     }
                     m.end().min(token_end)
@@ -676,6 +833,7 @@ impl Detector {
         hay: &[u8],
         start: usize,
         end: usize,
+        scratch: &mut Scratch,
     ) -> Option<(RawFinding, usize)> {
         let compiled = &self.rules[rule];
         let spec = &compiled.spec;
@@ -687,11 +845,15 @@ impl Detector {
             return None;
         } else {
             // Only rules that name a group pay for a capturing search, over the match alone.
-            let mut caps = compiled.regex.create_captures();
+            let slots = &mut scratch.slots;
+            slots.clear();
+            slots.resize(2 * (spec.group + 1), None);
             let input = Input::new(hay).span(start..end).anchored(Anchored::Yes);
-            compiled.regex.search_captures(&input, &mut caps);
-            let span = caps.get_group(spec.group)?;
-            (span.start, span.end)
+            compiled.regex.search_slots(&input, slots)?;
+            (
+                slots[2 * spec.group]?.get(),
+                slots[2 * spec.group + 1]?.get(),
+            )
         };
         if value.0 == value.1 || !spec.validator.check(hay, value.0, value.1) {
             return None;
@@ -741,7 +903,10 @@ fn resolve_overlaps(
     if found.len() < 2 {
         return found;
     }
-    found.sort_unstable_by_key(|f| (f.start, f.rule));
+    // Nearly sorted already (the pass goes in order; window findings follow): a stable sort
+    // merges the few runs in linear time, where the unstable one cost thousands of
+    // instructions per finding on text dense with findings.
+    found.sort_by_key(|f| (f.start, f.rule));
     let mut kept: Vec<RawFinding> = Vec::with_capacity(found.len());
     for f in found {
         // Overlaps are rare; when one happens, walk back over the kept findings it overlaps.
@@ -762,6 +927,86 @@ fn resolve_overlaps(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lazy_dfa_pass_finds_what_the_meta_regex_finds() {
+        let detector = Detector::builtin().unwrap();
+        let combined = detector.combined.as_ref().unwrap();
+        let keyword_len = |pattern: usize| match detector.patterns[pattern] {
+            Pattern::Keyword(k) => Some(detector.keyword_len[k]),
+            Pattern::Rule(_) => None,
+        };
+        let mut text = Vec::new();
+        for rule in &RuleSet::builtin().unwrap().rules {
+            for sample in rule.samples.positive.iter().chain(&rule.samples.negative) {
+                text.extend_from_slice(sample.as_bytes());
+                text.extend_from_slice(b" | ");
+                text.extend_from_slice(sample.to_ascii_uppercase().as_bytes());
+                text.push(b'\n');
+            }
+        }
+        let mut compared = 0;
+        for pos in 0..text.len() {
+            let ours = combined.search(&text, pos, keyword_len);
+            let meta = combined
+                .fallback
+                .search(&Input::new(&text).span(pos..text.len()));
+            assert_eq!(ours, meta, "from {pos}");
+            compared += usize::from(ours.is_some());
+        }
+        assert!(compared > 1000, "{compared}");
+    }
+
+    #[test]
+    fn the_detector_can_be_shared_between_threads_and_across_unwinding() {
+        fn shareable<T: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>(
+            _: &T,
+        ) -> bool {
+            true
+        }
+        assert!(shareable(&Detector::builtin().unwrap()));
+    }
+
+    #[test]
+    fn rules_said_to_refuse_values_after_a_digit_do() {
+        let set = RuleSet::builtin().unwrap();
+        let detector = Detector::new(&set).unwrap();
+        let mut checked = 0;
+        for (i, compiled) in detector.rules().iter().enumerate() {
+            if !compiled.refuses_after_digit {
+                continue;
+            }
+            for sample in &compiled.spec.samples.positive {
+                let found = detector.find(sample.as_bytes());
+                let Some(f) = found.iter().find(|f| f.rule == i) else {
+                    continue;
+                };
+                let value = &sample.as_bytes()[f.start..f.end];
+                let mut glued = b"7".to_vec();
+                glued.extend_from_slice(value);
+                assert!(
+                    !compiled.spec.validator.check(&glued, 1, glued.len()),
+                    "{}: {:?} after a digit passes",
+                    compiled.spec.id,
+                    String::from_utf8_lossy(&glued)
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 3, "{checked}");
+    }
+
+    #[test]
+    fn long_digit_runs_hide_no_value_and_keep_the_ones_after_them() {
+        let detector = Detector::builtin().unwrap();
+        let text = b"order 45185300704269571234 ssn 536-22-1234 card 4111111111111111\n";
+        let found: Vec<&str> = detector
+            .find(text)
+            .iter()
+            .map(|f| std::str::from_utf8(&text[f.start..f.end]).unwrap())
+            .collect();
+        assert_eq!(found, ["536-22-1234", "4111111111111111"]);
+    }
 
     #[test]
     fn keyword_only_sets_find_the_same_by_either_engine() {
