@@ -68,6 +68,23 @@ PRESIDIO_ENTITIES = {
     "ZA_ID_NUMBER": "za_id",
     "KR_RRN": "kr_rrn",
     "CRYPTO": "crypto",
+    "DE_PASSPORT": "de_passport",
+    "DE_ID_CARD": "de_id_card",
+    "DE_FUEHRERSCHEIN": "de_driving_licence",
+    "ES_PASSPORT": "es_passport",
+    "IT_PASSPORT": "it_passport",
+    "IT_IDENTITY_CARD": "it_identity_card",
+    "IT_DRIVER_LICENSE": "it_driving_licence",
+    "IT_VAT_CODE": "it_vat_code",
+    "IN_PASSPORT": "in_passport",
+    "IN_VOTER": "in_voter_id",
+    "KR_PASSPORT": "kr_passport",
+    "KR_DRIVER_LICENSE": "kr_driving_licence",
+    "KR_FRN": "kr_rrn",
+    "NG_NIN": "ng_nin",
+    "PH_TIN": "ph_tin",
+    "TH_TNIN": "th_tnin",
+    "TR_NATIONAL_ID": "tr_tckn",
 }
 
 

@@ -9,7 +9,7 @@ use evident_detect::{Detector, Fingerprinter, RedactMode, Redactor};
 use tracing_subscriber::fmt::MakeWriter;
 
 /// What our logs never show: the ledger's set.
-const LOG_REDACTED: [evident_detect::Entity; 41] = evident::redaction::LEDGER_REDACTED;
+const LOG_REDACTED: [evident_detect::Entity; 57] = evident::redaction::LEDGER_REDACTED;
 
 /// Sends `tracing` output to stderr through the redactor: warnings and errors only with
 /// `--quiet`, else from `info`; `EVIDENT_LOG` (an env-filter) overrides either.

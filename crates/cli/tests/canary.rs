@@ -134,6 +134,34 @@ const IDENTIFIERS: &[(&str, &str, &str)] = &[
         "wallet 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
         "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
     ),
+    ("de_passport", "Reisepassnummer: C01X00T47", "C01X00T47"),
+    ("de_id_card", "Personalausweisnummer L01X00T47", "L01X00T47"),
+    (
+        "de_driving_licence",
+        "Führerscheinnummer: B072RRE2I55",
+        "B072RRE2I55",
+    ),
+    ("es_passport", "pasaporte: PAA123456", "PAA123456"),
+    ("it_passport", "passaporto n. YA1234567", "YA1234567"),
+    (
+        "it_identity_card",
+        "carta d'identità CA12345AA",
+        "CA12345AA",
+    ),
+    ("it_driving_licence", "patente n. MI1234567X", "MI1234567X"),
+    ("it_vat_code", "partita IVA 07624110040", "07624110040"),
+    ("in_passport", "Indian passport: J8369854", "J8369854"),
+    ("in_voter_id", "Voter ID: ABC1234567", "ABC1234567"),
+    ("kr_passport", "Korean passport: M123A4567", "M123A4567"),
+    (
+        "kr_driving_licence",
+        "driver's license: 11-22-123456-78",
+        "11-22-123456-78",
+    ),
+    ("ng_nin", "NIN: 23456789019", "23456789019"),
+    ("ph_tin", "TIN: 123-456-789", "123-456-789"),
+    ("th_tnin", "Thai ID: 1101700230708", "1101700230708"),
+    ("tr_tckn", "TC Kimlik No: 10000000146", "10000000146"),
 ];
 
 /// The identifiers (by entity) whose value, or its letters and digits alone, is in

@@ -19,7 +19,7 @@ use crate::{Error, Result};
 /// national, health and financial identifiers of every jurisdiction the detector knows. What
 /// is left out ([`LEFT_FOR_COMMITMENTS`]) is kept, and made erasable, by the personal-data
 /// commitments instead.
-pub const LEDGER_REDACTED: [Entity; 41] = [
+pub const LEDGER_REDACTED: [Entity; 57] = [
     Entity::Card,
     Entity::Cvv,
     Entity::Ssn,
@@ -61,6 +61,22 @@ pub const LEDGER_REDACTED: [Entity; 41] = [
     Entity::ZaId,
     Entity::KrRrn,
     Entity::Crypto,
+    Entity::DePassport,
+    Entity::DeIdCard,
+    Entity::DeDrivingLicence,
+    Entity::EsPassport,
+    Entity::ItPassport,
+    Entity::ItIdentityCard,
+    Entity::ItDrivingLicence,
+    Entity::ItVatCode,
+    Entity::InPassport,
+    Entity::InVoterId,
+    Entity::KrPassport,
+    Entity::KrDrivingLicence,
+    Entity::NgNin,
+    Entity::PhTin,
+    Entity::ThTnin,
+    Entity::TrTckn,
 ];
 
 /// What the engine leaves in events on purpose: contact and network data and the

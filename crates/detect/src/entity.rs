@@ -124,6 +124,38 @@ entities! {
     KrRrn = "kr_rrn",
     /// a cryptocurrency wallet address (Bitcoin, Ethereum)
     Crypto = "crypto",
+    /// a German passport number (Reisepassnummer)
+    DePassport = "de_passport",
+    /// a German identity card number (Personalausweisnummer)
+    DeIdCard = "de_id_card",
+    /// a German driving licence number (Führerscheinnummer)
+    DeDrivingLicence = "de_driving_licence",
+    /// a Spanish passport number
+    EsPassport = "es_passport",
+    /// an Italian passport number
+    ItPassport = "it_passport",
+    /// an Italian identity card number (paper card or CIE)
+    ItIdentityCard = "it_identity_card",
+    /// an Italian driving licence number (patente di guida)
+    ItDrivingLicence = "it_driving_licence",
+    /// an Italian VAT number (partita IVA)
+    ItVatCode = "it_vat_code",
+    /// an Indian passport number
+    InPassport = "in_passport",
+    /// an Indian voter id (Elector's Photo Identity Card, EPIC)
+    InVoterId = "in_voter_id",
+    /// a Korean passport number
+    KrPassport = "kr_passport",
+    /// a Korean driving licence number
+    KrDrivingLicence = "kr_driving_licence",
+    /// a Nigerian National Identification Number
+    NgNin = "ng_nin",
+    /// a Philippine Taxpayer Identification Number
+    PhTin = "ph_tin",
+    /// a Thai national identification number
+    ThTnin = "th_tnin",
+    /// a Turkish identity number (T.C. Kimlik No)
+    TrTckn = "tr_tckn",
 }
 
 impl Entity {

@@ -102,6 +102,21 @@ pub enum Validator {
     ZaId,
     /// Korean RRN: birth date and check digit
     KrRrn,
+    /// German passport or identity card: document letters, and the ICAO 7-3-1 check digit
+    /// when the machine-readable tenth digit is written
+    DeDocument,
+    /// German driving licence: the 9-to-1 weighted mod-11 check character
+    DeDrivingLicence,
+    /// Italian VAT number: provincial office and Luhn
+    ItVatCode,
+    /// Korean driving licence: the region code
+    KrDrivingLicence,
+    /// Nigerian NIN: Verhoeff
+    NgNin,
+    /// Thai national id: category digit and the mod-11 check digit
+    ThTnin,
+    /// Turkish identity number (TCKN): its two check digits
+    TrTckn,
     /// Bitcoin Base58Check or Bech32, or an Ethereum address
     Wallet,
 }
@@ -193,6 +208,13 @@ impl Validator {
             Validator::SgNric => national::sg_nric(value),
             Validator::ZaId => national::za_id(value),
             Validator::KrRrn => national::kr_rrn(value),
+            Validator::DeDocument => national::de_document(value),
+            Validator::DeDrivingLicence => national::de_driving_licence(value),
+            Validator::ItVatCode => national::it_vat_code(value),
+            Validator::KrDrivingLicence => national::kr_driving_licence(value),
+            Validator::NgNin => national::ng_nin(value),
+            Validator::ThTnin => national::th_tnin(value),
+            Validator::TrTckn => national::tr_tckn(value),
             Validator::Wallet => crypto::wallet(value),
         }
     }

@@ -13,6 +13,8 @@ use crate::Entity;
 
 const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const DIGITS: &[u8] = b"0123456789";
+/// The characters of a German passport or identity card number.
+const DE_DOCUMENT: &[u8] = b"0123456789CFGHJKLMNPRTVWXYZ";
 
 fn letters(rng: &mut Rng, n: usize, alphabet: &[u8]) -> String {
     (0..n).map(|_| char::from(*rng.pick(alphabet))).collect()
@@ -337,6 +339,119 @@ pub fn value(rng: &mut Rng, entity: Entity) -> String {
             let prefix = format!("{y:02}{m:02}{d:02}-{}{}", rng.range(1, 4), rng.digits(5));
             complete(&prefix, DIGITS, national::kr_rrn)
         }),
+        Entity::DePassport | Entity::DeIdCard => {
+            // A letter, then eight document characters (the rules tell a passport from an
+            // identity card by its label alone); some copies add the machine-readable
+            // zone's check digit.
+            let first = if entity == Entity::DePassport {
+                letters(rng, 1, b"CFGHJK")
+            } else {
+                letters(rng, 1, b"LMNPRTVWXY")
+            };
+            let v = until(rng, |rng| {
+                let v = format!("{first}{}", letters(rng, 8, DE_DOCUMENT));
+                national::de_document(v.as_bytes()).then_some(v)
+            });
+            if rng.chance(25) {
+                complete(&v, DIGITS, national::de_document).unwrap_or(v)
+            } else {
+                v
+            }
+        }
+        Entity::DeDrivingLicence => until(rng, |rng| {
+            let prefix = format!(
+                "{}{}{}",
+                letters(rng, 1, UPPER),
+                rng.digits(3),
+                letters(rng, 5, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+            );
+            let issue = rng.range(1, 9);
+            b"0123456789X"
+                .iter()
+                .map(|&c| format!("{prefix}{}{issue}", char::from(c)))
+                .find(|v| national::de_driving_licence(v.as_bytes()))
+        }),
+        Entity::EsPassport => format!("{}{}", letters(rng, 3, UPPER), rng.digits(6)),
+        Entity::ItPassport => format!("{}{}", letters(rng, 2, UPPER), rng.digits(7)),
+        Entity::ItIdentityCard => match rng.below(3) {
+            0 => format!("{}{}", letters(rng, 2, UPPER), rng.digits(7)),
+            1 => format!("{}{}", rng.digits(7), letters(rng, 2, UPPER)),
+            _ => format!(
+                "C{}{}{}",
+                letters(rng, 1, UPPER),
+                rng.digits(5),
+                letters(rng, 2, UPPER)
+            ),
+        },
+        Entity::ItDrivingLicence => format!(
+            "{}{}{}",
+            letters(rng, 2, UPPER),
+            rng.digits(7),
+            letters(rng, 1, UPPER)
+        ),
+        Entity::ItVatCode => until(rng, |rng| {
+            let prefix = format!("{}{:03}", rng.digits(7), rng.range(1, 100));
+            complete(&prefix, DIGITS, national::it_vat_code)
+        }),
+        Entity::InPassport => format!(
+            "{}{}{}",
+            letters(rng, 1, UPPER),
+            rng.range(1, 9),
+            rng.digits(6)
+        ),
+        Entity::InVoterId => format!("{}{}", letters(rng, 3, UPPER), rng.digits(7)),
+        Entity::KrPassport => format!(
+            "{}{}{}{}",
+            letters(rng, 1, b"MSROD"),
+            rng.digits(3),
+            letters(rng, 1, UPPER),
+            rng.digits(4)
+        ),
+        Entity::KrDrivingLicence => format!(
+            "{}-{}-{}-{}",
+            rng.range(11, 26),
+            rng.digits(2),
+            rng.digits(6),
+            rng.digits(2)
+        ),
+        Entity::NgNin => until(rng, |rng| {
+            complete(&nonzero_digits(rng, 10), DIGITS, national::ng_nin)
+        }),
+        Entity::PhTin => {
+            let tin = format!(
+                "{}-{}-{}",
+                rng.range(100, 999),
+                rng.digits(3),
+                rng.digits(3)
+            );
+            if rng.chance(30) {
+                format!("{tin}-000")
+            } else {
+                tin
+            }
+        }
+        Entity::ThTnin => {
+            let v = until(rng, |rng| {
+                let prefix = format!("{}{}", rng.range(1, 8), rng.digits(11));
+                complete(&prefix, DIGITS, national::th_tnin)
+            });
+            if rng.chance(40) {
+                group(&v, &[1, 4, 5, 2, 1], '-')
+            } else {
+                v
+            }
+        }
+        Entity::TrTckn => {
+            let d: Vec<u64> = std::iter::once(rng.range(1, 9))
+                .chain((0..8).map(|_| rng.below(10)))
+                .collect();
+            let odd = d[0] + d[2] + d[4] + d[6] + d[8];
+            let even = d[1] + d[3] + d[5] + d[7];
+            let tenth = (odd * 7 + 10 * 9 - even) % 10;
+            let eleventh = (d.iter().sum::<u64>() + tenth) % 10;
+            let body: String = d.iter().map(u64::to_string).collect();
+            format!("{body}{tenth}{eleventh}")
+        }
         Entity::Crypto => {
             if rng.chance(60) {
                 bitcoin(rng)
@@ -441,6 +556,66 @@ pub const LABELLED: &[(Entity, &[&str])] = &[
     (Entity::ZaId, &["ID number", "SA ID no.", "identity number"]),
     (Entity::KrRrn, &["RRN", "resident registration number:", ""]),
     (Entity::Crypto, &["wallet", "send to", "BTC address"]),
+    (
+        Entity::DePassport,
+        &["Reisepassnummer", "Reisepass:", "Passnummer:"],
+    ),
+    (
+        Entity::DeIdCard,
+        &["Personalausweisnummer", "Ausweis-Nr.", "Personalausweis:"],
+    ),
+    (
+        Entity::DeDrivingLicence,
+        &["Führerscheinnummer", "Führerschein-Nr.", "Fahrerlaubnis"],
+    ),
+    (
+        Entity::EsPassport,
+        &["pasaporte", "número de pasaporte:", "Spanish passport no."],
+    ),
+    (
+        Entity::ItPassport,
+        &["passaporto", "passaporto n.", "numero passaporto:"],
+    ),
+    (
+        Entity::ItIdentityCard,
+        &[
+            "carta d'identità",
+            "carta di identità n.",
+            "carta d'identità:",
+        ],
+    ),
+    (
+        Entity::ItDrivingLicence,
+        &["patente", "patente di guida n.", "patente n."],
+    ),
+    (Entity::ItVatCode, &["partita IVA", "P.IVA", "partita iva:"]),
+    (
+        Entity::InPassport,
+        &["passport no.", "Indian passport:", "passport number"],
+    ),
+    (
+        Entity::InVoterId,
+        &["Voter ID:", "EPIC no.", "voter id card"],
+    ),
+    (
+        Entity::KrPassport,
+        &["Korean passport:", "passport no.", "passport number"],
+    ),
+    (
+        Entity::KrDrivingLicence,
+        &[
+            "driver's license:",
+            "Korean driver license",
+            "driver licence no.",
+        ],
+    ),
+    (Entity::NgNin, &["NIN:", "NIN", "NIMC NIN"]),
+    (Entity::PhTin, &["TIN:", "BIR TIN", "TIN"]),
+    (Entity::ThTnin, &["Thai ID:", "TNIN", "Thai national ID"]),
+    (
+        Entity::TrTckn,
+        &["TC Kimlik No:", "TCKN", "T.C. kimlik numarası"],
+    ),
 ];
 
 /// A labelled identifier of a drawn type: `(entity, label, value)`.
@@ -453,7 +628,7 @@ pub fn identifier(rng: &mut Rng) -> (Entity, &'static str, String) {
 /// A look-alike of an identifier: a number or code near a label of something else, or an
 /// identifier whose check digit fails.
 pub fn decoy(rng: &mut Rng) -> String {
-    match rng.below(10) {
+    match rng.below(15) {
         0 => format!("invoice no. INV-{}", rng.digits(7)),
         1 => format!(
             "tracking number 1Z{}{}",
@@ -489,7 +664,37 @@ pub fn decoy(rng: &mut Rng) -> String {
             }
         }
         8 => format!("member since {}", rng.range(1990, 2025)),
-        _ => format!("shipment {}", group(&rng.digits(12), &[4, 4, 4], '-')),
+        9 => format!("shipment {}", group(&rng.digits(12), &[4, 4, 4], '-')),
+        10 => {
+            // A Turkish identity number whose last check digit is off, next to its label.
+            let v = value(rng, Entity::TrTckn);
+            let wrong = (v.as_bytes()[10] - b'0' + 1) % 10;
+            format!("TC Kimlik No: {}{wrong}", &v[..10])
+        }
+        11 => {
+            // A German document number whose machine-readable check digit is off.
+            let v = value(rng, Entity::DePassport);
+            let v = complete(&v[..9], DIGITS, national::de_document).unwrap_or(v);
+            let wrong = (v.as_bytes()[9] - b'0' + 1) % 10;
+            format!("Reisepassnummer: {}{wrong}", &v[..9])
+        }
+        12 => {
+            // A Thai id whose check digit is off.
+            let v = value(rng, Entity::ThTnin).replace('-', "");
+            let wrong = (v.as_bytes()[12] - b'0' + 1) % 10;
+            format!("Thai ID: {}{wrong}", &v[..12])
+        }
+        13 => format!(
+            "invoice {}-{}-{}",
+            rng.range(100, 999),
+            rng.digits(3),
+            rng.digits(3)
+        ),
+        _ => format!(
+            "Rechnungsnummer {}{}",
+            letters(rng, 2, UPPER),
+            rng.digits(9)
+        ),
     }
 }
 
@@ -508,6 +713,9 @@ mod tests {
                 Entity::FrNir => national::fr_nir(b),
                 Entity::AuMedicare => Validator::AuMedicare.check(b, 0, b.len()),
                 Entity::UkNino => national::uk_nino(b),
+                Entity::TrTckn => national::tr_tckn(b),
+                Entity::DeDrivingLicence => national::de_driving_licence(b),
+                Entity::DePassport | Entity::DeIdCard => national::de_document(b),
                 _ => true,
             }
         };

@@ -467,6 +467,117 @@ pub fn kr_rrn(value: &[u8]) -> bool {
     (11 - sum % 11) % 10 == u32::from(d[12])
 }
 
+/// The value of a character in an ICAO Doc 9303 check: a digit its face value, a letter
+/// `A` = 10 … `Z` = 35.
+fn icao_value(c: u8) -> u32 {
+    if c.is_ascii_digit() {
+        u32::from(c - b'0')
+    } else {
+        u32::from(c - b'A') + 10
+    }
+}
+
+/// The letters a German travel-document serial number is made of: digits and the capitals
+/// that cannot be mistaken for one another (no A B D E I O Q S U).
+const DE_DOCUMENT_CHARS: &[u8] = b"0123456789CFGHJKLMNPRTVWXYZ";
+
+/// German passport or identity card (Reisepass, Personalausweis since November 2010): a
+/// nine-character serial number (PassG § 4 and PAuswG § 5: the authority's four characters,
+/// then five), starting with a letter, from [`DE_DOCUMENT_CHARS`] and holding a digit. The
+/// document prints the nine characters; its machine-readable zone adds the ICAO Doc 9303
+/// check digit (weights 7 3 1 repeating, mod 10), and when that tenth digit is written too
+/// it must be right.
+pub fn de_document(value: &[u8]) -> bool {
+    let c = compact(value);
+    if !(9..=10).contains(&c.len())
+        || !c[0].is_ascii_uppercase()
+        || !c[..9].iter().all(|b| DE_DOCUMENT_CHARS.contains(b))
+        || !c[..9].iter().any(u8::is_ascii_digit)
+    {
+        return false;
+    }
+    let check: u32 = c[..9]
+        .iter()
+        .zip([7, 3, 1].iter().cycle())
+        .map(|(&b, &w)| icao_value(b) * w)
+        .sum();
+    c.len() == 9 || u32::from(c[9].wrapping_sub(b'0')) == check % 10
+}
+
+/// German driving licence (card licences since 2013, field 5): the issuing authority's four
+/// characters, a five-character serial, a check character and the issue number. The check
+/// is the first nine characters (digits by value, letters `A` = 10 … `Z` = 35) weighted 9
+/// down to 1, mod 11, `X` for 10 (the published specimen licences `B072RRE2I55` and
+/// `J010000SD51` carry it; the Kraftfahrt-Bundesamt does not publish the rule itself).
+pub fn de_driving_licence(value: &[u8]) -> bool {
+    let c = compact(value);
+    if c.len() != 11 || !c[..9].iter().any(u8::is_ascii_uppercase) {
+        return false;
+    }
+    let sum: u32 = c[..9]
+        .iter()
+        .zip((1..=9).rev())
+        .map(|(&b, w)| icao_value(b) * w)
+        .sum();
+    let check = match sum % 11 {
+        10 => b'X',
+        r => b'0' + r as u8,
+    };
+    c[9] == check
+}
+
+/// Italian VAT number (partita IVA): seven digits of the taxpayer, the provincial office
+/// (001–100, or 120, 121, 888, 999) and a Luhn check digit.
+pub fn it_vat_code(value: &[u8]) -> bool {
+    let d = digits(value);
+    if d.len() != 11 || !not_one_repeated_digit(&d) {
+        return false;
+    }
+    let office = u32::from(d[7]) * 100 + u32::from(two(&d, 8));
+    ((1..=100).contains(&office) || matches!(office, 120 | 121 | 888 | 999)) && luhn(&d)
+}
+
+/// Korean driving licence: `RR-YY-NNNNNN-CC`, twelve digits whose first two name the
+/// issuing region (11–26 and 28). The last two are check digits whose rule the National
+/// Police Agency does not publish.
+pub fn kr_driving_licence(value: &[u8]) -> bool {
+    let d = digits(value);
+    d.len() == 12 && matches!(two(&d, 0), 11..=26 | 28) && not_one_repeated_digit(&d[2..])
+}
+
+/// Nigerian National Identification Number (NIMC): eleven digits, the last a Verhoeff check
+/// digit over the ten before it.
+pub fn ng_nin(value: &[u8]) -> bool {
+    let d = digits(value);
+    d.len() == 11 && not_one_repeated_digit(&d) && verhoeff(&d)
+}
+
+/// Thai national identification number: thirteen digits, the first a person category 1–8,
+/// the last `(11 - S mod 11) mod 10` where `S` weights the first twelve 13 down to 2.
+pub fn th_tnin(value: &[u8]) -> bool {
+    let d = digits(value);
+    if d.len() != 13 || !(1..=8).contains(&d[0]) {
+        return false;
+    }
+    let sum = weighted(&d, &[13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2]);
+    (11 - sum % 11) % 10 == u32::from(d[12])
+}
+
+/// Turkish identity number (T.C. Kimlik No, NVİ): eleven digits, no leading 0; the tenth is
+/// `(7 × the odd places 1–9 − the even places 2–8) mod 10`, the eleventh the sum of the
+/// first ten mod 10.
+pub fn tr_tckn(value: &[u8]) -> bool {
+    let d = digits(value);
+    if d.len() != 11 || d[0] == 0 {
+        return false;
+    }
+    let odd: i32 = [0, 2, 4, 6, 8].iter().map(|&i| i32::from(d[i])).sum();
+    let even: i32 = [1, 3, 5, 7].iter().map(|&i| i32::from(d[i])).sum();
+    let tenth = (odd * 7 - even).rem_euclid(10);
+    let eleventh = d[..10].iter().map(|&x| i32::from(x)).sum::<i32>() % 10;
+    tenth == i32::from(d[9]) && eleventh == i32::from(d[10])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,6 +622,16 @@ mod tests {
             (sg_nric, "G1234567X", "G1234567D"),
             (za_id, "8001015009087", "8001015009088"),
             (kr_rrn, "900101-1234568", "900101-1234567"),
+            (de_document, "C01X00T478", "C01X00T479"),
+            (de_document, "L01X00T471", "L01X00T472"),
+            (de_driving_licence, "B072RRE2I55", "B072RRE2I65"),
+            (de_driving_licence, "J010000SD51", "J010000SD41"),
+            (it_vat_code, "07624110040", "07624110041"),
+            (ng_nin, "23456789019", "23456789018"),
+            (th_tnin, "1101700230708", "1101700230709"),
+            (th_tnin, "1-2345-67890-12-1", "1-2345-67890-12-2"),
+            (tr_tckn, "10000000146", "10000000147"),
+            (tr_tckn, "41278369246", "41278369256"),
         ];
         for (check, good, bad) in cases {
             assert!(check(good.as_bytes()), "should pass: {good}");
@@ -539,5 +660,21 @@ mod tests {
             uk_driving_licence(b"MORGA657054SM9IJ") && !uk_driving_licence(b"MORGA613054SM9IJ")
         );
         assert!(!it_fiscal_code(b"RSSMRA85Z10A562S"), "month letter Z");
+        assert!(
+            de_document(b"C01X00T47"),
+            "the printed nine characters carry no check"
+        );
+        assert!(!de_document(b"A01X00T47"), "A is not a document letter");
+        assert!(!de_document(b"CFGHJKLMN"), "no digit");
+        assert!(!de_document(b"101X00T47"), "starts with a digit");
+        assert!(!de_driving_licence(b"12345678905"), "no letter");
+        assert!(
+            it_vat_code(b"07624111204") && !it_vat_code(b"07624112004"),
+            "office 120 is issued, 200 is not"
+        );
+        assert!(kr_driving_licence(b"11-22-123456-78") && !kr_driving_licence(b"27-22-123456-78"));
+        assert!(!th_tnin(b"9101700230708"), "category 9");
+        assert!(!tr_tckn(b"01234567890"), "leading zero");
+        assert!(!ng_nin(b"00000000000"), "one repeated digit");
     }
 }
