@@ -43,7 +43,9 @@ pub enum BenchCommand {
     /// The controls part on a year-sized log: by default 10 million events holding a year
     /// of hourly checks of 50 controls. Prints how long `controls status` takes (one stored
     /// row per control; target ≤ 100 ms), a status rebuild from the ledger, a quarter's
-    /// history of one control, and OSCAL assessment-results for a quarter.
+    /// history of one control, OSCAL assessment-results for a quarter, and a SOC 2 evidence
+    /// bundle of the whole period built and verified offline (targets ≤ 60 s and ≤ 20 s),
+    /// next to SHA-256 over the bundle's bytes in the same run.
     Controls {
         /// Directory for the benchmark's data, kept afterwards (default: a temporary
         /// directory, removed).
