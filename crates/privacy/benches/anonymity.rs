@@ -99,11 +99,10 @@ fn main() {
         measure(&table, &classes, None).map(|m| m.k).unwrap_or(0)
     });
     let (limit, classes) = best_of_three(|| {
-        let codes: Vec<&[u32]> = quasi.iter().map(|&q| table.column(q).codes()).collect();
+        let codes = |q: usize| table.column(quasi[q]).codes().iter();
         let mut counts: FastMap<[u32; 4], u32> = FastMap::default();
-        for row in 0..table.rows() {
-            let tuple = [codes[0][row], codes[1][row], codes[2][row], codes[3][row]];
-            *counts.entry(tuple).or_insert(0) += 1;
+        for (((&a, &b), &c), &d) in codes(0).zip(codes(1)).zip(codes(2)).zip(codes(3)) {
+            *counts.entry([a, b, c, d]).or_insert(0) += 1;
         }
         counts.len()
     });

@@ -233,12 +233,7 @@ fn print_check(
         (true, true) => "  ok",
         (true, false) => "  FAILS",
     };
-    let broken = |name: &str| {
-        report
-            .violations
-            .iter()
-            .any(|v| v.breaks.iter().any(|b| *b == name))
-    };
+    let broken = |name: &'static str| report.violations.iter().any(|v| v.breaks.contains(&name));
     let t = report.thresholds;
     writeln!(
         out,
