@@ -16,7 +16,8 @@ pyCANON's k_anonymity, l_diversity, entropy_l_diversity and t_closeness, and ass
   as Evident's (ordered when the sensitive column is --numeric): equal within 1e-9.
 
 The tables: Machanavajjhala et al.'s 4-anonymous hospital table, two seeded random tables
-(categorical and numeric sensitive attribute), and Evident's own --target-k output of one.
+(categorical and numeric sensitive attribute), and Evident's own --target-k output of each
+(one of them generalizing ZIP codes along a declared hierarchy).
 """
 
 import json
@@ -121,6 +122,15 @@ def main():
     generalized = os.path.join(work, "diagnoses-k5.csv")
     evident(binary, [diagnoses, "--quasi", "age,zip,sex,race", "--numeric", "age,zip",
                      "--sensitive", "diagnosis", "--target-k", "5", "-o", generalized])
+    zip_hierarchy = os.path.join(work, "zip-hierarchy.csv")
+    with open(zip_hierarchy, "w") as f:
+        for i in range(31):
+            z = str(13000 + i * 7)
+            f.write(f"{z},{z[:4]}*,{z[:3]}**,*\n")
+    hierarchical = os.path.join(work, "diagnoses-k5-hierarchy.csv")
+    evident(binary, [diagnoses, "--quasi", "age,zip,sex,race", "--numeric", "age",
+                     "--hierarchy", f"zip={zip_hierarchy}",
+                     "--sensitive", "diagnosis", "--target-k", "5", "-o", hierarchical])
     generalized_salaries = os.path.join(work, "salaries-k4.csv")
     evident(binary, [salaries, "--quasi", "age,zip,sex", "--numeric", "age,zip,salary",
                      "--sensitive", "salary", "--target-k", "4", "-o", generalized_salaries])
@@ -131,6 +141,7 @@ def main():
         ("random, 2 quasi-identifiers", diagnoses, ["sex", "race"], "diagnosis", False),
         ("random, numeric sensitive", salaries, ["sex", "race"], "salary", True),
         ("evident --target-k 5 output", generalized, qi4, "diagnosis", False),
+        ("evident --target-k 5 output with a ZIP hierarchy", hierarchical, qi4, "diagnosis", False),
         ("evident --target-k 4 output, numeric sensitive", generalized_salaries, ["age", "zip", "sex"], "salary", True),
     ]
     problems = []

@@ -179,6 +179,53 @@ fn target_k_writes_a_table_that_passes_and_reports_the_loss() {
         ],
     ));
     assert_eq!(code, 0, "{out}");
+    // A declared hierarchy publishes ancestors instead of sets.
+    write(
+        dir.path(),
+        "zip.csv",
+        "13053,1305*,130**,*\n13068,1306*,130**,*\n14850,1485*,148**,*\n14853,1485*,148**,*\n",
+    );
+    let (code, out, err) = text(&run(
+        dir.path(),
+        &[
+            "anonymity",
+            "check",
+            "p.csv",
+            "--quasi",
+            "zip,sex",
+            "--hierarchy",
+            "zip=zip.csv",
+            "--target-k",
+            "3",
+            "-o",
+            "h.csv",
+        ],
+    ));
+    assert_eq!(code, 0, "{out}{err}");
+    let written = std::fs::read_to_string(dir.path().join("h.csv")).unwrap();
+    let zips: Vec<&str> = written
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    let nodes = [
+        "13053", "13068", "14850", "14853", "1305*", "1306*", "1485*", "130**", "148**", "*",
+    ];
+    assert!(zips.iter().all(|z| nodes.contains(z)), "{zips:?}");
+    assert!(zips.contains(&"130**"), "{zips:?}");
+    let (code, out, _) = text(&run(
+        dir.path(),
+        &[
+            "anonymity",
+            "check",
+            "h.csv",
+            "--quasi",
+            "zip,sex",
+            "--k",
+            "3",
+        ],
+    ));
+    assert_eq!(code, 0, "{out}");
     // JSON lines in, JSON lines out.
     let jsonl: String = PATIENTS
         .lines()

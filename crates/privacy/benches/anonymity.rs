@@ -145,18 +145,22 @@ fn main() {
         Quasi {
             column: 0,
             numeric: true,
+            hierarchy: None,
         },
         Quasi {
             column: 1,
             numeric: true,
+            hierarchy: None,
         },
         Quasi {
             column: 2,
             numeric: false,
+            hierarchy: None,
         },
         Quasi {
             column: 3,
             numeric: false,
+            hierarchy: None,
         },
     ];
     let generalized = generalize::mondrian(&table, &axes, 5).unwrap_or_else(|e| panic!("{e}"));

@@ -67,6 +67,20 @@ pub enum Error {
         /// the value
         value: String,
     },
+    /// a value of a quasi-identifier that its declared hierarchy does not list
+    #[error("{}, line {line}, column `{column}`: `{value}` is not in the hierarchy {}", file.display(), hierarchy.display())]
+    NotInHierarchy {
+        /// the table
+        file: PathBuf,
+        /// 1-based line
+        line: u64,
+        /// the column
+        column: String,
+        /// the value
+        value: String,
+        /// the hierarchy file
+        hierarchy: PathBuf,
+    },
     /// a request that cannot be met as asked (no quasi-identifier, k of 0, k above the rows)
     #[error("{0}")]
     BadRequest(String),

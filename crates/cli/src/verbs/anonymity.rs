@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use evident::privacy::anonymity::{self, CheckReport, Format, Request, Table, Thresholds};
+use evident::privacy::anonymity::{
+    self, CheckReport, Format, Hierarchy, Request, Table, Thresholds,
+};
 use evident_detect::Detector;
 
 use crate::verdict::FindingsReported;
@@ -16,7 +18,8 @@ use crate::verdict::FindingsReported;
 /// Check a table before release: k-anonymity, l-diversity, t-closeness, HIPAA Safe Harbor.
 #[derive(Debug, Subcommand)]
 pub enum AnonymityCommand {
-    Check(CheckArgs),
+    // Boxed: the check's flags outweigh the other verb's many times over.
+    Check(Box<CheckArgs>),
     SafeHarbor(SafeHarborArgs),
 }
 
@@ -27,7 +30,8 @@ pub enum AnonymityCommand {
 /// exp of their entropy (entropy l-diversity) and the Earth Mover's Distance of their
 /// distribution from the whole table's (t-closeness: ordered distance when the sensitive
 /// column is --numeric, equal distance otherwise). With --target-k the quasi-identifiers are
-/// generalized (Mondrian: numeric ones to ranges, others to sets of values), the result is
+/// generalized (Mondrian: numeric ones to ranges, others to sets of values or to their
+/// ancestor in a --hierarchy), the result is
 /// written to -o and checked, and the information lost is reported.
 ///
 /// Exit status: 0 every threshold asked for holds (or none was asked), 1 some class breaks
@@ -70,6 +74,11 @@ pub struct CheckArgs {
     /// Generalize the quasi-identifiers until every class has N rows, then check the result.
     #[arg(long, value_name = "N", requires = "output", value_parser = clap::value_parser!(u64).range(1..))]
     pub target_k: Option<u64>,
+    /// A generalization hierarchy for a categorical quasi-identifier, used by --target-k: a
+    /// CSV file without header, one row per value from the value up to the top
+    /// (`13053,1305*,130**,*`). Classes then publish the lowest common ancestor. Repeatable.
+    #[arg(long, value_name = "COL=FILE")]
+    pub hierarchy: Vec<String>,
     /// Where --target-k writes the generalized table.
     #[arg(long, short, value_name = "OUT", requires = "target_k")]
     pub output: Option<PathBuf>,
@@ -132,7 +141,7 @@ fn format_of(path: &Path, flag: Option<FileFormat>) -> Format {
 /// Runs one `anonymity` verb.
 pub fn run(cmd: AnonymityCommand) -> Result<()> {
     match cmd {
-        AnonymityCommand::Check(args) => check(args),
+        AnonymityCommand::Check(args) => check(*args),
         AnonymityCommand::SafeHarbor(args) => safe_harbor(args),
     }
 }
@@ -161,6 +170,16 @@ fn check(args: CheckArgs) -> Result<()> {
             t: args.t,
         },
         target_k: args.target_k,
+        hierarchies: args
+            .hierarchy
+            .iter()
+            .map(|spec| {
+                let Some((column, file)) = spec.split_once('=') else {
+                    bail!("--hierarchy takes COLUMN=FILE, not `{spec}`");
+                };
+                Ok((column.trim().to_owned(), Hierarchy::read(Path::new(file))?))
+            })
+            .collect::<Result<Vec<_>>>()?,
     };
     let outcome = anonymity::check(&table, &request)?;
     if let (Some(generalized), Some(out)) = (&outcome.generalized, &args.output) {

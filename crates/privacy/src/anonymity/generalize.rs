@@ -14,16 +14,20 @@
 use serde::Serialize;
 
 use super::hashing::FastMap;
+use super::hierarchy::Hierarchy;
 use super::table::Table;
 use crate::error::{Error, Result};
 
-/// A quasi-identifier to generalize, and whether its values are numbers.
+/// A quasi-identifier to generalize: whether its values are numbers, or which declared
+/// hierarchy generalizes it.
 #[derive(Debug, Clone, Copy)]
-pub struct Quasi {
+pub struct Quasi<'h> {
     /// the column
     pub column: usize,
     /// published as numeric ranges (values must parse as numbers)
     pub numeric: bool,
+    /// published as the lowest common ancestor in this hierarchy (a categorical column)
+    pub hierarchy: Option<&'h Hierarchy>,
 }
 
 /// What generalizing cost.
@@ -50,9 +54,10 @@ pub struct Generalized {
 
 /// One quasi-identifier's per-row positions: the number for a numeric column, the rank of the
 /// value in lexicographic order for a categorical one.
-struct Axis {
+struct Axis<'h> {
     column: usize,
     numeric: bool,
+    hierarchy: Option<&'h Hierarchy>,
     /// position of each code
     position_of_code: Vec<f64>,
     /// the column's full span (max − min of positions)
@@ -61,15 +66,22 @@ struct Axis {
     domain: usize,
 }
 
-impl Axis {
-    fn new(table: &Table, quasi: Quasi) -> Result<Axis> {
+impl<'h> Axis<'h> {
+    fn new(table: &Table, quasi: Quasi<'h>) -> Result<Axis<'h>> {
         let column = table.column(quasi.column);
         let position_of_code = if quasi.numeric {
             table.numbers(quasi.column)?
         } else {
             let dictionary = column.dictionary();
             let mut order: Vec<usize> = (0..dictionary.len()).collect();
-            order.sort_unstable_by(|&a, &b| dictionary[a].cmp(&dictionary[b]));
+            match quasi.hierarchy {
+                // Values under one ancestor next to each other, so cuts follow the tree.
+                Some(h) => {
+                    h.check_covers(table, quasi.column)?;
+                    order.sort_by_cached_key(|&code| h.order_key(&dictionary[code]));
+                }
+                None => order.sort_unstable_by(|&a, &b| dictionary[a].cmp(&dictionary[b])),
+            }
             let mut position = vec![0.0; dictionary.len()];
             for (rank, code) in order.into_iter().enumerate() {
                 position[code] = rank as f64;
@@ -87,6 +99,7 @@ impl Axis {
         Ok(Axis {
             column: quasi.column,
             numeric: quasi.numeric,
+            hierarchy: quasi.hierarchy,
             span: max - min,
             domain: position_of_code.len(),
             position_of_code,
@@ -232,6 +245,17 @@ fn publish(
                 } else {
                     0.0
                 }
+            } else if let Some(h) = axis.hierarchy {
+                let values: Vec<&str> = distinct_codes(column.codes(), members)
+                    .into_iter()
+                    .map(|c| column.dictionary()[c as usize].as_str())
+                    .collect();
+                let (_, under) = h.common(&values);
+                if h.leaves() > 1 {
+                    (under - 1) as f64 / (h.leaves() - 1) as f64
+                } else {
+                    0.0
+                }
             } else {
                 let distinct = distinct_codes(column.codes(), members).len();
                 if axis.domain > 1 {
@@ -294,6 +318,13 @@ fn label(table: &Table, axis: &Axis, members: &[u32]) -> String {
         }
         return format!("{lo}-{hi}");
     }
+    if let Some(h) = axis.hierarchy {
+        let values: Vec<&str> = codes
+            .iter()
+            .map(|&c| column.dictionary()[c as usize].as_str())
+            .collect();
+        return h.common(&values).0;
+    }
     if codes.len() == axis.domain {
         return "*".to_owned();
     }
@@ -331,10 +362,12 @@ mod tests {
             Quasi {
                 column: 0,
                 numeric: true,
+                hierarchy: None,
             },
             Quasi {
                 column: 1,
                 numeric: false,
+                hierarchy: None,
             },
         ];
         let g = mondrian(&t, &q, 3).unwrap();
@@ -362,6 +395,7 @@ mod tests {
             &[Quasi {
                 column: 0,
                 numeric: false,
+                hierarchy: None,
             }],
             2,
         )
@@ -376,6 +410,7 @@ mod tests {
         let q = [Quasi {
             column: 0,
             numeric: true,
+            hierarchy: None,
         }];
         assert!(mondrian(&t, &q, 3)
             .unwrap_err()
@@ -398,6 +433,7 @@ mod tests {
             &[Quasi {
                 column: 0,
                 numeric: true,
+                hierarchy: None,
             }],
             2,
         )
@@ -422,9 +458,9 @@ mod tests {
             }
             let t = table(&csv);
             let q = [
-                Quasi { column: 0, numeric: true },
-                Quasi { column: 1, numeric: true },
-                Quasi { column: 2, numeric: false },
+                Quasi { column: 0, numeric: true, hierarchy: None },
+                Quasi { column: 1, numeric: true, hierarchy: None },
+                Quasi { column: 2, numeric: false, hierarchy: None },
             ];
             let result = mondrian(&t, &q, k);
             if (rows.len() as u64) < k {

@@ -28,6 +28,7 @@
 //!     sensitive: Some("diagnosis".into()),
 //!     thresholds: Thresholds { k: Some(2), ..Thresholds::default() },
 //!     target_k: Some(2),
+//!     ..Request::default()
 //! };
 //! let outcome = check(&table, &request).unwrap();
 //! assert_eq!(outcome.report.measures.k, 2);
@@ -37,6 +38,7 @@
 
 pub mod generalize;
 pub mod hashing;
+pub mod hierarchy;
 pub mod metrics;
 pub mod safe_harbor;
 pub mod table;
@@ -44,6 +46,7 @@ pub mod table;
 use serde::Serialize;
 
 pub use generalize::{InformationLoss, Quasi};
+pub use hierarchy::Hierarchy;
 pub use metrics::{ClassMeasure, Distance, Measures, Thresholds, Violation};
 pub use safe_harbor::SafeHarborReport;
 pub use table::{Format, Table};
@@ -61,6 +64,9 @@ pub struct Request {
     pub numeric: Vec<String>,
     /// the sensitive attribute, needed for l and t
     pub sensitive: Option<String>,
+    /// declared hierarchies of categorical quasi-identifiers (column, hierarchy), used by
+    /// `target_k`
+    pub hierarchies: Vec<(String, Hierarchy)>,
     /// the thresholds to meet
     pub thresholds: Thresholds,
     /// generalize to this k first, and check the result
@@ -144,6 +150,17 @@ pub fn check(table: &Table, request: &Request) -> Result<Outcome> {
     for &n in &numeric {
         table.numbers(n)?;
     }
+    let mut hierarchies: Vec<(usize, &Hierarchy)> = Vec::new();
+    for (name, hierarchy) in &request.hierarchies {
+        let column = table.column_index(name)?;
+        if !quasi.contains(&column) || numeric.contains(&column) {
+            return Err(Error::BadRequest(format!(
+                "a hierarchy generalizes a categorical quasi-identifier; `{name}` is not one"
+            )));
+        }
+        hierarchy.check_covers(table, column)?;
+        hierarchies.push((column, hierarchy));
+    }
     let sensitive = match &request.sensitive {
         Some(name) => {
             let column = table.column_index(name)?;
@@ -174,6 +191,10 @@ pub fn check(table: &Table, request: &Request) -> Result<Outcome> {
                 .map(|&column| Quasi {
                     column,
                     numeric: numeric.contains(&column),
+                    hierarchy: hierarchies
+                        .iter()
+                        .find(|(c, _)| *c == column)
+                        .map(|(_, h)| *h),
                 })
                 .collect();
             let result = generalize::mondrian(table, &axes, target_k)?;
@@ -262,6 +283,30 @@ mod tests {
         assert_eq!(outcome.report.violations.len(), 1);
         assert_eq!(outcome.report.violations[0].first_line, 4);
         assert_eq!(outcome.report.violations[0].breaks, ["l"]);
+    }
+
+    #[test]
+    fn a_declared_hierarchy_publishes_ancestors() {
+        let t = table(PATIENTS);
+        let zips = "13053,1305*,130**,*\n13068,1306*,130**,*\n";
+        let h = Hierarchy::read_csv(zips.as_bytes(), Path::new("zip.csv")).unwrap();
+        let mut r = request(&["zip", "sex"], Some("diagnosis"));
+        r.hierarchies = vec![("zip".into(), h.clone())];
+        r.target_k = Some(4);
+        let outcome = check(&t, &r).unwrap();
+        assert_eq!(outcome.report.measures.k, 4);
+        let out = outcome.generalized.unwrap();
+        assert_eq!(out.column(1).value(0), "130**");
+        assert_eq!(out.column(2).value(0), "*");
+        // A hierarchy on a numeric or non-quasi column is refused, and must list every value.
+        r.hierarchies = vec![("diagnosis".into(), h.clone())];
+        assert!(check(&t, &r).is_err());
+        let partial = Hierarchy::read_csv("13053,*\n".as_bytes(), Path::new("zip.csv")).unwrap();
+        r.hierarchies = vec![("zip".into(), partial)];
+        assert!(matches!(
+            check(&t, &r),
+            Err(Error::NotInHierarchy { line: 4, .. })
+        ));
     }
 
     #[test]

@@ -417,7 +417,8 @@ fn utf8<'a>(path: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str> {
     })
 }
 
-fn csv_problem(path: &Path, error: csv::Error) -> Error {
+/// A CSV reader's error as this crate's, with the file and line.
+pub(super) fn csv_problem(path: &Path, error: csv::Error) -> Error {
     let line = error.position().map_or(0, |p| p.line());
     match error.into_kind() {
         csv::ErrorKind::UnequalLengths {
