@@ -11,7 +11,8 @@
 //! - **t-closeness**: every class's distribution of sensitive values is within Earth Mover's
 //!   Distance t of the whole table's.
 //!
-//! [`generalize`] rewrites the quasi-identifiers until the table is k-anonymous (Mondrian)
+//! [`generalize`] rewrites the quasi-identifiers until the table is k-anonymous (Mondrian,
+//! along declared [`hierarchy`] files where given)
 //! and says what that cost; [`safe_harbor`] checks the eighteen HIPAA identifier types with
 //! the detector. [`table`] reads and writes the files. [`check`] runs a whole request, as
 //! `evident anonymity check` does.
