@@ -19,7 +19,7 @@
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `anonymity check`, `safe-harbor` | [`anonymity`] |
 //! | `demo` | [`demo`] |
-//! | `bench crypto`, `access`, `ledger`, `detect`, `controls`, `anonymity` | [`bench`] |
+//! | `bench crypto`, `access`, `ledger`, `detect`, `controls` | [`bench`] |
 
 pub mod access;
 pub mod anonymity;
