@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, apikey, backup, bench, controls, demo, evidence, init, keys, log, policy, serve,
-    tokens, verify,
+    access, anonymity, apikey, backup, bench, controls, demo, evidence, init, keys, log, policy,
+    serve, tokens, verify,
 };
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
@@ -83,6 +83,8 @@ pub enum Command {
     Controls(controls::ControlsCommand),
     #[command(subcommand)]
     Evidence(evidence::EvidenceCommand),
+    #[command(subcommand)]
+    Anonymity(anonymity::AnonymityCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

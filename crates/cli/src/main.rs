@@ -22,8 +22,8 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, apikey, backup, bench, controls, demo, evidence, init, keys, log, policy, serve,
-    tokens, verify,
+    access, anonymity, apikey, backup, bench, controls, demo, evidence, init, keys, log, policy,
+    serve, tokens, verify,
 };
 use crate::verdict::{FindingsReported, VerificationFailed};
 
@@ -91,6 +91,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Access(cmd) => access::run(cmd),
         Command::Controls(cmd) => controls::run(cmd),
         Command::Evidence(cmd) => evidence::run(cmd),
+        Command::Anonymity(cmd) => anonymity::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

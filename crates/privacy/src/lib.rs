@@ -7,12 +7,20 @@
 //! verifies (invariant 3). Consent, data-subject requests against the application's own
 //! databases, retention and pseudonymization will live here too.
 //!
+//! It also checks tables before they are released ([`anonymity`]): k-anonymity, l-diversity
+//! and t-closeness over declared quasi-identifiers, Mondrian generalization to a target k,
+//! and HIPAA Safe Harbor's eighteen identifier types through the detector. These are file
+//! tools: they need no engine and record nothing, and fail with this crate's [`Error`].
+//!
 //! The part stands on `evident-core` and uses the crypto part's keys; the `evident` facade
 //! hands it out as `engine.privacy()`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod anonymity;
 pub mod erasure;
+mod error;
 
 pub use erasure::{ErasureReport, Privacy};
+pub use error::{Error, Result};

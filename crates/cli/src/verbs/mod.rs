@@ -17,10 +17,12 @@
 //! | `controls oscal component`, `results` | [`oscal`] |
 //! | `evidence add`, `list`, `show`, `get`, `ingest`, `bundle`, `sample` | [`evidence`] (one module each) |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
+//! | `anonymity check`, `safe-harbor` | [`anonymity`] |
 //! | `demo` | [`demo`] |
 //! | `bench crypto`, `access`, `ledger`, `detect`, `controls` | [`bench`] |
 
 pub mod access;
+pub mod anonymity;
 pub mod apikey;
 pub mod backup;
 pub mod bench;
