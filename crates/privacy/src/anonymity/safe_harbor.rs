@@ -150,9 +150,9 @@ pub const CATEGORIES: [Category; 18] = [
         11,
         "certificate and license numbers",
         Partial,
-        &[Entity::UsDriverLicense, Entity::UkDrivingLicence, Entity::MedicalLicense, Entity::UsPassport, Entity::UkPassport, Entity::Npi, Entity::Dea],
+        &[Entity::UsDriverLicense, Entity::UkDrivingLicence, Entity::MedicalLicense, Entity::UsPassport, Entity::UkPassport, Entity::Npi, Entity::Dea, Entity::DePassport, Entity::DeIdCard, Entity::DeDrivingLicence, Entity::EsPassport, Entity::ItPassport, Entity::ItIdentityCard, Entity::ItDrivingLicence, Entity::InPassport, Entity::InVoterId, Entity::KrPassport, Entity::KrDrivingLicence],
         &["license", "licence", "certificate", "passport"],
-        "driver's licences, passports, medical licences, NPI and DEA numbers",
+        "driver's licences, passports and identity cards, medical licences, NPI and DEA numbers",
     ),
     category(
         12,
@@ -206,9 +206,9 @@ pub const CATEGORIES: [Category; 18] = [
         18,
         "any other unique identifying number, characteristic or code",
         Partial,
-        &[Entity::Itin, Entity::ProviderTaxId, Entity::UkNino, Entity::CaSin, Entity::EsNif, Entity::EsNie, Entity::ItFiscalCode, Entity::DeTaxId, Entity::DeSocialSecurity, Entity::FrNir, Entity::PlPesel, Entity::SePersonnummer, Entity::FiPersonalId, Entity::InAadhaar, Entity::InPan, Entity::AuTfn, Entity::AuAbn, Entity::SgNric, Entity::ZaId, Entity::KrRrn],
+        &[Entity::Itin, Entity::ProviderTaxId, Entity::UkNino, Entity::CaSin, Entity::EsNif, Entity::EsNie, Entity::ItFiscalCode, Entity::DeTaxId, Entity::DeSocialSecurity, Entity::FrNir, Entity::PlPesel, Entity::SePersonnummer, Entity::FiPersonalId, Entity::InAadhaar, Entity::InPan, Entity::AuTfn, Entity::AuAbn, Entity::SgNric, Entity::ZaId, Entity::KrRrn, Entity::ItVatCode, Entity::NgNin, Entity::PhTin, Entity::ThTnin, Entity::TrTckn],
         &["id", "identifier", "code"],
-        "the national and tax identifiers of fifteen jurisdictions; other codes cannot be told from ordinary values",
+        "the national and tax identifiers of nineteen jurisdictions; other codes cannot be told from ordinary values",
     ),
 ];
 
