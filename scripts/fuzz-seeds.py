@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets (fuzz/corpus/<target>/) from real artifacts.
 
-Usage: scripts/fuzz-seeds.py [PATH-TO-evident]   (default: target/debug/evident)
+Usage: scripts/fuzz-seeds.py [PATH-TO-evident [TARGET...]]   (default: target/debug/evident;
+every target, else only the targets named)
 
 A throwaway data directory is made with the `evident` binary, events are appended, and what
 the binary writes (checkpoints, tlog-proofs, keys, ciphertexts, a backup's header) becomes
@@ -14,12 +15,15 @@ minimizes the rest.
 
 import base64
 import hashlib
+import io
 import json
 import os
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +54,13 @@ EVENTS = [
 ]
 
 
+# The targets whose seeds are written (empty: every target).
+ONLY: set = set()
+
+
 def put(target: str, data) -> None:
+    if ONLY and target not in ONLY:
+        return
     if isinstance(data, str):
         data = data.encode()
     directory = CORPUS / target
@@ -107,6 +117,103 @@ def from_the_binary(binary: str) -> None:
         put("backup_header", raw[: header_end + 64])
 
 
+# Keep every seed of the controls part's targets below this: libFuzzer's inputs stay small,
+# and the fuzz corpus of the repository with them.
+MAX_SEED = 64 * 1024
+
+
+# A manual control of every framework the bundle seeds are built for, given evidence.
+MANUAL_CONTROL = "EV-OPS-02"
+
+
+def put_small(target: str, data, limit: int = MAX_SEED) -> None:
+    if isinstance(data, str):
+        data = data.encode()
+    if len(data) > limit:
+        sys.exit(f"error: a {target} seed of {len(data)} bytes is above {limit}: make a smaller one")
+    put(target, data)
+
+
+def ustar(members: list) -> bytes:
+    """A ustar file as the bundle writer writes one: (path, bytes) in order, mode 644, mtime 0."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for path, data in members:
+            info = tarfile.TarInfo(path)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def controls_seeds(binary: str) -> None:
+    """A period bundle and a sample from a data directory of the debug binary: the smallest real
+    ones (one control checked, the one-day period of today), then cut and edited variants. The
+    targets take the log's verifier key on a first line, so the real ones verify end to end."""
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ.update(EVIDENT_DATA_DIR=f"{scratch}/data", EVIDENT_OPERATOR="fuzz-seeds",
+                          EVIDENT_ROOT_PASSPHRASE="a throwaway passphrase for fuzz seeds")
+        run(binary, "init", "--quiet")
+        run(binary, "policy", "apply", str(ROOT / "policies" / "default"))
+        # Evidence for one manual control rather than a `controls check` of every control: each
+        # run adds an entry and a proof, and the bundle grows past 128 KiB.
+        review = Path(scratch) / "review.txt"
+        review.write_text("access review, signed\n")
+        for reason in ("first review", "second review"):
+            run(binary, "evidence", "add", str(review), "--control", MANUAL_CONTROL, "--reason", reason)
+        vkey = run(binary, "log", "vkey").strip().encode() + b"\n"
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
+        bundles = {}
+        for framework in ("gdpr", "soc2"):
+            path = Path(scratch) / f"{framework}.tar"
+            run(binary, "evidence", "bundle", "--framework", framework, "--from", today, "--to", tomorrow,
+                "-o", str(path))
+            bundles[framework] = path.read_bytes()
+        bundle = min(bundles.values(), key=len)
+        # The one seed above MAX_SEED: the smallest bundle the binary writes (about 72 KB, of
+        # which 40 KB are its OSCAL assessment results). The edited ones below go without them.
+        put_small("bundle_archive", vkey + bundle, limit=2 * MAX_SEED)
+        put_small("bundle_archive", bundle, limit=2 * MAX_SEED)
+        for cut in (512, 1024, 3000, len(bundle) // 2):
+            put_small("bundle_archive", vkey + bundle[:cut])
+        with tarfile.open(fileobj=io.BytesIO(bundle)) as tar:
+            members = [(m.name, tar.extractfile(m).read()) for m in tar.getmembers()]
+        members = [(n, d) for n, d in members if not n.startswith("oscal/")]
+        manifest = json.loads(dict(members)["manifest.json"])
+        manifest["members"] = [m for m in manifest["members"] if not m["path"].startswith("oscal/")]
+        members = [(n, json.dumps(manifest).encode() if n == "manifest.json" else d) for n, d in members]
+        catalog = json.loads(dict(members)["catalog.json"])
+
+        def edited(name: str, value: bytes) -> bytes:
+            return vkey + ustar([(n, value if n == name else d) for n, d in members])
+
+        # a cadence too long for microseconds (it overflowed the figures), one that is zero
+        for cadence in (2**63 - 1, 0):
+            changed = json.loads(json.dumps(catalog))
+            for control in changed["controls"]:
+                control["cadence_seconds"] = cadence
+            put_small("bundle_archive", edited("catalog.json", json.dumps(changed).encode()))
+        # a period of ten thousand years, one that ends before it starts, one that does not parse
+        for period in (("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"), (manifest["to"], manifest["from"]),
+                       ("yesterday", manifest["to"])):
+            changed = dict(manifest, **{"from": period[0], "to": period[1]})
+            put_small("bundle_archive", edited("manifest.json", json.dumps(changed).encode()))
+        put_small("bundle_archive", edited("manifest.json", b'{"format": "evident.period-bundle/1"}'))
+        put_small("bundle_archive", vkey + ustar(members[:1]))
+
+        sample_path = Path(scratch) / "sample.json"
+        run(binary, "evidence", "sample", "--control", MANUAL_CONTROL, "--from", today, "--to", tomorrow,
+            "--n", "2", "--seed", "fuzz-seed-1", "-o", str(sample_path))
+        sample = sample_path.read_bytes()
+        put_small("evidence_sample", vkey + sample)
+        put_small("evidence_sample", sample)
+        put_small("evidence_sample", vkey + sample[: len(sample) // 2])
+        document = json.loads(sample)
+        for change in ({"n": 2**64 - 1}, {"scanned": [5, 1]}, {"population_count": 7},
+                       {"seed": "another seed"}, {"anchor": None}, {"from": "not a time"}):
+            put_small("evidence_sample", vkey + json.dumps(dict(document, **change)).encode())
+
+
 def from_the_repository() -> None:
     for event in EVENTS:
         put("event", json.dumps(event))
@@ -145,6 +252,37 @@ def from_the_repository() -> None:
     put("card_input", "5500-0000-0000-0004")
     put("card_input", "%B4111111111111111^DOE/JOHN^2912101000000000000000000000000?")
     put("card_input", '{"card": {"number": "4111111111111111", "cvv": "123", "pin": "1234"}}')
+    scanners = ROOT / "crates" / "evident" / "tests" / "fixtures" / "scanners"
+    for fixture in ("checkov.sarif", "prowler.ocsf.json"):
+        put_small("scanner_ingest", (scanners / fixture).read_bytes())
+    put_small("scanner_ingest", '{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"checkov","rules":'
+                                '[{"id":"CKV_AWS_7"}]}},"results":[{"ruleIndex":0},{"rule":{"index":0},'
+                                '"kind":"pass"},{"ruleId":"CKV_AWS_2","kind":"notApplicable"}]}]}')
+    put_small("scanner_ingest", '[{"status_code":"FAIL","metadata":{"event_code":"iam_root_mfa_enabled",'
+                                '"product":{"name":"Prowler"}},"unmapped":{"compliance":{"SOC2":["cc_6_1"],'
+                                '"NIST-800-53-Revision-5":["ac_2_1"],"GDPR":["article_32"]}}}]')
+    # catalog files: the organisation's own (`[[control]]`, `[[disposition]]`, `[[settings]]`,
+    # a framework of its own), shipped ones (refused: duplicates), each then NUL and a mapping file
+    checkov = (ROOT / "catalog" / "mappings" / "checkov.toml").read_text()
+    own = [
+        '[[control]]\nid = "ACME-BK-1"\ntitle = "Backups are restore-tested weekly"\n'
+        'description = "Our payments database backups are restored and verified each week."\n'
+        'implementation = "automated"\ncheck = "backup.restore_tested"\ncadence = "1d"\n'
+        'params = { max_age_days = 7 }\nevidence = ["evident.backup.tested"]\n'
+        'frameworks = { soc2 = ["A1.2"], nist-800-53 = ["CP-9(1)"] }\n\n'
+        '[[disposition]]\nframework = "nist-800-53"\nrequirements = ["PE-3"]\nclass = "not-applicable"\n'
+        'reason = "The provider covers physical access."\n\n'
+        '[[settings]]\ncontrol = "EV-OPS-03"\nparams = { repositories = ["/srv/git/payments"] }\n',
+        '[[settings]]\ncontrol = "EV-OPS-01"\nparams = { max_age_days = 7 }\n',
+        '[framework]\nid = "iso27001"\nname = "ISO/IEC 27001:2022 Annex A"\nrequirements = ["A.5.1", "A.8.24"]\n\n'
+        '[[control]]\nid = "ORG-1"\ntitle = "t"\ndescription = "d"\nimplementation = "manual"\n'
+        'attestation = "a signed review"\ncadence = "90d"\nframeworks = { iso27001 = ["A.5.1"] }\n',
+    ]
+    for text in own:
+        put_small("control_catalog", text + "\0" + checkov)
+    put_small("control_catalog", own[2] + '\0[[map]]\nrules = ["CKV_AZURE_*"]\ncontrols = ["ORG-1"]\n')
+    for shipped in ("controls/crypto.toml", "frameworks/gdpr.toml"):
+        put_small("control_catalog", (ROOT / "catalog" / shipped).read_text())
 
 
 def oidc_seeds() -> None:
@@ -196,11 +334,14 @@ def proof_seeds() -> None:
 
 def main() -> None:
     binary = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "target" / "debug" / "evident")
+    ONLY.update(sys.argv[2:])
     if not os.access(binary, os.X_OK):
         sys.exit(f"error: {binary} is not an executable evident binary (build it with `cargo build`)")
     from_the_binary(binary)
+    controls_seeds(binary)
     from_the_repository()
-    oidc_seeds()
+    if not ONLY or "oidc_token" in ONLY:
+        oidc_seeds()
     proof_seeds()
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())
     print(f"corpus: {sum(1 for f in CORPUS.rglob('*') if f.is_file())} files, {total} bytes in {CORPUS}")

@@ -12,6 +12,9 @@ use evident_core::event::{format_time, parse_time};
 use super::events::{Kind, Period, PeriodEvent};
 
 const DAY_US: i64 = 86_400_000_000;
+/// Longer than any period RFC 3339 times can bound (years 0 … 9999 are ~3.2e17 µs), short
+/// enough that a time plus it and its grace stays in an i64.
+const LONGEST_CADENCE_US: i64 = i64::MAX / 4;
 
 /// A control as the bundle's catalog member states it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,8 +188,12 @@ fn control_figures(
         .filter(|e| e.kind == Kind::ExceptionRevoked)
         .collect();
     let automated = control.check.is_some();
-    let cadence_us =
-        i64::try_from(control.cadence_seconds).unwrap_or(i64::MAX / 2_000_000) * 1_000_000;
+    // A bundle's catalog member states the cadence: one too long for µs in an i64 is longer
+    // than any period, so it saturates (with room for the grace and a time added to it).
+    let cadence_us = i64::try_from(control.cadence_seconds)
+        .ok()
+        .and_then(|s| s.checked_mul(1_000_000))
+        .map_or(LONGEST_CADENCE_US, |us| us.min(LONGEST_CADENCE_US));
 
     let mut gaps = Vec::new();
     let mut gap_spans = Vec::new();
@@ -327,6 +334,25 @@ mod tests {
                 cadence_seconds: 86_400,
                 requirements: vec!["CC1.1".into()],
             }],
+        }
+    }
+
+    /// Found while writing the `bundle_archive` fuzz target: a bundle's catalog member with a
+    /// cadence of more than ~9.2e12 seconds overflowed its conversion to µs (a panic in a
+    /// debug build, a wrapped, negative cadence and made-up gaps in a release one).
+    #[test]
+    fn a_cadence_too_long_for_microseconds_saturates() {
+        let period = Period {
+            from_us: T0,
+            to_us: T0 + 10 * DAY_US,
+        };
+        let events = vec![run(0, 0, "pass")];
+        for seconds in [9_300_000_000_000, i64::MAX as u64, u64::MAX] {
+            let mut long = catalog();
+            long.controls[0].cadence_seconds = seconds;
+            let f = figures(&long, &events, period);
+            assert!(f.controls[0].gaps.is_empty(), "{seconds} s: never due");
+            assert_eq!(f.controls[0].grid, "PPPPPPPPPP");
         }
     }
 

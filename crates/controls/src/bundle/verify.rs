@@ -25,6 +25,7 @@ use super::format::{
     REPORT,
 };
 use super::report::{embedded_figures, render};
+use crate::Cadence;
 
 /// What verifying a bundle found.
 #[derive(Debug)]
@@ -252,6 +253,14 @@ fn check(
         faults.push(format!(
             "{CATALOG}: not the catalog or framework the manifest names"
         ));
+    }
+    for c in &catalog.controls {
+        if !(Cadence::MIN_SECONDS..=Cadence::MAX_SECONDS).contains(&c.cadence_seconds) {
+            faults.push(format!(
+                "{CATALOG}: the cadence of {} is {} seconds, outside 1m … 366d",
+                c.id, c.cadence_seconds
+            ));
+        }
     }
     let (Ok(from_us), Ok(to_us)) = (parse_time(&m.from), parse_time(&m.to)) else {
         faults.push(format!("{MANIFEST}: the period does not parse"));

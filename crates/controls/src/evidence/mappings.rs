@@ -44,10 +44,7 @@ impl RuleMap {
     /// The shipped mappings plus those of the data directory `dir`, checked against
     /// `catalog`.
     pub fn load(catalog: &Catalog, dir: Option<&Path>) -> Result<RuleMap> {
-        let mut sources: Vec<(String, String)> = SHIPPED
-            .iter()
-            .map(|(name, text)| ((*name).to_string(), (*text).to_string()))
-            .collect();
+        let mut own = Vec::new();
         if let Some(dir) = dir {
             let folder = dir.join("controls").join(MAPPINGS_DIR);
             if let Ok(entries) = std::fs::read_dir(&folder) {
@@ -59,10 +56,21 @@ impl RuleMap {
                 for path in paths {
                     let text = std::fs::read_to_string(&path)
                         .map_err(Error::io(format!("reading {}", path.display())))?;
-                    sources.push((path.display().to_string(), text));
+                    own.push((path.display().to_string(), text));
                 }
             }
         }
+        Self::from_files(catalog, own)
+    }
+
+    /// The shipped mappings plus `own` (each file's name, for errors, and its TOML), checked
+    /// against `catalog`: what [`RuleMap::load`] does with the files it read.
+    pub fn from_files(catalog: &Catalog, own: Vec<(String, String)>) -> Result<RuleMap> {
+        let mut sources: Vec<(String, String)> = SHIPPED
+            .iter()
+            .map(|(name, text)| ((*name).to_string(), (*text).to_string()))
+            .collect();
+        sources.extend(own);
         let mut map = RuleMap::default();
         for (name, text) in sources {
             let file: File = toml::from_str(&text)
