@@ -15,16 +15,25 @@ use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 use regex_automata::hybrid::dfa::Config as LazyConfig;
-use regex_automata::hybrid::regex::{
-    Builder as LazyBuilder, Cache as LazyCache, Regex as LazyRegex,
-};
+use regex_automata::hybrid::regex::Builder as LazyBuilder;
 use regex_automata::util::pool::Pool;
 use regex_automata::util::primitives::NonMaxUsize;
-use regex_automata::util::syntax;
-use regex_automata::{meta, Anchored, Input, Match, MatchKind, PatternSet};
+use regex_automata::{meta, Anchored, Input, MatchKind, PatternSet};
+
+mod allowlist;
+mod combined;
+mod overlaps;
+mod pattern_syntax;
+
+use allowlist::Allowlist;
+use combined::{CachePool, Combined};
+use overlaps::resolve_overlaps;
+pub use overlaps::RawFinding;
+pub(crate) use pattern_syntax::capture_groups;
+use pattern_syntax::{compile_one, regex_syntax_escape, spellings, syntax_config};
 
 use crate::error::{Error, Result};
-use crate::rules::{AllowTarget, AllowlistSpec, Rule, RuleSet};
+use crate::rules::{Rule, RuleSet};
 use crate::validate::entropy;
 use crate::Entity;
 
@@ -40,83 +49,6 @@ const CONTEXT_BEFORE: usize = 48;
 const MAX_SHORTER_TRIES: usize = 10;
 /// The lazy DFA's cache per thread; the combined automaton has many states.
 const DFA_CACHE_BYTES: usize = 16 << 20;
-
-/// A match that passed every check, as byte offsets into the scanned buffer.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RawFinding {
-    /// index of the rule in [`Detector::rules`]
-    pub rule: usize,
-    /// start of the value (the rule's capture group)
-    pub start: usize,
-    /// end of the value
-    pub end: usize,
-    /// 0–1: the rule's confidence, raised by context words
-    pub score: f32,
-}
-
-struct Allowlist {
-    regexes: Vec<meta::Regex>,
-    target: AllowTarget,
-    stopwords: Vec<Vec<u8>>,
-    paths: Vec<meta::Regex>,
-}
-
-impl Allowlist {
-    fn compile(spec: &AllowlistSpec, owner: &str) -> Result<Allowlist> {
-        let compile_all = |patterns: &[String]| -> Result<Vec<meta::Regex>> {
-            patterns
-                .iter()
-                .map(|p| {
-                    compile_one(p).map_err(|message| Error::Rule {
-                        id: owner.to_owned(),
-                        message: format!("allowlist regex {p:?}: {message}"),
-                    })
-                })
-                .collect()
-        };
-        Ok(Allowlist {
-            regexes: compile_all(&spec.regexes)?,
-            target: spec.target,
-            stopwords: spec
-                .stopwords
-                .iter()
-                .map(|w| w.to_ascii_lowercase().into_bytes())
-                .collect(),
-            paths: compile_all(&spec.paths)?,
-        })
-    }
-
-    fn allows(&self, hay: &[u8], value: (usize, usize), whole: (usize, usize)) -> bool {
-        let value_bytes = &hay[value.0..value.1];
-        if !self.stopwords.is_empty() {
-            let lower = value_bytes.to_ascii_lowercase();
-            if self
-                .stopwords
-                .iter()
-                .any(|w| memchr::memmem::find(&lower, w).is_some())
-            {
-                return true;
-            }
-        }
-        if self.regexes.is_empty() {
-            return false;
-        }
-        let target = match self.target {
-            AllowTarget::Value => value_bytes,
-            AllowTarget::Match => &hay[whole.0..whole.1],
-            AllowTarget::Line => {
-                let start = memchr::memrchr(b'\n', &hay[..whole.0]).map_or(0, |i| i + 1);
-                let end = memchr::memchr(b'\n', &hay[whole.1..]).map_or(hay.len(), |i| whole.1 + i);
-                &hay[start..end]
-            }
-        };
-        self.regexes.iter().any(|re| re.is_match(target))
-    }
-
-    fn allows_path(&self, path: &str) -> bool {
-        self.paths.iter().any(|re| re.is_match(path.as_bytes()))
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 enum Pattern {
@@ -148,59 +80,6 @@ fn refuses_after_digit(rule: &Rule) -> bool {
         )
 }
 
-/// Like `meta::Regex`'s own pool, so the detector keeps the auto traits it had (shared
-/// between threads, usable under `catch_unwind`).
-type CachePool = Pool<
-    LazyCache,
-    Box<dyn Fn() -> LazyCache + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>,
->;
-
-/// The combined automaton, run as a lazy DFA held directly rather than through
-/// `meta::Regex`: a keyword's start is its end less its length, so keyword hits (a third of
-/// all matches) skip the reverse search that finds where a match starts.
-struct Combined {
-    lazy: Arc<LazyRegex>,
-    caches: CachePool,
-    /// the same automaton behind `meta`, for the (not expected) case where the lazy DFA
-    /// gives up on an input
-    fallback: meta::Regex,
-}
-
-impl Combined {
-    /// The leftmost-first match in `hay[from..]`.
-    fn search(
-        &self,
-        hay: &[u8],
-        from: usize,
-        keyword_len: impl Fn(usize) -> Option<usize>,
-    ) -> Option<Match> {
-        let input = Input::new(hay).span(from..hay.len());
-        let mut cache = self.caches.get();
-        let (forward, reverse) = cache.as_parts_mut();
-        let end = match self.lazy.forward().try_search_fwd(forward, &input) {
-            Ok(Some(end)) => end,
-            Ok(None) => return None,
-            Err(_) => return self.fallback.search(&input),
-        };
-        let pattern = end.pattern();
-        if let Some(len) = keyword_len(pattern.as_usize()) {
-            return Some(Match::new(pattern, end.offset() - len..end.offset()));
-        }
-        if end.offset() == from {
-            return Some(Match::new(pattern, from..from));
-        }
-        let back = input
-            .clone()
-            .span(from..end.offset())
-            .anchored(Anchored::Yes)
-            .earliest(false);
-        match self.lazy.reverse().try_search_rev(reverse, &back) {
-            Ok(Some(start)) => Some(Match::new(pattern, start.offset()..end.offset())),
-            _ => self.fallback.search(&input),
-        }
-    }
-}
-
 /// Buffers one scan reuses from candidate to candidate.
 struct Scratch {
     /// which patterns of the all-matches automaton match at one place
@@ -229,20 +108,6 @@ pub struct Detector {
     allow: Allowlist,
 }
 
-fn syntax_config() -> syntax::Config {
-    // Byte-oriented with ASCII classes: what Go's RE2 (and so gitleaks) does, and what lets the
-    // lazy DFA handle `\b` without falling back to slower engines.
-    syntax::Config::new().unicode(false).utf8(false)
-}
-
-fn compile_one(pattern: &str) -> std::result::Result<meta::Regex, String> {
-    meta::Builder::new()
-        .syntax(syntax_config())
-        .configure(meta::Config::new().utf8_empty(false))
-        .build(pattern)
-        .map_err(|e| e.to_string())
-}
-
 impl Detector {
     fn score(&self, rule: usize, hay: &[u8], match_start: usize) -> f32 {
         let base = self.rules[rule].spec.confidence.base_score();
@@ -262,41 +127,6 @@ impl Detector {
             base
         }
     }
-}
-
-/// A keyword, lower-cased, and where it has several words the spellings code gives it as one
-/// identifier: `tax file` is also `taxfile` (`taxFileNumber`) and `tax_file`.
-fn spellings(keyword: &str) -> Vec<String> {
-    let lower = keyword.to_ascii_lowercase();
-    if !lower.contains(' ') || lower.trim() != lower {
-        return vec![lower];
-    }
-    ["", "_"]
-        .iter()
-        .map(|joint| lower.replace(' ', joint))
-        .chain([lower.clone()])
-        .collect()
-}
-
-/// Escapes a literal for use inside a regex.
-fn regex_syntax_escape(literal: &str) -> String {
-    let mut out = String::with_capacity(literal.len() * 2);
-    for c in literal.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The number of explicit capture groups in `pattern`, or why it does not compile.
-pub(crate) fn capture_groups(pattern: &str) -> std::result::Result<usize, String> {
-    let regex = compile_one(pattern)?;
-    Ok(regex
-        .group_info()
-        .group_len(regex_automata::PatternID::ZERO)
-        - 1)
 }
 
 impl Detector {
@@ -878,50 +708,6 @@ impl Detector {
             end,
         ))
     }
-}
-
-/// Whether `a` wins over `b` where the two overlap. Between entities of different kinds
-/// the one that holds the other whole wins (a `cvv 824` must not cut the SSN `824-91-2137`
-/// it starts); otherwise, and between two rules for one entity (a specific token format
-/// and the generic high-entropy rule), the earlier rule in the set.
-fn wins(a: &RawFinding, b: &RawFinding, entity: impl Fn(usize) -> Entity) -> bool {
-    if entity(a.rule) != entity(b.rule) {
-        let a_holds_b = a.start <= b.start && a.end >= b.end;
-        let b_holds_a = b.start <= a.start && b.end >= a.end;
-        if a_holds_b != b_holds_a {
-            return a_holds_b;
-        }
-    }
-    a.rule < b.rule
-}
-
-/// Keeps the winning finding where findings overlap ([`wins`]), ordered by start.
-fn resolve_overlaps(
-    mut found: Vec<RawFinding>,
-    entity: impl Fn(usize) -> Entity + Copy,
-) -> Vec<RawFinding> {
-    if found.len() < 2 {
-        return found;
-    }
-    // Nearly sorted already (the pass goes in order; window findings follow): a stable sort
-    // merges the few runs in linear time, where the unstable one cost thousands of
-    // instructions per finding on text dense with findings.
-    found.sort_by_key(|f| (f.start, f.rule));
-    let mut kept: Vec<RawFinding> = Vec::with_capacity(found.len());
-    for f in found {
-        // Overlaps are rare; when one happens, walk back over the kept findings it overlaps.
-        let clashes = kept.iter().rev().take_while(|k| k.end > f.start).count();
-        if clashes == 0 {
-            kept.push(f);
-        } else if kept[kept.len() - clashes..]
-            .iter()
-            .all(|k| wins(&f, k, entity))
-        {
-            kept.truncate(kept.len() - clashes);
-            kept.push(f);
-        }
-    }
-    kept
 }
 
 #[cfg(test)]
