@@ -72,7 +72,7 @@ fn a_valid_map_loads_with_paths_to_the_identity_table() {
     assert_eq!(rx.lawful_basis, LawfulBasis::LegalObligation);
     assert_eq!(rx.retention.to_string(), "6y");
     assert_eq!(rx.erasure, RowErasure::DeleteRow);
-    assert_eq!(rx.fields[0].line, 41);
+    assert_eq!(rx.fields[0].line, 35);
     assert!(!rx.fields[0].export);
     let patients = ehr.table("patients").unwrap();
     assert_eq!(patients.retention.to_string(), "10y");
@@ -97,20 +97,20 @@ fn an_unknown_category_is_named_with_its_line_and_the_nearest_name() {
 fn a_table_without_a_join_path_is_refused() {
     let text = GOOD.replace("join = \"patient_id -> patients.id\"\n", "");
     let (line, message) = one_error(&text);
-    assert_eq!(line, 21);
+    assert_eq!(line, 20);
     assert!(message.contains("table `encounters` has no join path"), "{message}");
 }
 
 #[test]
 fn a_join_to_an_unknown_table_or_column_is_refused() {
     let (line, message) = one_error(&GOOD.replace("-> patients.id", "-> people.id"));
-    assert_eq!(line, 23);
+    assert_eq!(line, 22);
     assert!(message.contains("joins to `people`, which system `ehr` does not declare"), "{message}");
     let (line, message) = one_error(&GOOD.replace("-> patients.id", "-> patients.uuid"));
-    assert_eq!(line, 23);
+    assert_eq!(line, 22);
     assert!(message.contains("`patients.uuid`, which is not a column"), "{message}");
     let (line, message) = one_error(&GOOD.replace("patient_id -> patients.id", "patient_id = patients.id"));
-    assert_eq!(line, 23);
+    assert_eq!(line, 22);
     assert!(message.contains("is not a join"), "{message}");
 }
 
@@ -134,7 +134,7 @@ fn erasure_strategies_and_their_parameters_are_checked() {
     assert_eq!(line, 16);
     assert!(message.contains("erasure `keyed_hash` of field `ssn` needs `key`"), "{message}");
     let (line, message) = one_error(&GOOD.replace("reason = \"pharmacy records are kept for 6 years\"\n", ""));
-    assert_eq!(line, 44);
+    assert_eq!(line, 38);
     assert!(message.contains("needs `reason`"), "{message}");
     let (line, message) = one_error(&GOOD.replace("erasure = \"null\"", "erasure = \"null\", value = 0"));
     assert_eq!(line, 15);
@@ -144,7 +144,7 @@ fn erasure_strategies_and_their_parameters_are_checked() {
 #[test]
 fn lawful_basis_must_be_one_of_article_6() {
     let (line, message) = one_error(&GOOD.replace("\"legal_obligation\"", "\"legitimate_interest\""));
-    assert_eq!(line, 33);
+    assert_eq!(line, 31);
     assert!(message.contains("`legitimate_interest` is not a lawful basis of GDPR Art. 6(1)"), "{message}");
     assert!(message.contains("legitimate_interests"), "{message}");
 }
@@ -152,7 +152,7 @@ fn lawful_basis_must_be_one_of_article_6() {
 #[test]
 fn retention_periods_are_checked() {
     let (line, message) = one_error(&GOOD.replace("retention = \"6y\"", "retention = \"6 years\""));
-    assert_eq!(line, 34);
+    assert_eq!(line, 32);
     assert!(message.contains("`6 years` is not a retention period"), "{message}");
 }
 
@@ -170,7 +170,7 @@ fn duplicate_names_are_refused() {
     let text = GOOD.replace("name = \"encounters\"", "name = \"patients\"");
     let found = errors(&text);
     assert!(
-        found.iter().any(|(l, m)| *l == 20 && m.contains("duplicate table `patients` in system `ehr` (first declared on line 10)")),
+        found.iter().any(|(l, m)| *l == 20 && m.contains("duplicate table `patients` in system `ehr` (first declared on line 11)")),
         "{found:#?}"
     );
     let (line, message) = one_error(&GOOD.replace("name = \"ssn\"", "name = \"email\""));
@@ -178,7 +178,7 @@ fn duplicate_names_are_refused() {
     assert!(message.contains("duplicate field `email`"), "{message}");
     let twice = format!("{GOOD}\n[[systems]]\nname = \"ehr\"\nconnection = \"sqlite:x.db\"\n");
     let (line, message) = one_error(&twice);
-    assert_eq!(line, 48);
+    assert_eq!(line, 43);
     assert!(message.contains("duplicate system `ehr` (first declared on line 4)"), "{message}");
 }
 
@@ -212,9 +212,9 @@ fn connections_never_hold_a_password() {
 #[test]
 fn toml_errors_and_unknown_keys_have_a_line() {
     let (line, message) = one_error(&GOOD.replace("primary_key = [\"id\"]", "primary_key = [\"id\"\nprimary_key2 = 1"));
-    assert!(line >= 32, "{line} {message}");
+    assert!(line >= 29, "{line} {message}");
     let (line, message) = one_error(&GOOD.replace("erasure = \"delete_row\"", "erasure = \"delete_row\"\nowner = \"x\""));
-    assert_eq!(line, 37);
+    assert_eq!(line, 34);
     assert!(message.contains("owner"), "{message}");
     let (line, _) = one_error("format = 2\n");
     assert_eq!(line, 1);
@@ -227,7 +227,7 @@ fn every_error_is_reported_at_once_in_line_order() {
         .replace("retention = \"6y\"", "retention = \"six\"")
         .replace("erasure = \"keep\"", "erasure = \"shred\"");
     let lines: Vec<usize> = errors(&text).into_iter().map(|(l, _)| l).collect();
-    assert_eq!(lines, [15, 34, 44]);
+    assert_eq!(lines, [15, 32, 38]);
     let err = parse(Path::new("dir/map.toml"), &text).unwrap_err().to_string();
     assert!(err.starts_with("dir/map.toml:15:"), "{err}");
 }

@@ -10,9 +10,24 @@ use super::scan::{Proposal, ScanReport};
 use super::{parse, DataMap};
 use crate::{Error, Result};
 
-/// A TOML string literal.
+/// A TOML basic string literal.
 fn lit(s: &str) -> String {
-    toml::Value::String(s.to_owned()).to_string()
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn field_line(p: &Proposal) -> String {
@@ -40,28 +55,47 @@ fn inherited(system: &System, path: &[String]) -> Vec<String> {
     ]
 }
 
-/// The new tables as `[[systems.tables]]` blocks, and the new fields of mapped tables.
+/// The new tables as `[[systems.tables]]` blocks, and the new field lines of mapped tables
+/// (by table).
 struct Blocks {
     tables: String,
-    fields: Vec<(String, Vec<&'static str>, Vec<String>)>,
+    fields: Vec<(String, Vec<String>)>,
 }
 
-fn blocks<'r>(system: &System, report: &'r ScanReport) -> Blocks {
+/// A table the map lacks, as proposed.
+struct NewTable<'r> {
+    name: &'r str,
+    primary_key: Vec<String>,
+    join: Option<&'r str>,
+    path: Vec<String>,
+    proposals: Vec<&'r Proposal>,
+}
+
+fn blocks(system: &System, report: &ScanReport) -> Blocks {
     let mut tables = String::new();
-    let new_tables: Vec<(&str, Vec<String>, Option<String>, Vec<String>, Vec<&'r Proposal>)> = {
-        let mut list = Vec::new();
-        if let Some(id) = report.identity.as_ref().filter(|i| !i.mapped) {
-            let pk = vec![id.column.clone()];
-            let props: Vec<&Proposal> = report.proposals.iter().filter(|p| p.table == id.table).collect();
-            list.push((id.table.as_str(), pk, None, vec![id.table.clone()], props));
-        }
-        for j in &report.joins {
-            let props: Vec<&Proposal> = report.proposals.iter().filter(|p| p.table == j.table).collect();
-            list.push((j.table.as_str(), j.primary_key.clone(), Some(j.join.clone()), j.path.clone(), props));
-        }
-        list
+    let of = |table: &str| -> Vec<&Proposal> {
+        report.proposals.iter().filter(|p| p.table == table).collect()
     };
-    for (table, pk, join, path, props) in &new_tables {
+    let mut new_tables = Vec::new();
+    if let Some(id) = report.identity.as_ref().filter(|i| !i.mapped) {
+        new_tables.push(NewTable {
+            name: &id.table,
+            primary_key: vec![id.column.clone()],
+            join: None,
+            path: vec![id.table.clone()],
+            proposals: of(&id.table),
+        });
+    }
+    for j in &report.joins {
+        new_tables.push(NewTable {
+            name: &j.table,
+            primary_key: j.primary_key.clone(),
+            join: Some(&j.join),
+            path: j.path.clone(),
+            proposals: of(&j.table),
+        });
+    }
+    for NewTable { name: table, primary_key: pk, join, path, proposals: props } in &new_tables {
         let _ = writeln!(tables, "\n# proposed by `evident privacy map scan`: review before applying");
         let _ = writeln!(tables, "[[systems.tables]]");
         let _ = writeln!(tables, "name = {}", lit(table));
@@ -92,11 +126,12 @@ fn blocks<'r>(system: &System, report: &'r ScanReport) -> Blocks {
         }
         let _ = writeln!(tables, "]");
     }
-    let mut fields: Vec<(String, Vec<&'static str>, Vec<String>)> = Vec::new();
+    let mut fields: Vec<(String, Vec<String>)> = Vec::new();
     for p in report.proposals.iter().filter(|p| p.table_mapped) {
-        match fields.iter_mut().find(|(t, _, _)| *t == p.table) {
-            Some((_, _, lines)) => lines.push(format!("{},  {}", field_line(p), evidence_comment(p))),
-            None => fields.push((p.table.clone(), Vec::new(), vec![format!("{},  {}", field_line(p), evidence_comment(p))])),
+        let line = format!("{},  {}", field_line(p), evidence_comment(p));
+        match fields.iter_mut().find(|(t, _)| *t == p.table) {
+            Some((_, lines)) => lines.push(line),
+            None => fields.push((p.table.clone(), vec![line])),
         }
     }
     Blocks { tables, fields }
@@ -109,7 +144,7 @@ pub fn fragment(system: &System, report: &ScanReport) -> String {
         "# system `{}`: proposals of `evident privacy map scan` (sample {} a column)\n",
         report.system, report.sample
     );
-    for (table, _, lines) in &b.fields {
+    for (table, lines) in &b.fields {
         let _ = writeln!(out, "\n# table `{table}` is in the map: add to its `fields`");
         for line in lines {
             let _ = writeln!(out, "#   {line}");
@@ -154,7 +189,7 @@ pub fn merge(file: &Path, text: &str, system: &System, report: &ScanReport) -> R
     let b = blocks(system, report);
     // Insertions by offset, applied from the end so earlier offsets stay valid.
     let mut inserts: Vec<(usize, String)> = Vec::new();
-    for (table, _, lines) in &b.fields {
+    for (table, lines) in &b.fields {
         let Some(t) = sys.get_ref().tables.iter().find(|t| t.get_ref().name.get_ref() == table) else {
             continue;
         };
@@ -163,7 +198,7 @@ pub fn merge(file: &Path, text: &str, system: &System, report: &ScanReport) -> R
         let section_end = next_header(text, next_line(text, header), &["[[systems]]", "[[systems.tables]]", "[[systems.tables.fields]]"]);
         let fields_span = t.fields.as_ref().map(toml::Spanned::span);
         let inline = fields_span.as_ref().filter(|span| {
-            let src = text.get(span.clone()).unwrap_or("");
+            let src = text.get(span.start..span.end).unwrap_or("");
             src.starts_with('[') && !src.starts_with("[[") && src.ends_with(']')
         });
         match (inline, &fields_span) {
