@@ -82,7 +82,7 @@ for block in re.findall(r"```toml\n(.*?)```", docs, re.S):
         used.setdefault(c, "docs/privacy.md")
     for c in re.findall(r'"((?:user|system)\.[a-z_.]+)"', block):
         used.setdefault(c, "docs/privacy.md")
-for rel in ["crates/privacy/src/datamap/scan.rs", "crates/privacy/tests/datamap_fixture.rs", "crates/privacy/tests/datamap_scan.rs"]:
+for rel in ["crates/privacy/src/datamap/rules.rs", "crates/privacy/tests/datamap_fixture.rs", "crates/privacy/tests/datamap_scan.rs"]:
     for c in re.findall(r'"((?:user|system)\.[a-z_.]+)"', (root / rel).read_text()):
         used.setdefault(c, rel)
 for c, where in sorted(used.items()):

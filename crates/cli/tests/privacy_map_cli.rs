@@ -53,7 +53,10 @@ fn check_reports_every_problem_with_file_and_line_and_exits_1() {
     let (dir, map) = setup();
     let (code, stdout, _) = run(dir.path(), &["privacy", "map", "check", "datamap.toml"]);
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.contains("datamap.toml: valid: 1 system(s), 1 table(s), 2 field(s)"), "{stdout}");
+    assert!(
+        stdout.contains("datamap.toml: valid: 1 system(s), 1 table(s), 2 field(s)"),
+        "{stdout}"
+    );
 
     let text = std::fs::read_to_string(&map)
         .unwrap()
@@ -63,9 +66,19 @@ fn check_reports_every_problem_with_file_and_line_and_exits_1() {
     let (code, _, stderr) = run(dir.path(), &["privacy", "map", "check", "datamap.toml"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("2 problems"), "{stderr}");
-    assert!(stderr.contains("datamap.toml:7:16: `because` is not a lawful basis"), "{stderr}");
-    assert!(stderr.contains("datamap.toml:15:35: `user.contact.emial` is not a fideslang data category"), "{stderr}");
-    assert!(stderr.contains("did you mean `user.contact.email`?"), "{stderr}");
+    assert!(
+        stderr.contains("datamap.toml:7:16: `because` is not a lawful basis"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("datamap.toml:15:35: `user.contact.emial` is not a fideslang data category"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("did you mean `user.contact.email`?"),
+        "{stderr}"
+    );
 
     let (code, _, stderr) = run(dir.path(), &["privacy", "map", "check", "missing.toml"]);
     assert_eq!(code, 2, "{stderr}");
@@ -81,7 +94,15 @@ fn scan_on_sqlite_proposes_without_printing_values() {
     let (dir, _) = setup();
     let (code, stdout, stderr) = run(
         dir.path(),
-        &["privacy", "map", "scan", "--system", "ehr", "--map", "datamap.toml"],
+        &[
+            "privacy",
+            "map",
+            "scan",
+            "--system",
+            "ehr",
+            "--map",
+            "datamap.toml",
+        ],
     );
     assert_eq!(code, 0, "{stderr}");
     for expected in [
@@ -98,41 +119,105 @@ fn scan_on_sqlite_proposes_without_printing_values() {
     }
     let (code, json, _) = run(
         dir.path(),
-        &["privacy", "map", "scan", "--system", "ehr", "--map", "datamap.toml", "--json", "--sample", "10"],
+        &[
+            "privacy",
+            "map",
+            "scan",
+            "--system",
+            "ehr",
+            "--map",
+            "datamap.toml",
+            "--json",
+            "--sample",
+            "10",
+        ],
     );
     assert_eq!(code, 0);
     let report: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["sample"], 10);
-    let phone = report["proposals"].as_array().unwrap().iter().find(|p| p["column"] == "phone").unwrap();
+    let phone = report["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["column"] == "phone")
+        .unwrap();
     assert_eq!(phone["category"], "user.contact.phone_number");
     let (code, toml, _) = run(
         dir.path(),
-        &["privacy", "map", "scan", "--system", "ehr", "--map", "datamap.toml", "--toml"],
+        &[
+            "privacy",
+            "map",
+            "scan",
+            "--system",
+            "ehr",
+            "--map",
+            "datamap.toml",
+            "--toml",
+        ],
     );
     assert_eq!(code, 0);
-    assert!(toml.contains("join = \"patient_id -> patients.id\""), "{toml}");
+    assert!(
+        toml.contains("join = \"patient_id -> patients.id\""),
+        "{toml}"
+    );
     for output in [&stdout, &json, &toml] {
-        for value in ["example.org", "555-", "Lovelace", "DE89370400440532013000", "metformin"] {
-            assert!(!output.contains(value), "a sampled value `{value}` was printed");
+        for value in [
+            "example.org",
+            "555-",
+            "Lovelace",
+            "DE89370400440532013000",
+            "metformin",
+        ] {
+            assert!(
+                !output.contains(value),
+                "a sampled value `{value}` was printed"
+            );
         }
     }
     let (code, _, stderr) = run(
         dir.path(),
-        &["privacy", "map", "scan", "--system", "billing", "--map", "datamap.toml"],
+        &[
+            "privacy",
+            "map",
+            "scan",
+            "--system",
+            "billing",
+            "--map",
+            "datamap.toml",
+        ],
     );
     assert_eq!(code, 2);
-    assert!(stderr.contains("the map has no system `billing` (it has ehr)"), "{stderr}");
+    assert!(
+        stderr.contains("the map has no system `billing` (it has ehr)"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn write_needs_a_terminal_or_yes() {
     let (dir, map) = setup();
     let before = std::fs::read_to_string(&map).unwrap();
-    let args = ["privacy", "map", "scan", "--system", "ehr", "--map", "datamap.toml", "--write"];
+    let args = [
+        "privacy",
+        "map",
+        "scan",
+        "--system",
+        "ehr",
+        "--map",
+        "datamap.toml",
+        "--write",
+    ];
     let (code, _, stderr) = run(dir.path(), &args);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("only after a confirmation at a terminal"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(&map).unwrap(), before, "the map changed");
+    assert!(
+        stderr.contains("only after a confirmation at a terminal"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&map).unwrap(),
+        before,
+        "the map changed"
+    );
 
     let mut yes = args.to_vec();
     yes.push("--yes");
@@ -152,12 +237,18 @@ fn apply_keeps_versions_and_records_the_hash() {
     let (dir, _) = setup();
     let (code, stdout, stderr) = run(dir.path(), &["privacy", "map", "apply", "datamap.toml"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("data map version 1 is active (sha256:"), "{stdout}");
+    assert!(
+        stdout.contains("data map version 1 is active (sha256:"),
+        "{stdout}"
+    );
     let (_, again, _) = run(dir.path(), &["privacy", "map", "apply", "datamap.toml"]);
     assert!(again.contains("unchanged: version 1"), "{again}");
     let (code, shown, stderr) = run(dir.path(), &["privacy", "map", "show"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(shown.contains("table patients: identity table (subject id `id`)"), "{shown}");
+    assert!(
+        shown.contains("table patients: identity table (subject id `id`)"),
+        "{shown}"
+    );
     let (_, history, _) = run(dir.path(), &["privacy", "map", "history", "--json"]);
     let line: Value = serde_json::from_str(history.lines().next().unwrap()).unwrap();
     assert_eq!(line["active"], true);
@@ -169,7 +260,11 @@ fn apply_keeps_versions_and_records_the_hash() {
     );
     assert_eq!(code, 0, "{stderr}");
     let event: Value = serde_json::from_str(events.lines().next().unwrap()).unwrap();
-    let entry = if event.get("entry").is_some() { &event["entry"] } else { &event };
+    let entry = if event.get("entry").is_some() {
+        &event["entry"]
+    } else {
+        &event
+    };
     assert_eq!(entry["metadata"]["hash"], Value::String(hash));
     assert_eq!(entry["actor"]["id"], "dpo@example.org");
 
@@ -180,7 +275,10 @@ fn apply_keeps_versions_and_records_the_hash() {
     std::fs::write(&active, text).unwrap();
     let (code, _, stderr) = run(dir.path(), &["privacy", "map", "show"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("was changed outside `evident privacy map apply`"), "{stderr}");
+    assert!(
+        stderr.contains("was changed outside `evident privacy map apply`"),
+        "{stderr}"
+    );
 
     // An invalid map is never applied.
     std::fs::write(dir.path().join("bad.toml"), "[[systems]]\nname = \"x\"\n").unwrap();

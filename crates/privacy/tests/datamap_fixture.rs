@@ -45,10 +45,26 @@ pub fn ehr_sql() -> String {
         );
         ",
     );
-    const FIRST: [&str; 8] = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John"];
-    const LAST: [&str; 8] = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Backus"];
-    const DIAGNOSES: [&str; 5] = ["E11.9 type 2 diabetes", "I10 hypertension", "J45.909 asthma", "M54.5 low back pain", "F41.1 anxiety"];
-    const DRUGS: [&str; 5] = ["metformin", "lisinopril", "albuterol", "ibuprofen", "sertraline"];
+    const FIRST: [&str; 8] = [
+        "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John",
+    ];
+    const LAST: [&str; 8] = [
+        "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Backus",
+    ];
+    const DIAGNOSES: [&str; 5] = [
+        "E11.9 type 2 diabetes",
+        "I10 hypertension",
+        "J45.909 asthma",
+        "M54.5 low back pain",
+        "F41.1 anxiety",
+    ];
+    const DRUGS: [&str; 5] = [
+        "metformin",
+        "lisinopril",
+        "albuterol",
+        "ibuprofen",
+        "sertraline",
+    ];
     const IBANS: [&str; 4] = [
         "DE89370400440532013000",
         "GB82WEST12345698765432",

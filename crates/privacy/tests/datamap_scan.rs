@@ -36,7 +36,10 @@ fn assert_fixture_proposals(report: &scan::ScanReport, map_has_patients: bool) {
     let found = categories(report);
     let expected = [
         ("patients.phone", "user.contact.phone_number"),
-        ("patients.ssn", "user.government_id.national_identification_number"),
+        (
+            "patients.ssn",
+            "user.government_id.national_identification_number",
+        ),
         ("patients.dob", "user.demographic.date_of_birth"),
         ("patients.first_name", "user.name.first"),
         ("patients.last_name", "user.name.last"),
@@ -46,28 +49,60 @@ fn assert_fixture_proposals(report: &scan::ScanReport, map_has_patients: bool) {
         ("invoices.iban", "user.financial.bank_account"),
     ];
     for (column, category) in expected {
-        assert_eq!(found.get(column).copied(), Some(category), "{column}: {found:#?}");
+        assert_eq!(
+            found.get(column).copied(),
+            Some(category),
+            "{column}: {found:#?}"
+        );
     }
     if !map_has_patients {
-        assert_eq!(found.get("patients.email").copied(), Some("user.contact.email"));
+        assert_eq!(
+            found.get("patients.email").copied(),
+            Some("user.contact.email")
+        );
     }
     // Columns that are not personal are not proposed.
-    for column in ["encounters.room", "prescriptions.refills", "invoices.status", "patients.id"] {
+    for column in [
+        "encounters.room",
+        "prescriptions.refills",
+        "invoices.status",
+        "patients.id",
+    ] {
         assert!(!found.contains_key(column), "{column}: {found:#?}");
     }
     // The detector's evidence is counts, never values.
     let ssn = report.proposals.iter().find(|p| p.column == "ssn").unwrap();
-    assert!(ssn.evidence.iter().any(|e| e == &format!("detector: ssn {n}/{n}", n = fixture::PATIENTS)), "{:?}", ssn.evidence);
+    assert!(
+        ssn.evidence
+            .iter()
+            .any(|e| e == &format!("detector: ssn {n}/{n}", n = fixture::PATIENTS)),
+        "{:?}",
+        ssn.evidence
+    );
     let dob = report.proposals.iter().find(|p| p.column == "dob").unwrap();
-    assert!(dob.evidence.iter().any(|e| e == "name: dob"), "{:?}", dob.evidence);
+    assert!(
+        dob.evidence.iter().any(|e| e == "name: dob"),
+        "{:?}",
+        dob.evidence
+    );
     let json = serde_json::to_string(report).unwrap();
-    assert!(!json.contains("example.org") && !json.contains("Lovelace") && !json.contains("DE89"), "values leaked");
+    assert!(
+        !json.contains("example.org") && !json.contains("Lovelace") && !json.contains("DE89"),
+        "values leaked"
+    );
 }
 
 fn assert_fixture_joins(report: &scan::ScanReport) {
     let identity = report.identity.as_ref().unwrap();
-    assert_eq!((identity.table.as_str(), identity.column.as_str()), ("patients", "id"));
-    let joins: BTreeMap<&str, &str> = report.joins.iter().map(|j| (j.table.as_str(), j.join.as_str())).collect();
+    assert_eq!(
+        (identity.table.as_str(), identity.column.as_str()),
+        ("patients", "id")
+    );
+    let joins: BTreeMap<&str, &str> = report
+        .joins
+        .iter()
+        .map(|j| (j.table.as_str(), j.join.as_str()))
+        .collect();
     assert_eq!(
         joins,
         BTreeMap::from([
@@ -76,7 +111,11 @@ fn assert_fixture_joins(report: &scan::ScanReport) {
             ("prescriptions", "encounter_id -> encounters.id"),
         ])
     );
-    let rx = report.joins.iter().find(|j| j.table == "prescriptions").unwrap();
+    let rx = report
+        .joins
+        .iter()
+        .find(|j| j.table == "prescriptions")
+        .unwrap();
     assert_eq!(rx.path, ["prescriptions", "encounters", "patients"]);
     assert!(report.unreachable.is_empty(), "{:?}", report.unreachable);
 }
@@ -88,13 +127,24 @@ fn sqlite_schema_is_read_with_keys() {
     let mut source = introspect::Sqlite::open("ehr", &db).unwrap();
     let schema = source.schema().unwrap();
     let names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["encounters", "invoices", "patients", "prescriptions"]);
+    assert_eq!(
+        names,
+        ["encounters", "invoices", "patients", "prescriptions"]
+    );
     let rx = schema.table("prescriptions").unwrap();
     assert_eq!(rx.primary_key, ["id"]);
     assert_eq!(rx.foreign_keys[0].parent, "encounters");
     assert_eq!(rx.foreign_keys[0].columns, ["encounter_id"]);
     assert_eq!(rx.foreign_keys[0].parent_columns, ["id"]);
-    assert_eq!(schema.table("patients").unwrap().column("dob").unwrap().data_type, "date");
+    assert_eq!(
+        schema
+            .table("patients")
+            .unwrap()
+            .column("dob")
+            .unwrap()
+            .data_type,
+        "date"
+    );
     assert_eq!(source.sample("patients", "email", 5).unwrap().len(), 5);
 }
 
@@ -113,17 +163,34 @@ fn sqlite_scan_proposes_categories_joins_and_drift_and_merges() {
     assert!(report.identity.as_ref().unwrap().mapped);
     assert_fixture_joins(&report);
     // Drift: the mapped `fax` is gone, `email` is `text`, not `varchar`.
-    let drift: Vec<(Option<&str>, &str)> = report.drift.iter().map(|d| (d.column.as_deref(), d.message.as_str())).collect();
+    let drift: Vec<(Option<&str>, &str)> = report
+        .drift
+        .iter()
+        .map(|d| (d.column.as_deref(), d.message.as_str()))
+        .collect();
     assert_eq!(drift.len(), 2, "{drift:#?}");
-    assert!(drift.iter().any(|(c, m)| *c == Some("fax") && m.contains("the table has none")));
-    assert!(drift.iter().any(|(c, m)| *c == Some("email") && m.contains("`varchar`, the database `text`")));
+    assert!(drift
+        .iter()
+        .any(|(c, m)| *c == Some("fax") && m.contains("the table has none")));
+    assert!(drift
+        .iter()
+        .any(|(c, m)| *c == Some("email") && m.contains("`varchar`, the database `text`")));
 
     // The proposals merged into the map text make a valid map that covers them all.
     let (merged, merged_map) = write::merge(&file, &text, system, &report).unwrap();
-    assert!(merged.starts_with(&text[..text.find("fields = [").unwrap()]), "the user's lines are kept");
+    assert!(
+        merged.starts_with(&text[..text.find("fields = [").unwrap()]),
+        "the user's lines are kept"
+    );
     let ehr = merged_map.system("ehr").unwrap();
-    assert_eq!(ehr.table("prescriptions").unwrap().path, ["prescriptions", "encounters", "patients"]);
-    assert_eq!(ehr.table("encounters").unwrap().purpose, "treatment and billing");
+    assert_eq!(
+        ehr.table("prescriptions").unwrap().path,
+        ["prescriptions", "encounters", "patients"]
+    );
+    assert_eq!(
+        ehr.table("encounters").unwrap().purpose,
+        "treatment and billing"
+    );
     assert!(ehr.table("patients").unwrap().field("ssn").is_some());
     let mut again = introspect::open(ehr).unwrap();
     let second = scan::scan(ehr, again.as_mut(), &detector, 50).unwrap();
@@ -176,17 +243,32 @@ struct PgSchema {
 
 impl PgSchema {
     fn create(url: &str) -> Self {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let client = runtime.block_on(async {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
             tokio::spawn(conn);
             client
         });
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
         let name = format!("evident_datamap_{}_{nanos}", std::process::id());
-        let sql = format!("CREATE SCHEMA {name}; SET search_path TO {name}; {}", fixture::ehr_sql());
+        let sql = format!(
+            "CREATE SCHEMA {name}; SET search_path TO {name}; {}",
+            fixture::ehr_sql()
+        );
         runtime.block_on(client.batch_execute(&sql)).unwrap();
-        Self { runtime, client, name }
+        Self {
+            runtime,
+            client,
+            name,
+        }
     }
 }
 
@@ -216,22 +298,46 @@ fn postgres_scan_proposes_categories_joins_and_drift() {
     assert_eq!(rx.primary_key, ["id"]);
     assert_eq!(rx.foreign_keys[0].parent, "encounters");
     assert_eq!(rx.foreign_keys[0].parent_columns, ["id"]);
-    assert_eq!(db.table("patients").unwrap().column("dob").unwrap().data_type, "date");
-    let report = scan::scan(system, source.as_mut(), &Detector::builtin().unwrap(), scan::DEFAULT_SAMPLE).unwrap();
+    assert_eq!(
+        db.table("patients")
+            .unwrap()
+            .column("dob")
+            .unwrap()
+            .data_type,
+        "date"
+    );
+    let report = scan::scan(
+        system,
+        source.as_mut(),
+        &Detector::builtin().unwrap(),
+        scan::DEFAULT_SAMPLE,
+    )
+    .unwrap();
     assert_fixture_proposals(&report, true);
     assert_fixture_joins(&report);
-    assert!(report.drift.iter().any(|d| d.column.as_deref() == Some("fax")));
-    assert!(report.drift.iter().any(|d| d.column.as_deref() == Some("email") && d.message.contains("`text`")));
+    assert!(report
+        .drift
+        .iter()
+        .any(|d| d.column.as_deref() == Some("fax")));
+    assert!(report
+        .drift
+        .iter()
+        .any(|d| d.column.as_deref() == Some("email") && d.message.contains("`text`")));
     let (_, merged) = write::merge(file, &text, system, &report).unwrap();
     assert_eq!(merged.systems[0].tables.len(), 4);
 }
 
 #[test]
 fn a_missing_url_variable_is_a_clear_error() {
-    let text = fixture::partial_map("connection = \"postgres\"\nurl_env = \"EVIDENT_TEST_SURELY_UNSET_URL\"");
+    let text = fixture::partial_map(
+        "connection = \"postgres\"\nurl_env = \"EVIDENT_TEST_SURELY_UNSET_URL\"",
+    );
     let map = parse(Path::new("m.toml"), &text).unwrap();
     let err = introspect::open(&map.systems[0]).err().unwrap().to_string();
-    assert!(err.contains("`EVIDENT_TEST_SURELY_UNSET_URL`") && err.contains("not set"), "{err}");
+    assert!(
+        err.contains("`EVIDENT_TEST_SURELY_UNSET_URL`") && err.contains("not set"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -240,5 +346,8 @@ fn the_example_map_is_valid() {
     let map = evident_privacy::datamap::load(&path).unwrap();
     let ehr = map.system("ehr").unwrap();
     assert_eq!(ehr.tables.len(), 4);
-    assert_eq!(ehr.table("prescriptions").unwrap().path, ["prescriptions", "encounters", "patients"]);
+    assert_eq!(
+        ehr.table("prescriptions").unwrap().path,
+        ["prescriptions", "encounters", "patients"]
+    );
 }

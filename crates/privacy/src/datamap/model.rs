@@ -249,17 +249,27 @@ impl LawfulBasis {
         (LawfulBasis::LegalObligation, "legal_obligation", "6(1)(c)"),
         (LawfulBasis::VitalInterests, "vital_interests", "6(1)(d)"),
         (LawfulBasis::PublicTask, "public_task", "6(1)(e)"),
-        (LawfulBasis::LegitimateInterests, "legitimate_interests", "6(1)(f)"),
+        (
+            LawfulBasis::LegitimateInterests,
+            "legitimate_interests",
+            "6(1)(f)",
+        ),
     ];
 
     /// Reads a name as written in the map.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.iter().find(|(_, n, _)| *n == name).map(|(b, _, _)| *b)
+        Self::ALL
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(b, _, _)| *b)
     }
 
     /// The name as written in the map.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(b, _, _)| *b == self).map_or("", |(_, n, _)| n)
+        Self::ALL
+            .iter()
+            .find(|(b, _, _)| *b == self)
+            .map_or("", |(_, n, _)| n)
     }
 }
 
@@ -440,12 +450,20 @@ mod tests {
 
     #[test]
     fn retention_periods_parse_and_print() {
-        for (text, days) in [("6y", 2190), ("90d", 90), ("1y6m", 545), ("2w", 14), ("10y", 3650)] {
+        for (text, days) in [
+            ("6y", 2190),
+            ("90d", 90),
+            ("1y6m", 545),
+            ("2w", 14),
+            ("10y", 3650),
+        ] {
             let r = Retention::parse(text).unwrap();
             assert_eq!(r.approx_days(), days, "{text}");
             assert_eq!(r.to_string(), text);
         }
-        for bad in ["", "6", "y", "6 y", "6years", "0d", "6m1y", "6y6y", "-1d", "1.5y", "999999d"] {
+        for bad in [
+            "", "6", "y", "6 y", "6years", "0d", "6m1y", "6y6y", "-1d", "1.5y", "999999d",
+        ] {
             assert_eq!(Retention::parse(bad), None, "{bad}");
         }
     }

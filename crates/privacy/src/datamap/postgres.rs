@@ -3,7 +3,7 @@
 
 use tokio_postgres::{Client, NoTls};
 
-use super::introspect::{quote, ColumnInfo, ForeignKey, Schema, Source, TableInfo};
+use super::schema::{quote, ColumnInfo, ForeignKey, Schema, Source, TableInfo};
 use crate::{Error, Result};
 
 /// A connection to one schema of a PostgreSQL database.

@@ -11,8 +11,9 @@ use evident_core::event::{system_event, ActorType, AuditEvent};
 use serde::Serialize;
 use serde_json::json;
 
+use super::load::{parse, read};
 use super::model::DataMap;
-use super::{hash, parse};
+use super::source::hash;
 use crate::{Error, Result};
 
 /// The ledger action of an activation.
@@ -77,7 +78,12 @@ impl MapStore {
         let text = match std::fs::read_to_string(&marker) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(Error::Io { file: marker, source }),
+            Err(source) => {
+                return Err(Error::Io {
+                    file: marker,
+                    source,
+                })
+            }
         };
         let mut words = text.split_whitespace();
         match (words.next().and_then(|v| v.parse().ok()), words.next()) {
@@ -98,7 +104,7 @@ impl MapStore {
             return Ok(None);
         };
         let path = self.active_path();
-        let text = super::read(&path)?;
+        let text = read(&path)?;
         let found = hash(&text);
         if found != active.hash {
             return Err(Error::BadRequest(format!(
@@ -121,14 +127,20 @@ impl MapStore {
         };
         let mut versions = Vec::new();
         for item in read {
-            let item = item.map_err(|source| Error::Io { file: dir.clone(), source })?;
+            let item = item.map_err(|source| Error::Io {
+                file: dir.clone(),
+                source,
+            })?;
             let name = item.file_name().to_string_lossy().into_owned();
-            let Some(number) = name.strip_suffix(".toml").and_then(|n| n.parse::<u64>().ok())
+            let Some(number) = name
+                .strip_suffix(".toml")
+                .and_then(|n| n.parse::<u64>().ok())
             else {
                 continue;
             };
             let path = item.path();
-            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io { file: path, source })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|source| Error::Io { file: path, source })?;
             versions.push(Version {
                 version: number,
                 hash: hash(&text),
@@ -167,7 +179,8 @@ impl MapStore {
     /// Makes a staged version the active map.
     pub fn activate(&self, staged: &Staged) -> Result<()> {
         let path = self.version_path(staged.version.version);
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io { file: path, source })?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|source| Error::Io { file: path, source })?;
         if hash(&text) != staged.version.hash {
             return Err(Error::BadRequest(format!(
                 "stored version {} no longer has hash {}",
@@ -192,7 +205,9 @@ fn write_atomically(path: &Path, text: &str) -> Result<()> {
     }
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).map_err(io)?;
-    std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
 

@@ -68,7 +68,10 @@ mod tests {
     fn a_misspelt_category_gets_the_nearest_name() {
         assert_eq!(nearest("user.contact.emial"), Some("user.contact.email"));
         assert_eq!(nearest("user.email"), Some("user.contact.email"));
-        assert_eq!(nearest("user.health_and_medicl"), Some("user.health_and_medical"));
+        assert_eq!(
+            nearest("user.health_and_medicl"),
+            Some("user.health_and_medical")
+        );
         assert_eq!(nearest("completely.unrelated.thing"), None);
     }
 }

@@ -78,7 +78,9 @@ fn a_valid_map_loads_with_paths_to_the_identity_table() {
     assert_eq!(patients.retention.to_string(), "10y");
     assert_eq!(
         patients.field("ssn").unwrap().erasure,
-        Erasure::KeyedHash { key: "dsr-hash".into() }
+        Erasure::KeyedHash {
+            key: "dsr-hash".into()
+        }
     );
     assert_eq!(patients.line, 10);
     assert!(map.hash.starts_with("sha256:"));
@@ -89,8 +91,14 @@ fn an_unknown_category_is_named_with_its_line_and_the_nearest_name() {
     let text = GOOD.replace("\"user.contact.email\"", "\"user.contact.emial\"");
     let (line, message) = one_error(&text);
     assert_eq!(line, 15);
-    assert!(message.contains("`user.contact.emial` is not a fideslang data category"), "{message}");
-    assert!(message.contains("did you mean `user.contact.email`?"), "{message}");
+    assert!(
+        message.contains("`user.contact.emial` is not a fideslang data category"),
+        "{message}"
+    );
+    assert!(
+        message.contains("did you mean `user.contact.email`?"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -98,54 +106,84 @@ fn a_table_without_a_join_path_is_refused() {
     let text = GOOD.replace("join = \"patient_id -> patients.id\"\n", "");
     let (line, message) = one_error(&text);
     assert_eq!(line, 20);
-    assert!(message.contains("table `encounters` has no join path"), "{message}");
+    assert!(
+        message.contains("table `encounters` has no join path"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_join_to_an_unknown_table_or_column_is_refused() {
     let (line, message) = one_error(&GOOD.replace("-> patients.id", "-> people.id"));
     assert_eq!(line, 22);
-    assert!(message.contains("joins to `people`, which system `ehr` does not declare"), "{message}");
+    assert!(
+        message.contains("joins to `people`, which system `ehr` does not declare"),
+        "{message}"
+    );
     let (line, message) = one_error(&GOOD.replace("-> patients.id", "-> patients.uuid"));
     assert_eq!(line, 22);
-    assert!(message.contains("`patients.uuid`, which is not a column"), "{message}");
-    let (line, message) = one_error(&GOOD.replace("patient_id -> patients.id", "patient_id = patients.id"));
+    assert!(
+        message.contains("`patients.uuid`, which is not a column"),
+        "{message}"
+    );
+    let (line, message) =
+        one_error(&GOOD.replace("patient_id -> patients.id", "patient_id = patients.id"));
     assert_eq!(line, 22);
     assert!(message.contains("is not a join"), "{message}");
 }
 
 #[test]
 fn joins_in_a_cycle_are_refused_once() {
-    let text = GOOD
-        .replace("identity = \"id\"\n", "join = \"last_rx -> prescriptions.id\"\n");
+    let text = GOOD.replace(
+        "identity = \"id\"\n",
+        "join = \"last_rx -> prescriptions.id\"\n",
+    );
     let found = errors(&text);
     assert_eq!(found.len(), 1, "{found:#?}");
     let (line, message) = &found[0];
     assert_eq!(*line, 13);
-    assert!(message.contains("joins form a cycle: patients -> prescriptions -> encounters -> patients"), "{message}");
+    assert!(
+        message.contains("joins form a cycle: patients -> prescriptions -> encounters -> patients"),
+        "{message}"
+    );
 }
 
 #[test]
 fn erasure_strategies_and_their_parameters_are_checked() {
     let (line, message) = one_error(&GOOD.replace("erasure = \"null\"", "erasure = \"nullify\""));
     assert_eq!(line, 15);
-    assert!(message.contains("`nullify` is not an erasure strategy; use one of null, fixed"), "{message}");
+    assert!(
+        message.contains("`nullify` is not an erasure strategy; use one of null, fixed"),
+        "{message}"
+    );
     let (line, message) = one_error(&GOOD.replace(", key = \"dsr-hash\"", ""));
     assert_eq!(line, 16);
-    assert!(message.contains("erasure `keyed_hash` of field `ssn` needs `key`"), "{message}");
-    let (line, message) = one_error(&GOOD.replace("reason = \"pharmacy records are kept for 6 years\"\n", ""));
+    assert!(
+        message.contains("erasure `keyed_hash` of field `ssn` needs `key`"),
+        "{message}"
+    );
+    let (line, message) =
+        one_error(&GOOD.replace("reason = \"pharmacy records are kept for 6 years\"\n", ""));
     assert_eq!(line, 38);
     assert!(message.contains("needs `reason`"), "{message}");
-    let (line, message) = one_error(&GOOD.replace("erasure = \"null\"", "erasure = \"null\", value = 0"));
+    let (line, message) =
+        one_error(&GOOD.replace("erasure = \"null\"", "erasure = \"null\", value = 0"));
     assert_eq!(line, 15);
-    assert!(message.contains("`value` is not a parameter of erasure `null`"), "{message}");
+    assert!(
+        message.contains("`value` is not a parameter of erasure `null`"),
+        "{message}"
+    );
 }
 
 #[test]
 fn lawful_basis_must_be_one_of_article_6() {
-    let (line, message) = one_error(&GOOD.replace("\"legal_obligation\"", "\"legitimate_interest\""));
+    let (line, message) =
+        one_error(&GOOD.replace("\"legal_obligation\"", "\"legitimate_interest\""));
     assert_eq!(line, 31);
-    assert!(message.contains("`legitimate_interest` is not a lawful basis of GDPR Art. 6(1)"), "{message}");
+    assert!(
+        message.contains("`legitimate_interest` is not a lawful basis of GDPR Art. 6(1)"),
+        "{message}"
+    );
     assert!(message.contains("legitimate_interests"), "{message}");
 }
 
@@ -153,7 +191,10 @@ fn lawful_basis_must_be_one_of_article_6() {
 fn retention_periods_are_checked() {
     let (line, message) = one_error(&GOOD.replace("retention = \"6y\"", "retention = \"6 years\""));
     assert_eq!(line, 32);
-    assert!(message.contains("`6 years` is not a retention period"), "{message}");
+    assert!(
+        message.contains("`6 years` is not a retention period"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -170,7 +211,10 @@ fn duplicate_names_are_refused() {
     let text = GOOD.replace("name = \"encounters\"", "name = \"patients\"");
     let found = errors(&text);
     assert!(
-        found.iter().any(|(l, m)| *l == 20 && m.contains("duplicate table `patients` in system `ehr` (first declared on line 11)")),
+        found.iter().any(|(l, m)| *l == 20
+            && m.contains(
+                "duplicate table `patients` in system `ehr` (first declared on line 11)"
+            )),
         "{found:#?}"
     );
     let (line, message) = one_error(&GOOD.replace("name = \"ssn\"", "name = \"email\""));
@@ -179,7 +223,10 @@ fn duplicate_names_are_refused() {
     let twice = format!("{GOOD}\n[[systems]]\nname = \"ehr\"\nconnection = \"sqlite:x.db\"\n");
     let (line, message) = one_error(&twice);
     assert_eq!(line, 43);
-    assert!(message.contains("duplicate system `ehr` (first declared on line 4)"), "{message}");
+    assert!(
+        message.contains("duplicate system `ehr` (first declared on line 4)"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -196,11 +243,18 @@ fn connections_never_hold_a_password() {
         "\"postgres://app@db.internal/ehr?password=x\"",
     ));
     assert!(message.contains("holds a password"), "{message}");
-    let ok = GOOD.replace("\"sqlite:ehr.db\"", "\"postgres\"\nurl_env = \"EHR_DATABASE_URL\"\nschema = \"clinic\"");
+    let ok = GOOD.replace(
+        "\"sqlite:ehr.db\"",
+        "\"postgres\"\nurl_env = \"EHR_DATABASE_URL\"\nschema = \"clinic\"",
+    );
     let map = parse(Path::new("map.toml"), &ok).unwrap();
     assert_eq!(
         map.systems[0].connection,
-        Connection::Postgres { url_env: Some("EHR_DATABASE_URL".into()), url: None, schema: "clinic".into() }
+        Connection::Postgres {
+            url_env: Some("EHR_DATABASE_URL".into()),
+            url: None,
+            schema: "clinic".into()
+        }
     );
     let (line, message) = one_error(&GOOD.replace("\"sqlite:ehr.db\"", "\"postgres\""));
     assert_eq!(line, 5);
@@ -211,9 +265,15 @@ fn connections_never_hold_a_password() {
 
 #[test]
 fn toml_errors_and_unknown_keys_have_a_line() {
-    let (line, message) = one_error(&GOOD.replace("primary_key = [\"id\"]", "primary_key = [\"id\"\nprimary_key2 = 1"));
+    let (line, message) = one_error(&GOOD.replace(
+        "primary_key = [\"id\"]",
+        "primary_key = [\"id\"\nprimary_key2 = 1",
+    ));
     assert!(line >= 29, "{line} {message}");
-    let (line, message) = one_error(&GOOD.replace("erasure = \"delete_row\"", "erasure = \"delete_row\"\nowner = \"x\""));
+    let (line, message) = one_error(&GOOD.replace(
+        "erasure = \"delete_row\"",
+        "erasure = \"delete_row\"\nowner = \"x\"",
+    ));
     assert_eq!(line, 34);
     assert!(message.contains("owner"), "{message}");
     let (line, _) = one_error("format = 2\n");
@@ -228,6 +288,8 @@ fn every_error_is_reported_at_once_in_line_order() {
         .replace("erasure = \"keep\"", "erasure = \"shred\"");
     let lines: Vec<usize> = errors(&text).into_iter().map(|(l, _)| l).collect();
     assert_eq!(lines, [15, 32, 38]);
-    let err = parse(Path::new("dir/map.toml"), &text).unwrap_err().to_string();
+    let err = parse(Path::new("dir/map.toml"), &text)
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("dir/map.toml:15:"), "{err}");
 }

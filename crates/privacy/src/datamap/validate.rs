@@ -2,43 +2,24 @@
 //! [`Diagnostic`] at the line of the value at fault. All problems are collected, not just
 //! the first.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use toml::Spanned;
 
+use super::check::{check_name, clip, Check};
+use super::links::check_links;
 use super::model::{raw, STRATEGIES};
 use super::model::{
     Connection, DataMap, Erasure, Field, LawfulBasis, Link, Retention, RowErasure, System, Table,
 };
-use super::{hash, line_column, taxonomy, Diagnostic, Diagnostics};
+use super::source::{hash, Diagnostics};
+use super::taxonomy;
 
 /// The map format this code reads.
 pub const FORMAT: i64 = 1;
 
-struct Check<'a> {
-    file: &'a Path,
-    text: &'a str,
-    found: Vec<Diagnostic>,
-}
-
-impl Check<'_> {
-    fn at(&mut self, span: std::ops::Range<usize>, message: String) {
-        let (line, column) = line_column(self.text, span.start);
-        self.found.push(Diagnostic {
-            file: self.file.to_path_buf(),
-            line,
-            column,
-            message,
-        });
-    }
-
-    fn line(&self, span: &std::ops::Range<usize>) -> usize {
-        line_column(self.text, span.start).0
-    }
-}
-
-pub(super) fn validate(
+pub(crate) fn validate(
     file: &Path,
     text: &str,
     map: &raw::Map,
@@ -83,24 +64,6 @@ pub(super) fn validate(
     } else {
         c.found.sort_by_key(|d| (d.line, d.column));
         Err(Diagnostics(c.found))
-    }
-}
-
-fn check_name(c: &mut Check<'_>, what: &str, name: &Spanned<String>) {
-    let n = name.get_ref();
-    let ok = !n.is_empty()
-        && n.len() <= 128
-        && n.chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '$'))
-        && !n.starts_with('-');
-    if !ok {
-        c.at(
-            name.span(),
-            format!(
-                "`{}` is not a {what} name (letters, digits, `_`, `-`, `$`; at most 128)",
-                clip(n)
-            ),
-        );
     }
 }
 
@@ -256,7 +219,10 @@ fn check_table(c: &mut Check<'_>, s: &raw::System, spanned: &Spanned<raw::Table>
             String::new()
         }
         None => {
-            c.at(t.name.span(), format!("table `{tname}` has no `purpose` (set it on the table or its system)"));
+            c.at(
+                t.name.span(),
+                format!("table `{tname}` has no `purpose` (set it on the table or its system)"),
+            );
             String::new()
         }
     };
@@ -274,7 +240,12 @@ fn check_table(c: &mut Check<'_>, s: &raw::System, spanned: &Spanned<raw::Table>
             LawfulBasis::Consent
         }),
         None => {
-            c.at(t.name.span(), format!("table `{tname}` has no `lawful_basis` (set it on the table or its system)"));
+            c.at(
+                t.name.span(),
+                format!(
+                    "table `{tname}` has no `lawful_basis` (set it on the table or its system)"
+                ),
+            );
             LawfulBasis::Consent
         }
     };
@@ -302,7 +273,10 @@ fn check_table(c: &mut Check<'_>, s: &raw::System, spanned: &Spanned<raw::Table>
             other => {
                 c.at(
                     e.span(),
-                    format!("`{}` is not a table erasure: use `fields` or `delete_row`", clip(other)),
+                    format!(
+                        "`{}` is not a table erasure: use `fields` or `delete_row`",
+                        clip(other)
+                    ),
                 );
                 RowErasure::Fields
             }
@@ -311,13 +285,17 @@ fn check_table(c: &mut Check<'_>, s: &raw::System, spanned: &Spanned<raw::Table>
     let link = match (&t.identity, &t.join) {
         (Some(i), Some(j)) => {
             c.at(j.span(), format!("table `{tname}` has both `identity` and `join`: the identity table joins to nothing"));
-            Link::Identity { column: i.get_ref().clone() }
+            Link::Identity {
+                column: i.get_ref().clone(),
+            }
         }
         (Some(i), None) => {
             if i.get_ref().is_empty() {
                 c.at(i.span(), "`identity` names no column".into());
             }
-            Link::Identity { column: i.get_ref().clone() }
+            Link::Identity {
+                column: i.get_ref().clone(),
+            }
         }
         (None, Some(j)) => parse_join(c, j),
         (None, None) => {
@@ -325,7 +303,9 @@ fn check_table(c: &mut Check<'_>, s: &raw::System, spanned: &Spanned<raw::Table>
                 t.name.span(),
                 format!("table `{tname}` has no join path to an identity table: give it `identity = \"COLUMN\"` or `join = \"COLUMN -> TABLE.COLUMN\"`"),
             );
-            Link::Identity { column: String::new() }
+            Link::Identity {
+                column: String::new(),
+            }
         }
     };
     let mut fields = Vec::new();
@@ -459,12 +439,20 @@ fn check_field(c: &mut Check<'_>, spanned: &Spanned<raw::Field>) -> Field {
                         .unwrap_or(serde_json::Value::Null),
                 },
                 "keyed_hash" => Erasure::KeyedHash {
-                    key: f.key.as_ref().map(|k| k.get_ref().clone()).unwrap_or_default(),
+                    key: f
+                        .key
+                        .as_ref()
+                        .map(|k| k.get_ref().clone())
+                        .unwrap_or_default(),
                 },
                 "random" => Erasure::Random,
                 "encrypt_then_shred" => Erasure::EncryptThenShred,
                 "keep" => Erasure::Keep {
-                    reason: f.reason.as_ref().map(|r| r.get_ref().clone()).unwrap_or_default(),
+                    reason: f
+                        .reason
+                        .as_ref()
+                        .map(|r| r.get_ref().clone())
+                        .unwrap_or_default(),
                 },
                 _ => Erasure::Null,
             }
@@ -477,7 +465,12 @@ fn check_field(c: &mut Check<'_>, spanned: &Spanned<raw::Field>) -> Field {
     }
     Field {
         name: fname.clone(),
-        categories: f.categories.get_ref().iter().map(|c| c.get_ref().clone()).collect(),
+        categories: f
+            .categories
+            .get_ref()
+            .iter()
+            .map(|c| c.get_ref().clone())
+            .collect(),
         erasure,
         export: f.export.unwrap_or(true),
         data_type: f.data_type.clone(),
@@ -499,95 +492,5 @@ fn fixed_value(c: &mut Check<'_>, v: &Spanned<toml::Value>) -> serde_json::Value
             );
             serde_json::Value::Null
         }
-    }
-}
-
-/// Joins refer to tables and columns the system declares, and lead, without a cycle, to an
-/// identity table; sets each table's path.
-fn check_links(c: &mut Check<'_>, s: &raw::System, tables: &mut [Table]) {
-    let index: BTreeMap<String, usize> = tables
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.name.clone(), i))
-        .collect();
-    let join_span = |i: usize| {
-        s.tables.get(i).and_then(|t| t.get_ref().join.as_ref()).map_or_else(
-            || s.tables.get(i).map_or(0..0, |t| t.get_ref().name.span()),
-            Spanned::span,
-        )
-    };
-    for (i, table) in tables.iter().enumerate() {
-        if let Link::Join { parent, parent_column, .. } = &table.link {
-            match index.get(parent) {
-                None => c.at(
-                    join_span(i),
-                    format!(
-                        "table `{}` joins to `{parent}`, which system `{}` does not declare",
-                        table.name,
-                        s.name.get_ref()
-                    ),
-                ),
-                Some(&p) => {
-                    let target = &tables[p];
-                    if !target.known_columns().contains(&parent_column.as_str()) {
-                        c.at(
-                            join_span(i),
-                            format!(
-                                "table `{}` joins to `{parent}.{parent_column}`, which is not a column the map declares for `{parent}` (its primary key is {})",
-                                table.name,
-                                target.primary_key.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-    }
-    let mut paths = Vec::with_capacity(tables.len());
-    let mut reported_cycles = BTreeSet::new();
-    for (i, table) in tables.iter().enumerate() {
-        let mut path = vec![table.name.clone()];
-        let mut at = i;
-        let mut complete = false;
-        loop {
-            match &tables[at].link {
-                Link::Identity { .. } => {
-                    complete = true;
-                    break;
-                }
-                Link::Join { parent, .. } => {
-                    let Some(&p) = index.get(parent) else { break };
-                    if path.contains(parent) {
-                        let start = path.iter().position(|n| n == parent).unwrap_or(0);
-                        let mut cycle: Vec<String> = path[start..].to_vec();
-                        cycle.sort();
-                        if reported_cycles.insert(cycle) {
-                            let mut shown = path[start..].to_vec();
-                            shown.push(parent.clone());
-                            c.at(
-                                join_span(i),
-                                format!("joins form a cycle: {}; one table of it must be the identity table", shown.join(" -> ")),
-                            );
-                        }
-                        break;
-                    }
-                    path.push(parent.clone());
-                    at = p;
-                }
-            }
-        }
-        paths.push(if complete { path } else { Vec::new() });
-    }
-    for (table, path) in tables.iter_mut().zip(paths) {
-        table.path = path;
-    }
-}
-
-fn clip(s: &str) -> String {
-    const MAX: usize = 80;
-    if s.chars().count() <= MAX {
-        s.to_owned()
-    } else {
-        format!("{}…", s.chars().take(MAX).collect::<String>())
     }
 }

@@ -5,9 +5,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::load::parse;
+use super::model::DataMap;
 use super::model::{raw, System};
 use super::scan::{Proposal, ScanReport};
-use super::{parse, DataMap};
 use crate::{Error, Result};
 
 /// A TOML basic string literal.
@@ -74,7 +75,11 @@ struct NewTable<'r> {
 fn blocks(system: &System, report: &ScanReport) -> Blocks {
     let mut tables = String::new();
     let of = |table: &str| -> Vec<&Proposal> {
-        report.proposals.iter().filter(|p| p.table == table).collect()
+        report
+            .proposals
+            .iter()
+            .filter(|p| p.table == table)
+            .collect()
     };
     let mut new_tables = Vec::new();
     if let Some(id) = report.identity.as_ref().filter(|i| !i.mapped) {
@@ -95,8 +100,18 @@ fn blocks(system: &System, report: &ScanReport) -> Blocks {
             proposals: of(&j.table),
         });
     }
-    for NewTable { name: table, primary_key: pk, join, path, proposals: props } in &new_tables {
-        let _ = writeln!(tables, "\n# proposed by `evident privacy map scan`: review before applying");
+    for NewTable {
+        name: table,
+        primary_key: pk,
+        join,
+        path,
+        proposals: props,
+    } in &new_tables
+    {
+        let _ = writeln!(
+            tables,
+            "\n# proposed by `evident privacy map scan`: review before applying"
+        );
         let _ = writeln!(tables, "[[systems.tables]]");
         let _ = writeln!(tables, "name = {}", lit(table));
         match pk.as_slice() {
@@ -145,7 +160,10 @@ pub fn fragment(system: &System, report: &ScanReport) -> String {
         report.system, report.sample
     );
     for (table, lines) in &b.fields {
-        let _ = writeln!(out, "\n# table `{table}` is in the map: add to its `fields`");
+        let _ = writeln!(
+            out,
+            "\n# table `{table}` is in the map: add to its `fields`"
+        );
         for line in lines {
             let _ = writeln!(out, "#   {line}");
         }
@@ -158,11 +176,15 @@ pub fn fragment(system: &System, report: &ScanReport) -> String {
 }
 
 fn line_start(text: &str, offset: usize) -> usize {
-    text.get(..offset).and_then(|s| s.rfind('\n')).map_or(0, |i| i + 1)
+    text.get(..offset)
+        .and_then(|s| s.rfind('\n'))
+        .map_or(0, |i| i + 1)
 }
 
 fn next_line(text: &str, offset: usize) -> usize {
-    text.get(offset..).and_then(|s| s.find('\n')).map_or(text.len(), |i| offset + i + 1)
+    text.get(offset..)
+        .and_then(|s| s.find('\n'))
+        .map_or(text.len(), |i| offset + i + 1)
 }
 
 /// The first line at or after `from` whose trimmed text starts with one of `headers`.
@@ -181,21 +203,53 @@ fn next_header(text: &str, from: usize, headers: &[&str]) -> usize {
 
 /// The map text with the proposals merged into `system`'s section, validated. `file`
 /// names the map in errors.
-pub fn merge(file: &Path, text: &str, system: &System, report: &ScanReport) -> Result<(String, DataMap)> {
-    let map: raw::Map = toml::from_str(text).map_err(|e| Error::BadRequest(format!("{}: {}", file.display(), e.message())))?;
-    let Some(sys) = map.systems.iter().find(|s| *s.get_ref().name.get_ref() == system.name) else {
-        return Err(Error::BadRequest(format!("{}: no system `{}`", file.display(), system.name)));
+pub fn merge(
+    file: &Path,
+    text: &str,
+    system: &System,
+    report: &ScanReport,
+) -> Result<(String, DataMap)> {
+    let map: raw::Map = toml::from_str(text)
+        .map_err(|e| Error::BadRequest(format!("{}: {}", file.display(), e.message())))?;
+    let Some(sys) = map
+        .systems
+        .iter()
+        .find(|s| *s.get_ref().name.get_ref() == system.name)
+    else {
+        return Err(Error::BadRequest(format!(
+            "{}: no system `{}`",
+            file.display(),
+            system.name
+        )));
     };
     let b = blocks(system, report);
     // Insertions by offset, applied from the end so earlier offsets stay valid.
     let mut inserts: Vec<(usize, String)> = Vec::new();
     for (table, lines) in &b.fields {
-        let Some(t) = sys.get_ref().tables.iter().find(|t| t.get_ref().name.get_ref() == table) else {
+        let Some(t) = sys
+            .get_ref()
+            .tables
+            .iter()
+            .find(|t| t.get_ref().name.get_ref() == table)
+        else {
             continue;
         };
         let t = t.get_ref();
-        let header = line_start(text, text.get(..t.name.span().start).and_then(|s| s.rfind("[[")).unwrap_or(0));
-        let section_end = next_header(text, next_line(text, header), &["[[systems]]", "[[systems.tables]]", "[[systems.tables.fields]]"]);
+        let header = line_start(
+            text,
+            text.get(..t.name.span().start)
+                .and_then(|s| s.rfind("[["))
+                .unwrap_or(0),
+        );
+        let section_end = next_header(
+            text,
+            next_line(text, header),
+            &[
+                "[[systems]]",
+                "[[systems.tables]]",
+                "[[systems.tables.fields]]",
+            ],
+        );
         let fields_span = t.fields.as_ref().map(toml::Spanned::span);
         let inline = fields_span.as_ref().filter(|span| {
             let src = text.get(span.start..span.end).unwrap_or("");
@@ -229,7 +283,11 @@ pub fn merge(file: &Path, text: &str, system: &System, report: &ScanReport) -> R
                     }
                     add.push('\n');
                 }
-                let at = next_header(text, next_line(text, header), &["[[systems]]", "[[systems.tables]]"]);
+                let at = next_header(
+                    text,
+                    next_line(text, header),
+                    &["[[systems]]", "[[systems.tables]]"],
+                );
                 inserts.push((at, add));
             }
             (None, None) => {

@@ -3,19 +3,20 @@
 //! `evident_privacy::datamap`; this module turns flags into calls and reports into text,
 //! JSON and exit codes. `scan` has a module of its own.
 
+mod load;
 mod scan;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use evident::privacy::datamap::{self, store::MapStore, DataMap, Erasure, Link};
-use evident::privacy::Error as PrivacyError;
+use evident::privacy::datamap::{self, store::MapStore, Erasure, Link};
 
 use crate::caller;
 use crate::data_dir::{open_or_create, DataDir};
-use crate::verdict::VerificationFailed;
+
+use self::load::{invalid, load};
 
 /// Privacy: the data map of the application's personal data.
 #[derive(Debug, Subcommand)]
@@ -102,37 +103,15 @@ pub fn run(cmd: PrivacyCommand) -> Result<()> {
     }
 }
 
-/// A map error as the verdict "invalid" (exit 1); other errors pass through (exit 2).
-fn invalid(err: PrivacyError) -> anyhow::Error {
-    match err {
-        PrivacyError::DataMap(d) => VerificationFailed(format!(
-            "the data map is not valid ({} problem{}):\n{d}",
-            d.0.len(),
-            if d.0.len() == 1 { "" } else { "s" }
-        ))
-        .into(),
-        other => other.into(),
-    }
-}
-
-/// The map a verb works on: `file`, or the data directory's active one.
-pub(crate) fn load(file: Option<&Path>, dir: &Path) -> Result<DataMap> {
-    match file {
-        Some(file) => datamap::load(file).map_err(invalid),
-        None => match MapStore::new(dir).load_active().map_err(invalid)? {
-            Some(map) => Ok(map),
-            None => bail!(
-                "no data map was applied in `{}`; name a file, or `evident privacy map apply FILE`",
-                dir.display()
-            ),
-        },
-    }
-}
-
 fn check(args: CheckArgs) -> Result<()> {
     let map = load(args.file.as_deref(), &args.dir.data_dir)?;
     let tables: usize = map.systems.iter().map(|s| s.tables.len()).sum();
-    let fields: usize = map.systems.iter().flat_map(|s| &s.tables).map(|t| t.fields.len()).sum();
+    let fields: usize = map
+        .systems
+        .iter()
+        .flat_map(|s| &s.tables)
+        .map(|t| t.fields.len())
+        .sum();
     println!(
         "{}: valid: {} system(s), {tables} table(s), {fields} field(s) ({})",
         map.file.display(),
@@ -165,7 +144,11 @@ fn show(args: ShowArgs) -> Result<()> {
     for s in &map.systems {
         let connection = match &s.connection {
             datamap::Connection::Sqlite { path } => format!("sqlite {}", path.display()),
-            datamap::Connection::Postgres { url_env: Some(var), schema, .. } => {
+            datamap::Connection::Postgres {
+                url_env: Some(var),
+                schema,
+                ..
+            } => {
                 format!("postgres (URL in ${var}), schema {schema}")
             }
             datamap::Connection::Postgres { schema, .. } => format!("postgres, schema {schema}"),
@@ -174,8 +157,15 @@ fn show(args: ShowArgs) -> Result<()> {
         for t in &s.tables {
             let link = match &t.link {
                 Link::Identity { column } => format!("identity table (subject id `{column}`)"),
-                Link::Join { column, parent, parent_column } => {
-                    format!("{column} -> {parent}.{parent_column}  (path {})", t.path.join(" -> "))
+                Link::Join {
+                    column,
+                    parent,
+                    parent_column,
+                } => {
+                    format!(
+                        "{column} -> {parent}.{parent_column}  (path {})",
+                        t.path.join(" -> ")
+                    )
                 }
             };
             writeln!(out, "  table {}: {link}", t.name)?;
@@ -185,7 +175,10 @@ fn show(args: ShowArgs) -> Result<()> {
                 t.purpose,
                 t.lawful_basis.name(),
                 t.retention,
-                t.retention_from.as_ref().map(|c| format!(" from `{c}`")).unwrap_or_default(),
+                t.retention_from
+                    .as_ref()
+                    .map(|c| format!(" from `{c}`"))
+                    .unwrap_or_default(),
                 match t.erasure {
                     datamap::RowErasure::Fields => "per field",
                     datamap::RowErasure::DeleteRow => "deletes the row",
@@ -220,7 +213,11 @@ fn apply(args: ApplyArgs) -> Result<()> {
     let text = datamap::read(&args.file)?;
     let map = datamap::parse(&args.file, &text).map_err(invalid)?;
     if args.dry_run {
-        println!("{}: valid ({}); not applied (--dry-run)", args.file.display(), map.hash);
+        println!(
+            "{}: valid ({}); not applied (--dry-run)",
+            args.file.display(),
+            map.hash
+        );
         return Ok(());
     }
     let actor = caller::privileged_actor("applying a data map")?;
@@ -259,7 +256,12 @@ fn history(args: HistoryArgs) -> Result<()> {
                 serde_json::json!({"version": v.version, "hash": v.hash, "active": is_active})
             );
         } else {
-            println!("{} {:>4}  {}", if is_active { "*" } else { " " }, v.version, v.hash);
+            println!(
+                "{} {:>4}  {}",
+                if is_active { "*" } else { " " },
+                v.version,
+                v.hash
+            );
         }
     }
     Ok(())

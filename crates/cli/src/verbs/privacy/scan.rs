@@ -62,13 +62,17 @@ pub fn run(args: ScanArgs) -> Result<()> {
     if args.write && !args.yes && !std::io::stdin().is_terminal() {
         bail!("--write changes the map only after a confirmation at a terminal; there is none (pass --yes to merge without asking)");
     }
-    let map = super::load(args.map.as_deref(), &args.dir.data_dir)?;
+    let map = super::load::load(args.map.as_deref(), &args.dir.data_dir)?;
     let Some(system) = map.system(&args.system) else {
         let names: Vec<&str> = map.systems.iter().map(|s| s.name.as_str()).collect();
         bail!(
             "the map has no system `{}` (it has {})",
             args.system,
-            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
         );
     };
     let mut source = introspect::open(system)?;
@@ -94,9 +98,11 @@ pub fn run(args: ScanArgs) -> Result<()> {
             eprintln!("nothing to merge into {}", path.display());
             return Ok(());
         }
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let (merged, _) = write::merge(path, &text, system, &report)
-            .context("the map with the proposals merged would not be valid; merge by hand from --toml")?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let (merged, _) = write::merge(path, &text, system, &report).context(
+            "the map with the proposals merged would not be valid; merge by hand from --toml",
+        )?;
         if !args.yes && !confirm(path)? {
             bail!("not merged: {} is unchanged", path.display());
         }
@@ -131,13 +137,20 @@ fn print_report(out: &mut impl Write, r: &scan::ScanReport) -> Result<()> {
     match &r.identity {
         Some(i) if i.mapped => writeln!(out, "identity table: {}.{} (mapped)", i.table, i.column)?,
         Some(i) => writeln!(out, "identity table: {}.{} (proposed)", i.table, i.column)?,
-        None => writeln!(out, "identity table: none found (no table with personal data that others refer to)")?,
+        None => writeln!(
+            out,
+            "identity table: none found (no table with personal data that others refer to)"
+        )?,
     }
     if r.proposals.is_empty() {
         writeln!(out, "\nno unmapped column looks personal")?;
     } else {
         writeln!(out, "\nproposed categories:")?;
-        writeln!(out, "  {:<32} {:<52} {:>5}  evidence", "column", "category", "conf")?;
+        writeln!(
+            out,
+            "  {:<32} {:<52} {:>5}  evidence",
+            "column", "category", "conf"
+        )?;
         for p in &r.proposals {
             writeln!(
                 out,
@@ -146,21 +159,34 @@ fn print_report(out: &mut impl Write, r: &scan::ScanReport) -> Result<()> {
                 p.category,
                 p.confidence,
                 p.evidence.join(", "),
-                if p.table_mapped { "" } else { "  (table not in the map)" }
+                if p.table_mapped {
+                    ""
+                } else {
+                    "  (table not in the map)"
+                }
             )?;
         }
     }
     if !r.joins.is_empty() {
         writeln!(out, "\nproposed joins:")?;
         for j in &r.joins {
-            writeln!(out, "  {:<24} join = \"{}\"  (path {})", j.table, j.join, j.path.join(" -> "))?;
+            writeln!(
+                out,
+                "  {:<24} join = \"{}\"  (path {})",
+                j.table,
+                j.join,
+                j.path.join(" -> ")
+            )?;
         }
     }
     for t in &r.unreachable {
         writeln!(out, "\ntable {t} holds personal data but no foreign key leads to the identity table: map it by hand")?;
     }
     if r.drift.is_empty() {
-        writeln!(out, "\nno drift: every mapped table and column is in the database")?;
+        writeln!(
+            out,
+            "\nno drift: every mapped table and column is in the database"
+        )?;
     } else {
         writeln!(out, "\ndrift:")?;
         for d in &r.drift {
