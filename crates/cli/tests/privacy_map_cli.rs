@@ -21,7 +21,7 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out: Output = Command::new(env!("CARGO_BIN_EXE_evident"))
         .current_dir(dir)
         .env("HOME", dir)
-        .env("EVIDENT_OPERATOR", "dpo@example.org")
+        .env("EVIDENT_OPERATOR", "dpo-alice")
         .env("EVIDENT_DATA_DIR", dir.join("data"))
         .env_remove("EVIDENT_CONFIG")
         .args(args)
@@ -259,14 +259,9 @@ fn apply_keeps_versions_and_records_the_hash() {
         &["log", "query", "--action", "evident.privacy.map.applied"],
     );
     assert_eq!(code, 0, "{stderr}");
-    let event: Value = serde_json::from_str(events.lines().next().unwrap()).unwrap();
-    let entry = if event.get("entry").is_some() {
-        &event["entry"]
-    } else {
-        &event
-    };
-    assert_eq!(entry["metadata"]["hash"], Value::String(hash));
-    assert_eq!(entry["actor"]["id"], "dpo@example.org");
+    assert_eq!(events.lines().count(), 1, "{events}");
+    assert!(events.contains(&hash), "{events}");
+    assert!(events.contains("dpo-alice"), "{events}");
 
     // A copy changed by hand is refused.
     let active = dir.path().join("data/privacy/datamap.toml");

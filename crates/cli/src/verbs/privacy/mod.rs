@@ -7,7 +7,7 @@ mod load;
 mod scan;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -210,7 +210,7 @@ fn show(args: ShowArgs) -> Result<()> {
 }
 
 fn apply(args: ApplyArgs) -> Result<()> {
-    let text = datamap::read(&args.file)?;
+    let text = datamap::read(&args.file).map_err(invalid)?;
     let map = datamap::parse(&args.file, &text).map_err(invalid)?;
     if args.dry_run {
         println!(

@@ -38,9 +38,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,
     /// Values sampled per column at most.
-    #[arg(long, value_name = "N", default_value_t = scan::DEFAULT_SAMPLE,
-          value_parser = clap::value_parser!(u32).range(1..=100_000).map(|n| n as usize))]
-    pub sample: usize,
+    #[arg(long, value_name = "N", default_value_t = scan::DEFAULT_SAMPLE as u32,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub sample: u32,
     /// Print the report as one JSON object.
     #[arg(long, conflicts_with = "toml")]
     pub json: bool,
@@ -77,7 +77,7 @@ pub fn run(args: ScanArgs) -> Result<()> {
     };
     let mut source = introspect::open(system)?;
     let detector = Detector::builtin()?;
-    let report = scan::scan(system, source.as_mut(), &detector, args.sample)?;
+    let report = scan::scan(system, source.as_mut(), &detector, args.sample as usize)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
