@@ -6,6 +6,12 @@
 //! without it they are skipped loudly, or fail when `CI` is set. Each uses a schema of its
 //! own and drops it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
 #[path = "datamap_fixture.rs"]
 mod fixture;
 
