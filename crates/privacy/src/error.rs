@@ -84,6 +84,17 @@ pub enum Error {
     /// a request that cannot be met as asked (no quasi-identifier, k of 0, k above the rows)
     #[error("{0}")]
     BadRequest(String),
+    /// a data map that does not load or validate: every problem, each with its file and line
+    #[error("{0}")]
+    DataMap(crate::datamap::Diagnostics),
+    /// an application database named in the data map could not be read
+    #[error("system `{system}`: {message}")]
+    Database {
+        /// the data map's system
+        system: String,
+        /// what went wrong (never a sampled value)
+        message: String,
+    },
     /// the detector could not be built
     #[error("the detector: {0}")]
     Detect(#[from] evident_detect::Error),

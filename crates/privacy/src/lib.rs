@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod anonymity;
+pub mod datamap;
 pub mod erasure;
 mod error;
 

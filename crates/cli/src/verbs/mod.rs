@@ -18,6 +18,7 @@
 //! | `evidence add`, `list`, `show`, `get`, `ingest`, `bundle`, `sample` | [`evidence`] (one module each) |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `anonymity check`, `safe-harbor` | [`anonymity`] |
+//! | `privacy map check`, `show`, `apply`, `history`, `scan` | [`privacy`] |
 //! | `demo` | [`demo`] |
 //! | `bench crypto`, `access`, `ledger`, `detect`, `controls` | [`bench`] |
 
@@ -35,6 +36,7 @@ pub mod keys;
 pub mod log;
 pub mod oscal;
 pub mod policy;
+pub mod privacy;
 pub mod serve;
 pub mod tokens;
 pub mod verify;
