@@ -18,8 +18,9 @@
 //! | `evidence add`, `list`, `show`, `get`, `ingest`, `bundle`, `sample` | [`evidence`] (one module each) |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `anonymity check`, `safe-harbor` | [`anonymity`] |
+//! | `pseudonymize` | [`pseudonymize`] |
 //! | `demo` | [`demo`] |
-//! | `bench crypto`, `access`, `ledger`, `detect`, `controls` | [`bench`] |
+//! | `bench crypto`, `access`, `ledger`, `detect`, `controls`, `pseudonymize` | [`bench`] |
 
 pub mod access;
 pub mod anonymity;
@@ -35,6 +36,7 @@ pub mod keys;
 pub mod log;
 pub mod oscal;
 pub mod policy;
+pub mod pseudonymize;
 pub mod serve;
 pub mod tokens;
 pub mod verify;
