@@ -93,7 +93,7 @@ fn csv_files_keys_rotation_and_the_ledger() {
     let with_create: Vec<&str> = args.iter().copied().chain(["--create-key"]).collect();
     let (stdout, err) = evident(&data, &with_create, b"", 0);
     assert!(stdout.is_empty(), "{stdout}");
-    assert!(err.contains("6 value(s) in 4 row(s)"), "{err}");
+    assert!(err.contains("7 value(s) in 4 row(s) (1 empty"), "{err}");
     let first = std::fs::read_to_string(&out).unwrap();
     let table = rows(&first);
     assert_eq!(table[0], ["id", "email", "name", "mrn"]);
