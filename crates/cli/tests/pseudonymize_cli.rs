@@ -39,7 +39,11 @@ fn evident(dir: &Path, args: &[&str], stdin: &[u8], code: i32) -> (String, Strin
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     );
-    assert_eq!(out.status.code(), Some(code), "{args:?}\n{stdout}\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}\n{stdout}\n{stderr}"
+    );
     (stdout, stderr)
 }
 
@@ -83,11 +87,23 @@ fn csv_files_keys_rotation_and_the_ledger() {
     std::fs::write(&input, CSV).unwrap();
     let out = tmp.path().join("out.csv");
     let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
-    let args = ["pseudonymize", i, "--domain", "patients", "--columns", "email,mrn", "--out", o];
+    let args = [
+        "pseudonymize",
+        i,
+        "--domain",
+        "patients",
+        "--columns",
+        "email,mrn",
+        "--out",
+        o,
+    ];
 
     // No key yet: a clear error naming how to make one, and no output file.
     let (_, err) = evident(&data, &args, b"", 2);
-    assert!(err.contains("--create-key") && err.contains("pseudonym.patients"), "{err}");
+    assert!(
+        err.contains("--create-key") && err.contains("pseudonym.patients"),
+        "{err}"
+    );
     assert!(!out.exists());
 
     let with_create: Vec<&str> = args.iter().copied().chain(["--create-key"]).collect();
@@ -101,7 +117,10 @@ fn csv_files_keys_rotation_and_the_ledger() {
     assert!(table[1][1].starts_with("ps1.v1.") && table[1][1].len() == 29);
     assert!(table[1][3].starts_with("ps1.v1."));
     assert_eq!(table[3][1], "", "an empty value stays empty");
-    assert_eq!(table[1][1], table[4][1], "the same value, the same pseudonym");
+    assert_eq!(
+        table[1][1], table[4][1],
+        "the same value, the same pseudonym"
+    );
     assert_ne!(table[1][1], table[2][1]);
     assert!(!first.contains("alice@"));
 
@@ -120,7 +139,12 @@ fn csv_files_keys_rotation_and_the_ledger() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), first);
 
     // A destroyed version reproduces nothing.
-    evident(&data, &["keys", "destroy", "pseudonym.patients", "1", "--yes"], b"", 0);
+    evident(
+        &data,
+        &["keys", "destroy", "pseudonym.patients", "1", "--yes"],
+        b"",
+        0,
+    );
     std::fs::remove_file(&out).unwrap();
     let (_, err) = evident(&data, &old, b"", 2);
     assert!(err.contains("destroyed"), "{err}");
@@ -132,7 +156,13 @@ fn csv_files_keys_rotation_and_the_ledger() {
 
     // Another domain: unrelated pseudonyms.
     let other = [
-        "pseudonymize", i, "--domain", "customers", "--columns", "email", "--create-key",
+        "pseudonymize",
+        i,
+        "--domain",
+        "customers",
+        "--columns",
+        "email",
+        "--create-key",
     ];
     let (stdout, _) = evident(&data, &other, b"", 0);
     let theirs = rows(&stdout);
@@ -151,8 +181,19 @@ fn json_lines_from_stdin_with_fpe() {
         "\n"
     );
     let args = [
-        "pseudonymize", "-", "--format", "jsonl", "--domain", "patients", "--columns", "email,mrn",
-        "--fpe", "mrn=digits", "--normalize", "email", "--create-key",
+        "pseudonymize",
+        "-",
+        "--format",
+        "jsonl",
+        "--domain",
+        "patients",
+        "--columns",
+        "email,mrn",
+        "--fpe",
+        "mrn=digits",
+        "--normalize",
+        "email",
+        "--create-key",
     ];
     let (stdout, _) = evident(&data, &args, lines.as_bytes(), 0);
     let out: Vec<serde_json::Value> = stdout
@@ -161,12 +202,18 @@ fn json_lines_from_stdin_with_fpe() {
         .collect();
     assert_eq!(out.len(), 3);
     assert_eq!(out[0]["id"], 1);
-    assert_eq!(out[0]["email"], out[1]["email"], "normalised to the same person");
+    assert_eq!(
+        out[0]["email"], out[1]["email"],
+        "normalised to the same person"
+    );
     assert!(out[0]["email"].as_str().unwrap().starts_with("ps1.v1."));
     assert!(out[2]["email"].is_null());
     for row in &out {
         let mrn = row["mrn"].as_str().unwrap();
-        assert!(mrn.len() == 9 && mrn.bytes().all(|b| b.is_ascii_digit()), "{mrn}");
+        assert!(
+            mrn.len() == 9 && mrn.bytes().all(|b| b.is_ascii_digit()),
+            "{mrn}"
+        );
     }
     assert_ne!(out[0]["mrn"], "123456789");
     // The same again: deterministic.
@@ -182,7 +229,15 @@ fn bad_input_exits_2_naming_the_line_and_leaves_no_file() {
     let g = good.to_str().unwrap();
     evident(
         &data,
-        &["pseudonymize", g, "--domain", "patients", "--columns", "email", "--create-key"],
+        &[
+            "pseudonymize",
+            g,
+            "--domain",
+            "patients",
+            "--columns",
+            "email",
+            "--create-key",
+        ],
         b"",
         0,
     );
@@ -215,8 +270,14 @@ fn bad_input_exits_2_naming_the_line_and_leaves_no_file() {
         (vec![j, "--columns", "phone"], "line 1: no field `phone`"),
         (vec![n, "--columns", "email"], "is an object"),
         (vec![s, "--columns", "mrn", "--fpe", "digits"], "line 3"),
-        (vec![g, "--columns", "email", "--fpe", "name=digits"], "not among --columns"),
-        (vec![g, "--columns", "email", "--normalize", "upper"], "normalization"),
+        (
+            vec![g, "--columns", "email", "--fpe", "name=digits"],
+            "not among --columns",
+        ),
+        (
+            vec![g, "--columns", "email", "--normalize", "upper"],
+            "normalization",
+        ),
     ];
     let before = runs_logged(&data).len();
     for (extra, needle) in cases {
@@ -231,8 +292,16 @@ fn bad_input_exits_2_naming_the_line_and_leaves_no_file() {
     let stray: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".evident-pseudonymize-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".evident-pseudonymize-")
+        })
         .collect();
     assert!(stray.is_empty(), "{stray:?}");
-    assert_eq!(runs_logged(&data).len(), before, "failed runs record nothing");
+    assert_eq!(
+        runs_logged(&data).len(),
+        before,
+        "failed runs record nothing"
+    );
 }

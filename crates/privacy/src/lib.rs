@@ -24,8 +24,8 @@
 
 pub mod anonymity;
 pub mod erasure;
-pub mod pseudonymize;
 mod error;
+pub mod pseudonymize;
 
 pub use erasure::{ErasureReport, Privacy};
 pub use error::{Error, Result};

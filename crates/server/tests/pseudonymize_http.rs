@@ -50,7 +50,8 @@ impl Api {
 
     fn post_as(&self, token: Option<&str>, path: &str, body: &[u8]) -> Reply {
         let auth = token.map(|t| format!("Bearer {t}"));
-        let mut headers: Vec<(&str, &[u8])> = vec![("Content-Type", b"application/json".as_slice())];
+        let mut headers: Vec<(&str, &[u8])> =
+            vec![("Content-Type", b"application/json".as_slice())];
         if let Some(a) = &auth {
             headers.push(("Authorization", a.as_bytes()));
         }
@@ -93,7 +94,12 @@ fn strings(v: &Value) -> Vec<String> {
 fn pseudonyms_in_order_deterministic_and_versioned() {
     let api = Api::start();
     api.create_key("patients");
-    let values = json!(["alice@example.org", "bob@example.org", "", "alice@example.org"]);
+    let values = json!([
+        "alice@example.org",
+        "bob@example.org",
+        "",
+        "alice@example.org"
+    ]);
     let before = api.running.engine.size();
     let first = api.pseudonymize(&json!({"domain": "patients", "values": values}));
     assert_eq!(first.status, 200, "{}", first.text());
@@ -125,8 +131,10 @@ fn pseudonyms_in_order_deterministic_and_versioned() {
     assert_ne!(other[0][7..], p[0][7..]);
 
     // Normalisation is explicit.
-    let loud = api.pseudonymize(&json!({"domain": "patients", "values": [" Alice@Example.org "],
-        "normalize": ["trim", "lowercase"]}));
+    let loud = api.pseudonymize(
+        &json!({"domain": "patients", "values": [" Alice@Example.org "],
+        "normalize": ["trim", "lowercase"]}),
+    );
     assert_eq!(strings(&loud.json()["pseudonyms"])[0], p[0]);
 
     // Rotation: a new version and new pseudonyms; the old version still reproduces the old.
@@ -152,9 +160,8 @@ fn pseudonyms_in_order_deterministic_and_versioned() {
         .iter()
         .all(|x| x.len() == 9 && x.bytes().all(|b| b.is_ascii_digit())));
     assert_eq!(strings(&api.pseudonymize(&fpe).json()["pseudonyms"]), t);
-    let misfit = api.pseudonymize(
-        &json!({"domain": "patients", "values": ["123456", "12-34"], "mode": "fpe"}),
-    );
+    let misfit = api
+        .pseudonymize(&json!({"domain": "patients", "values": ["123456", "12-34"], "mode": "fpe"}));
     assert_eq!(misfit.status, 400);
     assert!(misfit.text().contains("values[1]"), "{}", misfit.text());
     assert!(!misfit.text().contains("12-34"), "{}", misfit.text());
@@ -187,24 +194,93 @@ fn bad_requests_are_refused() {
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (b"{not json".to_vec(), "malformed"),
         (b"[]".to_vec(), "malformed"),
-        (json!({"domain": "patients"}).to_string().into_bytes(), "values"),
-        (json!({"domain": "patients", "values": "x"}).to_string().into_bytes(), "values"),
-        (json!({"domain": "patients", "values": [1, 2]}).to_string().into_bytes(), "values"),
-        (json!({"domain": "patients", "values": []}).to_string().into_bytes(), "1 to 10000"),
-        (json!({"domain": "patients", "values": ["x"], "mode": "rot13"}).to_string().into_bytes(), "mode"),
-        (json!({"domain": "patients", "values": ["x"], "extra": 1}).to_string().into_bytes(), "extra"),
-        (json!({"domain": "patients", "values": ["x"], "alphabet": "digits"}).to_string().into_bytes(), "alphabet"),
-        (json!({"domain": "patients", "values": ["123456"], "mode": "fpe", "alphabet": "hex"}).to_string().into_bytes(), "alphabet"),
-        (json!({"domain": "patients", "values": ["x"], "normalize": ["upper"]}).to_string().into_bytes(), "normalize"),
-        (json!({"domain": "Patients!", "values": ["x"]}).to_string().into_bytes(), "domain"),
-        (json!({"domain": "patients", "values": ["x"], "key_version": 0}).to_string().into_bytes(), "key_version"),
-        (json!({"domain": "patients", "values": ["x".repeat(1025)]}).to_string().into_bytes(), "values[0]"),
-        (json!({"domain": "patients", "values": vec!["v"; 10_001]}).to_string().into_bytes(), "1 to 10000"),
+        (
+            json!({"domain": "patients"}).to_string().into_bytes(),
+            "values",
+        ),
+        (
+            json!({"domain": "patients", "values": "x"})
+                .to_string()
+                .into_bytes(),
+            "values",
+        ),
+        (
+            json!({"domain": "patients", "values": [1, 2]})
+                .to_string()
+                .into_bytes(),
+            "values",
+        ),
+        (
+            json!({"domain": "patients", "values": []})
+                .to_string()
+                .into_bytes(),
+            "1 to 10000",
+        ),
+        (
+            json!({"domain": "patients", "values": ["x"], "mode": "rot13"})
+                .to_string()
+                .into_bytes(),
+            "mode",
+        ),
+        (
+            json!({"domain": "patients", "values": ["x"], "extra": 1})
+                .to_string()
+                .into_bytes(),
+            "extra",
+        ),
+        (
+            json!({"domain": "patients", "values": ["x"], "alphabet": "digits"})
+                .to_string()
+                .into_bytes(),
+            "alphabet",
+        ),
+        (
+            json!({"domain": "patients", "values": ["123456"], "mode": "fpe", "alphabet": "hex"})
+                .to_string()
+                .into_bytes(),
+            "alphabet",
+        ),
+        (
+            json!({"domain": "patients", "values": ["x"], "normalize": ["upper"]})
+                .to_string()
+                .into_bytes(),
+            "normalize",
+        ),
+        (
+            json!({"domain": "Patients!", "values": ["x"]})
+                .to_string()
+                .into_bytes(),
+            "domain",
+        ),
+        (
+            json!({"domain": "patients", "values": ["x"], "key_version": 0})
+                .to_string()
+                .into_bytes(),
+            "key_version",
+        ),
+        (
+            json!({"domain": "patients", "values": ["x".repeat(1025)]})
+                .to_string()
+                .into_bytes(),
+            "values[0]",
+        ),
+        (
+            json!({"domain": "patients", "values": vec!["v"; 10_001]})
+                .to_string()
+                .into_bytes(),
+            "1 to 10000",
+        ),
     ];
     let before = api.running.engine.size();
     for (body, needle) in cases {
         let r = api.post_as(Some(&api.writer), "/v1/pseudonymize", &body);
-        assert_eq!(r.status, 400, "{}: {}", String::from_utf8_lossy(&body[..body.len().min(80)]), r.text());
+        assert_eq!(
+            r.status,
+            400,
+            "{}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(80)]),
+            r.text()
+        );
         assert!(r.text().contains(needle), "{needle}: {}", r.text());
     }
     assert_eq!(api.running.engine.size(), before, "nothing recorded");

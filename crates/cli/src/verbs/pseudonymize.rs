@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::privacy::anonymity::Format;
-use evident::privacy::Error as PrivacyError;
 use evident::privacy::pseudonymize::{
     Alphabet, ColumnRecord, Counts, Mode, Normalization, OpenOptions, Plan, Pseudonymizer,
     RunRecord, Target,
 };
+use evident::privacy::Error as PrivacyError;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::caller;

@@ -247,7 +247,10 @@ mod tests {
         assert_eq!(x, again.pseudonym("4711", Normalization::NONE));
         assert_ne!(x, a.pseudonym("4712", Normalization::NONE));
         let tag = |s: &str| s.rsplit('.').next().unwrap().to_owned();
-        assert_ne!(tag(&x), tag(&other_key.pseudonym("4711", Normalization::NONE)));
+        assert_ne!(
+            tag(&x),
+            tag(&other_key.pseudonym("4711", Normalization::NONE))
+        );
         let rotated = v2.pseudonym("4711", Normalization::NONE);
         assert!(rotated.starts_with("ps1.v2."), "{rotated}");
         assert_eq!(pseudonym_version(&x), Some(1));
@@ -258,7 +261,10 @@ mod tests {
     fn normalization_is_explicit() {
         let p = ps("customers", 1, 0);
         let plain = p.pseudonym("alice@example.com", Normalization::NONE);
-        assert_ne!(plain, p.pseudonym(" Alice@Example.com ", Normalization::NONE));
+        assert_ne!(
+            plain,
+            p.pseudonym(" Alice@Example.com ", Normalization::NONE)
+        );
         assert_eq!(
             plain,
             p.pseudonym(" Alice@Example.com ", Normalization::EMAIL)

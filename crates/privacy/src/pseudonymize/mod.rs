@@ -36,20 +36,20 @@
 //! assert_eq!(pseudonym_version(&a), Some(3));
 //! ```
 
-mod event;
 mod alphabet;
+mod event;
 mod key;
 mod normalize;
 mod plan;
 mod rows;
 mod stream;
 
-pub use event::{ColumnRecord, RunRecord, ACTION};
 pub use alphabet::{Alphabet, MAX_FPE_CHARS};
+pub use event::{ColumnRecord, RunRecord, ACTION};
 pub use key::{
-    check_domain, key_name, pseudonym_version, OpenOptions, Pseudonymizer, KEY_PREFIX,
-    MAX_DOMAIN, SCHEME, TAG_BYTES,
+    check_domain, key_name, pseudonym_version, OpenOptions, Pseudonymizer, KEY_PREFIX, MAX_DOMAIN,
+    SCHEME, TAG_BYTES,
 };
 pub use normalize::Normalization;
-pub use rows::MAX_JSON_LINE;
 pub use plan::{Counts, Mode, Plan, Target};
+pub use rows::MAX_JSON_LINE;

@@ -61,7 +61,11 @@ impl Normalization {
     /// `value` normalised (borrowed when nothing changes).
     pub fn apply(self, value: &str) -> Cow<'_, str> {
         let value = if self.trim { value.trim() } else { value };
-        if self.lowercase && value.chars().any(|c| c.to_lowercase().ne(std::iter::once(c))) {
+        if self.lowercase
+            && value
+                .chars()
+                .any(|c| c.to_lowercase().ne(std::iter::once(c)))
+        {
             Cow::Owned(value.to_lowercase())
         } else {
             Cow::Borrowed(value)

@@ -83,7 +83,11 @@ impl Plan<'_> {
                 Ok(())
             }
             Mode::Fpe(alphabet) => {
-                out.push_str(&self.pseudonymizer.fpe(value, alphabet, self.normalization)?);
+                out.push_str(
+                    &self
+                        .pseudonymizer
+                        .fpe(value, alphabet, self.normalization)?,
+                );
                 Ok(())
             }
         }

@@ -64,10 +64,7 @@ pub(crate) fn csv_problem(file: &Path, error: csv::Error) -> Error {
 }
 
 /// Reads the next CSV chunk; `None` at the end.
-pub(crate) fn next_csv<R: Read>(
-    file: &Path,
-    reader: &mut csv::Reader<R>,
-) -> Result<Option<Chunk>> {
+pub(crate) fn next_csv<R: Read>(file: &Path, reader: &mut csv::Reader<R>) -> Result<Option<Chunk>> {
     let mut rows = Vec::with_capacity(CHUNK_ROWS);
     while rows.len() < CHUNK_ROWS {
         let mut record = ByteRecord::new();
@@ -155,11 +152,7 @@ fn one(plan: &Plan<'_>, target: &Target, line: u64, value: &str, out: &mut Strin
 }
 
 /// Turns a chunk into output bytes. `by_index` maps each CSV column to its target, if any.
-pub(crate) fn work(
-    plan: &Plan<'_>,
-    by_index: &[Option<usize>],
-    chunk: Chunk,
-) -> Result<Done> {
+pub(crate) fn work(plan: &Plan<'_>, by_index: &[Option<usize>], chunk: Chunk) -> Result<Done> {
     let mut counts = Counts::default();
     let mut scratch = String::with_capacity(64);
     let bytes = match chunk.rows {
@@ -202,12 +195,11 @@ pub(crate) fn work(
         Rows::Json(lines) => {
             let mut bytes = Vec::with_capacity(lines.len() * 128);
             for (line, text) in lines {
-                let mut value: Value =
-                    serde_json::from_slice(&text).map_err(|e| Error::Parse {
-                        file: plan.file.clone(),
-                        line,
-                        message: format!("not JSON: {}", strip_position(&e)),
-                    })?;
+                let mut value: Value = serde_json::from_slice(&text).map_err(|e| Error::Parse {
+                    file: plan.file.clone(),
+                    line,
+                    message: format!("not JSON: {}", strip_position(&e)),
+                })?;
                 let object = value.as_object_mut().ok_or_else(|| Error::Parse {
                     file: plan.file.clone(),
                     line,

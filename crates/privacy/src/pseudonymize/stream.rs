@@ -79,9 +79,7 @@ impl Plan<'_> {
                 let mut head = csv::Writer::from_writer(Vec::new());
                 head.write_byte_record(&header)
                     .map_err(|e| rows::csv_problem(&self.file, e))?;
-                let head = head
-                    .into_inner()
-                    .map_err(|e| self.io(e.into_error()))?;
+                let head = head.into_inner().map_err(|e| self.io(e.into_error()))?;
                 output.write_all(&head).map_err(written)?;
                 self.pipeline(
                     &by_index,

@@ -2,8 +2,7 @@
 //! gate in front of it and the tests against the OpenAPI document all see the same list.
 
 use super::{
-    access, apikeys, controls, events, keys, lockouts, log, meta, personal, privacy, redact,
-    tokens,
+    access, apikeys, controls, events, keys, lockouts, log, meta, personal, privacy, redact, tokens,
 };
 use crate::gate::Operations;
 

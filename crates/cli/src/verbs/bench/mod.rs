@@ -162,8 +162,6 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             proof_tree,
             skip_http,
         } => ledger::run(dir, events, proof_tree, skip_http),
-        BenchCommand::Pseudonymize { dir, rows, threads } => {
-            pseudonymize::run(dir, rows, threads)
-        }
+        BenchCommand::Pseudonymize { dir, rows, threads } => pseudonymize::run(dir, rows, threads),
     }
 }

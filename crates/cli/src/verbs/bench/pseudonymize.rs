@@ -27,8 +27,12 @@ const TARGET: f64 = 500_000.0;
 fn generate(path: &Path, rows: u64) -> Result<u64> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(out, "patient_id,email,visit,code")?;
-    let first = ["ana", "ben", "chloé", "dmitri", "eve", "farah", "gus", "hana"];
-    let last = ["smith", "okafor", "müller", "tanaka", "garcía", "nowak", "kim"];
+    let first = [
+        "ana", "ben", "chloé", "dmitri", "eve", "farah", "gus", "hana",
+    ];
+    let last = [
+        "smith", "okafor", "müller", "tanaka", "garcía", "nowak", "kim",
+    ];
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     for i in 0..rows {
         // xorshift: varied, reproducible values
