@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
     access, anonymity, apikey, backup, bench, controls, demo, evidence, init, keys, log, policy,
-    privacy, serve, tokens, verify,
+    privacy, pseudonymize, serve, tokens, verify,
 };
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
@@ -85,6 +85,7 @@ pub enum Command {
     Evidence(evidence::EvidenceCommand),
     #[command(subcommand)]
     Anonymity(anonymity::AnonymityCommand),
+    Pseudonymize(pseudonymize::PseudonymizeArgs),
     #[command(subcommand)]
     Privacy(privacy::PrivacyCommand),
     #[command(subcommand)]

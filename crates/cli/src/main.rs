@@ -23,7 +23,7 @@ use crate::cli::{Cli, Command};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
     access, anonymity, apikey, backup, bench, controls, demo, evidence, init, keys, log, policy,
-    privacy, serve, tokens, verify,
+    privacy, pseudonymize, serve, tokens, verify,
 };
 use crate::verdict::{FindingsReported, VerificationFailed};
 
@@ -93,6 +93,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Evidence(cmd) => evidence::run(cmd),
         Command::Anonymity(cmd) => anonymity::run(cmd),
         Command::Privacy(cmd) => privacy::run(cmd),
+        Command::Pseudonymize(args) => pseudonymize::run(args, cli.quiet),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

@@ -528,6 +528,27 @@ impl<'e> Keyring<'e> {
         self.encrypt(&name, &plaintext, context)
     }
 
+    /// A 256-bit key derived from a version of `name` (the active one when `version` is
+    /// `None`) for a use other than encryption (keyed hashing, FF1): HMAC-SHA-256 keyed by the
+    /// version's material over `evident-derive|LABEL`, so it is neither the material nor
+    /// another label's key. Answers the version used; an older (decrypt-only) version may be
+    /// named to reproduce what it made, a disabled or destroyed one is refused. Not counted as
+    /// an encryption, not logged (the caller logs what it does with the key).
+    pub fn derive_key(
+        &self,
+        name: &str,
+        version: Option<u32>,
+        label: &str,
+    ) -> Result<(u32, Zeroizing<[u8; 32]>)> {
+        check_name(name)?;
+        let (version, material) = self.version_key(name, version, false)?;
+        let mac = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, material.as_slice());
+        let tag = ring::hmac::sign(&mac, format!("evident-derive|{label}").as_bytes());
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(tag.as_ref());
+        Ok((version, key))
+    }
+
     /// A fresh 256-bit data key for local envelope encryption: the key itself (use it, then
     /// forget it) and the same key encrypted under `name` (store it beside the data).
     pub fn data_key(&self, name: &str, context: &[u8]) -> Result<(Zeroizing<[u8; 32]>, String)> {

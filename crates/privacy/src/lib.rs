@@ -12,6 +12,10 @@
 //! and HIPAA Safe Harbor's eighteen identifier types through the detector. These are file
 //! tools: they need no engine and record nothing, and fail with this crate's [`Error`].
 //!
+//! It turns identifiers into pseudonyms ([`pseudonymize`]): keyed HMAC-SHA-256 under a
+//! managed, rotatable key per domain, or FF1 format-preserving tokens, over CSV and JSON-lines
+//! columns as a stream.
+//!
 //! The part stands on `evident-core` and uses the crypto part's keys; the `evident` facade
 //! hands it out as `engine.privacy()`.
 
@@ -22,6 +26,7 @@ pub mod anonymity;
 pub mod datamap;
 pub mod erasure;
 mod error;
+pub mod pseudonymize;
 
 pub use erasure::{ErasureReport, Privacy};
 pub use error::{Error, Result};

@@ -19,8 +19,9 @@
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `anonymity check`, `safe-harbor` | [`anonymity`] |
 //! | `privacy map check`, `show`, `apply`, `history`, `scan` | [`privacy`] |
+//! | `pseudonymize` | [`pseudonymize`] |
 //! | `demo` | [`demo`] |
-//! | `bench crypto`, `access`, `ledger`, `detect`, `controls` | [`bench`] |
+//! | `bench crypto`, `access`, `ledger`, `detect`, `controls`, `pseudonymize` | [`bench`] |
 
 pub mod access;
 pub mod anonymity;
@@ -37,6 +38,7 @@ pub mod log;
 pub mod oscal;
 pub mod policy;
 pub mod privacy;
+pub mod pseudonymize;
 pub mod serve;
 pub mod tokens;
 pub mod verify;

@@ -2,7 +2,7 @@
 //! gate in front of it and the tests against the OpenAPI document all see the same list.
 
 use super::{
-    access, apikeys, controls, events, keys, lockouts, log, meta, personal, redact, tokens,
+    access, apikeys, controls, events, keys, lockouts, log, meta, personal, privacy, redact, tokens,
 };
 use crate::gate::Operations;
 
@@ -18,5 +18,6 @@ pub(crate) fn operations() -> Operations {
         .merge(lockouts::routes())
         .merge(access::routes())
         .merge(tokens::routes())
+        .merge(privacy::routes())
         .merge(controls::routes())
 }

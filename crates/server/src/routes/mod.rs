@@ -11,6 +11,7 @@
 //! | `keys.rs` | `/v1/keys…`, `/v1/decrypt`, `/v1/rewrap` |
 //! | `personal.rs` | `/v1/personal/…` |
 //! | `tokens.rs` | `/v1/tokens…` |
+//! | `privacy.rs` | `/v1/pseudonymize` |
 //! | `redact.rs` | `/v1/redact` |
 //! | `apikeys.rs` | `/v1/apikeys…` |
 //! | `controls.rs` | `/v1/controls…` |
@@ -26,5 +27,6 @@ pub(crate) mod lockouts;
 pub(crate) mod log;
 pub(crate) mod meta;
 pub(crate) mod personal;
+pub(crate) mod privacy;
 pub(crate) mod redact;
 pub(crate) mod tokens;
