@@ -142,6 +142,27 @@ pub struct PackSettings {
     /// What an access review assumes.
     #[serde(default)]
     pub review: ReviewSettings,
+    /// Put the data subject's consent into `context.consent` (see `docs/access.md`).
+    #[serde(default)]
+    pub consent: Option<ConsentSettings>,
+}
+
+/// `[consent]`: the purposes whose consent state a decision puts into its context, as
+/// `context.consent.<purpose>` (`true` only while a grant is in force), read from the store
+/// for the data subject the resource names in its property `subject_property`. What the
+/// caller sent as `context.consent` is replaced, so a caller cannot assert consent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentSettings {
+    /// the purposes, each `[a-z][a-z0-9_]*`
+    pub purposes: Vec<String>,
+    /// the resource property naming the data subject
+    #[serde(default = "default_subject_property")]
+    pub subject_property: String,
+}
+
+fn default_subject_property() -> String {
+    "data_subject".into()
 }
 
 /// `[review]`: the context an access review evaluates ordinary requests under (a purpose of
@@ -407,6 +428,11 @@ pub fn compile(files: PackFiles) -> Result<CompiledPack> {
                 clip(ty)
             )));
         }
+    }
+
+    if let Some(consent) = &settings.consent {
+        crate::consent::check_settings(consent)
+            .map_err(|e| Error::Policy(format!("{SETTINGS_FILE}: {e}")))?;
     }
 
     let types = schema
