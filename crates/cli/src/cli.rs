@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, anonymity, apikey, backup, bench, controls, demo, evidence, init, keys, log, policy,
+    access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log, policy,
     serve, tokens, verify,
 };
 
@@ -85,6 +85,8 @@ pub enum Command {
     Evidence(evidence::EvidenceCommand),
     #[command(subcommand)]
     Anonymity(anonymity::AnonymityCommand),
+    #[command(subcommand)]
+    Consent(consent::ConsentCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

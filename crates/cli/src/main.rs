@@ -22,7 +22,7 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, anonymity, apikey, backup, bench, controls, demo, evidence, init, keys, log, policy,
+    access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log, policy,
     serve, tokens, verify,
 };
 use crate::verdict::{FindingsReported, VerificationFailed};
@@ -92,6 +92,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Controls(cmd) => controls::run(cmd),
         Command::Evidence(cmd) => evidence::run(cmd),
         Command::Anonymity(cmd) => anonymity::run(cmd),
+        Command::Consent(cmd) => consent::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

@@ -2,7 +2,7 @@
 //! gate in front of it and the tests against the OpenAPI document all see the same list.
 
 use super::{
-    access, apikeys, controls, events, keys, lockouts, log, meta, personal, redact, tokens,
+    access, apikeys, consent, controls, events, keys, lockouts, log, meta, personal, redact, tokens,
 };
 use crate::gate::Operations;
 
@@ -19,4 +19,5 @@ pub(crate) fn operations() -> Operations {
         .merge(access::routes())
         .merge(tokens::routes())
         .merge(controls::routes())
+        .merge(consent::routes())
 }
