@@ -7,41 +7,21 @@
 use serde_json::{Map, Value};
 
 use crate::authzen::EvaluationRequest;
-use crate::pack::{CompiledPack, ConsentSettings};
+use crate::pack::CompiledPack;
 use crate::state::Access;
 use evident_core::event::now_us;
-use evident_core::{Error, Result};
+use evident_core::Result;
 
 /// One evaluation of a batch: well-formed, or the message saying why not.
 type Item = std::result::Result<EvaluationRequest, String>;
 
-/// Checks the `[consent]` settings: at least one purpose, each a Cedar identifier.
-pub(crate) fn check_settings(settings: &ConsentSettings) -> Result<()> {
-    if settings.purposes.is_empty() {
-        return Err(Error::Policy("[consent] purposes is empty".into()));
-    }
-    for p in &settings.purposes {
-        let ok = p.starts_with(|c: char| c.is_ascii_lowercase())
-            && p.len() <= 64
-            && p
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !ok {
-            return Err(Error::Policy(format!(
-                "[consent] purpose `{}` is not 1 to 64 lowercase letters, digits or `_`",
-                p.chars().take(40).collect::<String>()
-            )));
-        }
-    }
-    if settings.subject_property.is_empty() {
-        return Err(Error::Policy("[consent] subject_property is empty".into()));
-    }
-    Ok(())
-}
-
 impl Access<'_> {
     /// The items with `context.consent` set, if the pack asks for it.
-    pub(crate) fn with_consent(&self, pack: &CompiledPack, mut items: Vec<Item>) -> Result<Vec<Item>> {
+    pub(crate) fn with_consent(
+        &self,
+        pack: &CompiledPack,
+        mut items: Vec<Item>,
+    ) -> Result<Vec<Item>> {
         let Some(settings) = &pack.settings.consent else {
             return Ok(items);
         };

@@ -165,6 +165,29 @@ fn default_subject_property() -> String {
     "data_subject".into()
 }
 
+/// Checks the `[consent]` settings: at least one purpose, each a Cedar identifier.
+fn check_consent_settings(settings: &ConsentSettings) -> Result<()> {
+    if settings.purposes.is_empty() {
+        return Err(Error::Policy("[consent] purposes is empty".into()));
+    }
+    for p in &settings.purposes {
+        let ok = p.starts_with(|c: char| c.is_ascii_lowercase())
+            && p.len() <= 64
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !ok {
+            return Err(Error::Policy(format!(
+                "[consent] purpose `{}` is not 1 to 64 lowercase letters, digits or `_`",
+                p.chars().take(40).collect::<String>()
+            )));
+        }
+    }
+    if settings.subject_property.is_empty() {
+        return Err(Error::Policy("[consent] subject_property is empty".into()));
+    }
+    Ok(())
+}
+
 /// `[review]`: the context an access review evaluates ordinary requests under (a purpose of
 /// use, say), so that grants that need one are not reported as absent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -431,7 +454,7 @@ pub fn compile(files: PackFiles) -> Result<CompiledPack> {
     }
 
     if let Some(consent) = &settings.consent {
-        crate::consent::check_settings(consent)
+        check_consent_settings(consent)
             .map_err(|e| Error::Policy(format!("{SETTINGS_FILE}: {e}")))?;
     }
 

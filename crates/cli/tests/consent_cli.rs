@@ -59,7 +59,16 @@ fn grant_withdraw_show_and_history() {
     let notice = notice.to_str().unwrap();
     let out = evident(
         d,
-        &["consent", "grant", "cust-1", "marketing", "--notice-file", notice, "--source", "web"],
+        &[
+            "consent",
+            "grant",
+            "cust-1",
+            "marketing",
+            "--notice-file",
+            notice,
+            "--source",
+            "web",
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("granted `marketing`"));
@@ -71,10 +80,23 @@ fn grant_withdraw_show_and_history() {
     assert!(stderr(&out).contains("notice"), "{}", stderr(&out));
     assert!(state(d, "cust-2").is_empty());
     // An unknown basis is a usage error.
-    let out = evident(d, &["consent", "grant", "cust-2", "marketing", "--basis", "whim"]);
+    let out = evident(
+        d,
+        &["consent", "grant", "cust-2", "marketing", "--basis", "whim"],
+    );
     assert_eq!(out.status.code(), Some(2));
 
-    let out = evident(d, &["consent", "withdraw", "cust-1", "marketing", "--source", "email"]);
+    let out = evident(
+        d,
+        &[
+            "consent",
+            "withdraw",
+            "cust-1",
+            "marketing",
+            "--source",
+            "email",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(state(d, "cust-1"), [("marketing".into(), false)]);
 
@@ -115,14 +137,25 @@ fn an_import_stores_good_rows_and_reports_bad_ones_by_line() {
 
     let strict = evident(d, &["consent", "import", file, "--strict"]);
     assert_eq!(strict.status.code(), Some(1), "{}", stderr(&strict));
-    assert!(stdout(&strict).contains("nothing recorded"), "{}", stdout(&strict));
+    assert!(
+        stdout(&strict).contains("nothing recorded"),
+        "{}",
+        stdout(&strict)
+    );
     assert!(state(d, "cust-1").is_empty());
 
     let out = evident(d, &["consent", "import", file]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stdout(&out).contains("5 rows, 2 recorded, 3 refused"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("5 rows, 2 recorded, 3 refused"),
+        "{}",
+        stdout(&out)
+    );
     let err = stderr(&out);
-    assert!(err.contains("line 3: basis: unknown lawful basis `because`"), "{err}");
+    assert!(
+        err.contains("line 3: basis: unknown lawful basis `because`"),
+        "{err}"
+    );
     assert!(err.contains("line 5: notice_hash:"), "{err}");
     assert!(err.contains("line 6: time:"), "{err}");
     assert!(!err.contains("line 2") && !err.contains("line 4"), "{err}");
@@ -144,9 +177,17 @@ fn an_import_stores_good_rows_and_reports_bad_ones_by_line() {
 
     // A file with a column it does not know is refused whole: exit 2.
     let bad = tmp.path().join("bad.csv");
-    std::fs::write(&bad, "subject,purpose,status,colour\ncust-7,marketing,withdrawn,red\n").unwrap();
+    std::fs::write(
+        &bad,
+        "subject,purpose,status,colour\ncust-7,marketing,withdrawn,red\n",
+    )
+    .unwrap();
     let out = evident(d, &["consent", "import", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("unknown column `colour`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown column `colour`"),
+        "{}",
+        stderr(&out)
+    );
     assert!(state(d, "cust-7").is_empty());
 }

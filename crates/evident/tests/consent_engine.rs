@@ -243,18 +243,32 @@ fn a_policy_that_needs_consent_permits_after_grant_and_denies_after_withdrawal_o
     let (_dir, engine) = engine();
     engine.access().apply(consent_pack(), "test").unwrap();
     let consent = engine.consent();
-    assert!(!read_for_marketing(&engine, "s-10", false), "no consent yet");
+    assert!(
+        !read_for_marketing(&engine, "s-10", false),
+        "no consent yet"
+    );
     assert!(
         !read_for_marketing(&engine, "s-10", true),
         "a caller's own context.consent is replaced"
     );
-    consent.grant(&change("s-10", "marketing"), "alice").unwrap();
-    assert!(read_for_marketing(&engine, "s-10", false), "after the grant");
-    assert!(!read_for_marketing(&engine, "s-11", false), "another subject");
+    consent
+        .grant(&change("s-10", "marketing"), "alice")
+        .unwrap();
+    assert!(
+        read_for_marketing(&engine, "s-10", false),
+        "after the grant"
+    );
+    assert!(
+        !read_for_marketing(&engine, "s-11", false),
+        "another subject"
+    );
     let mut withdrawal = change("s-10", "marketing");
     withdrawal.notice_hash = None;
     consent.withdraw(&withdrawal, "alice").unwrap();
-    assert!(!read_for_marketing(&engine, "s-10", false), "after withdrawal");
+    assert!(
+        !read_for_marketing(&engine, "s-10", false),
+        "after withdrawal"
+    );
 
     let mut lapsed = change("s-12", "marketing");
     let now = evident::event::now_us();

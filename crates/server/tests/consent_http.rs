@@ -61,7 +61,12 @@ impl Api {
     }
 
     fn state(&self, subject: &str) -> Vec<(String, bool)> {
-        let r = self.call("GET", &format!("/v1/consent/{subject}"), Some(&self.reader), None);
+        let r = self.call(
+            "GET",
+            &format!("/v1/consent/{subject}"),
+            Some(&self.reader),
+            None,
+        );
         assert_eq!(r.status, 200, "{}", r.text());
         r.json()["consents"]
             .as_array()
@@ -110,7 +115,10 @@ fn grant_withdraw_state_and_history_with_proofs() {
         // The same proof the log's own endpoint gives.
         let own = api.call(
             "GET",
-            &format!("/v1/proof/inclusion?index={}&size={}", proof["index"], proof["size"]),
+            &format!(
+                "/v1/proof/inclusion?index={}&size={}",
+                proof["index"], proof["size"]
+            ),
             Some(&api.reader),
             None,
         );
@@ -197,10 +205,25 @@ fn bad_input_is_a_4xx_and_records_nothing() {
     ];
     for (body, says) in cases {
         let r = api.call("POST", "/v1/consent", Some(&api.writer), Some(body));
-        assert_eq!(r.status, 400, "{}: {}", String::from_utf8_lossy(body), r.text());
-        assert!(r.text().contains(says), "{} should say {says}: {}", String::from_utf8_lossy(body), r.text());
+        assert_eq!(
+            r.status,
+            400,
+            "{}: {}",
+            String::from_utf8_lossy(body),
+            r.text()
+        );
+        assert!(
+            r.text().contains(says),
+            "{} should say {says}: {}",
+            String::from_utf8_lossy(body),
+            r.text()
+        );
     }
-    assert_eq!(api.running.engine.log().size(), size, "nothing was appended");
+    assert_eq!(
+        api.running.engine.log().size(),
+        size,
+        "nothing was appended"
+    );
     assert!(api.state("c").is_empty());
 }
 
@@ -226,17 +249,28 @@ fn an_import_reports_bad_rows_and_oversize_imports_are_refused() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
-    assert_eq!((v["rows"].as_u64(), v["recorded"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(
+        (v["rows"].as_u64(), v["recorded"].as_u64()),
+        (Some(3), Some(2))
+    );
     assert_eq!(v["errors"][0]["line"], 3);
     assert_eq!(v["errors"][0]["field"], "basis");
     assert_eq!(api.state("cust-5"), [("marketing".into(), true)]);
     assert!(api.state("cust-6").is_empty());
 
     // Only admins import.
-    let r = api.post("/v1/consent/import", &api.writer, &json!({"format": "csv", "data": data}));
+    let r = api.post(
+        "/v1/consent/import",
+        &api.writer,
+        &json!({"format": "csv", "data": data}),
+    );
     assert_eq!(r.status, 403, "{}", r.text());
     // An unknown format, an unknown column, too many rows: 400, nothing recorded.
-    let r = api.post("/v1/consent/import", &api.admin, &json!({"format": "xml", "data": data}));
+    let r = api.post(
+        "/v1/consent/import",
+        &api.admin,
+        &json!({"format": "xml", "data": data}),
+    );
     assert_eq!(r.status, 400, "{}", r.text());
     let r = api.post(
         "/v1/consent/import",
@@ -249,13 +283,21 @@ fn an_import_reports_bad_rows_and_oversize_imports_are_refused() {
         many.push_str(&format!("c{i},sale,withdrawn\n"));
     }
     let size = api.running.engine.log().size();
-    let r = api.post("/v1/consent/import", &api.admin, &json!({"format": "csv", "data": many}));
+    let r = api.post(
+        "/v1/consent/import",
+        &api.admin,
+        &json!({"format": "csv", "data": many}),
+    );
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("at most 100000"), "{}", r.text());
     assert_eq!(api.running.engine.log().size(), size);
     // Over the body limit: 413.
     let huge = "x".repeat(17 * 1024 * 1024);
-    let r = api.post("/v1/consent/import", &api.admin, &json!({"format": "csv", "data": huge}));
+    let r = api.post(
+        "/v1/consent/import",
+        &api.admin,
+        &json!({"format": "csv", "data": huge}),
+    );
     assert_eq!(r.status, 413, "{}", r.text());
 }
 
@@ -263,15 +305,29 @@ fn an_import_reports_bad_rows_and_oversize_imports_are_refused() {
 fn no_credential_is_a_401_and_a_reader_cannot_record() {
     let api = Api::start();
     let body = br#"{"subject": "c", "purpose": "marketing", "status": "withdrawn"}"#;
-    assert_eq!(api.call("POST", "/v1/consent", None, Some(body)).status, 401);
+    assert_eq!(
+        api.call("POST", "/v1/consent", None, Some(body)).status,
+        401
+    );
     assert_eq!(api.call("GET", "/v1/consent/c", None, None).status, 401);
     assert_eq!(
-        api.call("GET", "/v1/consent/c/history?purpose=marketing", None, None).status,
+        api.call("GET", "/v1/consent/c/history?purpose=marketing", None, None)
+            .status,
         401
     );
     assert_eq!(
-        api.call("POST", "/v1/consent/import", None, Some(br#"{"format":"csv","data":""}"#)).status,
+        api.call(
+            "POST",
+            "/v1/consent/import",
+            None,
+            Some(br#"{"format":"csv","data":""}"#)
+        )
+        .status,
         401
     );
-    assert_eq!(api.call("POST", "/v1/consent", Some(&api.reader), Some(body)).status, 403);
+    assert_eq!(
+        api.call("POST", "/v1/consent", Some(&api.reader), Some(body))
+            .status,
+        403
+    );
 }

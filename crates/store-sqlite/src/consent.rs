@@ -9,7 +9,8 @@ use evident_core::Result;
 
 use crate::convert::{to_i64, to_u64};
 
-const COLUMNS: &str = "subject, purpose, idx, granted, basis, source, notice_hash, at_us, expires_us";
+const COLUMNS: &str =
+    "subject, purpose, idx, granted, basis, source, notice_hash, at_us, expires_us";
 
 fn row_consent(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConsentRecord> {
     Ok(ConsentRecord {

@@ -4,14 +4,16 @@
 use evident_ledger::audit::StoredCheckpoint;
 
 use evident_core::store::{
-    ApiKeyRecord, AppendOutcome, BreakGlassRecord, ConsentRecord, ControlStatusRecord, EventQuery, LogStore,
-    NewEntry, ResealFn, ScanVisitor, StoredEntry, StoredKeyVersion, StoredPersonal,
+    ApiKeyRecord, AppendOutcome, BreakGlassRecord, ConsentRecord, ControlStatusRecord, EventQuery,
+    LogStore, NewEntry, ResealFn, ScanVisitor, StoredEntry, StoredKeyVersion, StoredPersonal,
     StoredPolicyVersion, StoredToken, TokenInsert,
 };
 use evident_core::Result;
 
 use crate::backend::{hold, SqliteStore};
-use crate::{apikeys, consent, controls, entries, keys, meta, personal, policy, query, scan, tokens};
+use crate::{
+    apikeys, consent, controls, entries, keys, meta, personal, policy, query, scan, tokens,
+};
 
 impl LogStore for SqliteStore {
     fn meta(&self, key: &str) -> Result<Option<String>> {

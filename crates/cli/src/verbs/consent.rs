@@ -151,7 +151,11 @@ fn change(args: ChangeArgs, granted: bool) -> Result<()> {
         basis: LawfulBasis::parse(&args.basis)?,
         source: args.source,
         notice_hash: notice,
-        at_us: args.at.as_deref().map(|t| when(t, false, "--at")).transpose()?,
+        at_us: args
+            .at
+            .as_deref()
+            .map(|t| when(t, false, "--at"))
+            .transpose()?,
         expires_us: args
             .expires
             .as_deref()
@@ -162,7 +166,10 @@ fn change(args: ChangeArgs, granted: bool) -> Result<()> {
     let actor = caller::actor();
     let record = engine.consent().record(&change, granted, &actor)?;
     if args.json {
-        println!("{}", record_json(&record, record.in_force(evident::event::now_us())));
+        println!(
+            "{}",
+            record_json(&record, record.in_force(evident::event::now_us()))
+        );
     } else {
         println!(
             "{} `{}` at ledger index {}",

@@ -140,7 +140,8 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<(u64, std::result::Result<Fields, FieldE
             Ok(r) => {
                 let line = r.position().map_or(0, |p| p.line());
                 if r.len() != header.len() {
-                    let message = format!("{} fields where the header has {}", r.len(), header.len());
+                    let message =
+                        format!("{} fields where the header has {}", r.len(), header.len());
                     (line, Err((None, message)))
                 } else {
                     let fields = header
@@ -234,7 +235,14 @@ fn change_of(fields: &Fields) -> std::result::Result<(ConsentChange, bool), Fiel
     let required = |name: &'static str| get(name).ok_or((Some(name), "is missing".to_string()));
     let time = |name: &'static str| {
         get(name)
-            .map(|t| parse_time(t).map_err(|_| (Some(name), format!("`{}` is not an RFC 3339 time", shorten(t)))))
+            .map(|t| {
+                parse_time(t).map_err(|_| {
+                    (
+                        Some(name),
+                        format!("`{}` is not an RFC 3339 time", shorten(t)),
+                    )
+                })
+            })
             .transpose()
     };
     let subject = required("subject")?;
@@ -370,14 +378,23 @@ mod tests {
         );
         let (good, errors) = parse(file.as_bytes(), ImportFormat::JsonLines).unwrap();
         assert_eq!(good.len(), 1);
-        assert_eq!(good[0].1.notice_hash.as_deref(), Some(notice_hash("We email offers.").as_str()));
+        assert_eq!(
+            good[0].1.notice_hash.as_deref(),
+            Some(notice_hash("We email offers.").as_str())
+        );
         let named: Vec<(u64, Option<&str>)> = errors
             .iter()
             .map(|e| (e.line, e.field.as_deref()))
             .collect();
         assert_eq!(
             named,
-            [(3, Some("subject")), (4, None), (5, None), (6, None), (7, Some("subject"))]
+            [
+                (3, Some("subject")),
+                (4, None),
+                (5, None),
+                (6, None),
+                (7, Some("subject"))
+            ]
         );
         assert!(errors[0].message.contains("a number"));
         assert!(errors[1].message.contains("unknown field `colour`"));

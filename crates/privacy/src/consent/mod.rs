@@ -173,7 +173,12 @@ impl<'e> Consent<'e> {
 
     /// Every change of `subject` and `purpose`, oldest first, each with its inclusion proof
     /// against the latest checkpoint of `log` (the engine's log).
-    pub fn history(&self, log: &Log<'_>, subject: &str, purpose: &str) -> Result<Vec<ProvenChange>> {
+    pub fn history(
+        &self,
+        log: &Log<'_>,
+        subject: &str,
+        purpose: &str,
+    ) -> Result<Vec<ProvenChange>> {
         let key = self.key(subject)?;
         model::check_purpose(purpose)?;
         let rows = self.engine.pooled_store()?.consent_history(&key, purpose)?;
@@ -214,8 +219,7 @@ fn consent_event(change: &ConsentChange, row: &ConsentRecord, actor: &str) -> Au
             "recorded_by": actor,
         }),
     );
-    if let Some(Value::Object(meta)) = event.metadata.as_mut().map(|m| Value::Object(m.clone()))
-    {
+    if let Some(Value::Object(meta)) = event.metadata.as_mut().map(|m| Value::Object(m.clone())) {
         // Absent optional fields are left out rather than stored as null.
         event.metadata = Some(meta.into_iter().filter(|(_, v)| !v.is_null()).collect());
     }

@@ -195,7 +195,9 @@ pub(crate) fn check_purpose(purpose: &str) -> Result<()> {
 
 fn check_notice_hash(hash: &str) -> Result<()> {
     let ok = hash.strip_prefix("sha256:").is_some_and(|h| {
-        h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        h.len() == 64
+            && h.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
     });
     if !ok {
         return Err(Error::BadRequest(format!(
@@ -241,7 +243,10 @@ mod tests {
             assert_eq!(LawfulBasis::parse(b.as_str()).unwrap(), b);
         }
         let err = LawfulBasis::parse("because").unwrap_err().to_string();
-        assert!(err.contains("`because`") && err.contains("legitimate_interests"), "{err}");
+        assert!(
+            err.contains("`because`") && err.contains("legitimate_interests"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -258,10 +263,18 @@ mod tests {
         bad(|c| c.purpose = "Marketing".into(), true, "purpose");
         bad(|c| c.purpose = "x".repeat(65), true, "purpose");
         bad(|c| c.source = "".into(), true, "source");
-        bad(|c| c.notice_hash = Some("md5:00".into()), true, "notice hash");
+        bad(
+            |c| c.notice_hash = Some("md5:00".into()),
+            true,
+            "notice hash",
+        );
         bad(|c| c.notice_hash = None, true, "needs the notice");
         bad(|c| c.expires_us = Some(500), true, "expiry");
-        bad(|c| c.expires_us = Some(5_000), false, "withdrawal has no expiry");
+        bad(
+            |c| c.expires_us = Some(5_000),
+            false,
+            "withdrawal has no expiry",
+        );
         // A withdrawal needs no notice; neither does a grant on another basis.
         let mut w = change();
         w.notice_hash = None;

@@ -59,9 +59,8 @@ struct ChangeRequest {
 fn time_field(name: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
     value
         .map(|t| {
-            parse_time(t).map_err(|_| {
-                ApiError::bad_request(format!("`{name}` is not an RFC 3339 time"))
-            })
+            parse_time(t)
+                .map_err(|_| ApiError::bad_request(format!("`{name}` is not an RFC 3339 time")))
         })
         .transpose()
 }
@@ -71,11 +70,7 @@ fn change_of(req: &ChangeRequest) -> ApiResult<Option<(ConsentChange, bool)>> {
     let (purpose, status) = match (&req.purpose, &req.status) {
         (None, None) => return Ok(None),
         (Some(p), Some(s)) => (p, s),
-        _ => {
-            return Err(ApiError::bad_request(
-                "`purpose` and `status` go together",
-            ))
-        }
+        _ => return Err(ApiError::bad_request("`purpose` and `status` go together")),
     };
     let granted = match status.as_str() {
         "granted" => true,
@@ -164,10 +159,7 @@ async fn record(
     })))
 }
 
-async fn current(
-    State(state): Shared,
-    Path(subject): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn current(State(state): Shared, Path(subject): Path<String>) -> ApiResult<Json<Value>> {
     let engine = state.engine.clone();
     let states = blocking(move || engine.consent().current(&subject)).await?;
     Ok(Json(json!({
