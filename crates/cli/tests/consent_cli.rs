@@ -111,7 +111,7 @@ fn grant_withdraw_show_and_history() {
     assert!(history[1]["proof"]["size"].as_u64().unwrap() > history[1]["index"].as_u64().unwrap());
 
     // Erasure of the subject removes the consent records.
-    let out = evident(d, &["log", "erase", "cust-1"]);
+    let out = evident(d, &["log", "erase", "--subject", "cust-1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(state(d, "cust-1").is_empty());
 }
