@@ -155,12 +155,10 @@ fn erasing_the_subject_removes_its_consent_and_the_log_still_verifies() {
 fn an_import_records_good_rows_and_reports_bad_ones_strict_records_none() {
     let (_dir, engine) = engine();
     let consent = engine.consent();
-    let file = format!(
-        "subject,purpose,status,basis,notice\n\
+    let file = "subject,purpose,status,basis,notice\n\
          s-7,marketing,granted,consent,We email offers.\n\
          s-8,marketing,granted,because,We email offers.\n\
-         s-9,analytics,withdrawn,,\n"
-    );
+         s-9,analytics,withdrawn,,\n";
     let strict = consent
         .import(file.as_bytes(), ImportFormat::Csv, true, "alice")
         .unwrap();
