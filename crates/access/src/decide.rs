@@ -71,6 +71,7 @@ impl Access<'_> {
             decision_ids: Vec::with_capacity(items.len()),
             single,
         };
+        let items = self.with_consent(&pack, items)?;
         let (items, verdicts) = decide_all(&pack, items, now);
         for (item, verdict) in items.iter().zip(verdicts) {
             let id = decision_id()?;

@@ -101,6 +101,7 @@
 pub mod authzen;
 mod batch;
 mod caller;
+mod consent;
 mod decide;
 mod events;
 mod oversight;

@@ -142,6 +142,50 @@ pub struct PackSettings {
     /// What an access review assumes.
     #[serde(default)]
     pub review: ReviewSettings,
+    /// Put the data subject's consent into `context.consent` (see `docs/access.md`).
+    #[serde(default)]
+    pub consent: Option<ConsentSettings>,
+}
+
+/// `[consent]`: the purposes whose consent state a decision puts into its context, as
+/// `context.consent.<purpose>` (`true` only while a grant is in force), read from the store
+/// for the data subject the resource names in its property `subject_property`. What the
+/// caller sent as `context.consent` is replaced, so a caller cannot assert consent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentSettings {
+    /// the purposes, each `[a-z][a-z0-9_]*`
+    pub purposes: Vec<String>,
+    /// the resource property naming the data subject
+    #[serde(default = "default_subject_property")]
+    pub subject_property: String,
+}
+
+fn default_subject_property() -> String {
+    "data_subject".into()
+}
+
+/// Checks the `[consent]` settings: at least one purpose, each a Cedar identifier.
+fn check_consent_settings(settings: &ConsentSettings) -> Result<()> {
+    if settings.purposes.is_empty() {
+        return Err(Error::Policy("[consent] purposes is empty".into()));
+    }
+    for p in &settings.purposes {
+        let ok = p.starts_with(|c: char| c.is_ascii_lowercase())
+            && p.len() <= 64
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !ok {
+            return Err(Error::Policy(format!(
+                "[consent] purpose `{}` is not 1 to 64 lowercase letters, digits or `_`",
+                p.chars().take(40).collect::<String>()
+            )));
+        }
+    }
+    if settings.subject_property.is_empty() {
+        return Err(Error::Policy("[consent] subject_property is empty".into()));
+    }
+    Ok(())
 }
 
 /// `[review]`: the context an access review evaluates ordinary requests under (a purpose of
@@ -407,6 +451,11 @@ pub fn compile(files: PackFiles) -> Result<CompiledPack> {
                 clip(ty)
             )));
         }
+    }
+
+    if let Some(consent) = &settings.consent {
+        check_consent_settings(consent)
+            .map_err(|e| Error::Policy(format!("{SETTINGS_FILE}: {e}")))?;
     }
 
     let types = schema

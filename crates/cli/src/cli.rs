@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, anonymity, apikey, backup, bench, controls, demo, evidence, init, keys, log, policy,
-    privacy, pseudonymize, serve, tokens, verify,
+    access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log,
+    policy, privacy, pseudonymize, serve, tokens, verify,
 };
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
@@ -88,6 +88,8 @@ pub enum Command {
     Pseudonymize(pseudonymize::PseudonymizeArgs),
     #[command(subcommand)]
     Privacy(privacy::PrivacyCommand),
+    #[command(subcommand)]
+    Consent(consent::ConsentCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

@@ -22,8 +22,8 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, anonymity, apikey, backup, bench, controls, demo, evidence, init, keys, log, policy,
-    privacy, pseudonymize, serve, tokens, verify,
+    access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log,
+    policy, privacy, pseudonymize, serve, tokens, verify,
 };
 use crate::verdict::{FindingsReported, VerificationFailed};
 
@@ -94,6 +94,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Anonymity(cmd) => anonymity::run(cmd),
         Command::Privacy(cmd) => privacy::run(cmd),
         Command::Pseudonymize(args) => pseudonymize::run(args, cli.quiet),
+        Command::Consent(cmd) => consent::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

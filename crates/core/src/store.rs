@@ -238,6 +238,41 @@ pub struct ControlStatusRecord {
     pub runs: u64,
 }
 
+/// One consent change (GDPR Art. 6–7), kept beside the ledger so that the current state of a
+/// subject and purpose is one indexed read. The ledger holds every change as an event; these
+/// rows are derived from it, each naming its event's ledger index, and the newest row (the
+/// greatest index) of a subject and purpose is its current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// the subject's erasure key (the keyed hash the redaction gives, never a raw value the
+    /// ledger would not store), so that erasing the subject removes these rows too
+    pub subject: String,
+    /// what the processing is for, e.g. `marketing`
+    pub purpose: String,
+    /// granted (`true`) or withdrawn / opted out (`false`)
+    pub granted: bool,
+    /// the lawful basis, Art. 6(1)(a)–(f): `consent`, `contract`, `legal_obligation`,
+    /// `vital_interests`, `public_task` or `legitimate_interests`
+    pub basis: String,
+    /// where it was given or withdrawn (`web`, `app`, `gpc`, `import`, …)
+    pub source: String,
+    /// `sha256:<hex>` of the notice text the subject saw
+    pub notice_hash: String,
+    /// when, µs since the epoch
+    pub at_us: i64,
+    /// when a grant lapses, µs since the epoch
+    pub expires_us: Option<i64>,
+    /// the ledger index of the event that recorded it
+    pub index: u64,
+}
+
+impl ConsentRecord {
+    /// Whether this change grants, at `now_us`: granted and not past its expiry.
+    pub fn in_force(&self, now_us: i64) -> bool {
+        self.granted && self.expires_us.is_none_or(|e| now_us < e)
+    }
+}
+
 /// What [`LogStore::append`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppendOutcome {
@@ -316,7 +351,8 @@ pub trait LogStore: Send {
     fn query(&self, query: &EventQuery) -> Result<Vec<StoredEntry>>;
     /// The personal values of one entry, by path.
     fn personal_of(&self, index: u64) -> Result<Vec<StoredPersonal>>;
-    /// Deletes every personal value of `subject`; returns how many were deleted.
+    /// Deletes every personal value of `subject`, and every consent record of it; returns how
+    /// many personal values were deleted.
     fn erase_subject(&mut self, subject: &str) -> Result<u64>;
     /// Stores a new version of a named key (wrapped by the root key) as the active one; the
     /// previous active version becomes decrypt-only. Answers the new version number.
@@ -390,4 +426,13 @@ pub trait LogStore: Send {
     fn control_status(&self, control: &str) -> Result<Option<ControlStatusRecord>>;
     /// Every control's latest status, by control id.
     fn control_statuses(&self) -> Result<Vec<ControlStatusRecord>>;
+    /// Stores a consent change unless one of the same subject, purpose and ledger index is
+    /// stored; answers whether it was stored.
+    fn put_consent(&mut self, record: &ConsentRecord) -> Result<bool>;
+    /// The current state of a subject and purpose: its change with the greatest ledger index.
+    fn consent(&self, subject: &str, purpose: &str) -> Result<Option<ConsentRecord>>;
+    /// The current state of every purpose of a subject, by purpose.
+    fn consents_of(&self, subject: &str) -> Result<Vec<ConsentRecord>>;
+    /// Every change of a subject and purpose, oldest (smallest ledger index) first.
+    fn consent_history(&self, subject: &str, purpose: &str) -> Result<Vec<ConsentRecord>>;
 }

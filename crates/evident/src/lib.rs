@@ -448,6 +448,11 @@ impl Engine {
         privacy::Privacy::new(self.key_host())
     }
 
+    /// The consent part: grants, withdrawals, GPC opt-outs, current state, history, import.
+    pub fn consent(&self) -> privacy::consent::Consent<'_> {
+        privacy::consent::Consent::new(self.key_host())
+    }
+
     /// Destroys every stored personal value of `subject` and logs the erasure; see
     /// [`privacy::Privacy::erase_subject`].
     pub fn erase_subject(&self, subject: &str, actor: &str) -> Result<ErasureReport> {

@@ -4,7 +4,9 @@
 //! personal data it holds, each step leaving evidence in the ledger. Today that is erasure
 //! ([`erasure`]): the subject's stored personal values are destroyed and their own key, if
 //! data was ever sealed under it, is crypto-shredded, while every proof of the log still
-//! verifies (invariant 3). Consent, data-subject requests against the application's own
+//! verifies (invariant 3); and consent records ([`consent`]): grants, withdrawals and Global
+//! Privacy Control opt-outs per subject and purpose, each a ledger event, with the current
+//! state indexed in the store. Data-subject requests against the application's own
 //! databases, retention and pseudonymization will live here too.
 //!
 //! It also checks tables before they are released ([`anonymity`]): k-anonymity, l-diversity
@@ -23,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod anonymity;
+pub mod consent;
 pub mod datamap;
 pub mod erasure;
 mod error;

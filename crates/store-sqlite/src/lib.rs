@@ -34,6 +34,7 @@
 //! | `tokens` | the card token vault |
 //! | `apikeys` | API keys and when each last authenticated |
 //! | `controls` | each control's latest check result |
+//! | `consent` | consent records: every change, the current state per subject and purpose |
 //! | `meta` | small named values |
 //! | `convert` | `u64` ↔ SQLite's `i64` |
 //!
@@ -45,6 +46,7 @@
 
 mod apikeys;
 mod backend;
+mod consent;
 mod controls;
 mod convert;
 mod entries;

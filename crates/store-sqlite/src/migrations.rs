@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension};
 use evident_core::{Error, Result};
 
 /// The schema version this build reads and writes (`schema_version` in `meta`).
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// The log's tables, in the database file.
 const SCHEMA: &str = "
@@ -116,6 +116,23 @@ CREATE TABLE IF NOT EXISTS api_key_use (
 );
 ";
 
+/// Version 3: consent records (derived from the ledger's `evident.consent.*` events), every
+/// change of a subject and purpose under its ledger index.
+const MIGRATION_3: &str = "
+CREATE TABLE IF NOT EXISTS consent (
+    subject     TEXT NOT NULL,
+    purpose     TEXT NOT NULL,
+    idx         INTEGER NOT NULL,
+    granted     INTEGER NOT NULL,
+    basis       TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    notice_hash TEXT NOT NULL,
+    at_us       INTEGER NOT NULL,
+    expires_us  INTEGER,
+    PRIMARY KEY (subject, purpose, idx)
+) WITHOUT ROWID;
+";
+
 /// The query indexes: derived from `entries`, kept in their own file so that maintaining
 /// them never holds the log's write lock, and rebuilt from scratch if the file is lost.
 const INDEX_SCHEMA: &str = "
@@ -139,11 +156,11 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
         .optional()?
         .and_then(|v| v.parse().ok());
     match version {
-        // New, or version 1: the steps after it (each `IF NOT EXISTS`, so two processes
+        // New, or version 1 or 2: the steps after it (each `IF NOT EXISTS`, so two processes
         // migrating at once both succeed), then the version, in one transaction.
-        None | Some(1) => {
+        None | Some(1) | Some(2) => {
             conn.execute_batch(&format!(
-                "BEGIN IMMEDIATE; {MIGRATION_2}
+                "BEGIN IMMEDIATE; {MIGRATION_2} {MIGRATION_3}
                  INSERT INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')
                    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
                  COMMIT;"
@@ -179,8 +196,8 @@ mod tests {
         .unwrap()
     }
 
-    /// A database written at version 1 (without the version 2 tables) is brought to version
-    /// 2 and keeps what it held.
+    /// A database written at version 1 (without the version 2 and 3 tables) is brought to
+    /// version 3 and keeps what it held.
     #[test]
     fn a_version_1_database_is_migrated_and_keeps_its_rows() {
         let conn = open();
@@ -190,17 +207,33 @@ mod tests {
         )
         .unwrap();
         migrate(&conn).unwrap();
-        assert_eq!(version(&conn), "2");
+        assert_eq!(version(&conn), "3");
         let origin: String = conn
             .query_row("SELECT value FROM meta WHERE key = 'origin'", [], |r| {
                 r.get(0)
             })
             .unwrap();
         assert_eq!(origin, "o");
-        conn.execute_batch("SELECT * FROM control_status; SELECT * FROM api_key_use;")
-            .unwrap();
+        conn.execute_batch(
+            "SELECT * FROM control_status; SELECT * FROM api_key_use; SELECT * FROM consent;",
+        )
+        .unwrap();
         migrate(&conn).unwrap();
-        assert_eq!(version(&conn), "2");
+        assert_eq!(version(&conn), "3");
+    }
+
+    /// A version 2 database gains the consent table.
+    #[test]
+    fn a_version_2_database_gains_the_consent_table() {
+        let conn = open();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(MIGRATION_2).unwrap();
+        conn.execute_batch("INSERT INTO meta (key, value) VALUES ('schema_version', '2');")
+            .unwrap();
+        assert!(conn.execute_batch("SELECT * FROM consent").is_err());
+        migrate(&conn).unwrap();
+        assert_eq!(version(&conn), "3");
+        conn.execute_batch("SELECT * FROM consent").unwrap();
     }
 
     /// A database of a later version is refused, naming both versions.
@@ -212,7 +245,7 @@ mod tests {
             .unwrap();
         let err = migrate(&conn).unwrap_err().to_string();
         assert!(
-            err.contains("version 9") && err.contains("version 2"),
+            err.contains("version 9") && err.contains("version 3"),
             "{err}"
         );
     }

@@ -1,5 +1,5 @@
 //! Personal values stored beside the tree (`personal`): read per entry, erased per data
-//! subject, and resealed in place when the personal-data key changes. The entries' commitments
+//! subject (with their consent records), and resealed in place when the personal-data key changes. The entries' commitments
 //! never change, so erasure and resealing leave every proof intact.
 
 use rusqlite::{params, Connection, TransactionBehavior};
@@ -26,7 +26,11 @@ pub(crate) fn personal_of(conn: &Connection, index: u64) -> Result<Vec<StoredPer
 }
 
 pub(crate) fn erase_subject(conn: &mut Connection, subject: &str) -> Result<u64> {
-    let n = conn.execute("DELETE FROM personal WHERE subject = ?1", [subject])?;
+    // One transaction: the subject's personal values and consent records go together.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let n = tx.execute("DELETE FROM personal WHERE subject = ?1", [subject])?;
+    crate::consent::erase_consent(&tx, subject)?;
+    tx.commit()?;
     Ok(n as u64)
 }
 

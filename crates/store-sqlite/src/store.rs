@@ -4,14 +4,16 @@
 use evident_ledger::audit::StoredCheckpoint;
 
 use evident_core::store::{
-    ApiKeyRecord, AppendOutcome, BreakGlassRecord, ControlStatusRecord, EventQuery, LogStore,
-    NewEntry, ResealFn, ScanVisitor, StoredEntry, StoredKeyVersion, StoredPersonal,
+    ApiKeyRecord, AppendOutcome, BreakGlassRecord, ConsentRecord, ControlStatusRecord, EventQuery,
+    LogStore, NewEntry, ResealFn, ScanVisitor, StoredEntry, StoredKeyVersion, StoredPersonal,
     StoredPolicyVersion, StoredToken, TokenInsert,
 };
 use evident_core::Result;
 
 use crate::backend::{hold, SqliteStore};
-use crate::{apikeys, controls, entries, keys, meta, personal, policy, query, scan, tokens};
+use crate::{
+    apikeys, consent, controls, entries, keys, meta, personal, policy, query, scan, tokens,
+};
 
 impl LogStore for SqliteStore {
     fn meta(&self, key: &str) -> Result<Option<String>> {
@@ -211,5 +213,21 @@ impl LogStore for SqliteStore {
 
     fn control_statuses(&self) -> Result<Vec<ControlStatusRecord>> {
         controls::control_statuses(&self.conn)
+    }
+
+    fn put_consent(&mut self, record: &ConsentRecord) -> Result<bool> {
+        consent::put_consent(&mut self.conn, record)
+    }
+
+    fn consent(&self, subject: &str, purpose: &str) -> Result<Option<ConsentRecord>> {
+        consent::consent(&self.conn, subject, purpose)
+    }
+
+    fn consents_of(&self, subject: &str) -> Result<Vec<ConsentRecord>> {
+        consent::consents_of(&self.conn, subject)
+    }
+
+    fn consent_history(&self, subject: &str, purpose: &str) -> Result<Vec<ConsentRecord>> {
+        consent::consent_history(&self.conn, subject, purpose)
     }
 }

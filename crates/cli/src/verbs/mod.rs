@@ -18,6 +18,7 @@
 //! | `evidence add`, `list`, `show`, `get`, `ingest`, `bundle`, `sample` | [`evidence`] (one module each) |
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `anonymity check`, `safe-harbor` | [`anonymity`] |
+//! | `consent grant`, `withdraw`, `show`, `history`, `import` | [`consent`] |
 //! | `privacy map check`, `show`, `apply`, `history`, `scan` | [`privacy`] |
 //! | `pseudonymize` | [`pseudonymize`] |
 //! | `demo` | [`demo`] |
@@ -28,6 +29,7 @@ pub mod anonymity;
 pub mod apikey;
 pub mod backup;
 pub mod bench;
+pub mod consent;
 pub mod controls;
 pub mod demo;
 pub mod detect;

@@ -2,7 +2,8 @@
 //! gate in front of it and the tests against the OpenAPI document all see the same list.
 
 use super::{
-    access, apikeys, controls, events, keys, lockouts, log, meta, personal, privacy, redact, tokens,
+    access, apikeys, consent, controls, events, keys, lockouts, log, meta, personal, privacy, redact,
+    tokens,
 };
 use crate::gate::Operations;
 
@@ -20,4 +21,5 @@ pub(crate) fn operations() -> Operations {
         .merge(tokens::routes())
         .merge(privacy::routes())
         .merge(controls::routes())
+        .merge(consent::routes())
 }

@@ -16,10 +16,12 @@
 //! | `apikeys.rs` | `/v1/apikeys…` |
 //! | `controls.rs` | `/v1/controls…` |
 //! | `lockouts.rs` | `/v1/auth/lockouts…` |
+//! | `consent.rs` | `/v1/consent…` |
 
 pub(crate) mod access;
 pub(crate) mod all;
 pub(crate) mod apikeys;
+pub(crate) mod consent;
 pub(crate) mod controls;
 pub(crate) mod events;
 pub(crate) mod keys;

@@ -3,6 +3,7 @@
 //! [`run_case`] and [`run_all`] look cases up in. A case function left out of the list is
 //! dead code, which the build refuses.
 
+mod consent;
 mod controls;
 mod log;
 mod personal;
@@ -49,6 +50,8 @@ macro_rules! store_conformance {
             records::tokens_are_unique_per_card_and_per_token
             controls::control_statuses_keep_the_latest_run
             controls::api_key_uses_only_move_forward
+            consent::consent_keeps_every_change_and_the_newest_is_current
+            consent::erasing_a_subject_removes_its_consent_records
         );
     };
     (@tests ($fresh:expr) $($group:ident :: $case:ident)*) => {
