@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use evident::privacy::consent::import::{ImportFormat, ImportReport};
-use evident::privacy::consent::{notice_hash, ConsentChange, LawfulBasis};
-use evident::store::ConsentRecord;
+use evident::privacy::consent::{
+    notice_hash, record_json, report_json, ConsentChange, LawfulBasis,
+};
 use serde_json::{json, Value};
 
 use crate::caller;
@@ -297,30 +298,4 @@ fn print_report(report: &ImportReport, json: bool) {
         report.recorded,
         report.errors.len()
     );
-}
-
-/// An import report as JSON (the HTTP API answers the same shape).
-fn report_json(report: &ImportReport) -> Value {
-    json!({
-        "rows": report.rows,
-        "recorded": report.recorded,
-        "refused": report.refused,
-        "errors": report.errors.iter().map(|e| json!({
-            "line": e.line, "field": e.field, "message": e.message
-        })).collect::<Vec<_>>(),
-    })
-}
-
-fn record_json(r: &ConsentRecord, in_force: bool) -> Value {
-    json!({
-        "purpose": r.purpose,
-        "granted": r.granted,
-        "in_force": in_force,
-        "basis": r.basis,
-        "source": r.source,
-        "notice_hash": (!r.notice_hash.is_empty()).then_some(&r.notice_hash),
-        "at": evident::event::format_time(r.at_us),
-        "expires_at": r.expires_us.map(evident::event::format_time),
-        "index": r.index,
-    })
 }

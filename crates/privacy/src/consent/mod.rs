@@ -13,6 +13,7 @@
 //! Bulk import of existing consent lives in [`import`].
 
 pub mod import;
+mod json;
 mod model;
 
 use serde_json::{json, Value};
@@ -23,6 +24,7 @@ use evident_core::store::ConsentRecord;
 use evident_core::{AuditEvent, Error, Result};
 use evident_crypto::host::KeyHost;
 
+pub use json::{record_json, report_json};
 pub use model::{notice_hash, ConsentChange, LawfulBasis, DEFAULT_GPC_PURPOSES};
 
 /// One purpose's current state as answered to a caller (the subject as the caller named it).

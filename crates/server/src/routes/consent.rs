@@ -12,10 +12,11 @@ use axum::http::HeaderMap;
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use evident::event::{format_time, now_us, parse_time};
-use evident::privacy::consent::import::{ImportFormat, ImportReport};
-use evident::privacy::consent::{notice_hash, ConsentChange, LawfulBasis, DEFAULT_GPC_PURPOSES};
-use evident::store::ConsentRecord;
+use evident::event::{now_us, parse_time};
+use evident::privacy::consent::import::ImportFormat;
+use evident::privacy::consent::{
+    notice_hash, record_json, report_json, ConsentChange, LawfulBasis, DEFAULT_GPC_PURPOSES,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -230,29 +231,4 @@ async fn import(
     })
     .await?;
     Ok(Json(report_json(&report)))
-}
-
-fn report_json(report: &ImportReport) -> Value {
-    json!({
-        "rows": report.rows,
-        "recorded": report.recorded,
-        "refused": report.refused,
-        "errors": report.errors.iter().map(|e| json!({
-            "line": e.line, "field": e.field, "message": e.message
-        })).collect::<Vec<_>>(),
-    })
-}
-
-fn record_json(r: &ConsentRecord, in_force: bool) -> Value {
-    json!({
-        "purpose": r.purpose,
-        "granted": r.granted,
-        "in_force": in_force,
-        "basis": r.basis,
-        "source": r.source,
-        "notice_hash": (!r.notice_hash.is_empty()).then_some(&r.notice_hash),
-        "at": format_time(r.at_us),
-        "expires_at": r.expires_us.map(format_time),
-        "index": r.index,
-    })
 }
