@@ -257,6 +257,15 @@ fn bad_input_exits_2_naming_the_line_and_leaves_no_file() {
     std::fs::write(&nested, "{\"email\": {\"a\": 1}}\n").unwrap();
     let short = tmp.path().join("short.csv");
     std::fs::write(&short, "mrn\n123456\n12345\n").unwrap();
+    // A file cut off inside a quoted field: the reader alone would take the rest of the file
+    // as one value and pseudonymize it.
+    let truncated = tmp.path().join("truncated.csv");
+    std::fs::write(
+        &truncated,
+        "email,mrn\na@example.org,1\n\"b@example.org,2\n",
+    )
+    .unwrap();
+    let t = truncated.to_str().unwrap();
     let (r, j, n, s) = (
         ragged.to_str().unwrap(),
         jsonl.to_str().unwrap(),
@@ -266,6 +275,7 @@ fn bad_input_exits_2_naming_the_line_and_leaves_no_file() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec![g, "--columns", "phone"], "no column `phone`"),
         (vec![r, "--columns", "email"], "line 5002"),
+        (vec![t, "--columns", "email"], "line 3"),
         (vec![j, "--columns", "email"], "line 2: not a JSON object"),
         (vec![j, "--columns", "phone"], "line 1: no field `phone`"),
         (vec![n, "--columns", "email"], "is an object"),

@@ -26,6 +26,7 @@
 
 pub mod anonymity;
 pub mod consent;
+mod csv_input;
 pub mod datamap;
 pub mod erasure;
 mod error;

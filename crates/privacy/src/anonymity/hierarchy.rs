@@ -9,7 +9,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::hashing::FastMap;
-use super::table::{csv_problem, Table};
+use super::table::Table;
+use crate::csv_input;
 use crate::error::{Error, Result};
 
 /// A generalization hierarchy: each value's ancestors, level by level.
@@ -34,10 +35,7 @@ impl Hierarchy {
 
     /// Reads a hierarchy from CSV rows without a header; `path` names it in messages.
     pub fn read_csv(reader: impl Read, path: &Path) -> Result<Hierarchy> {
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(false)
-            .from_reader(reader);
+        let mut csv = csv_input::reader(reader, false, false);
         let parse = |line: u64, message: String| Error::Parse {
             file: path.to_owned(),
             line,
@@ -46,7 +44,7 @@ impl Hierarchy {
         let mut ancestors: FastMap<String, Vec<String>> = FastMap::default();
         let mut leaves_under: FastMap<(usize, String), usize> = FastMap::default();
         for record in csv.records() {
-            let record = record.map_err(|e| csv_problem(path, e))?;
+            let record = record.map_err(|e| csv_input::problem(path, e))?;
             let line = record.position().map_or(0, |p| p.line());
             let mut row = record.iter().map(str::to_owned);
             let (Some(leaf), ancestors_of_leaf) = (row.next(), row.collect::<Vec<_>>()) else {

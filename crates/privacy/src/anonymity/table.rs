@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::hashing::FastMap;
+use crate::csv_input;
 use crate::error::{Error, Result};
 
 /// A file format of the anonymity tools.
@@ -188,12 +189,8 @@ impl Table {
 
     /// Reads CSV with a header row from `reader`; `path` names it in messages.
     pub fn read_csv(reader: impl Read, path: &Path) -> Result<Table> {
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(false)
-            .buffer_capacity(1 << 16)
-            .from_reader(reader);
-        let csv_error = |e: csv::Error| csv_problem(path, e);
+        let mut csv = csv_input::reader(reader, true, false);
+        let csv_error = |e: csv::Error| csv_input::problem(path, e);
         let header = csv.byte_headers().map_err(csv_error)?.clone();
         if header.is_empty() {
             return Err(Error::Empty {
@@ -417,37 +414,6 @@ fn utf8<'a>(path: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str> {
     })
 }
 
-/// A CSV reader's error as this crate's, with the file and line.
-pub(super) fn csv_problem(path: &Path, error: csv::Error) -> Error {
-    let line = error.position().map_or(0, |p| p.line());
-    match error.into_kind() {
-        csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
-            len,
-        } => Error::Ragged {
-            file: path.to_owned(),
-            line: pos.map_or(line, |p| p.line()),
-            expected: expected_len,
-            found: len,
-        },
-        csv::ErrorKind::Io(source) => Error::Io {
-            file: path.to_owned(),
-            source,
-        },
-        csv::ErrorKind::Utf8 { pos, .. } => Error::Parse {
-            file: path.to_owned(),
-            line: pos.map_or(line, |p| p.line()),
-            message: "the row is not valid UTF-8".into(),
-        },
-        other => Error::Parse {
-            file: path.to_owned(),
-            line,
-            message: format!("{other:?}"),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,6 +436,8 @@ mod tests {
     fn malformed_csv_is_named_by_file_and_line() {
         let ragged = csv("a,b\n1,2\n3\n").unwrap_err().to_string();
         assert_eq!(ragged, "t.csv, line 3: 1 fields where the header has 2");
+        let open = csv("a,b\n1,\"2\n3,4\n").unwrap_err().to_string();
+        assert!(open.starts_with("t.csv, line 2: a quoted field"), "{open}");
         assert!(matches!(csv(""), Err(Error::Empty { .. })));
         assert!(matches!(csv("a,b\n"), Err(Error::Empty { .. })));
         let missing = csv("a,b\n1,2\n").unwrap().column_index("c").unwrap_err();

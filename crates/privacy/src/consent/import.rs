@@ -14,6 +14,7 @@ use evident_core::{Error, Result};
 
 use super::model::{notice_hash, shorten, ConsentChange, LawfulBasis};
 use super::Consent;
+use crate::csv_input;
 
 /// The most rows one import takes.
 pub const MAX_IMPORT_ROWS: usize = 100_000;
@@ -118,7 +119,7 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<(u64, std::result::Result<Fields, FieldE
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(bytes);
+        .from_reader(csv_input::QuoteGuard::new(bytes));
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| Error::BadRequest(format!("the header row: {e}")))?
@@ -154,6 +155,15 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<(u64, std::result::Result<Fields, FieldE
                 }
             }
             Err(e) => {
+                if let csv::ErrorKind::Io(io) = e.kind() {
+                    // The file ends inside a quoted field: every row from the quote on was
+                    // swallowed into it, so the rest cannot be read as rows.
+                    if let Some(opened) = csv_input::unclosed_quote(io) {
+                        let message = csv_input::UnclosedQuote(opened).to_string();
+                        rows.push((opened, Err((None, message))));
+                        break;
+                    }
+                }
                 let line = e.position().map_or(0, |p| p.line());
                 (line, Err((None, format!("not a CSV row: {e}"))))
             }
@@ -357,6 +367,19 @@ mod tests {
                 (8, None),
             ]
         );
+    }
+
+    #[test]
+    fn a_quote_left_open_to_the_end_of_the_file_is_one_error_not_a_swallowed_row() {
+        let file = "subject,purpose,status\n\
+                    s-1,marketing,withdrawn\n\
+                    s-2,\"marketing,withdrawn\n\
+                    s-3,marketing,withdrawn\n";
+        let (good, errors) = parse(file.as_bytes(), ImportFormat::Csv).unwrap();
+        assert_eq!(good.iter().map(|g| g.0).collect::<Vec<_>>(), [2]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 3);
+        assert!(errors[0].message.contains("never closed"), "{errors:?}");
     }
 
     #[test]

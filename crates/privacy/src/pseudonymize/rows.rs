@@ -9,6 +9,7 @@ use csv::ByteRecord;
 use serde_json::Value;
 
 use super::plan::{Counts, Plan, Target};
+use crate::csv_input;
 use crate::error::{Error, Result};
 
 /// Rows read in one go and handed to one worker.
@@ -37,32 +38,6 @@ pub(crate) struct Done {
     pub(crate) end_byte: u64,
 }
 
-/// A CSV reader's error as this crate's, with the file and line.
-pub(crate) fn csv_problem(file: &Path, error: csv::Error) -> Error {
-    let line = error.position().map_or(0, |p| p.line());
-    match error.into_kind() {
-        csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
-            len,
-        } => Error::Ragged {
-            file: file.to_owned(),
-            line: pos.map_or(line, |p| p.line()),
-            expected: expected_len,
-            found: len,
-        },
-        csv::ErrorKind::Io(source) => Error::Io {
-            file: file.to_owned(),
-            source,
-        },
-        other => Error::Parse {
-            file: file.to_owned(),
-            line,
-            message: format!("malformed CSV: {other:?}"),
-        },
-    }
-}
-
 /// Reads the next CSV chunk; `None` at the end.
 pub(crate) fn next_csv<R: Read>(file: &Path, reader: &mut csv::Reader<R>) -> Result<Option<Chunk>> {
     let mut rows = Vec::with_capacity(CHUNK_ROWS);
@@ -70,7 +45,7 @@ pub(crate) fn next_csv<R: Read>(file: &Path, reader: &mut csv::Reader<R>) -> Res
         let mut record = ByteRecord::new();
         if !reader
             .read_byte_record(&mut record)
-            .map_err(|e| csv_problem(file, e))?
+            .map_err(|e| csv_input::problem(file, e))?
         {
             break;
         }
@@ -184,7 +159,7 @@ pub(crate) fn work(plan: &Plan<'_>, by_index: &[Option<usize>], chunk: Chunk) ->
                 }
                 writer
                     .write_byte_record(&out)
-                    .map_err(|e| csv_problem(&plan.file, e))?;
+                    .map_err(|e| csv_input::problem(&plan.file, e))?;
                 counts.rows += 1;
             }
             writer.into_inner().map_err(|e| Error::Io {

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use super::plan::{Counts, Plan};
 use super::rows::{self, Chunk, Done, JsonLines};
 use crate::anonymity::Format;
+use crate::csv_input;
 use crate::error::{Error, Result};
 
 /// A failed write, named as the output (the CLI adds the file's name).
@@ -43,13 +44,10 @@ impl Plan<'_> {
         }
         match self.format {
             Format::Csv => {
-                let mut reader = csv::ReaderBuilder::new()
-                    .has_headers(true)
-                    .buffer_capacity(1 << 16)
-                    .from_reader(input);
+                let mut reader = csv_input::reader(input, true, false);
                 let header = reader
                     .byte_headers()
-                    .map_err(|e| rows::csv_problem(&self.file, e))?
+                    .map_err(|e| csv_input::problem(&self.file, e))?
                     .clone();
                 let names: Vec<String> = header
                     .iter()
@@ -78,7 +76,7 @@ impl Plan<'_> {
                 }
                 let mut head = csv::Writer::from_writer(Vec::new());
                 head.write_byte_record(&header)
-                    .map_err(|e| rows::csv_problem(&self.file, e))?;
+                    .map_err(|e| csv_input::problem(&self.file, e))?;
                 let head = head.into_inner().map_err(|e| self.io(e.into_error()))?;
                 output.write_all(&head).map_err(written)?;
                 self.pipeline(
