@@ -31,6 +31,7 @@ pub mod datamap;
 pub mod erasure;
 mod error;
 pub mod pseudonymize;
+pub mod ropa;
 
 pub use erasure::{ErasureReport, Privacy};
 pub use error::{Error, Result};

@@ -21,6 +21,7 @@ mod links;
 mod load;
 pub mod model;
 mod postgres;
+pub mod processing;
 pub mod rules;
 pub mod scan;
 pub mod schema;
@@ -32,7 +33,8 @@ pub mod write;
 
 pub use load::{load, parse, read, MAX_MAP_BYTES};
 pub use model::{
-    Connection, DataMap, Erasure, Field, LawfulBasis, Link, Retention, RowErasure, System, Table,
+    Connection, Controller, DataMap, Erasure, Field, LawfulBasis, Link, Retention, RowErasure,
+    Safeguard, System, Table, Transfer,
 };
 pub use source::{hash, Diagnostic, Diagnostics};
 

@@ -17,9 +17,39 @@ pub mod raw {
     pub struct Map {
         /// the format's version (1)
         pub format: Option<Spanned<i64>>,
+        /// who is responsible for the processing (the record of processing's heading)
+        pub controller: Option<Spanned<Controller>>,
         /// the systems
         #[serde(default)]
         pub systems: Vec<Spanned<System>>,
+    }
+
+    /// `[controller]`: GDPR Art. 30(1)(a).
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Controller {
+        /// the controller's name
+        pub name: Spanned<String>,
+        /// how to reach the controller (an address, e-mail or URL)
+        pub contact: Spanned<String>,
+        /// the data protection officer's contact, if one is appointed
+        pub dpo: Option<Spanned<String>>,
+        /// the representative in the Union (Art. 27), if one is designated
+        pub representative: Option<Spanned<String>>,
+    }
+
+    /// One entry of a system's `transfers`: personal data leaving for another country.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Transfer {
+        /// ISO 3166-1 alpha-2 code of the destination
+        pub country: Spanned<String>,
+        /// who receives it there
+        pub recipient: Option<Spanned<String>>,
+        /// the legal ground: GDPR Art. 45, 46, 47 or 49
+        pub safeguard: Spanned<String>,
+        /// free text, e.g. which clauses
+        pub details: Option<String>,
     }
 
     /// `[[systems]]`: one application database.
@@ -42,6 +72,14 @@ pub mod raw {
         pub lawful_basis: Option<Spanned<String>>,
         /// default retention of its tables
         pub retention: Option<Spanned<String>>,
+        /// default categories of data subjects of its tables (fideslang data subjects)
+        pub subjects: Option<Spanned<Vec<Spanned<String>>>>,
+        /// who its data is disclosed to (categories of recipients, Art. 30(1)(d))
+        #[serde(default)]
+        pub recipients: Vec<Spanned<String>>,
+        /// transfers of its data to other countries (Art. 30(1)(e))
+        #[serde(default)]
+        pub transfers: Vec<Spanned<Transfer>>,
         /// its tables
         #[serde(default)]
         pub tables: Vec<Spanned<Table>>,
@@ -69,6 +107,8 @@ pub mod raw {
         pub retention_from: Option<Spanned<String>>,
         /// on erasure: `fields` (apply each field's strategy) or `delete_row`
         pub erasure: Option<Spanned<String>>,
+        /// the categories of data subjects its rows are about (fideslang data subjects)
+        pub subjects: Option<Spanned<Vec<Spanned<String>>>>,
         /// free text
         pub description: Option<String>,
         /// its personal-data columns
@@ -135,8 +175,98 @@ pub struct DataMap {
     pub file: PathBuf,
     /// `sha256:<hex>` of the file's bytes
     pub hash: String,
+    /// the controller, when declared
+    pub controller: Option<Controller>,
     /// the systems, in file order
     pub systems: Vec<System>,
+}
+
+/// Who is responsible for the processing: GDPR Art. 30(1)(a).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Controller {
+    /// the controller's name
+    pub name: String,
+    /// how to reach the controller
+    pub contact: String,
+    /// the data protection officer's contact
+    pub dpo: Option<String>,
+    /// the representative in the Union (Art. 27)
+    pub representative: Option<String>,
+}
+
+/// Personal data leaving for another country, and on which ground.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transfer {
+    /// ISO 3166-1 alpha-2 code of the destination
+    pub country: String,
+    /// who receives it there
+    pub recipient: Option<String>,
+    /// the legal ground
+    pub safeguard: Safeguard,
+    /// free text
+    pub details: Option<String>,
+}
+
+/// The legal ground of a transfer out of the Union (GDPR Chapter V).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Safeguard {
+    /// Art. 45: the Commission decided the country's protection is adequate
+    AdequacyDecision,
+    /// Art. 46(2)(c): the Commission's standard contractual clauses
+    StandardContractualClauses,
+    /// Art. 47: binding corporate rules
+    BindingCorporateRules,
+    /// Art. 46(2)(e): an approved code of conduct
+    CodeOfConduct,
+    /// Art. 46(2)(f): an approved certification
+    Certification,
+    /// Art. 49: a derogation for a specific situation (e.g. explicit consent)
+    Derogation,
+}
+
+impl Safeguard {
+    /// Every ground with its name in the map and its article.
+    pub const ALL: [(Safeguard, &'static str, &'static str); 6] = [
+        (Safeguard::AdequacyDecision, "adequacy_decision", "Art. 45"),
+        (
+            Safeguard::StandardContractualClauses,
+            "standard_contractual_clauses",
+            "Art. 46(2)(c)",
+        ),
+        (
+            Safeguard::BindingCorporateRules,
+            "binding_corporate_rules",
+            "Art. 47",
+        ),
+        (Safeguard::CodeOfConduct, "code_of_conduct", "Art. 46(2)(e)"),
+        (Safeguard::Certification, "certification", "Art. 46(2)(f)"),
+        (Safeguard::Derogation, "derogation", "Art. 49"),
+    ];
+
+    /// Reads a name as written in the map.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(s, _, _)| *s)
+    }
+
+    /// Its name in the map.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(s, _, _)| *s == self)
+            .map_or("", |(_, n, _)| n)
+    }
+
+    /// The article it rests on.
+    pub fn article(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(s, _, _)| *s == self)
+            .map_or("", |(_, _, a)| a)
+    }
 }
 
 /// A validated system.
@@ -148,6 +278,10 @@ pub struct System {
     pub connection: Connection,
     /// free text
     pub description: Option<String>,
+    /// categories of recipients its data is disclosed to
+    pub recipients: Vec<String>,
+    /// transfers of its data to other countries
+    pub transfers: Vec<Transfer>,
     /// its tables, in file order
     pub tables: Vec<Table>,
     /// 1-based line of its `[[systems]]`
@@ -195,6 +329,8 @@ pub struct Table {
     pub retention_from: Option<String>,
     /// what erasure does to its rows
     pub erasure: RowErasure,
+    /// the categories of data subjects its rows are about (empty: not declared)
+    pub subjects: Vec<String>,
     /// free text
     pub description: Option<String>,
     /// its personal-data columns

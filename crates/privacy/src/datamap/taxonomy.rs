@@ -1,17 +1,33 @@
-//! The fideslang data-category taxonomy, compiled in: every `fides_key` of fideslang's
-//! default data categories (the file `fideslang_categories.txt` beside this one, checked
-//! against the `fideslang` package by `scripts/ci-fideslang.sh`), and the nearest known name
-//! for a misspelt one.
+//! The fideslang taxonomy, compiled in: every `fides_key` of fideslang's default data
+//! categories and data subjects (the files `fideslang_categories.txt` and
+//! `fideslang_subjects.txt` beside this one, checked against the `fideslang` package by
+//! `scripts/ci-fideslang.sh`), and the nearest known name for a misspelt one.
 
 /// The list as shipped: comments (`#`) name the fideslang version it came from.
 const LIST: &str = include_str!("fideslang_categories.txt");
+/// The data subjects, as shipped.
+const SUBJECTS: &str = include_str!("fideslang_subjects.txt");
 
 /// The fideslang version the list was taken from.
 pub const FIDESLANG_VERSION: &str = "3.1.4";
 
 /// Every data category, in the taxonomy's order.
 pub fn categories() -> impl Iterator<Item = &'static str> {
-    LIST.lines()
+    keys(LIST)
+}
+
+/// Every data subject (`patient`, `customer`, `employee`, …), in the taxonomy's order.
+pub fn subjects() -> impl Iterator<Item = &'static str> {
+    keys(SUBJECTS)
+}
+
+/// Whether `key` is a fideslang data subject.
+pub fn is_subject(key: &str) -> bool {
+    subjects().any(|s| s == key)
+}
+
+fn keys(list: &'static str) -> impl Iterator<Item = &'static str> {
+    list.lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())
 }
@@ -62,6 +78,9 @@ mod tests {
         assert!(is_category("user.financial.bank_account"));
         assert!(!is_category("user.contact.emial"));
         assert!(LIST.contains(&format!("fideslang {FIDESLANG_VERSION} ")));
+        assert!(SUBJECTS.contains(&format!("fideslang {FIDESLANG_VERSION} ")));
+        assert_eq!(subjects().count(), 15);
+        assert!(is_subject("patient") && is_subject("customer") && !is_subject("patients"));
     }
 
     #[test]

@@ -293,3 +293,83 @@ fn every_error_is_reported_at_once_in_line_order() {
         .to_string();
     assert!(err.starts_with("dir/map.toml:15:"), "{err}");
 }
+
+/// GOOD with the record-of-processing declarations: a controller, the system's subjects,
+/// recipients and a transfer, and one table with subjects of its own.
+fn with_processing() -> String {
+    GOOD.replacen(
+        "format = 1\n",
+        "format = 1\n\n[controller]\nname = \"Clinic Ltd\"\ncontact = \"privacy@clinic.example\"\ndpo = \"dpo@clinic.example\"\n",
+        1,
+    )
+    .replacen(
+        "retention = \"10y\"\n",
+        "retention = \"10y\"\nsubjects = [\"patient\"]\nrecipients = [\"billing processor\"]\ntransfers = [{ country = \"US\", recipient = \"cloud host\", safeguard = \"standard_contractual_clauses\" }]\n",
+        1,
+    )
+    .replacen(
+        "retention = \"6y\"\n",
+        "retention = \"6y\"\nsubjects = [\"patient\", \"next_of_kin\"]\n",
+        1,
+    )
+}
+
+#[test]
+fn controller_subjects_recipients_and_transfers_are_read() {
+    let map = parse(Path::new("map.toml"), &with_processing()).unwrap();
+    let controller = map.controller.as_ref().unwrap();
+    assert_eq!(controller.name, "Clinic Ltd");
+    assert_eq!(controller.dpo.as_deref(), Some("dpo@clinic.example"));
+    let ehr = map.system("ehr").unwrap();
+    assert_eq!(ehr.recipients, ["billing processor"]);
+    assert_eq!(ehr.transfers[0].country, "US");
+    assert_eq!(
+        ehr.transfers[0].safeguard,
+        Safeguard::StandardContractualClauses
+    );
+    assert_eq!(ehr.table("patients").unwrap().subjects, ["patient"]);
+    assert_eq!(
+        ehr.table("prescriptions").unwrap().subjects,
+        ["patient", "next_of_kin"]
+    );
+    // Without the declarations the map is still valid; the subjects are just unknown.
+    let plain = parse(Path::new("map.toml"), GOOD).unwrap();
+    assert!(plain.controller.is_none());
+    assert!(plain.system("ehr").unwrap().tables[0].subjects.is_empty());
+}
+
+#[test]
+fn bad_processing_declarations_are_named_at_their_line() {
+    let text = with_processing();
+    let (line, message) = one_error(&text.replace("[\"patient\"]", "[\"patients\"]"));
+    assert_eq!(line, 14);
+    assert!(
+        message.contains("`patients` is not a fideslang data subject"),
+        "{message}"
+    );
+    let (_, message) = one_error(&text.replace("country = \"US\"", "country = \"UK\""));
+    assert!(
+        message.contains("`UK` is not an ISO 3166-1 alpha-2"),
+        "{message}"
+    );
+    let (_, message) = one_error(&text.replace("standard_contractual_clauses", "sccs"));
+    assert!(
+        message.contains("`sccs` is not a transfer safeguard"),
+        "{message}"
+    );
+    let (line, message) = one_error(&text.replace("name = \"Clinic Ltd\"", "name = \"  \""));
+    assert_eq!(line, 4);
+    assert!(message.contains("`controller.name` is empty"), "{message}");
+    let (_, message) = one_error(&text.replace("[\"patient\", \"next_of_kin\"]", "[]"));
+    assert!(message.contains("`subjects` is empty"), "{message}");
+    let (_, message) = one_error(&text.replace(
+        "[\"patient\", \"next_of_kin\"]",
+        "[\"patient\", \"patient\"]",
+    ));
+    assert!(message.contains("listed twice"), "{message}");
+    let found = errors(&text.replace("dpo = ", "dpo_email = "));
+    assert!(
+        found.iter().any(|(_, m)| m.contains("dpo_email")),
+        "{found:?}"
+    );
+}

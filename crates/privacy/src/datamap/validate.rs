@@ -13,6 +13,7 @@ use super::model::{raw, STRATEGIES};
 use super::model::{
     Connection, DataMap, Erasure, Field, LawfulBasis, Link, Retention, RowErasure, System, Table,
 };
+use super::processing;
 use super::source::{hash, Diagnostics};
 use super::taxonomy;
 
@@ -40,6 +41,10 @@ pub(crate) fn validate(
             );
         }
     }
+    let controller = map
+        .controller
+        .as_ref()
+        .map(|ctl| processing::check_controller(&mut c, ctl));
     let mut systems = Vec::new();
     let mut names = BTreeMap::new();
     for system in &map.systems {
@@ -59,6 +64,7 @@ pub(crate) fn validate(
         Ok(DataMap {
             file: file.to_path_buf(),
             hash: hash(text),
+            controller,
             systems,
         })
     } else {
@@ -88,10 +94,20 @@ fn check_system(c: &mut Check<'_>, spanned: &Spanned<raw::System>) -> System {
         tables.push(check_table(c, s, t));
     }
     check_links(c, s, &mut tables);
+    if let Some(list) = &s.subjects {
+        let default = processing::check_subjects(c, list);
+        for (table, raw) in tables.iter_mut().zip(&s.tables) {
+            if raw.get_ref().subjects.is_none() {
+                table.subjects = default.clone();
+            }
+        }
+    }
     System {
         name: s.name.get_ref().clone(),
         connection,
         description: s.description.clone(),
+        recipients: processing::check_recipients(c, &s.recipients),
+        transfers: processing::check_transfers(c, &s.transfers),
         tables,
         line: c.line(&spanned.span()),
     }
@@ -333,6 +349,12 @@ fn check_table(c: &mut Check<'_>, s: &raw::System, spanned: &Spanned<raw::Table>
         retention,
         retention_from: t.retention_from.as_ref().map(|r| r.get_ref().clone()),
         erasure,
+        // A table without its own list takes its system's (filled in by `check_system`).
+        subjects: t
+            .subjects
+            .as_ref()
+            .map(|list| processing::check_subjects(c, list))
+            .unwrap_or_default(),
         description: t.description.clone(),
         fields,
         line: c.line(&spanned.span()),
