@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
     access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log,
-    policy, privacy, pseudonymize, serve, tokens, verify,
+    policy, policy_doc, privacy, pseudonymize, serve, tokens, verify,
 };
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
@@ -77,6 +77,8 @@ pub enum Command {
     Lsp(lsp::LspArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    #[command(subcommand)]
+    PolicyDoc(policy_doc::PolicyDocCommand),
     #[command(subcommand)]
     Access(access::AccessCommand),
     #[command(subcommand)]
