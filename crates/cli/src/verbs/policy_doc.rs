@@ -141,7 +141,8 @@ pub struct ShowArgs {
     /// The document.
     name: String,
     /// Its version number (`evident policy-doc history NAME` lists them).
-    version: Option<u64>,
+    #[arg(value_name = "VERSION")]
+    number: Option<u64>,
     /// JSON (the version's record with its text) instead of the text.
     #[arg(long)]
     json: bool,
@@ -324,7 +325,7 @@ fn show(args: ShowArgs) -> Result<()> {
     let engine = open(&args.dir.data_dir)?;
     let published = engine
         .controls()
-        .policy_doc_version(&args.name, args.version)?;
+        .policy_doc_version(&args.name, args.number)?;
     if args.json {
         println!("{}", serde_json::to_string(&published)?);
     } else {

@@ -1,16 +1,25 @@
 //! A rendered document written as Markdown — the form that is hashed and published. The
 //! template's own text is kept as written; values are escaped so that none can add markup
-//! (a role named `<b>` shows as text, a `|` cannot split a table cell).
+//! (a role named `<b>` shows as text, a `|` cannot split a table cell); an `_` inside a word
+//! (`created_at`) is left as written, as it is no emphasis there.
 
 use crate::policy_docs::template::{Block, Document, Inline};
 
 /// A value made safe for Markdown text: its punctuation that means markup backslash-escaped,
 /// line breaks and control characters as spaces.
 pub fn escape(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
     let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
+    for (i, &c) in chars.iter().enumerate() {
+        // `_` inside a word (`created_at`) is no emphasis in CommonMark: left as written.
+        let inside_word = |i: usize| {
+            i > 0
+                && chars[i - 1].is_alphanumeric()
+                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric())
+        };
         match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '!' | '~' => {
+            '_' if inside_word(i) => out.push(c),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '~' => {
                 out.push('\\');
                 out.push(c);
             }

@@ -156,6 +156,7 @@ fn values_are_escaped_in_html_and_markdown() {
     assert!(r.markdown.contains("| a\\|b |"));
     assert_eq!(html::escape("a<b"), "a&lt;b");
     assert_eq!(markdown::escape("*x*"), "\\*x\\*");
+    assert_eq!(markdown::escape("created_at _x_"), "created_at \\_x\\_");
 }
 
 #[test]
