@@ -119,17 +119,31 @@ fn policy_docs_render_publish_drift_and_history() {
     let first = ok(&dir, &["policy-doc", "render", "encryption"]);
     assert_eq!(first, ok(&dir, &["policy-doc", "render", "encryption"]));
     assert!(first.contains("accepts TLS 1.2 and above"), "{first}");
-    let page = ok(&dir, &["policy-doc", "render", "encryption", "--format", "html"]);
+    let page = ok(
+        &dir,
+        &["policy-doc", "render", "encryption", "--format", "html"],
+    );
     assert!(page.starts_with("<!DOCTYPE html>"));
     let access = ok(&dir, &["policy-doc", "render", "access-control"]);
-    for role in ["| admin | editor, viewer |", "| editor | viewer |", "| viewer | - |"] {
+    for role in [
+        "| admin | editor, viewer |",
+        "| editor | viewer |",
+        "| viewer | - |",
+    ] {
         assert!(access.contains(role), "{role} in {access}");
     }
 
     let before = log_size(&dir);
     let published: Value = serde_json::from_str(&ok(
         &dir,
-        &["policy-doc", "publish", "encryption", "--approver", "Dana Reyes, CISO", "--json"],
+        &[
+            "policy-doc",
+            "publish",
+            "encryption",
+            "--approver",
+            "Dana Reyes, CISO",
+            "--json",
+        ],
     ))
     .unwrap();
     assert_ne!(log_size(&dir), before);
@@ -142,7 +156,10 @@ fn policy_docs_render_publish_drift_and_history() {
     );
     assert_eq!(published["settings"]["tls.min_version"], "1.2");
     assert_eq!(state_of(&dir, "encryption"), "current");
-    let recorded = ok(&dir, &["log", "query", "--action", "controls.policy_doc.published"]);
+    let recorded = ok(
+        &dir,
+        &["log", "query", "--action", "controls.policy_doc.published"],
+    );
     assert!(recorded.contains("encryption"), "{recorded}");
 
     // The TLS minimum is raised: the same document now says so, and the published one drifted.
@@ -156,13 +173,23 @@ fn policy_docs_render_publish_drift_and_history() {
     let check = fails(&dir, &["policy-doc", "status", "--check"], 1);
     assert!(check.contains("drifted"), "{check}");
     let diff = ok(&dir, &["policy-doc", "diff", "encryption"]);
-    assert!(diff.contains("# setting tls.min_version: \"1.2\" -> \"1.3\""), "{diff}");
+    assert!(
+        diff.contains("# setting tls.min_version: \"1.2\" -> \"1.3\""),
+        "{diff}"
+    );
     assert!(diff.contains("-The API accepts TLS 1.2"), "{diff}");
     assert!(diff.contains("+The API accepts TLS 1.3"), "{diff}");
 
     let v2: Value = serde_json::from_str(&ok(
         &dir,
-        &["policy-doc", "publish", "encryption", "--approver", "Dana Reyes, CISO", "--json"],
+        &[
+            "policy-doc",
+            "publish",
+            "encryption",
+            "--approver",
+            "Dana Reyes, CISO",
+            "--json",
+        ],
     ))
     .unwrap();
     assert_eq!(v2["version"], 2);
@@ -172,7 +199,18 @@ fn policy_docs_render_publish_drift_and_history() {
     assert_eq!(history.lines().count(), 2, "{history}");
     assert_eq!(ok(&dir, &["policy-doc", "show", "encryption", "1"]), first);
     assert_eq!(ok(&dir, &["policy-doc", "show", "encryption"]), second);
-    let between = ok(&dir, &["policy-doc", "diff", "encryption", "--from", "1", "--to", "2"]);
+    let between = ok(
+        &dir,
+        &[
+            "policy-doc",
+            "diff",
+            "encryption",
+            "--from",
+            "1",
+            "--to",
+            "2",
+        ],
+    );
     assert!(between.contains("+The API accepts TLS 1.3"), "{between}");
     let missing = fails(&dir, &["policy-doc", "show", "encryption", "9"], 2);
     assert!(missing.contains("no version 9"), "{missing}");
@@ -213,7 +251,11 @@ fn policy_docs_a_template_naming_a_missing_setting_publishes_nothing() {
     assert!(ours.starts_with("# Our Encryption Standard\n"), "{ours}");
     let out = fails(&dir, &["policy-doc", "render", "../etc/passwd"], 2);
     assert!(out.contains("not a policy document name"), "{out}");
-    let out = fails(&dir, &["policy-doc", "publish", "encryption", "--approver", " "], 2);
+    let out = fails(
+        &dir,
+        &["policy-doc", "publish", "encryption", "--approver", " "],
+        2,
+    );
     assert!(out.contains("approver"), "{out}");
     let help = ok(&dir, &["policy-doc", "--help"]);
     assert!(help.contains("Examples:") && help.contains("publish encryption --approver"));
@@ -223,7 +265,16 @@ fn policy_docs_a_template_naming_a_missing_setting_publishes_nothing() {
 fn policy_docs_in_force_are_carried_by_a_period_bundle() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = engine(tmp.path());
-    ok(&dir, &["policy-doc", "publish", "access-control", "--approver", "CISO"]);
+    ok(
+        &dir,
+        &[
+            "policy-doc",
+            "publish",
+            "access-control",
+            "--approver",
+            "CISO",
+        ],
+    );
     let now = time::OffsetDateTime::now_utc();
     let fmt = &time::format_description::well_known::Rfc3339;
     let from = now.format(fmt).unwrap();
@@ -232,13 +283,26 @@ fn policy_docs_in_force_are_carried_by_a_period_bundle() {
     ok(
         &dir,
         &[
-            "evidence", "bundle", "--framework", "soc2", "--from", &from, "--to", &to, "-o",
+            "evidence",
+            "bundle",
+            "--framework",
+            "soc2",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "-o",
             file.to_str().unwrap(),
         ],
     );
     let members = read_tar(&std::fs::read(&file).unwrap()).unwrap();
     let manifest: Manifest = serde_json::from_slice(&members[MANIFEST]).unwrap();
-    assert_eq!(manifest.policy_documents.len(), 1, "{:?}", manifest.policy_documents);
+    assert_eq!(
+        manifest.policy_documents.len(),
+        1,
+        "{:?}",
+        manifest.policy_documents
+    );
     let doc = &manifest.policy_documents[0];
     assert_eq!((doc.document.as_str(), doc.version), ("access-control", 1));
     assert!(manifest

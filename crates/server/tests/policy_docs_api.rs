@@ -24,7 +24,12 @@ fn get(client: &Client, token: &str, path: &str) -> Reply {
 
 fn post(client: &Client, token: &str, path: &str, body: &[u8]) -> Reply {
     let auth = format!("Bearer {token}");
-    client.send("POST", path, &[("Authorization", auth.as_bytes())], Some(body))
+    client.send(
+        "POST",
+        path,
+        &[("Authorization", auth.as_bytes())],
+        Some(body),
+    )
 }
 
 fn expect(reply: &Reply, status: u16, what: &str) -> Value {
@@ -55,41 +60,89 @@ fn policy_docs_are_read_by_the_auditor_and_published_by_an_admin() {
     // No policy pack is active on a fresh engine: the access control policy cannot render.
     assert_eq!(state(&list, "access-control"), "error");
 
-    let md = expect(&get(&client, &auditor, "/v1/policy-docs/encryption"), 200, "md");
+    let md = expect(
+        &get(&client, &auditor, "/v1/policy-docs/encryption"),
+        200,
+        "md",
+    );
     assert_eq!(md["format"], "md");
-    assert!(md["content"].as_str().unwrap().contains("TLS 1.2 and above"));
+    assert!(md["content"]
+        .as_str()
+        .unwrap()
+        .contains("TLS 1.2 and above"));
     let html = expect(
         &get(&client, &auditor, "/v1/policy-docs/encryption?format=html"),
         200,
         "html",
     );
-    assert!(html["content"].as_str().unwrap().starts_with("<!DOCTYPE html>"));
+    assert!(html["content"]
+        .as_str()
+        .unwrap()
+        .starts_with("<!DOCTYPE html>"));
     assert_eq!(html["sha256"], md["sha256"]);
 
-    let missing = expect(&get(&client, &auditor, "/v1/policy-docs/access-control"), 409, "no pack");
+    let missing = expect(
+        &get(&client, &auditor, "/v1/policy-docs/access-control"),
+        409,
+        "no pack",
+    );
     let message = missing["error"]["message"].as_str().unwrap();
-    assert!(message.contains("`access-control`") && message.contains("line "), "{message}");
+    assert!(
+        message.contains("`access-control`") && message.contains("line "),
+        "{message}"
+    );
     assert!(message.contains("`access."), "{message}");
-    expect(&get(&client, &auditor, "/v1/policy-docs/no-such-doc"), 404, "unknown");
-    expect(&get(&client, &auditor, "/v1/policy-docs/Bad_Name"), 400, "bad name");
-    expect(&get(&client, &auditor, "/v1/policy-docs/encryption?format=pdf"), 400, "format");
+    expect(
+        &get(&client, &auditor, "/v1/policy-docs/no-such-doc"),
+        404,
+        "unknown",
+    );
+    expect(
+        &get(&client, &auditor, "/v1/policy-docs/Bad_Name"),
+        400,
+        "bad name",
+    );
+    expect(
+        &get(&client, &auditor, "/v1/policy-docs/encryption?format=pdf"),
+        400,
+        "format",
+    );
 
     let size = server.engine.size();
-    expect(&post(&client, &admin, "/v1/policy-docs/encryption/publish", b"{}"), 400, "no approver");
     expect(
-        &post(&client, &admin, "/v1/policy-docs/encryption/publish", br#"{"approver":"CISO","x":1}"#),
+        &post(&client, &admin, "/v1/policy-docs/encryption/publish", b"{}"),
+        400,
+        "no approver",
+    );
+    expect(
+        &post(
+            &client,
+            &admin,
+            "/v1/policy-docs/encryption/publish",
+            br#"{"approver":"CISO","x":1}"#,
+        ),
         400,
         "an unknown field",
     );
     expect(
-        &post(&client, &admin, "/v1/policy-docs/access-control/publish", br#"{"approver":"CISO"}"#),
+        &post(
+            &client,
+            &admin,
+            "/v1/policy-docs/access-control/publish",
+            br#"{"approver":"CISO"}"#,
+        ),
         409,
         "a template that does not render",
     );
     assert_eq!(server.engine.size(), size, "nothing was appended");
 
     let published = expect(
-        &post(&client, &admin, "/v1/policy-docs/encryption/publish", br#"{"approver":"CISO"}"#),
+        &post(
+            &client,
+            &admin,
+            "/v1/policy-docs/encryption/publish",
+            br#"{"approver":"CISO"}"#,
+        ),
         200,
         "publish",
     );
@@ -105,11 +158,20 @@ fn policy_docs_are_read_by_the_auditor_and_published_by_an_admin() {
         "history",
     );
     assert_eq!(history["versions"].as_array().unwrap().len(), 1);
-    let list = expect(&get(&client, &auditor, "/v1/policy-docs"), 200, "list again");
+    let list = expect(
+        &get(&client, &auditor, "/v1/policy-docs"),
+        200,
+        "list again",
+    );
     assert_eq!(state(&list, "encryption"), "current");
     // (A refusal is itself recorded, as `auth.role.denied`.)
     expect(
-        &post(&client, &auditor, "/v1/policy-docs/encryption/publish", br#"{"approver":"CISO"}"#),
+        &post(
+            &client,
+            &auditor,
+            "/v1/policy-docs/encryption/publish",
+            br#"{"approver":"CISO"}"#,
+        ),
         403,
         "the auditor publishes",
     );

@@ -208,10 +208,16 @@ fn state_word(state: State) -> &'static str {
 
 fn list(args: ListArgs) -> Result<()> {
     let engine = open(&args.dir.data_dir)?;
-    let all = engine.controls().policy_docs_status(&engine.policy_inputs())?;
+    let all = engine
+        .controls()
+        .policy_docs_status(&engine.policy_inputs())?;
     let mut out = std::io::stdout().lock();
     if !args.json {
-        writeln!(out, "{:<20} {:<12} {:<8} {:<9} TITLE", "DOCUMENT", "STATE", "VERSION", "TEMPLATE")?;
+        writeln!(
+            out,
+            "{:<20} {:<12} {:<8} {:<9} TITLE",
+            "DOCUMENT", "STATE", "VERSION", "TEMPLATE"
+        )?;
     }
     for d in &all {
         if args.json {
@@ -311,7 +317,13 @@ fn history(args: HistoryArgs) -> Result<()> {
             writeln!(
                 out,
                 "{} v{} {} approved by {} published by {} at {} (entry {})",
-                p.document, p.version, p.sha256, p.approver, p.published_by, p.published_at, p.index
+                p.document,
+                p.version,
+                p.sha256,
+                p.approver,
+                p.published_by,
+                p.published_at,
+                p.index
             )?;
         }
     }
@@ -388,7 +400,11 @@ fn settings(args: SettingsArgs) -> Result<()> {
         writeln!(out, "{name} = {shown}")?;
     }
     for (prefix, why) in &settings.absent {
-        if !settings.values.keys().any(|k| k.starts_with(prefix.as_str())) {
+        if !settings
+            .values
+            .keys()
+            .any(|k| k.starts_with(prefix.as_str()))
+        {
             writeln!(out, "# {prefix}… absent: {why}")?;
         }
     }

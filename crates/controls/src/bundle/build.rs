@@ -12,14 +12,14 @@ use serde_json::json;
 
 use super::anchor::{manifest_digest, BUNDLE_BUILT};
 use super::events::{
-    policies_in_force, policy_docs_in_force, Kind, Period, EVIDENCE_ADDED, EVIDENCE_INGESTED, EXCEPTION_GRANTED,
-    EXCEPTION_REVOKED, POLICY_APPLIED, POLICY_DOC_PUBLISHED,
+    policies_in_force, policy_docs_in_force, Kind, Period, EVIDENCE_ADDED, EVIDENCE_INGESTED,
+    EXCEPTION_GRANTED, EXCEPTION_REVOKED, POLICY_APPLIED, POLICY_DOC_PUBLISHED,
 };
 use super::figures::{figures, CatalogSnapshot, ControlInfo};
 use super::format::{
     entry_member, hashes_text, proof_member, sha256_hex, write_tar, Listed, Manifest, Member,
-    PolicyDocInForce, PolicyInForce, BUNDLE_FORMAT, CATALOG, CONSISTENCY, END_CHECKPOINT, MANIFEST, REPORT,
-    START_CHECKPOINT,
+    PolicyDocInForce, PolicyInForce, BUNDLE_FORMAT, CATALOG, CONSISTENCY, END_CHECKPOINT, MANIFEST,
+    REPORT, START_CHECKPOINT,
 };
 use super::report::render;
 use super::source::Read;

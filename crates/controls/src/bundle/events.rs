@@ -140,7 +140,9 @@ impl PeriodEvent {
             Kind::Policy | Kind::PolicyDoc => None,
             _ => text(&meta, "control"),
         };
-        let document = (kind == Kind::PolicyDoc).then(|| text(&meta, "document")).flatten();
+        let document = (kind == Kind::PolicyDoc)
+            .then(|| text(&meta, "document"))
+            .flatten();
         if kind == Kind::PolicyDoc && document.is_none() {
             return Err(format!("entry {index} ({action}) names no document"));
         }
@@ -273,7 +275,9 @@ mod tests {
             let bytes = format!(
                 r#"{{"action":"controls.policy_doc.published","time":"{time}","received_at":"{time}","metadata":{{"document":"{name}","version":{index},"sha256":"sha256:{index}"}}}}"#
             );
-            PeriodEvent::parse(index, bytes.as_bytes()).unwrap().unwrap()
+            PeriodEvent::parse(index, bytes.as_bytes())
+                .unwrap()
+                .unwrap()
         };
         let events = vec![
             doc(1, "encryption", 1),

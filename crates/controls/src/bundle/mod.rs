@@ -37,8 +37,8 @@ pub use anchor::{
 };
 pub use build::{snapshot, Built, Contents};
 pub use events::{
-    policies_in_force, policy_docs_in_force, Declared, Kind, Period, PeriodEvent, EVIDENCE_ADDED, EVIDENCE_INGESTED,
-    EXCEPTION_GRANTED, EXCEPTION_REVOKED, POLICY_APPLIED, POLICY_DOC_PUBLISHED,
+    policies_in_force, policy_docs_in_force, Declared, Kind, Period, PeriodEvent, EVIDENCE_ADDED,
+    EVIDENCE_INGESTED, EXCEPTION_GRANTED, EXCEPTION_REVOKED, POLICY_APPLIED, POLICY_DOC_PUBLISHED,
 };
 pub use figures::{
     figures, grace_us, short_time, CatalogSnapshot, ControlFigures, ControlInfo, Figures, Gap,

@@ -323,7 +323,12 @@ fn check(
         .filter(|e| docs_in_force.contains(&e.index))
         .map(|e| {
             let (version, sha256) = e.policy.clone().unwrap_or_default();
-            (e.document.clone().unwrap_or_default(), version, sha256, e.index)
+            (
+                e.document.clone().unwrap_or_default(),
+                version,
+                sha256,
+                e.index,
+            )
         })
         .collect();
     let claimed: Vec<(String, u64, String, u64)> = m

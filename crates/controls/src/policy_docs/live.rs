@@ -93,21 +93,65 @@ pub fn check_settings(catalog: &Catalog, settings: &mut Settings) {
 /// The short names: `alias` for `check.<check>.<setting>`, or why it is absent.
 const ALIASES: [(&str, &str, &str); 17] = [
     ("tls.min_version", "tls.protocols", "min_version"),
-    ("tls.cert_expiry_horizon_days", "tls.certificate", "expiry_horizon_days"),
+    (
+        "tls.cert_expiry_horizon_days",
+        "tls.certificate",
+        "expiry_horizon_days",
+    ),
     ("tls.min_rsa_bits", "tls.certificate", "min_rsa_bits"),
     ("keys.max_age_days", "crypto.key_rotation", "max_age_days"),
     ("apikeys.max_age_days", "apikeys.hygiene", "max_age_days"),
-    ("apikeys.max_unused_days", "apikeys.hygiene", "max_unused_days"),
-    ("access.session_max_minutes", "access.session_lifetime", "max_minutes"),
-    ("access.break_glass_review_hours", "access.break_glass_reviewed", "max_review_hours"),
-    ("access.review_max_age_days", "access.review_recent", "max_age_days"),
-    ("audit.checkpoint_max_age_hours", "log.integrity", "max_checkpoint_age_hours"),
-    ("audit.denied_window_minutes", "access.denied_spike", "window_minutes"),
-    ("audit.denied_baseline_days", "access.denied_spike", "baseline_days"),
+    (
+        "apikeys.max_unused_days",
+        "apikeys.hygiene",
+        "max_unused_days",
+    ),
+    (
+        "access.session_max_minutes",
+        "access.session_lifetime",
+        "max_minutes",
+    ),
+    (
+        "access.break_glass_review_hours",
+        "access.break_glass_reviewed",
+        "max_review_hours",
+    ),
+    (
+        "access.review_max_age_days",
+        "access.review_recent",
+        "max_age_days",
+    ),
+    (
+        "audit.checkpoint_max_age_hours",
+        "log.integrity",
+        "max_checkpoint_age_hours",
+    ),
+    (
+        "audit.denied_window_minutes",
+        "access.denied_spike",
+        "window_minutes",
+    ),
+    (
+        "audit.denied_baseline_days",
+        "access.denied_spike",
+        "baseline_days",
+    ),
     ("audit.denied_factor", "access.denied_spike", "factor"),
-    ("audit.denied_min_events", "access.denied_spike", "min_events"),
-    ("backup.restore_test_max_age_days", "backup.restore_tested", "max_age_days"),
-    ("controls.max_failing_days", "controls.monitored", "max_failing_days"),
+    (
+        "audit.denied_min_events",
+        "access.denied_spike",
+        "min_events",
+    ),
+    (
+        "backup.restore_test_max_age_days",
+        "backup.restore_tested",
+        "max_age_days",
+    ),
+    (
+        "controls.max_failing_days",
+        "controls.monitored",
+        "max_failing_days",
+    ),
     ("controls.monitored_except", "controls.monitored", "except"),
 ];
 
@@ -170,10 +214,8 @@ pub fn from_catalog(catalog: &Catalog, inputs: &PolicyInputs) -> Settings {
             "retention.",
             match &inputs.data_map_problem {
                 Some(problem) => format!("the active data map does not read: {problem}"),
-                None => {
-                    "no data map is applied (apply one with `evident privacy map apply FILE`)"
-                        .to_string()
-                }
+                None => "no data map is applied (apply one with `evident privacy map apply FILE`)"
+                    .to_string(),
             },
         ),
     }
@@ -193,7 +235,11 @@ impl Controls<'_> {
         settings.set("keys.names", Setting::List(names));
         settings.set(
             "keys.provider",
-            Setting::text(store.meta("crypto.provider")?.unwrap_or_else(|| "local".into())),
+            Setting::text(
+                store
+                    .meta("crypto.provider")?
+                    .unwrap_or_else(|| "local".into()),
+            ),
         );
         drop(store);
         match self.access.active()? {

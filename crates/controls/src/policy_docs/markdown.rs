@@ -56,13 +56,14 @@ pub fn write(doc: &Document) -> String {
                 let row = |cells: &[String]| {
                     format!(
                         "| {} |",
-                        cells.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" | ")
+                        cells
+                            .iter()
+                            .map(|c| escape(c))
+                            .collect::<Vec<_>>()
+                            .join(" | ")
                     )
                 };
-                let mut out = vec![
-                    row(columns),
-                    format!("|{}", " --- |".repeat(columns.len())),
-                ];
+                let mut out = vec![row(columns), format!("|{}", " --- |".repeat(columns.len()))];
                 out.extend(rows.iter().map(|r| row(r)));
                 out.join("\n")
             }

@@ -303,7 +303,12 @@ impl Controls<'_> {
         event.actor.id = actor.to_string();
         event.actor.kind = ActorType::User;
         event.severity = Some(Severity::Low);
-        event.reason = Some(format!("version {version} approved by {approver}").chars().take(400).collect());
+        event.reason = Some(
+            format!("version {version} approved by {approver}")
+                .chars()
+                .take(400)
+                .collect(),
+        );
         let receipt = self.recorder.append_blocking(vec![event])?;
         let index = receipt.receipts.first().map(|r| r.index);
         let published = history(&self.log, Some(name))?
@@ -367,7 +372,13 @@ impl Controls<'_> {
             match latest.get(&p.document) {
                 Some(held) if held.version >= p.version => {}
                 _ => {
-                    latest.insert(p.document.clone(), Published { markdown: None, ..p });
+                    latest.insert(
+                        p.document.clone(),
+                        Published {
+                            markdown: None,
+                            ..p
+                        },
+                    );
                 }
             }
         }

@@ -17,14 +17,8 @@ pub const SHIPPED: [(&str, &str); 6] = [
         "access-control",
         include_str!("templates/access-control.md"),
     ),
-    (
-        "audit-logging",
-        include_str!("templates/audit-logging.md"),
-    ),
-    (
-        "encryption",
-        include_str!("templates/encryption.md"),
-    ),
+    ("audit-logging", include_str!("templates/audit-logging.md")),
+    ("encryption", include_str!("templates/encryption.md")),
     (
         "incident-response",
         include_str!("templates/incident-response.md"),

@@ -100,9 +100,8 @@ fn is_name(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         && name.len() <= 128
-        && chars.all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-')
-        })
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'))
 }
 
 /// Renders one template with `settings`.
@@ -154,10 +153,7 @@ impl Renderer<'_> {
                     Some(why) => format!(": {why}"),
                     None => " (`evident policy-doc settings` lists the settings there are)".into(),
                 };
-                self.fault(
-                    line,
-                    format!("the setting `{name}` does not exist{why}"),
-                );
+                self.fault(line, format!("the setting `{name}` does not exist{why}"));
                 None
             }
         }
@@ -209,13 +205,13 @@ impl Renderer<'_> {
         let mut blocks = Vec::new();
         let mut open = Open::Nothing;
         let mut title = None;
-        let close = |open: &mut Open, blocks: &mut Vec<Block>| {
-            match std::mem::replace(open, Open::Nothing) {
+        let close =
+            |open: &mut Open, blocks: &mut Vec<Block>| match std::mem::replace(open, Open::Nothing)
+            {
                 Open::Nothing => {}
                 Open::Paragraph(lines) => blocks.push(Block::Paragraph(lines)),
                 Open::List(items) => blocks.push(Block::List(items)),
-            }
-        };
+            };
         for (i, raw) in template.text.lines().enumerate() {
             let line = i + 1;
             let text = raw.trim_end();

@@ -48,13 +48,25 @@ fn full() -> Settings {
         },
     );
     s.set("audit.log_origin", Setting::text("evident.example/log"));
-    s.set("keys.names", Setting::List(vec!["evidence".into(), "phi".into()]));
+    s.set(
+        "keys.names",
+        Setting::List(vec!["evidence".into(), "phi".into()]),
+    );
     s.set("keys.provider", Setting::text("local"));
     s.set("access.policy_version", Setting::text("3"));
     s.set("access.policy_hash", Setting::text("sha256:0011"));
-    s.set("access.regulated_types", Setting::List(vec!["PatientRecord".into()]));
-    s.set("access.break_glass_min_justification_chars", Setting::text("15"));
-    s.set("access.role_names", Setting::List(vec!["admin".into(), "viewer".into()]));
+    s.set(
+        "access.regulated_types",
+        Setting::List(vec!["PatientRecord".into()]),
+    );
+    s.set(
+        "access.break_glass_min_justification_chars",
+        Setting::text("15"),
+    );
+    s.set(
+        "access.role_names",
+        Setting::List(vec!["admin".into(), "viewer".into()]),
+    );
     s.set(
         "access.roles",
         Setting::Table {
@@ -91,7 +103,10 @@ fn every_shipped_template_renders_from_a_full_configuration() {
 
 #[test]
 fn a_missing_setting_names_the_template_the_line_and_the_setting() {
-    let f = file("mine", "# Title\n\nfine {{a.b}}\n\nTLS {{tls.min_versoin}} only\n");
+    let f = file(
+        "mine",
+        "# Title\n\nfine {{a.b}}\n\nTLS {{tls.min_versoin}} only\n",
+    );
     let err = render(&f, &settings(&[("a.b", Setting::text("x"))]))
         .unwrap_err()
         .to_string();
@@ -132,7 +147,10 @@ fn every_faulty_line_is_named_at_once_and_a_known_absence_says_why() {
 
 #[test]
 fn values_are_escaped_in_html_and_markdown() {
-    let f = file("esc", "# Roles\n\nOwner: {{owner}}\n\n{{roles}}\n\n{{table}}\n");
+    let f = file(
+        "esc",
+        "# Roles\n\nOwner: {{owner}}\n\n{{roles}}\n\n{{table}}\n",
+    );
     let evil = "<script>alert('x')</script> & \"q\"";
     let s = settings(&[
         ("owner", Setting::text(evil)),
@@ -148,7 +166,9 @@ fn values_are_escaped_in_html_and_markdown() {
     let r = render(&f, &s).unwrap();
     assert!(!r.html.contains("<script>"));
     assert!(!r.html.contains("<b>admin"));
-    assert!(r.html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"));
+    assert!(r
+        .html
+        .contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"));
     assert!(r.html.contains("<li>&lt;b&gt;admin&lt;/b&gt;</li>"));
     assert!(r.html.contains("<th>&lt;th&gt;</th>"));
     assert!(!r.markdown.contains("<script>"));
@@ -245,7 +265,10 @@ fn a_local_template_replaces_the_shipped_one_and_adds_documents() {
     std::fs::write(dir.path().join("policy-docs/Not Valid.md"), "# x\n").unwrap();
     let all = shipped::all(Some(dir.path())).unwrap();
     assert_eq!(all.len(), 7);
-    let enc = all.iter().find(|t| t.template.name == "encryption").unwrap();
+    let enc = all
+        .iter()
+        .find(|t| t.template.name == "encryption")
+        .unwrap();
     assert_eq!(enc.source, Source::Local);
     assert_eq!(all[6].template.name, "vendor-risk");
     assert!(shipped::find(Some(dir.path()), "../etc").is_err());
@@ -258,10 +281,7 @@ fn the_template_shape_is_read_into_blocks() {
         "shape",
         "{# a comment #}\n# T\n\nline one\nline {{v}}\n\n- a\n- {{v}}\n\n{{list}}\n",
     );
-    let s = settings(&[
-        ("v", Setting::text("two")),
-        ("list", Setting::List(vec![])),
-    ]);
+    let s = settings(&[("v", Setting::text("two")), ("list", Setting::List(vec![]))]);
     let doc = template::render(&f.template, &s).unwrap();
     assert_eq!(doc.title, "T");
     assert_eq!(doc.blocks.len(), 4);
