@@ -39,7 +39,8 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     /// Who is running this command, as recorded in the ledger (default: $USER, $LOGNAME, or
     /// the account of the process's user id). Privileged verbs (key destroy and disable,
-    /// policy apply and rollback, log erase, apikey create and revoke, restore, controls import)
+    /// policy apply and rollback, log erase, apikey create and revoke, restore, controls import,
+    /// policy-doc publish)
     /// refuse to run when no name can be established.
     #[arg(long, global = true, env = "EVIDENT_OPERATOR", value_name = "NAME")]
     pub operator: Option<String>,
