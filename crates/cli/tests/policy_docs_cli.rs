@@ -262,6 +262,27 @@ fn policy_docs_a_template_naming_a_missing_setting_publishes_nothing() {
 }
 
 #[test]
+fn policy_docs_data_retention_shows_the_applied_data_maps_periods() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = engine(tmp.path());
+    let map =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../privacy/tests/fixtures/datamap_ehr.toml");
+    ok(&dir, &["privacy", "map", "apply", map.to_str().unwrap()]);
+    let text = ok(&dir, &["policy-doc", "render", "data-retention"]);
+    assert!(
+        text.contains(
+            "| ehr | patients | 10y | created_at | treatment of the patient | contract |"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("| ehr | prescriptions | 6y | row creation |"),
+        "{text}"
+    );
+    assert_eq!(state_of(&dir, "data-retention"), "unpublished");
+}
+
+#[test]
 fn policy_docs_in_force_are_carried_by_a_period_bundle() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = engine(tmp.path());
