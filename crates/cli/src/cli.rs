@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
     access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log,
-    policy, privacy, pseudonymize, serve, tokens, verify,
+    policy, policy_doc, privacy, pseudonymize, serve, tokens, verify,
 };
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
@@ -39,7 +39,8 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     /// Who is running this command, as recorded in the ledger (default: $USER, $LOGNAME, or
     /// the account of the process's user id). Privileged verbs (key destroy and disable,
-    /// policy apply and rollback, log erase, apikey create and revoke, restore, controls import)
+    /// policy apply and rollback, log erase, apikey create and revoke, restore, controls import,
+    /// policy-doc publish)
     /// refuse to run when no name can be established.
     #[arg(long, global = true, env = "EVIDENT_OPERATOR", value_name = "NAME")]
     pub operator: Option<String>,
@@ -77,6 +78,8 @@ pub enum Command {
     Lsp(lsp::LspArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    #[command(subcommand)]
+    PolicyDoc(policy_doc::PolicyDocCommand),
     #[command(subcommand)]
     Access(access::AccessCommand),
     #[command(subcommand)]

@@ -23,7 +23,7 @@ use crate::cli::{Cli, Command};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
     access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log,
-    policy, privacy, pseudonymize, serve, tokens, verify,
+    policy, policy_doc, privacy, pseudonymize, serve, tokens, verify,
 };
 use crate::verdict::{FindingsReported, VerificationFailed};
 
@@ -88,6 +88,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Hook(cmd) => hook::run(cmd),
         Command::Lsp(args) => lsp::run(args),
         Command::Policy(cmd) => policy::run(cmd),
+        Command::PolicyDoc(cmd) => policy_doc::run(cmd),
         Command::Access(cmd) => access::run(cmd),
         Command::Controls(cmd) => controls::run(cmd),
         Command::Evidence(cmd) => evidence::run(cmd),

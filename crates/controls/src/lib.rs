@@ -32,6 +32,9 @@
 //!   SHA-256, period and `valid_until`; expired evidence is a named gap in the status.
 //! - [`exceptions`]: a failing control accepted until a date, approved by a second person
 //!   (`controls.exception.granted` / `.revoked`).
+//! - [`policy_docs`]: policy documents (access control, audit logging, encryption, incident
+//!   response, backup, data retention) rendered to Markdown and HTML from the live settings,
+//!   published as `controls.policy_doc.published` events, and flagged when they drift.
 //! - [`diff`]: a regression gate between a saved `controls status --json` and now.
 //! - [`coverage`]: a framework's requirements, each automated, partly automated, manual,
 //!   not applicable, or a gap.
@@ -67,6 +70,7 @@ mod import;
 mod names;
 pub mod oscal_out;
 pub mod period;
+pub mod policy_docs;
 mod run;
 mod state;
 mod status;
@@ -76,7 +80,7 @@ pub use checks::{HostFacts, Outcome, Verdict};
 pub use import::Imported;
 pub use names::{
     CHECK_ACTION, CONTROL_RESOURCE, EVIDENCE_ADDED, EVIDENCE_INGESTED, EVIDENCE_KEY,
-    EXCEPTION_GRANTED, EXCEPTION_REVOKED,
+    EXCEPTION_GRANTED, EXCEPTION_REVOKED, POLICY_DOC_PUBLISHED, POLICY_DOC_RESOURCE,
 };
 pub use run::{run_event, select, CheckRun};
 pub use state::{Controls, ControlsState};

@@ -14,3 +14,7 @@ pub const EXCEPTION_GRANTED: &str = "controls.exception.granted";
 pub const EXCEPTION_REVOKED: &str = "controls.exception.revoked";
 /// The named key (of the crypto part's keyring) evidence files are encrypted under.
 pub const EVIDENCE_KEY: &str = "evidence";
+/// The ledger action of a policy document published (its hash, version, approver, settings).
+pub const POLICY_DOC_PUBLISHED: &str = "controls.policy_doc.published";
+/// The resource type published policy documents are filed under (the id is the document's name).
+pub const POLICY_DOC_RESOURCE: &str = "policy_document";

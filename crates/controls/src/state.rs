@@ -18,6 +18,8 @@ pub struct ControlsState {
     /// Held while checks run and their status is recorded, so that one process records the
     /// runs of a control in ledger order.
     pub(crate) running: Mutex<()>,
+    /// Held while a policy document is published, so that versions are numbered in order.
+    pub(crate) publishing: Mutex<()>,
 }
 
 /// The controls part over an engine: its ledger and store, the access part (the active

@@ -64,6 +64,10 @@ use store::{ApiKeyRecord, EventQuery, LogStore};
 
 pub use evident_core::intake::MAX_BATCH_EVENTS;
 
+/// The TLS versions `evident serve` offers when it serves TLS (its rustls configuration in
+/// the server's `tls.rs`), newest first, as policy documents name them.
+pub const SERVED_TLS_VERSIONS: [&str; 2] = ["TLS 1.3", "TLS 1.2"];
+
 /// An open data directory with its sequencer running.
 pub struct Engine {
     dir: PathBuf,
@@ -233,6 +237,41 @@ impl Engine {
                 own_keys_sealed: datadir::keys_sealed(&self.dir),
             },
         )
+    }
+
+    /// What the controls part's policy documents read that only the facade knows: the TLS
+    /// versions `evident serve` offers ([`SERVED_TLS_VERSIONS`]) and the active data map's
+    /// retention periods (a map that does not read is named as the reason they are absent).
+    pub fn policy_inputs(&self) -> controls::policy_docs::PolicyInputs {
+        let mut inputs = controls::policy_docs::PolicyInputs {
+            tls_versions: SERVED_TLS_VERSIONS.iter().map(|v| v.to_string()).collect(),
+            ..Default::default()
+        };
+        match privacy::datamap::store::MapStore::new(&self.dir).load_active() {
+            Ok(Some(map)) => {
+                let rows = map
+                    .systems
+                    .iter()
+                    .flat_map(|system| {
+                        system
+                            .tables
+                            .iter()
+                            .map(|t| controls::policy_docs::RetentionRow {
+                                system: system.name.clone(),
+                                table: t.name.clone(),
+                                retention: t.retention.to_string(),
+                                runs_from: t.retention_from.clone().unwrap_or_default(),
+                                purpose: t.purpose.clone(),
+                                lawful_basis: t.lawful_basis.name().to_string(),
+                            })
+                    })
+                    .collect();
+                inputs.data_map = Some((map.hash, rows));
+            }
+            Ok(None) => {}
+            Err(e) => inputs.data_map_problem = Some(e.to_string()),
+        }
+        inputs
     }
 
     fn reader(&self) -> Result<Reader<'_>> {

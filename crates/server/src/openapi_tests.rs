@@ -149,6 +149,7 @@ fn the_auditor_is_admitted_to_evidence_reads_only() {
         );
         assert!(
             op.path.starts_with("/v1/controls")
+                || op.path.starts_with("/v1/policy-docs")
                 || op.path == "/v1/checkpoint"
                 || op.path.starts_with("/v1/proof/"),
             "the auditor may call {} {}",

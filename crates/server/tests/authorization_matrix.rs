@@ -496,6 +496,7 @@ fn each_operations_documented_roles_are_the_ones_the_router_admits() {
     for name in &auditor_admitted {
         assert!(
             name.starts_with("GET /v1/controls")
+                || name.starts_with("GET /v1/policy-docs")
                 || name == "GET /v1/checkpoint"
                 || name.starts_with("GET /v1/proof/"),
             "the auditor may call {name}"

@@ -12,6 +12,7 @@
 //! | `tokenize`, `detokenize` | [`tokens`] |
 //! | `backup`, `backup test`, `restore` | [`backup`] |
 //! | `policy apply`, `show`, `history`, `rollback`, `test` | [`policy`] |
+//! | `policy-doc list`, `render`, `publish`, `history`, `show`, `diff`, `settings` | [`policy_doc`] |
 //! | `access evaluate`, `break-glass`, `review` | [`access`] |
 //! | `controls list`, `check`, `status`, `history`, `coverage`, `import`, `except`, `exceptions`, `diff` | [`controls`] |
 //! | `controls oscal component`, `results` | [`oscal`] |
@@ -39,6 +40,7 @@ pub mod keys;
 pub mod log;
 pub mod oscal;
 pub mod policy;
+pub mod policy_doc;
 pub mod privacy;
 pub mod pseudonymize;
 pub mod serve;

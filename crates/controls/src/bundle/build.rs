@@ -12,14 +12,14 @@ use serde_json::json;
 
 use super::anchor::{manifest_digest, BUNDLE_BUILT};
 use super::events::{
-    policies_in_force, Kind, Period, EVIDENCE_ADDED, EVIDENCE_INGESTED, EXCEPTION_GRANTED,
-    EXCEPTION_REVOKED, POLICY_APPLIED,
+    policies_in_force, policy_docs_in_force, Kind, Period, EVIDENCE_ADDED, EVIDENCE_INGESTED,
+    EXCEPTION_GRANTED, EXCEPTION_REVOKED, POLICY_APPLIED, POLICY_DOC_PUBLISHED,
 };
 use super::figures::{figures, CatalogSnapshot, ControlInfo};
 use super::format::{
     entry_member, hashes_text, proof_member, sha256_hex, write_tar, Listed, Manifest, Member,
-    PolicyInForce, BUNDLE_FORMAT, CATALOG, CONSISTENCY, END_CHECKPOINT, MANIFEST, REPORT,
-    START_CHECKPOINT,
+    PolicyDocInForce, PolicyInForce, BUNDLE_FORMAT, CATALOG, CONSISTENCY, END_CHECKPOINT, MANIFEST,
+    REPORT, START_CHECKPOINT,
 };
 use super::report::render;
 use super::source::Read;
@@ -118,6 +118,15 @@ impl Controls<'_> {
                 .into_iter()
                 .filter(|r| chosen.contains(&r.event.index)),
         );
+        let docs = self.read_events(&[POLICY_DOC_PUBLISHED], None, None, &|_| true)?;
+        let chosen: Vec<u64> = {
+            let parsed: Vec<_> = docs.iter().map(|r| r.event.clone()).collect();
+            policy_docs_in_force(&parsed, period)
+                .iter()
+                .map(|e| e.index)
+                .collect()
+        };
+        events.extend(docs.into_iter().filter(|r| chosen.contains(&r.event.index)));
         events.sort_by_key(|r| r.event.index);
 
         let anchors = self.anchors(period, events.last().map(|r| r.event.index))?;
@@ -165,6 +174,20 @@ impl Controls<'_> {
                 }
             })
             .collect();
+        let policy_documents: Vec<PolicyDocInForce> = parsed
+            .iter()
+            .filter(|e| e.kind == Kind::PolicyDoc)
+            .map(|e| {
+                let (version, sha256) = e.policy.clone().unwrap_or_default();
+                PolicyDocInForce {
+                    document: e.document.clone().unwrap_or_default(),
+                    version,
+                    sha256,
+                    index: e.index,
+                    published_at: format_time(e.time_us),
+                }
+            })
+            .collect();
         let catalog_json = serde_json::to_vec_pretty(&catalog)
             .map_err(|e| evident_core::Error::Integrity(format!("encoding the catalog: {e}")))?;
         members.insert(CATALOG.into(), catalog_json);
@@ -191,6 +214,7 @@ impl Controls<'_> {
             consistency: CONSISTENCY.into(),
             catalog_hash: catalog.catalog_hash.clone(),
             policies,
+            policy_documents,
             events: listed,
             figures,
             members: Vec::new(),

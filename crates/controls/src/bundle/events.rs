@@ -9,6 +9,7 @@ use serde_json::Value;
 use evident_core::event::parse_time;
 
 use crate::names::CHECK_ACTION;
+pub use crate::names::POLICY_DOC_PUBLISHED;
 
 /// Manual evidence uploaded by a person.
 pub const EVIDENCE_ADDED: &str = "evidence.added";
@@ -34,6 +35,8 @@ pub enum Kind {
     ExceptionRevoked,
     /// `access.policy.applied`
     Policy,
+    /// `controls.policy_doc.published`
+    PolicyDoc,
 }
 
 impl Kind {
@@ -45,6 +48,7 @@ impl Kind {
             EXCEPTION_GRANTED => Kind::ExceptionGranted,
             EXCEPTION_REVOKED => Kind::ExceptionRevoked,
             POLICY_APPLIED => Kind::Policy,
+            POLICY_DOC_PUBLISHED => Kind::PolicyDoc,
             _ => return None,
         })
     }
@@ -81,8 +85,10 @@ pub struct PeriodEvent {
     pub covers: (i64, i64),
     /// a check's catalog hash
     pub catalog: Option<String>,
-    /// a policy version's number and hash
+    /// a policy version's number and hash; a policy document's version and SHA-256
     pub policy: Option<(u64, String)>,
+    /// a published policy document's name
+    pub document: Option<String>,
     /// what a check run states of its control, when it does
     pub declared: Option<Declared>,
 }
@@ -131,10 +137,16 @@ impl PeriodEvent {
                 .get("resource")
                 .and_then(|r| text(r, "id"))
                 .or_else(|| text(&meta, "control")),
-            Kind::Policy => None,
+            Kind::Policy | Kind::PolicyDoc => None,
             _ => text(&meta, "control"),
         };
-        if kind != Kind::Policy && control.is_none() {
+        let document = (kind == Kind::PolicyDoc)
+            .then(|| text(&meta, "document"))
+            .flatten();
+        if kind == Kind::PolicyDoc && document.is_none() {
+            return Err(format!("entry {index} ({action}) names no document"));
+        }
+        if !matches!(kind, Kind::Policy | Kind::PolicyDoc) && control.is_none() {
             return Err(format!("entry {index} ({action}) names no control"));
         }
         let covers = match kind {
@@ -173,12 +185,18 @@ impl PeriodEvent {
                     .and_then(|f| serde_json::from_value(f.clone()).ok())
                     .unwrap_or_default(),
             }),
-            policy: (kind == Kind::Policy).then(|| {
-                (
+            policy: match kind {
+                Kind::Policy => Some((
                     meta.get("version").and_then(Value::as_u64).unwrap_or(0),
                     text(&meta, "hash").unwrap_or_default(),
-                )
-            }),
+                )),
+                Kind::PolicyDoc => Some((
+                    meta.get("version").and_then(Value::as_u64).unwrap_or(0),
+                    text(&meta, "sha256").unwrap_or_default(),
+                )),
+                _ => None,
+            },
+            document,
         }))
     }
 
@@ -192,7 +210,7 @@ impl PeriodEvent {
                 self.covers.0 < period.to_us && self.covers.1 >= period.from_us
             }
             Kind::ExceptionRevoked => self.time_us < period.to_us,
-            Kind::Policy => false,
+            Kind::Policy | Kind::PolicyDoc => false,
         }
     }
 }
@@ -215,12 +233,71 @@ pub fn policies_in_force(events: &[PeriodEvent], period: Period) -> Vec<&PeriodE
         .collect()
 }
 
+/// Of the `controls.policy_doc.published` events (by index), those in force during the
+/// period: of each document, the newest published before it starts and every one published
+/// during it.
+pub fn policy_docs_in_force(events: &[PeriodEvent], period: Period) -> Vec<&PeriodEvent> {
+    let docs: Vec<&PeriodEvent> = events
+        .iter()
+        .filter(|e| e.kind == Kind::PolicyDoc)
+        .collect();
+    let mut before: BTreeMap<&str, &PeriodEvent> = BTreeMap::new();
+    for e in docs.iter().filter(|e| e.time_us < period.from_us) {
+        let name = e.document.as_deref().unwrap_or("");
+        match before.get(name) {
+            Some(held) if (held.time_us, held.index) >= (e.time_us, e.index) => {}
+            _ => {
+                before.insert(name, e);
+            }
+        }
+    }
+    docs.into_iter()
+        .filter(|e| {
+            (period.from_us..period.to_us).contains(&e.time_us)
+                || before
+                    .get(e.document.as_deref().unwrap_or(""))
+                    .is_some_and(|b| b.index == e.index)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const T0: i64 = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
     const DAY_US: i64 = 86_400_000_000;
+
+    #[test]
+    fn the_policy_documents_in_force_are_the_last_before_and_those_during() {
+        let doc = |index: u64, name: &str, day: i64| {
+            let time = evident_core::event::format_time(T0 + day * DAY_US);
+            let bytes = format!(
+                r#"{{"action":"controls.policy_doc.published","time":"{time}","received_at":"{time}","metadata":{{"document":"{name}","version":{index},"sha256":"sha256:{index}"}}}}"#
+            );
+            PeriodEvent::parse(index, bytes.as_bytes())
+                .unwrap()
+                .unwrap()
+        };
+        let events = vec![
+            doc(1, "encryption", 1),
+            doc(2, "encryption", 2),
+            doc(3, "access-control", 3),
+            doc(4, "encryption", 12),
+            doc(5, "encryption", 40),
+        ];
+        let period = Period {
+            from_us: T0 + 10 * DAY_US,
+            to_us: T0 + 20 * DAY_US,
+        };
+        let chosen: Vec<u64> = policy_docs_in_force(&events, period)
+            .iter()
+            .map(|e| e.index)
+            .collect();
+        assert_eq!(chosen, [2, 3, 4]);
+        assert_eq!(events[1].policy, Some((2, "sha256:2".into())));
+        assert!(!events[1].counts_for(period));
+    }
 
     #[test]
     fn evidence_counts_by_its_effective_period() {

@@ -317,6 +317,7 @@ mod tests {
             ),
             catalog: None,
             policy: None,
+            document: None,
             declared: None,
         }
     }

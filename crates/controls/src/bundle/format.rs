@@ -93,6 +93,21 @@ pub struct PolicyInForce {
     pub applied_at: String,
 }
 
+/// A policy document version in force during the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyDocInForce {
+    /// the document's name (`access-control`)
+    pub document: String,
+    /// its version number
+    pub version: u64,
+    /// `sha256:` of its Markdown
+    pub sha256: String,
+    /// the ledger index of its `controls.policy_doc.published` event
+    pub index: u64,
+    /// when it was published, RFC 3339
+    pub published_at: String,
+}
+
 /// The manifest of a period bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -118,6 +133,9 @@ pub struct Manifest {
     pub catalog_hash: String,
     /// the policy versions in force during the period
     pub policies: Vec<PolicyInForce>,
+    /// the policy document versions in force during the period (absent when none)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_documents: Vec<PolicyDocInForce>,
     /// every event the bundle carries, by index
     pub events: Vec<Listed>,
     /// the figures the report shows, which a verifier recomputes

@@ -7,7 +7,8 @@
 //!   `controls.check` run, evidence (`evidence.added`, `evidence.ingested`) and exception
 //!   (`controls.exception.granted`, `…revoked`) event that counts for the period for the
 //!   framework's controls — its exact bytes and a C2SP tlog-proof against the end
-//!   checkpoint —, the policy versions in force (`access.policy.applied`), the catalog in
+//!   checkpoint —, the policy versions in force (`access.policy.applied`), the policy
+//!   documents in force (`controls.policy_doc.published`), the catalog in
 //!   force with its hash, and a self-contained HTML report with a control × time grid; the
 //!   log records the built bundle's manifest hash (`evidence.bundle.built`), and the bundle
 //!   carries that entry with its proofs, so the manifest is bound to the log.
@@ -36,8 +37,8 @@ pub use anchor::{
 };
 pub use build::{snapshot, Built, Contents};
 pub use events::{
-    policies_in_force, Declared, Kind, Period, PeriodEvent, EVIDENCE_ADDED, EVIDENCE_INGESTED,
-    EXCEPTION_GRANTED, EXCEPTION_REVOKED, POLICY_APPLIED,
+    policies_in_force, policy_docs_in_force, Declared, Kind, Period, PeriodEvent, EVIDENCE_ADDED,
+    EVIDENCE_INGESTED, EXCEPTION_GRANTED, EXCEPTION_REVOKED, POLICY_APPLIED, POLICY_DOC_PUBLISHED,
 };
 pub use figures::{
     figures, grace_us, short_time, CatalogSnapshot, ControlFigures, ControlInfo, Figures, Gap,

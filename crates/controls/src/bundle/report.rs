@@ -75,6 +75,20 @@ pub fn render(manifest: &Manifest, catalog: &CatalogSnapshot, events: &[PeriodEv
             p.index
         );
     }
+    if !manifest.policy_documents.is_empty() {
+        h.push_str("</ul><h2>Policy documents in force</h2><ul>");
+        for d in &manifest.policy_documents {
+            let _ = write!(
+                h,
+                "<li>{} v{} <code>{}</code> published {} (entry {})</li>",
+                esc(&d.document),
+                d.version,
+                esc(&d.sha256),
+                esc(&d.published_at),
+                d.index
+            );
+        }
+    }
     let _ = write!(
         h,
         "</ul><h2>Controls × time</h2><p>Columns of {} day(s) from {}: \
@@ -148,7 +162,9 @@ pub fn render(manifest: &Manifest, catalog: &CatalogSnapshot, events: &[PeriodEv
     h.push_str("</ul><h2>Events</h2><table><tr><th>entry</th><th>action</th><th>control</th><th>result</th><th>received</th><th>covers</th></tr>");
     for e in events {
         let covers = match e.kind {
-            Kind::Check | Kind::ExceptionRevoked | Kind::Policy => format_time(e.time_us),
+            Kind::Check | Kind::ExceptionRevoked | Kind::Policy | Kind::PolicyDoc => {
+                format_time(e.time_us)
+            }
             _ => format!("{} … {}", format_time(e.covers.0), time_or_open(e.covers.1)),
         };
         let _ = write!(

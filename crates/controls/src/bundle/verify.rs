@@ -18,7 +18,7 @@ use evident_ledger::tlog_proof::TlogProof;
 use super::anchor::{
     check_anchor, manifest_digest, Anchor, ANCHOR_ENTRY, ANCHOR_MEMBERS, BUNDLE_BUILT,
 };
-use super::events::{policies_in_force, Kind, Period, PeriodEvent};
+use super::events::{policies_in_force, policy_docs_in_force, Kind, Period, PeriodEvent};
 use super::figures::{figures, short_time, CatalogSnapshot};
 use super::format::{
     consistent, parse_hashes, read_tar, sha256_hex, Manifest, BUNDLE_FORMAT, CATALOG, MANIFEST,
@@ -272,9 +272,14 @@ fn check(
         .iter()
         .map(|e| e.index)
         .collect();
+    let docs_in_force: BTreeSet<u64> = policy_docs_in_force(&events, period)
+        .iter()
+        .map(|e| e.index)
+        .collect();
     for e in &events {
         let belongs = match e.kind {
             Kind::Policy => in_force.contains(&e.index),
+            Kind::PolicyDoc => docs_in_force.contains(&e.index),
             _ => e.control.as_deref().is_some_and(|c| ids.contains(c)) && e.counts_for(period),
         };
         if !belongs {
@@ -310,6 +315,30 @@ fn check(
     if policies != claimed {
         faults.push(format!(
             "{MANIFEST}: the policy versions it lists are not those its events show"
+        ));
+    }
+
+    let documents: Vec<(String, u64, String, u64)> = events
+        .iter()
+        .filter(|e| docs_in_force.contains(&e.index))
+        .map(|e| {
+            let (version, sha256) = e.policy.clone().unwrap_or_default();
+            (
+                e.document.clone().unwrap_or_default(),
+                version,
+                sha256,
+                e.index,
+            )
+        })
+        .collect();
+    let claimed: Vec<(String, u64, String, u64)> = m
+        .policy_documents
+        .iter()
+        .map(|d| (d.document.clone(), d.version, d.sha256.clone(), d.index))
+        .collect();
+    if documents != claimed {
+        faults.push(format!(
+            "{MANIFEST}: the policy documents it lists are not those its events show"
         ));
     }
 

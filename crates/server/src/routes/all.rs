@@ -2,8 +2,8 @@
 //! gate in front of it and the tests against the OpenAPI document all see the same list.
 
 use super::{
-    access, apikeys, consent, controls, events, keys, lockouts, log, meta, personal, privacy,
-    redact, tokens,
+    access, apikeys, consent, controls, events, keys, lockouts, log, meta, personal, policy_docs,
+    privacy, redact, tokens,
 };
 use crate::gate::Operations;
 
@@ -22,4 +22,5 @@ pub(crate) fn operations() -> Operations {
         .merge(privacy::routes())
         .merge(controls::routes())
         .merge(consent::routes())
+        .merge(policy_docs::routes())
 }

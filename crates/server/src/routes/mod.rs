@@ -17,6 +17,7 @@
 //! | `controls.rs` | `/v1/controls…` |
 //! | `lockouts.rs` | `/v1/auth/lockouts…` |
 //! | `consent.rs` | `/v1/consent…` |
+//! | `policy_docs.rs` | `/v1/policy-docs…` |
 
 pub(crate) mod access;
 pub(crate) mod all;
@@ -29,6 +30,7 @@ pub(crate) mod lockouts;
 pub(crate) mod log;
 pub(crate) mod meta;
 pub(crate) mod personal;
+pub(crate) mod policy_docs;
 pub(crate) mod privacy;
 pub(crate) mod redact;
 pub(crate) mod tokens;
