@@ -274,6 +274,46 @@ impl Engine {
         inputs
     }
 
+    /// The record of processing activities (GDPR Art. 30) of `map`, as of `now_us`: the map,
+    /// the consent purposes the ledger holds, and the live standing of every control that the
+    /// catalog maps to GDPR Art. 32 (the security measures).
+    pub fn record_of_processing(
+        &self,
+        map: &privacy::datamap::DataMap,
+        now_us: i64,
+    ) -> Result<privacy::ropa::Record> {
+        let controls = self.controls();
+        let catalog = controls.catalog()?;
+        let security: std::collections::BTreeSet<&str> = catalog
+            .controls
+            .iter()
+            .filter(|c| {
+                c.frameworks
+                    .get("gdpr")
+                    .is_some_and(|reqs| reqs.iter().any(|r| r == "Art.32"))
+            })
+            .map(|c| c.id.as_str())
+            .collect();
+        let measures: Vec<privacy::ropa::Measure> = controls
+            .status(now_us)?
+            .into_iter()
+            .filter(|s| security.contains(s.control.as_str()))
+            .map(|s| privacy::ropa::Measure {
+                result: s.shown_result(),
+                control: s.control,
+                title: s.title,
+                checked: s.checked,
+            })
+            .collect();
+        let consent = privacy::ropa::consent_purposes(&self.log())?;
+        Ok(privacy::ropa::build(
+            map,
+            &consent,
+            &measures,
+            &event::format_time(now_us),
+        ))
+    }
+
     fn reader(&self) -> Result<Reader<'_>> {
         let pooled = self.readers.lock().ok().and_then(|mut p| p.pop());
         let store = match pooled {

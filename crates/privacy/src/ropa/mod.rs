@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use evident_core::event::{system_event, AuditEvent, Severity};
+use evident_core::event::{system_event, ActorType, AuditEvent, Severity};
 use evident_core::log::Log;
 use evident_core::store::EventQuery;
 use evident_core::Result;
@@ -27,7 +27,7 @@ use evident_core::Result;
 use crate::datamap::{Controller, DataMap, LawfulBasis, Transfer};
 
 /// The ledger action of a published version.
-pub const PUBLISHED: &str = "privacy.ropa.published";
+pub const PUBLISHED: &str = "evident.privacy.ropa.published";
 /// The record's format version.
 pub const FORMAT: u32 = 1;
 
@@ -137,6 +137,24 @@ fn basis_text(basis: LawfulBasis) -> String {
     format!("{} (Art. {article})", basis.name())
 }
 
+/// A purpose as consent records name it: the map's free text lowercased, every run of other
+/// characters than letters and digits one `_` (`Treatment of the patient` →
+/// `treatment_of_the_patient`), so a consent purpose and a map purpose can be matched.
+pub fn purpose_key(text: &str) -> String {
+    let mut key = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if ch.is_alphanumeric() {
+            key.extend(ch.to_lowercase());
+        } else if !key.is_empty() && !key.ends_with('_') {
+            key.push('_');
+        }
+    }
+    while key.ends_with('_') {
+        key.pop();
+    }
+    key
+}
+
 /// Builds the record from the map, the consent purposes seen and the controls' standings.
 pub fn build(
     map: &DataMap,
@@ -185,11 +203,11 @@ pub fn build(
             acc.tables.push(name);
         }
     }
-    let purposes: BTreeSet<&str> = by_purpose.keys().map(String::as_str).collect();
+    let purposes: BTreeSet<String> = by_purpose.keys().map(|p| purpose_key(p)).collect();
     let consent_purposes: Vec<ConsentPurpose> = consent
         .iter()
         .map(|c| ConsentPurpose {
-            in_map: purposes.contains(c.purpose.as_str()),
+            in_map: purposes.contains(&purpose_key(&c.purpose)),
             ..c.clone()
         })
         .collect();
@@ -281,6 +299,8 @@ pub fn published_event(record: &Record, version: u64, actor: &str) -> AuditEvent
             "published_by": actor,
         }),
     );
+    event.actor.id = actor.to_owned();
+    event.actor.kind = ActorType::User;
     event.severity = Some(Severity::Info);
     event
 }

@@ -126,6 +126,30 @@ fn the_digest_follows_content_not_generation_time() {
 }
 
 #[test]
+fn consent_purposes_match_the_map_purpose_written_as_words() {
+    assert_eq!(
+        purpose_key("Treatment of the patient"),
+        "treatment_of_the_patient"
+    );
+    assert_eq!(purpose_key("  billing / invoicing. "), "billing_invoicing");
+    assert_eq!(purpose_key("marketing"), "marketing");
+    let seen = |purpose: &str| ConsentPurpose {
+        purpose: purpose.into(),
+        grants: 1,
+        withdrawals: 0,
+        in_map: false,
+    };
+    let record = build(
+        &map(),
+        &[seen("treatment"), seen("billing"), seen("newsletter")],
+        &[measure("pass")],
+        "2026-12-07T00:00:00Z",
+    );
+    let matched: Vec<bool> = record.consent_purposes.iter().map(|c| c.in_map).collect();
+    assert_eq!(matched, [true, true, false]);
+}
+
+#[test]
 fn special_categories_are_those_of_articles_9_and_10() {
     for c in [
         "user.health_and_medical",

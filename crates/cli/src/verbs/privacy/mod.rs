@@ -1,9 +1,10 @@
 //! `evident privacy …`: the privacy data map (`privacy map check`, `show`, `apply`,
-//! `history`, `scan`). The map's format, validation, storage and the scan live in
+//! `history`, `scan`) and the record of processing (`privacy ropa`). The map's format, validation, storage and the scan live in
 //! `evident_privacy::datamap`; this module turns flags into calls and reports into text,
 //! JSON and exit codes. `scan` has a module of its own.
 
 mod load;
+mod ropa;
 mod scan;
 
 use std::io::Write;
@@ -18,11 +19,13 @@ use crate::data_dir::{open_or_create, DataDir};
 
 use self::load::{invalid, load};
 
-/// Privacy: the data map of the application's personal data.
+/// Privacy: the data map of the application's personal data, and the record of processing
+/// generated from it.
 #[derive(Debug, Subcommand)]
 pub enum PrivacyCommand {
     #[command(subcommand)]
     Map(MapCommand),
+    Ropa(ropa::RopaArgs),
 }
 
 /// The data map: which systems, tables and columns hold personal data, of which fideslang
@@ -100,6 +103,7 @@ pub fn run(cmd: PrivacyCommand) -> Result<()> {
         PrivacyCommand::Map(MapCommand::Apply(args)) => apply(args),
         PrivacyCommand::Map(MapCommand::History(args)) => history(args),
         PrivacyCommand::Map(MapCommand::Scan(args)) => scan::run(args),
+        PrivacyCommand::Ropa(args) => ropa::run(args),
     }
 }
 
