@@ -40,7 +40,7 @@ pub struct Cli {
     /// Who is running this command, as recorded in the ledger (default: $USER, $LOGNAME, or
     /// the account of the process's user id). Privileged verbs (key destroy and disable,
     /// policy apply and rollback, log erase, apikey create and revoke, restore, controls import,
-    /// policy-doc publish, privacy map apply, privacy ropa --publish) refuse to run when no
+    /// policy-doc publish, privacy map apply, privacy ropa --publish, privacy hold place and lift) refuse to run when no
     /// name can be established.
     #[arg(long, global = true, env = "EVIDENT_OPERATOR", value_name = "NAME")]
     pub operator: Option<String>,

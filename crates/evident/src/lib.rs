@@ -532,6 +532,11 @@ impl Engine {
         privacy::consent::Consent::new(self.key_host())
     }
 
+    /// The legal holds: placed, lifted and folded back from the ledger.
+    pub fn holds(&self) -> privacy::holds::Holds<'_> {
+        privacy::holds::Holds::new(self.key_host(), self.log())
+    }
+
     /// Destroys every stored personal value of `subject` and logs the erasure; see
     /// [`privacy::Privacy::erase_subject`].
     pub fn erase_subject(&self, subject: &str, actor: &str) -> Result<ErasureReport> {

@@ -30,6 +30,8 @@ mod csv_input;
 pub mod datamap;
 pub mod erasure;
 mod error;
+mod events;
+pub mod holds;
 pub mod pseudonymize;
 pub mod ropa;
 

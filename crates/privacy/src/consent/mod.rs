@@ -14,7 +14,7 @@
 
 pub mod import;
 mod json;
-mod model;
+pub(crate) mod model;
 
 use serde_json::{json, Value};
 

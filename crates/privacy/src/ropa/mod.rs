@@ -21,10 +21,10 @@ use sha2::{Digest, Sha256};
 
 use evident_core::event::{system_event, ActorType, AuditEvent, Severity};
 use evident_core::log::Log;
-use evident_core::store::EventQuery;
 use evident_core::Result;
 
 use crate::datamap::{Controller, DataMap, LawfulBasis, Transfer};
+use crate::events::{self, all_events};
 
 /// The ledger action of a published version.
 pub const PUBLISHED: &str = "evident.privacy.ropa.published";
@@ -326,14 +326,7 @@ pub struct Publication {
 pub fn publications(log: &Log<'_>) -> Result<Vec<Publication>> {
     let mut out = Vec::new();
     for record in all_events(log, |q| q.action = Some(PUBLISHED.into()))? {
-        let text = |p: &str| {
-            record
-                .entry
-                .pointer(p)
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let text = |p: &str| events::text(&record, p);
         out.push(Publication {
             version: record
                 .entry
@@ -383,29 +376,6 @@ pub fn consent_purposes(log: &Log<'_>) -> Result<Vec<ConsentPurpose>> {
             in_map: false,
         })
         .collect())
-}
-
-/// Every event matching the query that `set` fills in, oldest first, page by page.
-fn all_events(
-    log: &Log<'_>,
-    set: impl Fn(&mut EventQuery),
-) -> Result<Vec<evident_core::log::EventRecord>> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let mut query = EventQuery {
-            cursor,
-            limit: 1000,
-            ..EventQuery::default()
-        };
-        set(&mut query);
-        let page = log.query(&query)?;
-        out.extend(page.events);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(out),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! `evident privacy …`: the privacy data map (`privacy map check`, `show`, `apply`,
-//! `history`, `scan`) and the record of processing (`privacy ropa`). The map's format, validation, storage and the scan live in
+//! `history`, `scan`), the record of processing (`privacy ropa`) and legal holds
+//! (`privacy hold`). The map's format, validation, storage and the scan live in
 //! `evident_privacy::datamap`; this module turns flags into calls and reports into text,
 //! JSON and exit codes. `scan` has a module of its own.
 
+mod hold;
 mod load;
 mod ropa;
 mod scan;
@@ -19,13 +21,15 @@ use crate::data_dir::{open_or_create, DataDir};
 
 use self::load::{invalid, load};
 
-/// Privacy: the data map of the application's personal data, and the record of processing
-/// generated from it.
+/// Privacy: the data map of the application's personal data, the record of processing
+/// generated from it, and legal holds.
 #[derive(Debug, Subcommand)]
 pub enum PrivacyCommand {
     #[command(subcommand)]
     Map(MapCommand),
     Ropa(ropa::RopaArgs),
+    #[command(subcommand)]
+    Hold(hold::HoldCommand),
 }
 
 /// The data map: which systems, tables and columns hold personal data, of which fideslang
@@ -104,6 +108,7 @@ pub fn run(cmd: PrivacyCommand) -> Result<()> {
         PrivacyCommand::Map(MapCommand::History(args)) => history(args),
         PrivacyCommand::Map(MapCommand::Scan(args)) => scan::run(args),
         PrivacyCommand::Ropa(args) => ropa::run(args),
+        PrivacyCommand::Hold(cmd) => hold::run(cmd),
     }
 }
 
