@@ -191,3 +191,42 @@ fn an_import_stores_good_rows_and_reports_bad_ones_by_line() {
     );
     assert!(state(d, "cust-7").is_empty());
 }
+
+/// A process killed between logging a change and writing its row (simulated by deleting the
+/// row) gets the row back when the next process opens the engine; an erased subject's rows
+/// are not brought back.
+#[test]
+fn a_row_lost_to_a_crash_is_restored_from_the_ledger_and_erasure_stays_final() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let db = d.join("evident.db");
+    let d = d.to_str().unwrap();
+    assert!(evident(d, &["init"]).status.success());
+    for (verb, purpose) in [("grant", "marketing"), ("withdraw", "analytics")] {
+        let mut args = vec!["consent", verb, "subject-9", purpose];
+        if verb == "grant" {
+            args.extend(["--notice-hash", &NOTICE_HASH]);
+        }
+        let out = evident(d, &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let before = state(d, "subject-9");
+    assert_eq!(before.len(), 2);
+    let rows = |sql: &str| {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute(sql, [])
+            .unwrap()
+    };
+    // The crash: the marketing grant's row never written; the next open must look again.
+    assert_eq!(rows("DELETE FROM consent WHERE purpose = 'marketing'"), 1);
+    rows("DELETE FROM meta WHERE key = 'consent.repaired_through'");
+    assert_eq!(state(d, "subject-9"), before, "restored on open");
+
+    let out = evident(d, &["log", "erase", "--subject", "subject-9"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    rows("DELETE FROM meta WHERE key = 'consent.repaired_through'");
+    assert!(state(d, "subject-9").is_empty(), "erasure is not undone");
+}
+
+const NOTICE_HASH: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";

@@ -196,7 +196,7 @@ impl Engine {
         }
         let sequencer = Sequencer::start(Box::new(writer), signer)?;
         let indexer = backend.start_indexer()?;
-        Ok(Self {
+        let engine = Self {
             key_cache: crypto::keyring::KeyCache::default(),
             access_state: access::AccessState::default(),
             controls_state: controls::ControlsState::default(),
@@ -212,7 +212,11 @@ impl Engine {
             backend,
             readers: Mutex::new(Vec::new()),
             sequencer,
-        })
+        };
+        // A consent change logged by a process that died before writing its row gets the
+        // row now, before anything reads consent.
+        engine.consent().repair(engine.log().size())?;
+        Ok(engine)
     }
 
     /// A connection from the engine's pool (for the token vault's reads and writes, which

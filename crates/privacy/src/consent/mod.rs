@@ -10,11 +10,13 @@
 //! keyed hash for a value the ledger never stores in clear, else the id itself), the same key
 //! erasure deletes by, so erasing the subject removes their consent rows too.
 //!
-//! Bulk import of existing consent lives in [`import`].
+//! Bulk import of existing consent lives in [`import`]; restoring rows a crash left unwritten,
+//! in `repair` ([`Consent::repair`], run when the engine opens).
 
 pub mod import;
 mod json;
 pub(crate) mod model;
+mod repair;
 
 use serde_json::{json, Value};
 
@@ -26,6 +28,7 @@ use evident_crypto::host::KeyHost;
 
 pub use json::{record_json, report_json};
 pub use model::{notice_hash, ConsentChange, LawfulBasis, DEFAULT_GPC_PURPOSES};
+pub use repair::REPAIRED_THROUGH;
 
 /// One purpose's current state as answered to a caller (the subject as the caller named it).
 #[derive(Debug, Clone, PartialEq, Eq)]
