@@ -205,7 +205,7 @@ fn a_row_lost_to_a_crash_is_restored_from_the_ledger_and_erasure_stays_final() {
     for (verb, purpose) in [("grant", "marketing"), ("withdraw", "analytics")] {
         let mut args = vec!["consent", verb, "subject-9", purpose];
         if verb == "grant" {
-            args.extend(["--notice-hash", &NOTICE_HASH]);
+            args.extend(["--notice-hash", NOTICE_HASH]);
         }
         let out = evident(d, &args);
         assert!(out.status.success(), "{}", stderr(&out));
