@@ -35,6 +35,9 @@
 //! - [`diff`]: a regression gate between a saved `controls status --json` and now.
 //! - [`coverage`]: a framework's requirements, each automated, partly automated, manual,
 //!   not applicable, or a gap.
+//! - [`registers`]: the risk register (residual risk recomputed from the linked controls'
+//!   live status) and the incident register with its GDPR and HIPAA notification clocks,
+//!   both kept as ledger events (`controls.risk.*`, `controls.incident.*`).
 //!
 //! The part stands on `evident-core` (the engine is a
 //! [`Recorder`](evident_core::recorder::Recorder)) and on the access part's public handle
@@ -67,6 +70,7 @@ mod import;
 mod names;
 pub mod oscal_out;
 pub mod period;
+pub mod registers;
 mod run;
 mod state;
 mod status;

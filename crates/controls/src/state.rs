@@ -18,6 +18,9 @@ pub struct ControlsState {
     /// Held while checks run and their status is recorded, so that one process records the
     /// runs of a control in ledger order.
     pub(crate) running: Mutex<()>,
+    /// Held while a register change is checked against the register and appended, so that
+    /// one process never numbers two risks alike.
+    pub(crate) registers: Mutex<()>,
 }
 
 /// The controls part over an engine: its ledger and store, the access part (the active
@@ -51,6 +54,13 @@ impl<'e> Controls<'e> {
     /// The catalog in force: the shipped one plus the data directory's own files.
     pub fn catalog(&self) -> Result<Catalog> {
         catalog::load(Some(self.dir()))
+    }
+
+    /// The lock one register change holds (see [`ControlsState`]).
+    pub(crate) fn registers_lock(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
+        self.state.registers.lock().map_err(|_| {
+            evident_core::Error::Integrity("a register change panicked while recording".into())
+        })
     }
 
     /// The data directory.

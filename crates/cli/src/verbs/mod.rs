@@ -21,6 +21,8 @@
 //! | `consent grant`, `withdraw`, `show`, `history`, `import` | [`consent`] |
 //! | `privacy map check`, `show`, `apply`, `history`, `scan` | [`privacy`] |
 //! | `pseudonymize` | [`pseudonymize`] |
+//! | `risk add`, `update`, `close`, `list`, `show`, `export`, `report` | [`risk`] |
+//! | `incident open`, `classify`, `update`, `notify`, `close`, `list`, `show`, `status` | [`incident`] |
 //! | `demo` | [`demo`] |
 //! | `bench crypto`, `access`, `ledger`, `detect`, `controls`, `pseudonymize` | [`bench`] |
 
@@ -34,6 +36,7 @@ pub mod controls;
 pub mod demo;
 pub mod detect;
 pub mod evidence;
+pub mod incident;
 pub mod init;
 pub mod keys;
 pub mod log;
@@ -41,6 +44,7 @@ pub mod oscal;
 pub mod policy;
 pub mod privacy;
 pub mod pseudonymize;
+pub mod risk;
 pub mod serve;
 pub mod tokens;
 pub mod verify;

@@ -22,4 +22,6 @@ pub(crate) fn operations() -> Operations {
         .merge(privacy::routes())
         .merge(controls::routes())
         .merge(consent::routes())
+        .merge(super::risks::routes())
+        .merge(super::incidents::routes())
 }

@@ -17,6 +17,8 @@
 //! | `controls.rs` | `/v1/controls…` |
 //! | `lockouts.rs` | `/v1/auth/lockouts…` |
 //! | `consent.rs` | `/v1/consent…` |
+//! | `risks.rs` | `/v1/risks…` |
+//! | `incidents.rs` | `/v1/incidents…` |
 
 pub(crate) mod access;
 pub(crate) mod all;
@@ -24,6 +26,7 @@ pub(crate) mod apikeys;
 pub(crate) mod consent;
 pub(crate) mod controls;
 pub(crate) mod events;
+pub(crate) mod incidents;
 pub(crate) mod keys;
 pub(crate) mod lockouts;
 pub(crate) mod log;
@@ -31,4 +34,5 @@ pub(crate) mod meta;
 pub(crate) mod personal;
 pub(crate) mod privacy;
 pub(crate) mod redact;
+pub(crate) mod risks;
 pub(crate) mod tokens;
