@@ -43,7 +43,11 @@ fn check(engine: &Engine, id: &str, verdict: Verdict) {
         .controls()
         .check(&[id.to_string()], "tester")
         .unwrap();
-    assert_eq!(runs[0].outcome.verdict, verdict, "{id}: {:?}", runs[0].outcome);
+    assert_eq!(
+        runs[0].outcome.verdict, verdict,
+        "{id}: {:?}",
+        runs[0].outcome
+    );
 }
 
 fn laptop_risk(controls: &[&str]) -> NewRisk {
@@ -87,22 +91,39 @@ fn residual_risk_follows_a_linked_control_as_it_flips() {
         .add_risk(&laptop_risk(&["EV-AC-06", "EV-AC-06"]), "alice", now_us())
         .unwrap();
     assert_eq!(risk.id, "R-001");
-    assert_eq!(risk.controls, ["EV-AC-06"], "a control linked twice counts once");
-    assert_eq!((risk.inherent.score, risk.inherent.rating), (20, "critical"));
-    assert_eq!(risk.residual.likelihood, 3, "one passing control: one step lower");
+    assert_eq!(
+        risk.controls,
+        ["EV-AC-06"],
+        "a control linked twice counts once"
+    );
+    assert_eq!(
+        (risk.inherent.score, risk.inherent.rating),
+        (20, "critical")
+    );
+    assert_eq!(
+        risk.residual.likelihood, 3,
+        "one passing control: one step lower"
+    );
     assert_eq!((risk.residual.score, risk.residual.rating), (15, "high"));
     assert!(risk.linked[0].effective);
 
     // The key grows old: the control fails, and the residual risk is back to inherent.
     sql(
         dir.path(),
-        &format!("UPDATE api_keys SET created_us = {}", now_us() - 400 * DAY_US),
+        &format!(
+            "UPDATE api_keys SET created_us = {}",
+            now_us() - 400 * DAY_US
+        ),
     );
     check(&engine, "EV-AC-06", Verdict::Fail);
     let risk = controls.risk("R-001", now_us()).unwrap();
     assert!(!risk.linked[0].effective);
     assert_eq!(risk.residual.score, 20);
-    assert!(risk.linked[0].why.contains("fail"), "{}", risk.linked[0].why);
+    assert!(
+        risk.linked[0].why.contains("fail"),
+        "{}",
+        risk.linked[0].why
+    );
 
     // A control never checked lowers nothing either.
     let risk = controls
@@ -128,18 +149,32 @@ fn residual_risk_follows_a_linked_control_as_it_flips() {
     assert_eq!(closed.events.len(), 3);
     assert_eq!(
         actions(&engine, "risk"),
-        ["controls.risk.added", "controls.risk.updated", "controls.risk.closed"]
+        [
+            "controls.risk.added",
+            "controls.risk.updated",
+            "controls.risk.closed"
+        ]
     );
     // Read back from the ledger alone, by a fresh engine.
-    drop(controls);
     drop(engine);
     let engine = Engine::open(dir.path(), false).unwrap();
     let again = engine.controls().risk("R-001", now_us()).unwrap();
     assert_eq!((again.status, again.impact), ("closed", 2));
-    assert_eq!(again.close_reason.as_deref(), Some("the service was retired"));
+    assert_eq!(
+        again.close_reason.as_deref(),
+        Some("the service was retired")
+    );
     let refused = engine
         .controls()
-        .update_risk("R-001", &RiskChange { likelihood: Some(1), ..RiskChange::default() }, "a", now_us())
+        .update_risk(
+            "R-001",
+            &RiskChange {
+                likelihood: Some(1),
+                ..RiskChange::default()
+            },
+            "a",
+            now_us(),
+        )
         .unwrap_err();
     assert!(matches!(refused, Error::Conflict(_)), "{refused}");
 }
@@ -153,7 +188,10 @@ fn bad_risks_store_nothing() {
         .add_risk(&laptop_risk(&["EV-NOPE-9"]), "alice", now_us())
         .unwrap_err();
     assert!(matches!(unknown, Error::BadRequest(_)));
-    assert!(unknown.to_string().contains("no control `EV-NOPE-9`"), "{unknown}");
+    assert!(
+        unknown.to_string().contains("no control `EV-NOPE-9`"),
+        "{unknown}"
+    );
     for (likelihood, impact) in [(-1, 3), (0, 3), (6, 3), (3, -2), (3, 9)] {
         let bad = NewRisk {
             likelihood,
@@ -174,11 +212,21 @@ fn bad_risks_store_nothing() {
     };
     assert!(controls.add_risk(&bad, "alice", now_us()).is_err());
     assert!(controls
-        .update_risk("R-404", &RiskChange { impact: Some(1), ..RiskChange::default() }, "a", now_us())
+        .update_risk(
+            "R-404",
+            &RiskChange {
+                impact: Some(1),
+                ..RiskChange::default()
+            },
+            "a",
+            now_us()
+        )
         .is_err());
     assert_eq!(engine.size(), size, "a refused change appended");
 
-    let first = controls.add_risk(&laptop_risk(&[]), "alice", now_us()).unwrap();
+    let first = controls
+        .add_risk(&laptop_risk(&[]), "alice", now_us())
+        .unwrap();
     let taken = NewRisk {
         id: Some(first.id.clone()),
         ..laptop_risk(&[])
@@ -187,7 +235,9 @@ fn bad_risks_store_nothing() {
         controls.add_risk(&taken, "alice", now_us()).unwrap_err(),
         Error::Conflict(_)
     ));
-    let second = controls.add_risk(&laptop_risk(&[]), "alice", now_us()).unwrap();
+    let second = controls
+        .add_risk(&laptop_risk(&[]), "alice", now_us())
+        .unwrap();
     assert_eq!((first.id.as_str(), second.id.as_str()), ("R-001", "R-002"));
 }
 
@@ -225,7 +275,10 @@ fn incident_clocks_and_refusals() {
             now,
         )
         .unwrap();
-    assert!(opened.obligations.is_empty(), "nothing owed before classification");
+    assert!(
+        opened.obligations.is_empty(),
+        "nothing owed before classification"
+    );
     let id = opened.id.clone();
 
     let size = engine.size();
@@ -254,11 +307,18 @@ fn incident_clocks_and_refusals() {
             now,
         )
         .unwrap_err();
-    assert!(before.to_string().contains("before the incident was discovered"), "{before}");
+    assert!(
+        before
+            .to_string()
+            .contains("before the incident was discovered"),
+        "{before}"
+    );
     let closed_early = controls
         .close_incident(&id, Some(discovered - 1), "x", "alice", now)
         .unwrap_err();
-    assert!(closed_early.to_string().contains("before the incident was discovered"));
+    assert!(closed_early
+        .to_string()
+        .contains("before the incident was discovered"));
     assert_eq!(engine.size(), size, "a refused change appended");
 
     let classified = controls
@@ -282,7 +342,9 @@ fn incident_clocks_and_refusals() {
     };
     assert_eq!(authority(&classified), "overdue", "80 h after discovery");
     // The same incident read as of exactly 72 h after discovery: due, not overdue.
-    let at_deadline = controls.incident(&id, discovered + GDPR_AUTHORITY_US).unwrap();
+    let at_deadline = controls
+        .incident(&id, discovered + GDPR_AUTHORITY_US)
+        .unwrap();
     assert_eq!(authority(&at_deadline), "due");
     let a_microsecond_later = controls
         .incident(&id, discovered + GDPR_AUTHORITY_US + 1)
@@ -299,7 +361,9 @@ fn incident_clocks_and_refusals() {
     assert_eq!(closed.status, "closed");
     assert_eq!(authority(&closed), "overdue", "closing discharges nothing");
     assert!(matches!(
-        controls.note_incident(&id, "more", "bob", now_us()).unwrap_err(),
+        controls
+            .note_incident(&id, "more", "bob", now_us())
+            .unwrap_err(),
         Error::Conflict(_)
     ));
     let notified = controls
@@ -352,7 +416,9 @@ fn a_period_bundle_carries_the_registers_with_proofs() {
     let (_dir, engine) = engine();
     let controls = engine.controls();
     let start = now_us();
-    controls.add_risk(&laptop_risk(&["EV-AC-06"]), "alice", now_us()).unwrap();
+    controls
+        .add_risk(&laptop_risk(&["EV-AC-06"]), "alice", now_us())
+        .unwrap();
     let incident = controls
         .open_incident(
             &NewIncident {
@@ -379,7 +445,10 @@ fn a_period_bundle_carries_the_registers_with_proofs() {
     assert_eq!(risks["records"][0]["id"], "R-001");
     let incidents: Value = serde_json::from_slice(&members["registers/incidents.json"]).unwrap();
     assert_eq!(incidents["records"][0]["id"], json!(incident.id));
-    for index in [risks["records"][0]["events"][0].as_u64().unwrap(), incident.events[0]] {
+    for index in [
+        risks["records"][0]["events"][0].as_u64().unwrap(),
+        incident.events[0],
+    ] {
         let entry = &members[&format!("registers/entries/{index:012}.json")];
         assert_eq!(entry, &engine.entry_bytes(index).unwrap());
         assert!(members.contains_key(&format!("registers/proofs/{index:012}.tlog-proof")));

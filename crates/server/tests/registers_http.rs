@@ -89,7 +89,11 @@ fn the_risk_register_over_http() {
         assert_eq!(r.status, 400, "{bad}: {}", r.text());
         assert_eq!(r.json()["error"]["code"], "bad_request");
     }
-    assert_eq!(api.running.register_events("risk"), 0, "a refused risk was recorded");
+    assert_eq!(
+        api.running.register_events("risk"),
+        0,
+        "a refused risk was recorded"
+    );
 
     let r = api.call("POST", "/v1/risks", &admin, Some(&risk));
     assert_eq!(r.status, 200, "{}", r.text());
@@ -101,7 +105,12 @@ fn the_risk_register_over_http() {
         &admin,
         Some(&json!({"impact": 2, "reason": "tokenized"})),
     );
-    assert_eq!((r.status, &r.json()["impact"]), (200, &json!(2)), "{}", r.text());
+    assert_eq!(
+        (r.status, &r.json()["impact"]),
+        (200, &json!(2)),
+        "{}",
+        r.text()
+    );
 
     // The auditor reads the register, one risk, the export and the report.
     let r = api.call("GET", "/v1/risks", &auditor, None);
@@ -121,9 +130,19 @@ fn the_risk_register_over_http() {
     let r = api.call("GET", "/v1/risks/bad%20id", &auditor, None);
     assert_eq!(r.status, 400, "{}", r.text());
 
-    let r = api.call("POST", "/v1/risks/R-001/close", &admin, Some(&json!({"reason": "done"})));
+    let r = api.call(
+        "POST",
+        "/v1/risks/R-001/close",
+        &admin,
+        Some(&json!({"reason": "done"})),
+    );
     assert_eq!((r.status, &r.json()["status"]), (200, &json!("closed")));
-    let r = api.call("POST", "/v1/risks/R-001/close", &admin, Some(&json!({"reason": "again"})));
+    let r = api.call(
+        "POST",
+        "/v1/risks/R-001/close",
+        &admin,
+        Some(&json!({"reason": "again"})),
+    );
     assert_eq!(r.status, 409);
 }
 
@@ -140,7 +159,10 @@ fn the_incident_register_over_http() {
         Some(&json!({"title": "lost laptop", "discovered_at": "2999-01-01T00:00:00Z"})),
     );
     assert_eq!(r.status, 400, "{}", r.text());
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("future"));
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("future"));
     assert_eq!(api.running.register_events("incident"), 0);
     let r = api.call(
         "POST",
@@ -161,14 +183,34 @@ fn the_incident_register_over_http() {
     let id = r.json()["id"].as_str().unwrap().to_string();
 
     // A writer notes; only an admin classifies.
-    let r = api.call("POST", &format!("/v1/incidents/{id}/notes"), &writer, Some(&json!({"note": "reported by IT"})));
+    let r = api.call(
+        "POST",
+        &format!("/v1/incidents/{id}/notes"),
+        &writer,
+        Some(&json!({"note": "reported by IT"})),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let classify = json!({"personal_data": true, "phi": true, "subjects": 501});
-    let r = api.call("POST", &format!("/v1/incidents/{id}/classify"), &writer, Some(&classify));
+    let r = api.call(
+        "POST",
+        &format!("/v1/incidents/{id}/classify"),
+        &writer,
+        Some(&classify),
+    );
     assert_eq!(r.status, 403);
-    let r = api.call("POST", &format!("/v1/incidents/{id}/classify"), &admin, Some(&json!({"subjects": -1})));
+    let r = api.call(
+        "POST",
+        &format!("/v1/incidents/{id}/classify"),
+        &admin,
+        Some(&json!({"subjects": -1})),
+    );
     assert_eq!(r.status, 400, "{}", r.text());
-    let r = api.call("POST", &format!("/v1/incidents/{id}/classify"), &admin, Some(&classify));
+    let r = api.call(
+        "POST",
+        &format!("/v1/incidents/{id}/classify"),
+        &admin,
+        Some(&classify),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let body = r.json();
     let recipients: Vec<&str> = body["obligations"]
@@ -191,7 +233,10 @@ fn the_incident_register_over_http() {
         .iter()
         .find(|o| o["recipient"] == "supervisory-authority")
         .unwrap();
-    assert_eq!((&authority["state"], &authority["incident"]), (&json!("overdue"), &json!(id)));
+    assert_eq!(
+        (&authority["state"], &authority["incident"]),
+        (&json!("overdue"), &json!(id))
+    );
 
     let r = api.call(
         "POST",
@@ -207,7 +252,12 @@ fn the_incident_register_over_http() {
         Some(&json!({"recipient": "supervisory-authority", "reference": "case 7"})),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    let r = api.call("POST", &format!("/v1/incidents/{id}/close"), &admin, Some(&json!({"reason": "contained"})));
+    let r = api.call(
+        "POST",
+        &format!("/v1/incidents/{id}/close"),
+        &admin,
+        Some(&json!({"reason": "contained"})),
+    );
     assert_eq!((r.status, &r.json()["status"]), (200, &json!("closed")));
     let r = api.call("GET", &format!("/v1/incidents/{id}"), &auditor, None);
     assert_eq!(r.json()["notifications"][0]["reference"], "case 7");

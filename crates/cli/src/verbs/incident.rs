@@ -34,14 +34,17 @@ use crate::verdict::VerificationFailed;
 /// negative count, is refused (exit 2) and nothing is stored. An incident is also opened
 /// automatically when the log integrity check (EV-LOG-01) finds the log does not verify.
 #[derive(Debug, Subcommand)]
-#[command(verbatim_doc_comment, after_help = "Examples:
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:
 
   evident incident open --title \"Misdirected lab results\" --discovered-at 2026-11-02T09:30:00Z
   evident incident classify inc-… --phi --personal-data --subjects 612
   evident incident status
   evident incident notify inc-… --to supervisory-authority --reference \"DPA case 2026-118\"
   evident incident update inc-… --note \"the recipient confirmed deletion\"
-  evident incident close inc-… --reason \"contained; notifications made\"")]
+  evident incident close inc-… --reason \"contained; notifications made\""
+)]
 pub enum IncidentCommand {
     Open(OpenArgs),
     Classify(ClassifyArgs),
@@ -356,7 +359,11 @@ fn obligation_line(o: &Obligation) -> String {
         (None, Some(due)) => format!("by {due}"),
         (None, None) => "no fixed deadline".to_string(),
     };
-    let note = o.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+    let note = o
+        .note
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
     format!(
         "{:<8} {:<22} {:<40} {}: {}{}",
         o.state, o.recipient, when, o.rule, o.what, note
@@ -379,9 +386,15 @@ fn status(a: StatusArgs) -> Result<()> {
                 println!("{value}");
             }
         } else if !i.obligations.is_empty() || a.id.is_some() {
-            println!("{}  {} [{}], discovered {}", i.id, i.title, i.status, i.discovered_at);
+            println!(
+                "{}  {} [{}], discovered {}",
+                i.id, i.title, i.status, i.discovered_at
+            );
             if !i.classification.classified {
-                println!("  not classified yet: `evident incident classify {}` sets the clocks", i.id);
+                println!(
+                    "  not classified yet: `evident incident classify {}` sets the clocks",
+                    i.id
+                );
             }
             for o in &i.obligations {
                 println!("  {}", obligation_line(o));

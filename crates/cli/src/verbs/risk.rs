@@ -125,7 +125,11 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "TREATMENT")]
     treatment: Option<String>,
     /// The linked controls, replacing the old list (repeat for several).
-    #[arg(long = "control", value_name = "CONTROL_ID", conflicts_with = "no_controls")]
+    #[arg(
+        long = "control",
+        value_name = "CONTROL_ID",
+        conflicts_with = "no_controls"
+    )]
     controls: Vec<String>,
     /// Unlink every control.
     #[arg(long)]
@@ -350,8 +354,9 @@ fn show(a: ShowArgs) -> Result<()> {
 
 fn write_out(output: Option<&PathBuf>, text: &str) -> Result<()> {
     match output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("writing `{}`", path.display())),
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing `{}`", path.display()))
+        }
         None => {
             print!("{text}");
             Ok(())

@@ -235,7 +235,9 @@ mod tests {
     }
 
     fn state(owed: &[Obligation], recipient: &str) -> Option<&'static str> {
-        owed.iter().find(|o| o.recipient == recipient).map(|o| o.state)
+        owed.iter()
+            .find(|o| o.recipient == recipient)
+            .map(|o| o.state)
     }
 
     const GDPR: Touched = Touched {
@@ -250,11 +252,17 @@ mod tests {
         let found = at("2026-03-01T10:00:00Z");
         let exactly = found + GDPR_AUTHORITY_US;
         assert_eq!(
-            state(&obligations(GDPR, found, &[], exactly), SUPERVISORY_AUTHORITY),
+            state(
+                &obligations(GDPR, found, &[], exactly),
+                SUPERVISORY_AUTHORITY
+            ),
             Some("due")
         );
         assert_eq!(
-            state(&obligations(GDPR, found, &[], exactly + 1), SUPERVISORY_AUTHORITY),
+            state(
+                &obligations(GDPR, found, &[], exactly + 1),
+                SUPERVISORY_AUTHORITY
+            ),
             Some("overdue")
         );
         let on_time = [Made {
@@ -262,7 +270,10 @@ mod tests {
             at_us: exactly,
         }];
         assert_eq!(
-            state(&obligations(GDPR, found, &on_time, exactly + DAY_US), SUPERVISORY_AUTHORITY),
+            state(
+                &obligations(GDPR, found, &on_time, exactly + DAY_US),
+                SUPERVISORY_AUTHORITY
+            ),
             Some("done")
         );
         let late = [Made {
@@ -270,7 +281,10 @@ mod tests {
             at_us: exactly + 1,
         }];
         assert_eq!(
-            state(&obligations(GDPR, found, &late, exactly + DAY_US), SUPERVISORY_AUTHORITY),
+            state(
+                &obligations(GDPR, found, &late, exactly + DAY_US),
+                SUPERVISORY_AUTHORITY
+            ),
             Some("late")
         );
         let owed = obligations(GDPR, found, &[], found);
@@ -319,14 +333,22 @@ mod tests {
             ..phi(0)
         };
         let owed = obligations(unknown, found, &[], found);
-        assert_eq!(owed.iter().find(|o| o.recipient == HHS).and_then(|o| o.due_us), sixty);
+        assert_eq!(
+            owed.iter()
+                .find(|o| o.recipient == HHS)
+                .and_then(|o| o.due_us),
+            sixty
+        );
     }
 
     #[test]
     fn the_annual_log_is_due_60_days_after_the_year_of_discovery_ends() {
         // discovered on the year's last microsecond: next year's log, due 1 March's end
         let last = at("2026-12-31T23:59:59.999999Z");
-        assert_eq!(format_time(annual_log_due(last)), "2027-03-01T23:59:59.999999Z");
+        assert_eq!(
+            format_time(annual_log_due(last)),
+            "2027-03-01T23:59:59.999999Z"
+        );
         // a microsecond later it is the next year's breach
         assert_eq!(
             format_time(annual_log_due(last + 1)),

@@ -435,7 +435,13 @@ impl Controls<'_> {
     }
 
     /// Adds a note to an open incident; one `controls.incident.updated` event.
-    pub fn note_incident(&self, id: &str, note: &str, actor: &str, now_us: i64) -> Result<Incident> {
+    pub fn note_incident(
+        &self,
+        id: &str,
+        note: &str,
+        actor: &str,
+        now_us: i64,
+    ) -> Result<Incident> {
         let note = check_text("note", note, true)?;
         check_id("incident", id)?;
         self.incident_to_change(id, true, now_us)?;
@@ -473,7 +479,12 @@ impl Controls<'_> {
         check_id("incident", id)?;
         let incident = self.incident_to_change(id, false, now_us)?;
         let at_us = notify.at_us.unwrap_or(now_us);
-        within("the notification time", at_us, incident.discovered_us, now_us)?;
+        within(
+            "the notification time",
+            at_us,
+            incident.discovered_us,
+            now_us,
+        )?;
         let event = register_event(
             INCIDENT_NOTIFIED,
             INCIDENT_RESOURCE,

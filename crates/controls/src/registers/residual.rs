@@ -73,20 +73,26 @@ pub fn rating(score: u8) -> &'static str {
 
 /// Whether a control's standing makes it effective, and why.
 pub fn linked(status: &ControlStatus) -> LinkedControl {
-    let evidence_current = status.evidence.as_ref().is_none_or(|e| e.state == "current");
+    let evidence_current = status
+        .evidence
+        .as_ref()
+        .is_none_or(|e| e.state == "current");
     let (effective, why) = match (status.implementation, status.result.as_str()) {
         (Implementation::Manual, _) if evidence_current => (true, "its evidence is current".into()),
         (Implementation::Manual, _) => (
             false,
-            status.evidence_gap().unwrap_or_else(|| "no current evidence".into()),
+            status
+                .evidence_gap()
+                .unwrap_or_else(|| "no current evidence".into()),
         ),
-        (_, "pass") if status.overdue => (
-            false,
-            "its last pass is older than its cadence".to_string(),
-        ),
+        (_, "pass") if status.overdue => {
+            (false, "its last pass is older than its cadence".to_string())
+        }
         (_, "pass") if !evidence_current => (
             false,
-            status.evidence_gap().unwrap_or_else(|| "no current evidence".into()),
+            status
+                .evidence_gap()
+                .unwrap_or_else(|| "no current evidence".into()),
         ),
         (_, "pass") => (true, "its check passes".into()),
         (_, other) if status.exception.is_some() && status.failing() => (
@@ -107,9 +113,7 @@ pub fn linked(status: &ControlStatus) -> LinkedControl {
 /// stand as `linked`: the likelihood lowered one step per effective control, down to 1.
 pub fn residual(likelihood: u8, impact: u8, linked: &[LinkedControl]) -> Score {
     let effective = linked.iter().filter(|c| c.effective).count();
-    let lowered = usize::from(likelihood)
-        .saturating_sub(effective)
-        .max(1);
+    let lowered = usize::from(likelihood).saturating_sub(effective).max(1);
     Score::new(u8::try_from(lowered).unwrap_or(likelihood), impact)
 }
 

@@ -57,7 +57,8 @@ impl Treatment {
             "transfer" => Ok(Self::Transfer),
             "avoid" => Ok(Self::Avoid),
             _ => Err(Error::BadRequest(format!(
-                "treatment `{text}` is none of mitigate, accept, transfer, avoid"
+                "treatment `{}` is none of mitigate, accept, transfer, avoid",
+                text.chars().take(40).collect::<String>()
             ))),
         }
     }
@@ -529,9 +530,7 @@ impl Controls<'_> {
 }
 
 fn not_found(id: &str) -> Error {
-    Error::NotFound(format!(
-        "no risk `{id}` (`evident risk list` lists them)"
-    ))
+    Error::NotFound(format!("no risk `{id}` (`evident risk list` lists them)"))
 }
 
 #[cfg(test)]

@@ -113,7 +113,10 @@ pub fn report(risks: &[Risk], now_us: i64) -> String {
         open.len(),
         risks.len() - open.len()
     );
-    let _ = writeln!(out, "## Summary\n\n| rating | inherent | residual |\n|---|---|---|");
+    let _ = writeln!(
+        out,
+        "## Summary\n\n| rating | inherent | residual |\n|---|---|---|"
+    );
     for rating in ["critical", "high", "medium", "low"] {
         let inherent = open.iter().filter(|r| r.inherent.rating == rating).count();
         let residual = open.iter().filter(|r| r.residual.rating == rating).count();
@@ -122,7 +125,9 @@ pub fn report(risks: &[Risk], now_us: i64) -> String {
     let _ = writeln!(out, "\n## Inherent risk (open risks)\n");
     heat_map(&mut out, &open, |r| (r.likelihood, r.impact));
     let _ = writeln!(out, "\n## Residual risk (open risks)\n");
-    heat_map(&mut out, &open, |r| (r.residual.likelihood, r.residual.impact));
+    heat_map(&mut out, &open, |r| {
+        (r.residual.likelihood, r.residual.impact)
+    });
     let _ = writeln!(
         out,
         "\n## Open risks by residual score\n\n| id | title | asset | threat | owner | treatment | inherent | residual | controls |\n|---|---|---|---|---|---|---|---|---|"
@@ -137,7 +142,11 @@ pub fn report(risks: &[Risk], now_us: i64) -> String {
                     format!(
                         "{} ({})",
                         c.control,
-                        if c.effective { "effective" } else { "not effective" }
+                        if c.effective {
+                            "effective"
+                        } else {
+                            "not effective"
+                        }
                     )
                 })
                 .collect::<Vec<_>>()
@@ -193,7 +202,10 @@ pub fn report(risks: &[Risk], now_us: i64) -> String {
     }
     let closed: Vec<&Risk> = risks.iter().filter(|r| !r.is_open()).collect();
     if !closed.is_empty() {
-        let _ = writeln!(out, "\n## Closed risks\n\n| id | title | closed | reason |\n|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "\n## Closed risks\n\n| id | title | closed | reason |\n|---|---|---|---|"
+        );
         for r in closed {
             let _ = writeln!(
                 out,

@@ -123,8 +123,12 @@ async fn note(
     let req: NoteRequest = json_body(body)?;
     let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let incident =
-        blocking(move || engine.controls().note_incident(&id, &req.note, &actor, now_us())).await?;
+    let incident = blocking(move || {
+        engine
+            .controls()
+            .note_incident(&id, &req.note, &actor, now_us())
+    })
+    .await?;
     Ok(Json(json!(incident)))
 }
 
@@ -137,8 +141,12 @@ async fn classify(
     let req: Classify = json_body(body)?;
     let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let incident =
-        blocking(move || engine.controls().classify_incident(&id, &req, &actor, now_us())).await?;
+    let incident = blocking(move || {
+        engine
+            .controls()
+            .classify_incident(&id, &req, &actor, now_us())
+    })
+    .await?;
     Ok(Json(json!(incident)))
 }
 
@@ -165,9 +173,12 @@ async fn notify(
     };
     let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let incident =
-        blocking(move || engine.controls().notify_incident(&id, &notify, &actor, now_us()))
-            .await?;
+    let incident = blocking(move || {
+        engine
+            .controls()
+            .notify_incident(&id, &notify, &actor, now_us())
+    })
+    .await?;
     Ok(Json(json!(incident)))
 }
 

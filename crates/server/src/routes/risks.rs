@@ -106,8 +106,12 @@ async fn update(
     let change: RiskChange = json_body(body)?;
     let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let risk =
-        blocking(move || engine.controls().update_risk(&id, &change, &actor, now_us())).await?;
+    let risk = blocking(move || {
+        engine
+            .controls()
+            .update_risk(&id, &change, &actor, now_us())
+    })
+    .await?;
     Ok(Json(json!(risk)))
 }
 
@@ -126,7 +130,11 @@ async fn close(
     let req: CloseRequest = json_body(body)?;
     let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let risk =
-        blocking(move || engine.controls().close_risk(&id, &req.reason, &actor, now_us())).await?;
+    let risk = blocking(move || {
+        engine
+            .controls()
+            .close_risk(&id, &req.reason, &actor, now_us())
+    })
+    .await?;
     Ok(Json(json!(risk)))
 }
