@@ -440,6 +440,12 @@ fn a_period_bundle_carries_the_registers_with_proofs() {
     let verifier = NoteVerifier::parse(&engine.verifier_key()).unwrap();
     let verdict = verify_bundle(&built.bytes, &verifier).unwrap();
     assert!(verdict.faults.is_empty(), "{:?}", verdict.faults);
+    let check_runs = built.manifest.events.len();
+    assert_eq!(
+        verdict.proven,
+        check_runs + 2,
+        "the risk's and the incident's events are proven too"
+    );
     let members = read_tar(&built.bytes).unwrap();
     let risks: Value = serde_json::from_slice(&members["registers/risks.json"]).unwrap();
     assert_eq!(risks["records"][0]["id"], "R-001");
@@ -453,6 +459,22 @@ fn a_period_bundle_carries_the_registers_with_proofs() {
         assert_eq!(entry, &engine.entry_bytes(index).unwrap());
         assert!(members.contains_key(&format!("registers/proofs/{index:012}.tlog-proof")));
     }
+
+    // A register entry dropped from the bundle is named.
+    let mut cut = members.clone();
+    let manifest = cut.remove("manifest.json").unwrap();
+    let index = incident.events[0];
+    cut.remove(&format!("registers/entries/{index:012}.json"));
+    let edited = evident::controls::bundle::format::write_tar(&cut, &manifest).unwrap();
+    let verdict = verify_bundle(&edited, &verifier).unwrap();
+    assert!(
+        verdict
+            .faults
+            .iter()
+            .any(|f| f.contains("a register record's event is missing")),
+        "{:?}",
+        verdict.faults
+    );
 
     // A period before anything was recorded carries no record.
     let empty = Period {

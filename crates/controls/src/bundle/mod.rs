@@ -8,7 +8,9 @@
 //!   (`controls.exception.granted`, `…revoked`) event that counts for the period for the
 //!   framework's controls — its exact bytes and a C2SP tlog-proof against the end
 //!   checkpoint —, the policy versions in force (`access.policy.applied`), the catalog in
-//!   force with its hash, and a self-contained HTML report with a control × time grid; the
+//!   force with its hash, the risk and incident registers' records of the period with their
+//!   events and proofs ([`registers::in_period`](crate::registers::in_period)), and a
+//!   self-contained HTML report with a control × time grid; the
 //!   log records the built bundle's manifest hash (`evidence.bundle.built`), and the bundle
 //!   carries that entry with its proofs, so the manifest is bound to the log.
 //! - [`verify_bundle`] checks all of it and whether the controls operated: every automated

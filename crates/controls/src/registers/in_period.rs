@@ -6,16 +6,20 @@
 //! Members: `registers/risks.json` and `registers/incidents.json` (each
 //! `{"from", "to", "as_of", "records": […]}`), `registers/entries/NNNNNNNNNNNN.json` and
 //! `registers/proofs/NNNNNNNNNNNN.tlog-proof`. The manifest lists and hashes them like every
-//! member. A risk's residual score is as of the bundle's building (status is not kept
+//! member, and [`verify_bundle`](crate::bundle::verify_bundle) proves each carried event
+//! against the end checkpoint and that every record's events are carried. A risk's residual score is as of the bundle's building (status is not kept
 //! historically); an incident's obligations are as of the period's end.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
 use evident_core::event::{format_time, now_us, parse_time};
 use evident_core::log::EventRecord;
 use evident_core::{Error, Result};
+use evident_ledger::checkpoint::Checkpoint;
+use evident_ledger::hash::leaf_hash;
+use evident_ledger::proof::verify_inclusion;
 use evident_ledger::tlog_proof::TlogProof;
 
 use super::incident::{self, INCIDENT_RESOURCE};
@@ -124,4 +128,67 @@ impl Controls<'_> {
         }
         Ok(members)
     }
+}
+
+/// Verifies a bundle's register members against its end checkpoint `end` (`None` when it
+/// did not verify, already a fault): every record's events are carried, each entry's
+/// tlog-proof is against the end checkpoint verbatim and proves its bytes; faults are pushed
+/// naming the member. Answers how many entries were proven.
+pub(crate) fn verify_members(
+    members: &BTreeMap<String, Vec<u8>>,
+    end: Option<&(Checkpoint, String)>,
+    faults: &mut Vec<String>,
+) -> usize {
+    let mut wanted: BTreeSet<u64> = BTreeSet::new();
+    for path in [RISKS_MEMBER, INCIDENTS_MEMBER] {
+        // Bundles from before the registers carry neither member.
+        let Some(bytes) = members.get(path) else {
+            continue;
+        };
+        match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(v) => {
+                for record in v["records"].as_array().into_iter().flatten() {
+                    wanted.extend(
+                        record["events"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(serde_json::Value::as_u64),
+                    );
+                }
+            }
+            Err(e) => faults.push(format!("{path}: {e}")),
+        }
+    }
+    let mut proven = 0;
+    for index in wanted {
+        let (entry, proof) = (entry_member(index), proof_member(index));
+        let Some(bytes) = members.get(&entry) else {
+            faults.push(format!("{entry}: a register record's event is missing"));
+            continue;
+        };
+        let Some((cp, note)) = end else {
+            continue;
+        };
+        let parsed = members
+            .get(&proof)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .map(TlogProof::parse);
+        match parsed {
+            None => faults.push(format!("{proof}: missing or not text")),
+            Some(Err(e)) => faults.push(format!("{proof}: {e}")),
+            Some(Ok(p)) if p.checkpoint != *note || p.index != index => faults.push(format!(
+                "{proof}: does not prove entry {index} against the bundle's end checkpoint"
+            )),
+            Some(Ok(p)) => {
+                match verify_inclusion(p.index, cp.size, &leaf_hash(bytes), &p.proof, &cp.root) {
+                    Ok(()) => proven += 1,
+                    Err(e) => faults.push(format!(
+                        "{proof}: entry {index} is not in the log at its end checkpoint ({e})"
+                    )),
+                }
+            }
+        }
+    }
+    proven
 }

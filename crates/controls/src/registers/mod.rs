@@ -12,7 +12,7 @@
 //! - [`incident`]: incidents: open, classify, update, notify, close.
 //! - [`clocks`]: the notification deadlines that run from an incident's discovery.
 //! - [`in_period`]: what a period evidence bundle carries of both registers.
-//! - [`ledger`]: reading the registers' events back and the checks every id and text passes.
+//! - `ledger`: reading the registers' events back and the checks every id and text passes.
 
 pub mod clocks;
 pub mod in_period;
