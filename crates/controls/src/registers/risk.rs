@@ -31,6 +31,8 @@ pub const RISK_ADDED: &str = "controls.risk.added";
 pub const RISK_UPDATED: &str = "controls.risk.updated";
 /// The ledger action of a risk closed.
 pub const RISK_CLOSED: &str = "controls.risk.closed";
+/// Ids a risk may not take: the register's own views over HTTP.
+const RESERVED_IDS: [&str; 2] = ["export", "report"];
 /// The most controls one risk links.
 pub const MAX_LINKED: usize = 64;
 
@@ -404,6 +406,11 @@ impl Controls<'_> {
         let id = match new.id.as_deref().map(str::trim) {
             Some(id) => {
                 check_id("risk", id)?;
+                if RESERVED_IDS.contains(&id.to_ascii_lowercase().as_str()) {
+                    return Err(Error::BadRequest(format!(
+                        "`{id}` names a view of the register (`/v1/risks/{id}`); choose another id"
+                    )));
+                }
                 if existing.iter().any(|r| r.id == id) {
                     return Err(Error::Conflict(format!(
                         "the risk {id} already exists (`evident risk update {id}` changes it)"
@@ -551,6 +558,11 @@ mod tests {
     fn treatments_parse() {
         assert_eq!(Treatment::parse(" Accept").ok(), Some(Treatment::Accept));
         assert!(Treatment::parse("ignore").is_err());
+    }
+
+    #[test]
+    fn the_registers_views_are_no_ids() {
+        assert!(RESERVED_IDS.contains(&"export") && RESERVED_IDS.contains(&"report"));
     }
 
     #[test]
