@@ -144,6 +144,14 @@ fn the_risk_register_over_http() {
         Some(&json!({"reason": "again"})),
     );
     assert_eq!(r.status, 409);
+
+    // A catalog file that does not load is the server's fault, and its path is not told.
+    let controls = api.running.dir.path().join("controls");
+    std::fs::create_dir_all(&controls).unwrap();
+    std::fs::write(controls.join("broken.toml"), "[[control]\n").unwrap();
+    let r = api.call("GET", "/v1/risks", &auditor, None);
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(!r.text().contains("broken.toml"), "{}", r.text());
 }
 
 #[test]

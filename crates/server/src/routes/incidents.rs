@@ -16,8 +16,8 @@ use evident::event::{format_time, now_us, parse_time};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::controls::controls_call;
 use crate::auth::Identity;
-use crate::blocking::blocking;
 use crate::error::{ApiError, ApiResult};
 use crate::gate::Operations;
 use crate::request::{json_body, Path};
@@ -47,18 +47,22 @@ fn time_field(name: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
 }
 
 async fn list(State(state): Shared) -> ApiResult<Json<Value>> {
-    let engine = state.engine.clone();
     let now = now_us();
-    let incidents = blocking(move || engine.controls().incidents(now)).await?;
+    let incidents = controls_call(&state.engine, move |engine| {
+        engine.controls().incidents(now)
+    })
+    .await?;
     Ok(Json(
         json!({"as_of": format_time(now), "incidents": incidents}),
     ))
 }
 
 async fn status(State(state): Shared) -> ApiResult<Json<Value>> {
-    let engine = state.engine.clone();
     let now = now_us();
-    let incidents = blocking(move || engine.controls().incidents(now)).await?;
+    let incidents = controls_call(&state.engine, move |engine| {
+        engine.controls().incidents(now)
+    })
+    .await?;
     let mut owed = Vec::new();
     for i in &incidents {
         for o in &i.obligations {
@@ -75,8 +79,10 @@ async fn status(State(state): Shared) -> ApiResult<Json<Value>> {
 }
 
 async fn show(State(state): Shared, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let engine = state.engine.clone();
-    let incident = blocking(move || engine.controls().incident(&id, now_us())).await?;
+    let incident = controls_call(&state.engine, move |engine| {
+        engine.controls().incident(&id, now_us())
+    })
+    .await?;
     Ok(Json(json!(incident)))
 }
 
@@ -102,9 +108,11 @@ async fn open(
         discovered_us: time_field("discovered_at", req.discovered_at.as_deref())?.unwrap_or(now),
         source: SOURCE_MANUAL.into(),
     };
-    let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let incident = blocking(move || engine.controls().open_incident(&new, &actor, now)).await?;
+    let incident = controls_call(&state.engine, move |engine| {
+        engine.controls().open_incident(&new, &actor, now)
+    })
+    .await?;
     Ok(Json(json!(incident)))
 }
 
@@ -121,9 +129,8 @@ async fn note(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
     let req: NoteRequest = json_body(body)?;
-    let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let incident = blocking(move || {
+    let incident = controls_call(&state.engine, move |engine| {
         engine
             .controls()
             .note_incident(&id, &req.note, &actor, now_us())
@@ -139,9 +146,8 @@ async fn classify(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
     let req: Classify = json_body(body)?;
-    let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let incident = blocking(move || {
+    let incident = controls_call(&state.engine, move |engine| {
         engine
             .controls()
             .classify_incident(&id, &req, &actor, now_us())
@@ -171,9 +177,8 @@ async fn notify(
         at_us: time_field("at", req.at.as_deref())?,
         reference: req.reference,
     };
-    let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let incident = blocking(move || {
+    let incident = controls_call(&state.engine, move |engine| {
         engine
             .controls()
             .notify_incident(&id, &notify, &actor, now_us())
@@ -197,9 +202,8 @@ async fn close(
 ) -> ApiResult<Json<Value>> {
     let req: CloseRequest = json_body(body)?;
     let at = time_field("at", req.at.as_deref())?;
-    let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let incident = blocking(move || {
+    let incident = controls_call(&state.engine, move |engine| {
         engine
             .controls()
             .close_incident(&id, at, &req.reason, &actor, now_us())

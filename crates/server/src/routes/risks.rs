@@ -16,8 +16,8 @@ use evident::event::{format_time, now_us};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::controls::controls_call;
 use crate::auth::Identity;
-use crate::blocking::blocking;
 use crate::error::{ApiError, ApiResult};
 use crate::gate::Operations;
 use crate::request::{json_body, Path, Query};
@@ -37,15 +37,16 @@ pub(crate) fn routes() -> Operations {
 }
 
 async fn list(State(state): Shared) -> ApiResult<Json<Value>> {
-    let engine = state.engine.clone();
     let now = now_us();
-    let risks = blocking(move || engine.controls().risks(now)).await?;
+    let risks = controls_call(&state.engine, move |engine| engine.controls().risks(now)).await?;
     Ok(Json(json!({"as_of": format_time(now), "risks": risks})))
 }
 
 async fn show(State(state): Shared, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let engine = state.engine.clone();
-    let risk = blocking(move || engine.controls().risk(&id, now_us())).await?;
+    let risk = controls_call(&state.engine, move |engine| {
+        engine.controls().risk(&id, now_us())
+    })
+    .await?;
     Ok(Json(json!(risk)))
 }
 
@@ -61,8 +62,10 @@ async fn export(State(state): Shared, Query(q): Query<ExportQuery>) -> ApiResult
         Some("csv") => true,
         Some(_) => return Err(ApiError::bad_request("`format` is `csv` or `json`")),
     };
-    let engine = state.engine.clone();
-    let risks = blocking(move || engine.controls().risks(now_us())).await?;
+    let risks = controls_call(&state.engine, move |engine| {
+        engine.controls().risks(now_us())
+    })
+    .await?;
     if csv {
         Ok((
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
@@ -75,9 +78,8 @@ async fn export(State(state): Shared, Query(q): Query<ExportQuery>) -> ApiResult
 }
 
 async fn report(State(state): Shared) -> ApiResult<Response> {
-    let engine = state.engine.clone();
     let now = now_us();
-    let risks = blocking(move || engine.controls().risks(now)).await?;
+    let risks = controls_call(&state.engine, move |engine| engine.controls().risks(now)).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
         risk_export::report(&risks, now),
@@ -91,9 +93,11 @@ async fn add(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
     let new: NewRisk = json_body(body)?;
-    let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let risk = blocking(move || engine.controls().add_risk(&new, &actor, now_us())).await?;
+    let risk = controls_call(&state.engine, move |engine| {
+        engine.controls().add_risk(&new, &actor, now_us())
+    })
+    .await?;
     Ok(Json(json!(risk)))
 }
 
@@ -104,9 +108,8 @@ async fn update(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
     let change: RiskChange = json_body(body)?;
-    let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let risk = blocking(move || {
+    let risk = controls_call(&state.engine, move |engine| {
         engine
             .controls()
             .update_risk(&id, &change, &actor, now_us())
@@ -128,9 +131,8 @@ async fn close(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
     let req: CloseRequest = json_body(body)?;
-    let engine = state.engine.clone();
     let actor = identity.admin_actor();
-    let risk = blocking(move || {
+    let risk = controls_call(&state.engine, move |engine| {
         engine
             .controls()
             .close_risk(&id, &req.reason, &actor, now_us())
