@@ -54,7 +54,7 @@ pub enum RiskCommand {
 
   evident risk add --title \"Card data in application logs\" --asset payments-api \\
       --threat \"a developer logs a request body\" --likelihood 4 --impact 5 \\
-      --owner payments-lead --treatment mitigate --control EV-DET-01")]
+      --owner payments-lead --treatment mitigate --control EV-LOG-03")]
 pub struct AddArgs {
     #[command(flatten)]
     dir: DataDir,
@@ -96,7 +96,7 @@ pub struct AddArgs {
 #[command(after_help = "Examples:
 
   evident risk update R-002 --impact 3 --reason \"card data now tokenized at the edge\"
-  evident risk update R-002 --control EV-DET-01 --control EV-CRY-02   # replaces the list
+  evident risk update R-002 --control EV-LOG-03 --control EV-CRY-02   # replaces the list
   evident risk update R-002 --no-controls --treatment accept")]
 pub struct UpdateArgs {
     #[command(flatten)]
