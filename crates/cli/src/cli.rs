@@ -12,6 +12,7 @@ use crate::verbs::{
     access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log,
     policy, policy_doc, privacy, pseudonymize, serve, tokens, verify,
 };
+use crate::verbs::{incident, risk};
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
 /// tamper-evident Merkle log that auditors verify offline.
@@ -93,6 +94,10 @@ pub enum Command {
     Privacy(privacy::PrivacyCommand),
     #[command(subcommand)]
     Consent(consent::ConsentCommand),
+    #[command(subcommand)]
+    Risk(risk::RiskCommand),
+    #[command(subcommand)]
+    Incident(incident::IncidentCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

@@ -96,6 +96,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Privacy(cmd) => privacy::run(cmd),
         Command::Pseudonymize(args) => pseudonymize::run(args, cli.quiet),
         Command::Consent(cmd) => consent::run(cmd),
+        Command::Risk(cmd) => crate::verbs::risk::run(cmd),
+        Command::Incident(cmd) => crate::verbs::incident::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

@@ -38,6 +38,9 @@
 //! - [`diff`]: a regression gate between a saved `controls status --json` and now.
 //! - [`coverage`]: a framework's requirements, each automated, partly automated, manual,
 //!   not applicable, or a gap.
+//! - [`registers`]: the risk register (residual risk recomputed from the linked controls'
+//!   live status) and the incident register with its GDPR and HIPAA notification clocks,
+//!   both kept as ledger events (`controls.risk.*`, `controls.incident.*`).
 //!
 //! The part stands on `evident-core` (the engine is a
 //! [`Recorder`](evident_core::recorder::Recorder)) and on the access part's public handle
@@ -71,6 +74,7 @@ mod names;
 pub mod oscal_out;
 pub mod period;
 pub mod policy_docs;
+pub mod registers;
 mod run;
 mod state;
 mod status;

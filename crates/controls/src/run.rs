@@ -118,6 +118,7 @@ impl Controls<'_> {
                 &run.check_version,
             )?;
         }
+        self.open_incidents_for(&runs, now);
         Ok(runs)
     }
 }
@@ -169,4 +170,34 @@ pub fn run_event(
     event.outcome = result;
     event.severity = Some(severity);
     event
+}
+
+/// The reason the `log.integrity` check gives when the log itself does not verify.
+const TAMPER_REASON: &str = "the log does not verify";
+
+impl Controls<'_> {
+    /// Opens an incident for a run that found the log tampered with (unless one is open for
+    /// that already). The run stands whatever happens here: a failure is logged, not raised.
+    fn open_incidents_for(&self, runs: &[CheckRun], now_us: i64) {
+        for run in runs.iter().filter(|r| {
+            r.check == "log.integrity"
+                && r.outcome.verdict == Verdict::Fail
+                && r.outcome.reason.starts_with(TAMPER_REASON)
+        }) {
+            match self.open_tamper_incident(&run.outcome.reason, now_us) {
+                Ok(Some(incident)) => tracing::error!(
+                    target: "evident::controls",
+                    incident = %incident.id,
+                    control = %run.control,
+                    "the log does not verify: incident opened"
+                ),
+                Ok(None) => {}
+                Err(e) => tracing::error!(
+                    target: "evident::controls",
+                    error = %e,
+                    "the log does not verify, and no incident could be opened for it"
+                ),
+            }
+        }
+    }
 }

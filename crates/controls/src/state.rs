@@ -20,6 +20,9 @@ pub struct ControlsState {
     pub(crate) running: Mutex<()>,
     /// Held while a policy document is published, so that versions are numbered in order.
     pub(crate) publishing: Mutex<()>,
+    /// Held while a register change is checked against the register and appended, so that
+    /// one process never numbers two risks alike.
+    pub(crate) registers: Mutex<()>,
 }
 
 /// The controls part over an engine: its ledger and store, the access part (the active
@@ -53,6 +56,13 @@ impl<'e> Controls<'e> {
     /// The catalog in force: the shipped one plus the data directory's own files.
     pub fn catalog(&self) -> Result<Catalog> {
         catalog::load(Some(self.dir()))
+    }
+
+    /// The lock one register change holds (see [`ControlsState`]).
+    pub(crate) fn registers_lock(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
+        self.state.registers.lock().map_err(|_| {
+            evident_core::Error::Integrity("a register change panicked while recording".into())
+        })
     }
 
     /// The data directory.

@@ -150,6 +150,8 @@ fn the_auditor_is_admitted_to_evidence_reads_only() {
         assert!(
             op.path.starts_with("/v1/controls")
                 || op.path.starts_with("/v1/policy-docs")
+                || op.path.starts_with("/v1/risks")
+                || op.path.starts_with("/v1/incidents")
                 || op.path == "/v1/checkpoint"
                 || op.path.starts_with("/v1/proof/"),
             "the auditor may call {} {}",

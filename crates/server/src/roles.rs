@@ -20,8 +20,8 @@ pub(crate) const WRITERS: Access = Access::Roles(&[Role::Writer, Role::Admin]);
 /// Reading the log and the engine's state, events included.
 pub(crate) const READERS: Access = Access::Roles(&[Role::Reader, Role::Writer, Role::Admin]);
 /// Reading the evidence an audit needs — control status, history, coverage and catalog, the
-/// log's checkpoints and proofs — which the `auditor` role may too; nothing that shows an
-/// event's personal data.
+/// risk and incident registers, the log's checkpoints and proofs — which the `auditor` role
+/// may too; nothing that shows an event's personal data.
 pub(crate) const EVIDENCE_READERS: Access =
     Access::Roles(&[Role::Reader, Role::Writer, Role::Admin, Role::Auditor]);
 

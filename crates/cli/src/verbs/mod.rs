@@ -22,6 +22,8 @@
 //! | `consent grant`, `withdraw`, `show`, `history`, `import` | [`consent`] |
 //! | `privacy map check`, `show`, `apply`, `history`, `scan` | [`privacy`] |
 //! | `pseudonymize` | [`pseudonymize`] |
+//! | `risk add`, `update`, `close`, `list`, `show`, `export`, `report` | [`risk`] |
+//! | `incident open`, `classify`, `update`, `notify`, `close`, `list`, `show`, `status` | [`incident`] |
 //! | `demo` | [`demo`] |
 //! | `bench crypto`, `access`, `ledger`, `detect`, `controls`, `pseudonymize` | [`bench`] |
 
@@ -35,6 +37,7 @@ pub mod controls;
 pub mod demo;
 pub mod detect;
 pub mod evidence;
+pub mod incident;
 pub mod init;
 pub mod keys;
 pub mod log;
@@ -43,6 +46,7 @@ pub mod policy;
 pub mod policy_doc;
 pub mod privacy;
 pub mod pseudonymize;
+pub mod risk;
 pub mod serve;
 pub mod tokens;
 pub mod verify;

@@ -191,6 +191,7 @@ impl Controls<'_> {
         let catalog_json = serde_json::to_vec_pretty(&catalog)
             .map_err(|e| evident_core::Error::Integrity(format!("encoding the catalog: {e}")))?;
         members.insert(CATALOG.into(), catalog_json);
+        members.extend(self.register_members(period, anchors.end_size, &anchors.end_note)?);
 
         let origin = self.recorder.origin().to_string();
         let mut manifest = Manifest {

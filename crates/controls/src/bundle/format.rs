@@ -175,8 +175,14 @@ pub fn read_tar(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
     let bad = |why: String| Error::BadRequest(format!("not a readable bundle: {why}"));
     let mut archive = tar::Archive::new(bytes);
     let mut members = BTreeMap::new();
+    // Where the last member's data ends, padded to a block: the end-of-archive marker
+    // follows, so that a file cut at a member's boundary is not read as a shorter bundle.
+    let mut end = 0u64;
     for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
         let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+        end = entry
+            .raw_file_position()
+            .saturating_add(entry.size().div_ceil(512).saturating_mul(512));
         let path = entry
             .path()
             .map_err(|e| bad(e.to_string()))?
@@ -198,6 +204,12 @@ pub fn read_tar(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
     }
     if members.is_empty() {
         return Err(bad("it holds no members".into()));
+    }
+    let marker = usize::try_from(end)
+        .ok()
+        .and_then(|at| bytes.get(at..at.checked_add(1024)?));
+    if !marker.is_some_and(|m| m.iter().all(|b| *b == 0)) {
+        return Err(bad("it is cut short (no end-of-archive marker)".into()));
     }
     Ok(members)
 }
@@ -256,6 +268,12 @@ mod tests {
         let read = read_tar(&bytes).unwrap();
         assert_eq!(read.get(MANIFEST).unwrap(), b"{\"m\":1}");
         assert_eq!(read.get("dir/b.json").unwrap(), b"{}");
+        // Cut at a member's boundary (the last member and the end marker gone): refused,
+        // not read as a bundle with fewer members.
+        let boundary = bytes.len() - 1024 - 1024;
+        let cut = read_tar(&bytes[..boundary]).unwrap_err().to_string();
+        assert!(cut.contains("cut short"), "{cut}");
+        assert!(read_tar(&bytes[..bytes.len() - 1024]).is_err());
         assert!(read_tar(&bytes[..700]).is_err(), "a cut file is refused");
         assert!(read_tar(b"just some text").is_err());
     }

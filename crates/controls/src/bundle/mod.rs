@@ -9,7 +9,9 @@
 //!   framework's controls — its exact bytes and a C2SP tlog-proof against the end
 //!   checkpoint —, the policy versions in force (`access.policy.applied`), the policy
 //!   documents in force (`controls.policy_doc.published`), the catalog in
-//!   force with its hash, and a self-contained HTML report with a control × time grid; the
+//!   force with its hash, the risk and incident registers' records of the period with their
+//!   events and proofs ([`registers::in_period`](crate::registers::in_period)), and a
+//!   self-contained HTML report with a control × time grid; the
 //!   log records the built bundle's manifest hash (`evidence.bundle.built`), and the bundle
 //!   carries that entry with its proofs, so the manifest is bound to the log.
 //! - [`verify_bundle`] checks all of it and whether the controls operated: every automated

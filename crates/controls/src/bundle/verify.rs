@@ -237,6 +237,9 @@ fn check(
         }
     }
 
+    // 3b. The registers' records and their events (see `registers::in_period`).
+    v.proven += crate::registers::in_period::verify_members(members, end.as_ref(), faults);
+
     // 4. The catalog, the period, and that every event belongs to them.
     let catalog: CatalogSnapshot = match members.get(CATALOG).map(|b| serde_json::from_slice(b)) {
         Some(Ok(c)) => c,

@@ -23,4 +23,6 @@ pub(crate) fn operations() -> Operations {
         .merge(controls::routes())
         .merge(consent::routes())
         .merge(policy_docs::routes())
+        .merge(super::risks::routes())
+        .merge(super::incidents::routes())
 }

@@ -67,7 +67,7 @@ fn controls_error(engine: &Engine, error: Error) -> ApiError {
 }
 
 /// Runs a controls call on a blocking thread, mapping its error with [`controls_error`].
-async fn controls_call<T: Send + 'static>(
+pub(crate) async fn controls_call<T: Send + 'static>(
     engine: &Arc<Engine>,
     work: impl FnOnce(&Engine) -> Result<T, Error> + Send + 'static,
 ) -> ApiResult<T> {

@@ -18,6 +18,8 @@
 //! | `lockouts.rs` | `/v1/auth/lockouts…` |
 //! | `consent.rs` | `/v1/consent…` |
 //! | `policy_docs.rs` | `/v1/policy-docs…` |
+//! | `risks.rs` | `/v1/risks…` |
+//! | `incidents.rs` | `/v1/incidents…` |
 
 pub(crate) mod access;
 pub(crate) mod all;
@@ -25,6 +27,7 @@ pub(crate) mod apikeys;
 pub(crate) mod consent;
 pub(crate) mod controls;
 pub(crate) mod events;
+pub(crate) mod incidents;
 pub(crate) mod keys;
 pub(crate) mod lockouts;
 pub(crate) mod log;
@@ -33,4 +36,5 @@ pub(crate) mod personal;
 pub(crate) mod policy_docs;
 pub(crate) mod privacy;
 pub(crate) mod redact;
+pub(crate) mod risks;
 pub(crate) mod tokens;
