@@ -27,6 +27,7 @@
 pub mod anonymity;
 pub mod consent;
 pub mod datamap;
+pub mod dsr;
 pub mod erasure;
 mod error;
 pub mod pseudonymize;
