@@ -258,7 +258,12 @@ impl Fixture {
                 while let Some(row) = rows.next().unwrap() {
                     let id: i64 = row.get(0).unwrap();
                     let text = (0..width)
-                        .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
+                        .map(|i| match row.get_ref(i).unwrap() {
+                            rusqlite::types::ValueRef::Text(t) => {
+                                format!("{:?}", String::from_utf8_lossy(t))
+                            }
+                            other => format!("{other:?}"),
+                        })
                         .collect::<Vec<_>>()
                         .join("|");
                     out.insert(id, text);

@@ -29,5 +29,5 @@ pub use connector::{SystemErasure, TableErasure, TableRows, Verification};
 pub use keys::{ErasureKeys, KeyringKeys, LocalKeys};
 pub use deadline::Regime;
 pub use request::{Kind, Request, State};
-pub use run::{RunReport, SystemRun};
+pub use run::{RunOptions, RunReport, SystemRun};
 pub use service::{Dsr, NewRequest};

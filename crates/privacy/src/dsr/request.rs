@@ -136,6 +136,8 @@ pub struct Request {
     pub denial: Option<String>,
     /// how identity was checked
     pub identity: Option<String>,
+    /// for rectification: the `table.column`s to set
+    pub fields: Vec<String>,
     /// per system, the latest outcome
     pub systems: BTreeMap<String, SystemOutcome>,
     /// every step: action and ledger index, oldest first
@@ -203,6 +205,10 @@ pub fn fold(events: &[EventRecord]) -> Option<Request> {
         extension: None,
         denial: None,
         identity: None,
+        fields: meta(first, "fields")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
         systems: BTreeMap::new(),
         steps: Vec::new(),
     };

@@ -51,6 +51,15 @@ pub struct RunReport {
     pub export: Vec<SystemExport>,
 }
 
+/// How a run goes.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// compute and report, write nothing, log nothing
+    pub dry_run: bool,
+    /// for rectification: `table.column` → new value, exactly the fields the request names
+    pub set: Vec<(String, String)>,
+}
+
 /// Held while a subject's request runs; removes its lock file when dropped.
 struct RunLock(PathBuf);
 
@@ -85,10 +94,26 @@ impl Dsr<'_> {
         id: &str,
         map: &DataMap,
         keys: &dyn ErasureKeys,
-        dry_run: bool,
+        options: &RunOptions,
         actor: &str,
     ) -> Result<RunReport> {
+        let dry_run = options.dry_run;
         let r = self.get(id)?;
+        let changes = &options.set;
+        if r.kind == Kind::Rectification {
+            let mut given: Vec<&str> = changes.iter().map(|c| c.0.as_str()).collect();
+            let mut asked: Vec<&str> = r.fields.iter().map(String::as_str).collect();
+            given.sort_unstable();
+            asked.sort_unstable();
+            if given != asked {
+                return Err(Error::BadRequest(format!(
+                    "request `{id}` sets {}; give exactly those fields' values",
+                    asked.join(", ")
+                )));
+            }
+        } else if !changes.is_empty() {
+            return Err(Error::BadRequest("only a rectification takes values to set".into()));
+        }
         let allowed: &[State] = if dry_run {
             &[State::IdentityVerified, State::Approved, State::Executing, State::Failed]
         } else {
@@ -101,7 +126,7 @@ impl Dsr<'_> {
             )));
         }
         let _lock = self.lock(&r)?;
-        let (subject, changes) = self.personal(&r)?;
+        let subject = self.subject(&r)?;
         if !dry_run {
             self.event(id, action::EXECUTING, actor, json!({"systems": map.systems.iter().map(|s| &s.name).collect::<Vec<_>>()}))?;
         }
@@ -128,7 +153,7 @@ impl Dsr<'_> {
                     json!({"tables": counts})
                 }),
                 Kind::Rectification if dry_run => Ok(json!({"changes": changes.iter().map(|c| &c.0).collect::<Vec<_>>()})),
-                Kind::Rectification => rectify(system, &subject, &changes).map(|d| json!({"rectified": d})),
+                Kind::Rectification => rectify(system, &subject, changes).map(|d| json!({"rectified": d})),
                 Kind::Restriction => Ok(json!({"restricted": true})),
             };
             let run = match outcome {

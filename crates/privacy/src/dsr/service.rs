@@ -32,9 +32,9 @@ pub struct NewRequest {
     pub regime: Regime,
     /// the subject's id, as the identity table holds it
     pub subject: String,
-    /// for rectification: `table.column` → new value (in the data map's first system that
-    /// maps the table)
-    pub changes: Vec<(String, String)>,
+    /// for rectification: the `table.column`s to set (the values themselves are given to
+    /// the run: the ledger records which fields changed, never the new personal values)
+    pub fields: Vec<String>,
     /// when it was received, µs
     pub received_us: i64,
 }
@@ -79,12 +79,15 @@ impl<'e> Dsr<'e> {
                 "the subject id must be 1–256 characters".into(),
             ));
         }
-        if new.kind == Kind::Rectification && new.changes.is_empty() {
+        if new.kind == Kind::Rectification && new.fields.is_empty() {
             return Err(Error::BadRequest(
-                "a rectification names at least one `table.column=value`".into(),
+                "a rectification names at least one `table.column`".into(),
             ));
         }
-        if new.kind != Kind::Rectification && !new.changes.is_empty() {
+        if new.fields.iter().any(|f| f.split_once('.').is_none_or(|(t, c)| t.is_empty() || c.is_empty())) {
+            return Err(Error::BadRequest("a field to set is written `table.column`".into()));
+        }
+        if new.kind != Kind::Rectification && !new.fields.is_empty() {
             return Err(Error::BadRequest(
                 "only a rectification takes values to set".into(),
             ));
@@ -103,13 +106,13 @@ impl<'e> Dsr<'e> {
                 "regime": new.regime.name(),
                 "subject": new.subject,
                 "subject_key": redaction.subject_key_name(&new.subject),
-                "changes": new.changes.iter().map(|(k, v)| json!({"field": k, "value": v})).collect::<Vec<_>>(),
+                "fields": new.fields,
                 "received_us": new.received_us,
                 "due_us": new.regime.due(new.received_us),
             }),
         );
         event.data_subject = Some(new.subject.clone());
-        event.personal = vec!["/metadata/subject".into(), "/metadata/changes".into()];
+        event.personal = vec!["/metadata/subject".into()];
         self.append(event)?;
         self.get(&id)
     }
@@ -218,33 +221,22 @@ impl<'e> Dsr<'e> {
         )
     }
 
-    /// The subject's id and the rectification's changes, from the opening event.
-    pub(crate) fn personal(&self, r: &Request) -> Result<(String, Vec<(String, String)>)> {
+    /// The subject's id, from the opening event.
+    pub(crate) fn subject(&self, r: &Request) -> Result<String> {
         let first = r.steps.first().map(|s| s.1).unwrap_or(0);
         let event = self.log.event(first, true)?;
-        let mut subject = None;
-        let mut changes = Vec::new();
-        for p in &event.revealed {
-            let value: Value = serde_json::from_str(&p.value).unwrap_or(Value::Null);
-            match p.path.as_str() {
-                "/metadata/subject" => subject = value.as_str().map(str::to_owned),
-                "/metadata/changes" => {
-                    for c in value.as_array().into_iter().flatten() {
-                        if let (Some(f), Some(v)) = (c["field"].as_str(), c["value"].as_str()) {
-                            changes.push((f.to_owned(), v.to_owned()));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        let subject = subject.ok_or_else(|| {
-            Error::BadRequest(format!(
-                "request `{}`: the subject's id is no longer stored (erased)",
-                r.id
-            ))
-        })?;
-        Ok((subject, changes))
+        event
+            .revealed
+            .iter()
+            .find(|p| p.path == "/metadata/subject")
+            .and_then(|p| serde_json::from_str::<Value>(&p.value).ok())
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .ok_or_else(|| {
+                Error::BadRequest(format!(
+                    "request `{}`: the subject's id is no longer stored (erased)",
+                    r.id
+                ))
+            })
     }
 }
 
