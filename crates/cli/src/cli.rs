@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log,
+    access, anonymity, apikey, backup, bench, consent, controls, demo, dsr, evidence, init, keys, log,
     policy, privacy, pseudonymize, serve, tokens, verify,
 };
 
@@ -90,6 +90,8 @@ pub enum Command {
     Privacy(privacy::PrivacyCommand),
     #[command(subcommand)]
     Consent(consent::ConsentCommand),
+    #[command(subcommand)]
+    Dsr(dsr::DsrCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

@@ -22,7 +22,7 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log,
+    access, anonymity, apikey, backup, bench, consent, controls, demo, dsr, evidence, init, keys, log,
     policy, privacy, pseudonymize, serve, tokens, verify,
 };
 use crate::verdict::{FindingsReported, VerificationFailed};
@@ -95,6 +95,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Privacy(cmd) => privacy::run(cmd),
         Command::Pseudonymize(args) => pseudonymize::run(args, cli.quiet),
         Command::Consent(cmd) => consent::run(cmd),
+        Command::Dsr(cmd) => dsr::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

@@ -19,6 +19,7 @@
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `anonymity check`, `safe-harbor` | [`anonymity`] |
 //! | `consent grant`, `withdraw`, `show`, `history`, `import` | [`consent`] |
+//! | `dsr open`, `verify-identity`, `approve`, `deny`, `extend`, `run`, `status`, `list` | [`dsr`] |
 //! | `privacy map check`, `show`, `apply`, `history`, `scan` | [`privacy`] |
 //! | `pseudonymize` | [`pseudonymize`] |
 //! | `demo` | [`demo`] |
@@ -30,6 +31,7 @@ pub mod apikey;
 pub mod backup;
 pub mod bench;
 pub mod consent;
+pub mod dsr;
 pub mod controls;
 pub mod demo;
 pub mod detect;

@@ -3,7 +3,7 @@
 //! `evident_privacy::datamap`; this module turns flags into calls and reports into text,
 //! JSON and exit codes. `scan` has a module of its own.
 
-mod load;
+pub mod load;
 mod scan;
 
 use std::io::Write;
