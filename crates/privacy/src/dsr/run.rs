@@ -79,11 +79,11 @@ impl Dsr<'_> {
         let path = self.running.join(&r.subject_key);
         match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(_) => Ok(RunLock(path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::BadRequest(format!(
-                "another request for the same subject is executing; run `{}` again when it ends (if no run is in progress, remove {})",
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Engine(evident_core::Error::Conflict(format!(
+                "another request for the same subject is executing; run `{}` again when it ends (if no run is in progress, remove `privacy/dsr/running/{}` in the data directory)",
                 r.id,
-                path.display()
-            ))),
+                r.subject_key
+            )))),
             Err(e) => Err(io(e)),
         }
     }

@@ -121,7 +121,9 @@ impl<'e> Dsr<'e> {
     pub fn get(&self, id: &str) -> Result<Request> {
         check_id(id)?;
         let events = self.events(Some(id))?;
-        fold(&events).ok_or_else(|| Error::BadRequest(format!("no request `{id}`")))
+        fold(&events).ok_or_else(|| {
+            Error::Engine(evident_core::Error::NotFound(format!("no request `{id}`")))
+        })
     }
 
     /// Every request, oldest first.

@@ -2,7 +2,7 @@
 //! gate in front of it and the tests against the OpenAPI document all see the same list.
 
 use super::{
-    access, apikeys, consent, controls, events, keys, lockouts, log, meta, personal, privacy,
+    access, apikeys, consent, controls, dsr, events, keys, lockouts, log, meta, personal, privacy,
     redact, tokens,
 };
 use crate::gate::Operations;
@@ -22,4 +22,5 @@ pub(crate) fn operations() -> Operations {
         .merge(privacy::routes())
         .merge(controls::routes())
         .merge(consent::routes())
+        .merge(dsr::routes())
 }

@@ -17,12 +17,14 @@
 //! | `controls.rs` | `/v1/controls…` |
 //! | `lockouts.rs` | `/v1/auth/lockouts…` |
 //! | `consent.rs` | `/v1/consent…` |
+//! | `dsr.rs` | `/v1/dsr…` |
 
 pub(crate) mod access;
 pub(crate) mod all;
 pub(crate) mod apikeys;
 pub(crate) mod consent;
 pub(crate) mod controls;
+pub(crate) mod dsr;
 pub(crate) mod events;
 pub(crate) mod keys;
 pub(crate) mod lockouts;
