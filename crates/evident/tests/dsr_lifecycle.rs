@@ -14,6 +14,7 @@
 #[path = "../../privacy/tests/dsr_fixture.rs"]
 mod fixture;
 
+use evident::privacy::dsr::certificate;
 use evident::privacy::dsr::deadline::DAY_US;
 use evident::privacy::dsr::keys::is_sealed;
 use evident::privacy::dsr::{KeyringKeys, Kind, NewRequest, Regime, RunOptions, State};
@@ -122,6 +123,24 @@ fn an_erasure_runs_every_system_then_the_ledger_and_completes() {
     assert!(keyring.decrypt(&ssn, b"clinic/patients/ssn/17").is_err());
     // Running a completed request again is refused, not repeated.
     assert!(dsr.run(&r.id, &map, &keys, &RunOptions::default(), "dpo").is_err());
+
+    // The certificate: anchored in the log, checked offline with the verifier key alone.
+    let cert = dsr.certificate(&r.id, "dpo").unwrap();
+    let key = engine.verifier_key();
+    let checked = certificate::verify(&cert, &key).unwrap();
+    assert_eq!(checked.request, r.id);
+    let systems = &cert["certificate"]["systems"];
+    assert_eq!(systems[0]["system"], "clinic");
+    assert_eq!(systems[0]["detail"]["verification"]["clean"], true);
+    assert_eq!(cert["certificate"]["steps"].as_array().unwrap().len(), 7);
+    let mut forged = cert.clone();
+    forged["certificate"]["systems"][0]["detail"]["changed"] = serde_json::json!(99);
+    let e = certificate::verify(&forged, &key).unwrap_err().to_string();
+    assert!(e.contains("changed after it was issued"), "{e}");
+    let other = Engine::open(tempfile::tempdir().unwrap().path(), true).unwrap();
+    assert!(certificate::verify(&cert, &other.verifier_key()).is_err());
+    let access = dsr.open(&new(Kind::Access, Regime::Gdpr, "18"), "alice").unwrap();
+    assert!(dsr.certificate(&access.id, "dpo").is_err());
 }
 
 #[test]

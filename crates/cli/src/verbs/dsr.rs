@@ -37,6 +37,8 @@ use crate::verbs::privacy::load::load;
 ///   evident dsr deny dsr-… --reason "identity could not be verified"
 ///   evident dsr extend dsr-… --reason "complex request across 14 systems"
 ///   evident dsr list --overdue
+///   evident dsr certificate dsr-… --out erasure-17.json
+///   evident dsr verify-certificate erasure-17.json --verifier-key 'evident+1a2b3c4d+AbC…'
 #[derive(Debug, Subcommand)]
 #[command(verbatim_doc_comment)]
 pub enum DsrCommand {
@@ -56,6 +58,32 @@ pub enum DsrCommand {
     Status(StatusArgs),
     /// Every request, with due dates and overdue flags.
     List(ListArgs),
+    /// Issue the signed certificate of a completed erasure (logged as privacy.dsr.certified).
+    Certificate(CertificateArgs),
+    /// Check a certificate offline against the log's verifier key.
+    VerifyCertificate(VerifyCertificateArgs),
+}
+
+/// A certificate to issue.
+#[derive(Debug, Args)]
+pub struct CertificateArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// The request id (a completed erasure).
+    pub id: String,
+    /// Where to write it (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// A certificate to check.
+#[derive(Debug, Args)]
+pub struct VerifyCertificateArgs {
+    /// The certificate file.
+    pub file: PathBuf,
+    /// The log's verifier key (`name+hex8+base64`, as `evident keys show` prints it).
+    #[arg(long, value_name = "KEY")]
+    pub verifier_key: String,
 }
 
 /// A new request.
@@ -204,6 +232,32 @@ pub fn run(cmd: DsrCommand) -> Result<()> {
             print(&engine.dsr().extend(&a.id, &a.reason, &actor)?, now, false);
         }
         DsrCommand::Run(a) => run_request(a, &actor)?,
+        DsrCommand::Certificate(a) => {
+            let engine = open(&a.dir.data_dir)?;
+            let doc = engine.dsr().certificate(&a.id, &actor)?;
+            let text = serde_json::to_string_pretty(&doc)?;
+            match &a.out {
+                Some(out) => {
+                    std::fs::write(out, text + "\n")
+                        .with_context(|| format!("writing `{}`", out.display()))?;
+                    println!("certificate of `{}` written to {}", a.id, out.display());
+                }
+                None => println!("{text}"),
+            }
+        }
+        DsrCommand::VerifyCertificate(a) => {
+            let text = std::fs::read_to_string(&a.file)
+                .with_context(|| format!("reading `{}`", a.file.display()))?;
+            let doc: Value = serde_json::from_str(&text)
+                .with_context(|| format!("`{}` is not JSON", a.file.display()))?;
+            match evident::privacy::dsr::certificate::verify(&doc, &a.verifier_key) {
+                Ok(c) => println!(
+                    "ok: request `{}` certified at ledger index {}, proven against the signed checkpoint of size {}",
+                    c.request, c.index, c.checkpoint_size
+                ),
+                Err(e) => return Err(crate::verdict::VerificationFailed(e.to_string()).into()),
+            }
+        }
         DsrCommand::Status(a) => {
             let engine = open(&a.dir.data_dir)?;
             print(&engine.dsr().get(&a.id)?, now, a.json);

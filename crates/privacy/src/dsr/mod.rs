@@ -11,8 +11,10 @@
 //! - [`export`]: the subject's data as JSON and CSV;
 //! - [`rectify`]: given fields of the subject's rows set to given values;
 //! - [`request`], [`deadline`], [`service`], [`run`]: the request's lifecycle as ledger
-//!   events (`privacy.dsr.*`), its deadlines, and its run over every system and the ledger.
+//!   events (`privacy.dsr.*`), its deadlines, and its run over every system and the ledger;
+//! - [`certificate`]: the erasure certificate, anchored in the log and checked offline.
 
+pub mod certificate;
 pub mod connector;
 pub mod db;
 pub mod deadline;
