@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, anonymity, apikey, backup, bench, consent, controls, demo, dsr, evidence, init, keys, log,
-    policy, privacy, pseudonymize, serve, tokens, verify,
+    access, anonymity, apikey, backup, bench, consent, controls, demo, dsr, evidence, init, keys,
+    log, policy, privacy, pseudonymize, serve, tokens, verify,
 };
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one

@@ -22,8 +22,8 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, anonymity, apikey, backup, bench, consent, controls, demo, dsr, evidence, init, keys, log,
-    policy, privacy, pseudonymize, serve, tokens, verify,
+    access, anonymity, apikey, backup, bench, consent, controls, demo, dsr, evidence, init, keys,
+    log, policy, privacy, pseudonymize, serve, tokens, verify,
 };
 use crate::verdict::{FindingsReported, VerificationFailed};
 

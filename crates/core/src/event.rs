@@ -461,8 +461,14 @@ impl AuditEvent {
 /// events of these actions — a writer key could otherwise forge a passing control check or an
 /// access decision — so the HTTP API refuses them, and `evident log append` only takes them
 /// with its loud `--danger-system-actions` switch.
-pub const RESERVED_ACTION_PREFIXES: &[&str] =
-    &["access.", "auth.", "controls.", "evidence.", "evident.", "privacy."];
+pub const RESERVED_ACTION_PREFIXES: &[&str] = &[
+    "access.",
+    "auth.",
+    "controls.",
+    "evidence.",
+    "evident.",
+    "privacy.",
+];
 
 /// The reserved family `action` belongs to, if any (see [`RESERVED_ACTION_PREFIXES`]).
 pub fn reserved_action(action: &str) -> Option<&'static str> {

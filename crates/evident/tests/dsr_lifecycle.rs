@@ -14,11 +14,11 @@
 #[path = "../../privacy/tests/dsr_fixture.rs"]
 mod fixture;
 
+use evident::crypto::local::LocalProvider;
 use evident::privacy::dsr::certificate;
 use evident::privacy::dsr::deadline::DAY_US;
 use evident::privacy::dsr::keys::is_sealed;
 use evident::privacy::dsr::{KeyringKeys, Kind, NewRequest, Regime, RunOptions, State};
-use evident::crypto::local::LocalProvider;
 use evident::Engine;
 use fixture::Fixture;
 
@@ -28,8 +28,8 @@ const RECEIVED: i64 = 1_773_100_800_000_000;
 fn engine() -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path(), true).unwrap();
-    let provider = LocalProvider::with_passphrase(dir.path(), b"correct horse battery staple", true)
-        .unwrap();
+    let provider =
+        LocalProvider::with_passphrase(dir.path(), b"correct horse battery staple", true).unwrap();
     engine.set_key_provider(std::sync::Arc::new(provider));
     (dir, engine)
 }
@@ -71,24 +71,42 @@ fn an_erasure_runs_every_system_then_the_ledger_and_completes() {
     let keys = KeyringKeys::new(&keyring, "dpo");
     let dsr = engine.dsr();
 
-    let r = dsr.open(&new(Kind::Erasure, Regime::Gdpr, "17"), "alice").unwrap();
-    let e = dsr.run(&r.id, &map, &keys, &RunOptions::default(), "dpo").unwrap_err().to_string();
+    let r = dsr
+        .open(&new(Kind::Erasure, Regime::Gdpr, "17"), "alice")
+        .unwrap();
+    let e = dsr
+        .run(&r.id, &map, &keys, &RunOptions::default(), "dpo")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("is received; it runs once approved"), "{e}");
-    assert!(dsr.approve(&r.id, "dpo").is_err(), "approval before identity");
+    assert!(
+        dsr.approve(&r.id, "dpo").is_err(),
+        "approval before identity"
+    );
     dsr.verify_identity(&r.id, "email code", "alice").unwrap();
     dsr.approve(&r.id, "dpo").unwrap();
 
     let dry = dsr.run(&r.id, &map, &keys, &dry(), "dpo").unwrap();
     assert_eq!(dry.systems[0].status, "dry_run");
-    assert_eq!(dsr.get(&r.id).unwrap().state, State::Approved, "a dry run logs nothing");
+    assert_eq!(
+        dsr.get(&r.id).unwrap().state,
+        State::Approved,
+        "a dry run logs nothing"
+    );
 
-    let report = dsr.run(&r.id, &map, &keys, &RunOptions::default(), "dpo").unwrap();
+    let report = dsr
+        .run(&r.id, &map, &keys, &RunOptions::default(), "dpo")
+        .unwrap();
     let status: Vec<(&str, &str)> = report
         .systems
         .iter()
         .map(|s| (s.system.as_str(), s.status))
         .collect();
-    assert_eq!(status, [("clinic", "done"), ("evident", "done")], "{report:?}");
+    assert_eq!(
+        status,
+        [("clinic", "done"), ("evident", "done")],
+        "{report:?}"
+    );
     let done = report.request;
     assert_eq!(done.state, State::Completed);
     let actions: Vec<&str> = done.steps.iter().map(|s| s.0.as_str()).collect();
@@ -113,8 +131,8 @@ fn an_erasure_runs_every_system_then_the_ledger_and_completes() {
     assert!(opened.revealed.is_empty(), "{:?}", opened.revealed.len());
     engine.verify(|_| {}).unwrap();
     // encrypt_then_shred: the sealed SSN can never be opened again.
-    let patient = evident::privacy::dsr::connector::export(map.system("clinic").unwrap(), "17")
-        .unwrap();
+    let patient =
+        evident::privacy::dsr::connector::export(map.system("clinic").unwrap(), "17").unwrap();
     let p = &patient[0];
     let ssn = p.rows[0][p.columns.iter().position(|c| c == "ssn").unwrap()]
         .clone()
@@ -122,7 +140,9 @@ fn an_erasure_runs_every_system_then_the_ledger_and_completes() {
     assert!(is_sealed(&ssn));
     assert!(keyring.decrypt(&ssn, b"clinic/patients/ssn/17").is_err());
     // Running a completed request again is refused, not repeated.
-    assert!(dsr.run(&r.id, &map, &keys, &RunOptions::default(), "dpo").is_err());
+    assert!(dsr
+        .run(&r.id, &map, &keys, &RunOptions::default(), "dpo")
+        .is_err());
 
     // The certificate: anchored in the log, checked offline with the verifier key alone.
     let cert = dsr.certificate(&r.id, "dpo").unwrap();
@@ -139,7 +159,9 @@ fn an_erasure_runs_every_system_then_the_ledger_and_completes() {
     assert!(e.contains("changed after it was issued"), "{e}");
     let other = Engine::open(tempfile::tempdir().unwrap().path(), true).unwrap();
     assert!(certificate::verify(&cert, &other.verifier_key()).is_err());
-    let access = dsr.open(&new(Kind::Access, Regime::Gdpr, "18"), "alice").unwrap();
+    let access = dsr
+        .open(&new(Kind::Access, Regime::Gdpr, "18"), "alice")
+        .unwrap();
     assert!(dsr.certificate(&access.id, "dpo").is_err());
 }
 
@@ -162,14 +184,20 @@ fn a_failed_system_keeps_the_request_open_and_a_later_run_resumes() {
     let keys = KeyringKeys::new(&keyring, "dpo");
     let id = approved(&engine, &new(Kind::Erasure, Regime::Gdpr, "17"));
     let dsr = engine.dsr();
-    let report = dsr.run(&id, &map, &keys, &RunOptions::default(), "dpo").unwrap();
+    let report = dsr
+        .run(&id, &map, &keys, &RunOptions::default(), "dpo")
+        .unwrap();
     let status: Vec<(&str, &str)> = report
         .systems
         .iter()
         .map(|s| (s.system.as_str(), s.status))
         .collect();
     assert_eq!(status, [("clinic", "done"), ("crm", "failed")]);
-    assert!(report.systems[1].error.as_deref().unwrap().contains("system `crm`"));
+    assert!(report.systems[1]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("system `crm`"));
     assert_eq!(report.request.state, State::Failed);
     assert_eq!(report.request.systems["crm"].status, "failed");
 
@@ -182,13 +210,18 @@ fn a_failed_system_keeps_the_request_open_and_a_later_run_resumes() {
         &missing,
     )
     .unwrap();
-    let report = dsr.run(&id, &map, &keys, &RunOptions::default(), "dpo").unwrap();
+    let report = dsr
+        .run(&id, &map, &keys, &RunOptions::default(), "dpo")
+        .unwrap();
     let status: Vec<(&str, &str)> = report
         .systems
         .iter()
         .map(|s| (s.system.as_str(), s.status))
         .collect();
-    assert_eq!(status, [("clinic", "skipped"), ("crm", "done"), ("evident", "done")]);
+    assert_eq!(
+        status,
+        [("clinic", "skipped"), ("crm", "done"), ("evident", "done")]
+    );
     assert_eq!(report.request.state, State::Completed);
 }
 
@@ -196,23 +229,33 @@ fn a_failed_system_keeps_the_request_open_and_a_later_run_resumes() {
 fn a_denial_keeps_its_reason_and_ends_the_request() {
     let (_dir, engine) = engine();
     let dsr = engine.dsr();
-    let r = dsr.open(&new(Kind::Access, Regime::Ccpa, "17"), "alice").unwrap();
+    let r = dsr
+        .open(&new(Kind::Access, Regime::Ccpa, "17"), "alice")
+        .unwrap();
     assert!(dsr.deny(&r.id, " ", "dpo").is_err(), "a reason is required");
     let denied = dsr
         .deny(&r.id, "identity could not be verified", "dpo")
         .unwrap();
     assert_eq!(denied.state, State::Denied);
-    assert_eq!(denied.denial.as_deref(), Some("identity could not be verified"));
+    assert_eq!(
+        denied.denial.as_deref(),
+        Some("identity could not be verified")
+    );
     let e = dsr.approve(&r.id, "dpo").unwrap_err().to_string();
     assert!(e.contains("is denied"), "{e}");
-    assert!(!denied.overdue(RECEIVED + 400 * DAY_US), "a denied request is never overdue");
+    assert!(
+        !denied.overdue(RECEIVED + 400 * DAY_US),
+        "a denied request is never overdue"
+    );
 }
 
 #[test]
 fn deadlines_follow_the_law_and_extend_once() {
     let (_dir, engine) = engine();
     let dsr = engine.dsr();
-    let gdpr = dsr.open(&new(Kind::Access, Regime::Gdpr, "17"), "alice").unwrap();
+    let gdpr = dsr
+        .open(&new(Kind::Access, Regime::Gdpr, "17"), "alice")
+        .unwrap();
     // 2026-04-10: one calendar month.
     assert_eq!(gdpr.due_us, RECEIVED + 31 * DAY_US);
     assert!(!gdpr.overdue(RECEIVED + 31 * DAY_US));
@@ -221,14 +264,21 @@ fn deadlines_follow_the_law_and_extend_once() {
     assert_eq!(json["due_at"], "2026-04-10T00:00:00Z");
     assert_eq!(json["overdue"], true);
     assert!(dsr.extend(&gdpr.id, "", "dpo").is_err());
-    let extended = dsr.extend(&gdpr.id, "complex request: 14 systems", "dpo").unwrap();
+    let extended = dsr
+        .extend(&gdpr.id, "complex request: 14 systems", "dpo")
+        .unwrap();
     // 2026-06-10: two more months.
     assert_eq!(extended.due_us, RECEIVED + (31 + 30 + 31) * DAY_US);
     assert!(!extended.overdue(RECEIVED + 32 * DAY_US));
-    let e = dsr.extend(&gdpr.id, "again", "dpo").unwrap_err().to_string();
+    let e = dsr
+        .extend(&gdpr.id, "again", "dpo")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("one extension"), "{e}");
 
-    let ccpa = dsr.open(&new(Kind::Erasure, Regime::Ccpa, "18"), "alice").unwrap();
+    let ccpa = dsr
+        .open(&new(Kind::Erasure, Regime::Ccpa, "18"), "alice")
+        .unwrap();
     assert_eq!(ccpa.due_us, RECEIVED + 45 * DAY_US);
     let ccpa = dsr.extend(&ccpa.id, "reasonably necessary", "dpo").unwrap();
     assert_eq!(ccpa.due_us, RECEIVED + 90 * DAY_US);
@@ -246,25 +296,38 @@ fn access_rectification_and_restriction_run_and_complete() {
     let dsr = engine.dsr();
 
     let id = approved(&engine, &new(Kind::Access, Regime::Gdpr, "17"));
-    let report = dsr.run(&id, &map, &keys, &RunOptions::default(), "dpo").unwrap();
+    let report = dsr
+        .run(&id, &map, &keys, &RunOptions::default(), "dpo")
+        .unwrap();
     assert_eq!(report.request.state, State::Completed);
     let json = evident::privacy::dsr::export::to_json(&report.export).to_string();
     assert!(json.contains("patient17@example.org"));
     let ledger = serde_json::to_string(&report.request).unwrap();
-    assert!(!ledger.contains("example.org"), "the request holds no personal value");
+    assert!(
+        !ledger.contains("example.org"),
+        "the request holds no personal value"
+    );
 
     let mut fix = new(Kind::Rectification, Regime::Gdpr, "17");
     fix.fields = vec!["patients.email".into()];
     let id = approved(&engine, &fix);
-    let e = dsr.run(&id, &map, &keys, &RunOptions::default(), "dpo").unwrap_err();
-    assert!(e.to_string().contains("give exactly those fields' values"), "{e}");
+    let e = dsr
+        .run(&id, &map, &keys, &RunOptions::default(), "dpo")
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("give exactly those fields' values"),
+        "{e}"
+    );
     let set = RunOptions {
         dry_run: false,
         set: vec![("patients.email".into(), "new17@example.org".into())],
     };
     let report = dsr.run(&id, &map, &keys, &set, "dpo").unwrap();
     let events = serde_json::to_string(&report.request).unwrap();
-    assert!(!events.contains("new17"), "the new value is not in the ledger");
+    assert!(
+        !events.contains("new17"),
+        "the new value is not in the ledger"
+    );
     assert_eq!(report.request.state, State::Completed, "{report:?}");
     assert!(
         db.dump("patients")[&17].contains("new17@example.org"),
@@ -274,9 +337,15 @@ fn access_rectification_and_restriction_run_and_complete() {
 
     assert!(!dsr.is_restricted("17").unwrap());
     let id = approved(&engine, &new(Kind::Restriction, Regime::Gdpr, "17"));
-    let report = dsr.run(&id, &map, &keys, &RunOptions::default(), "dpo").unwrap();
+    let report = dsr
+        .run(&id, &map, &keys, &RunOptions::default(), "dpo")
+        .unwrap();
     assert_eq!(report.request.state, State::Completed);
-    assert!(report.request.steps.iter().any(|s| s.0 == "privacy.dsr.restricted"));
+    assert!(report
+        .request
+        .steps
+        .iter()
+        .any(|s| s.0 == "privacy.dsr.restricted"));
     assert!(dsr.is_restricted("17").unwrap());
     assert!(!dsr.is_restricted("18").unwrap());
 }
@@ -296,11 +365,23 @@ fn a_second_run_for_the_same_subject_is_refused_while_one_executes() {
     let running = dir.path().join("privacy/dsr/running");
     std::fs::create_dir_all(&running).unwrap();
     std::fs::write(running.join(&key), b"").unwrap();
-    let e = dsr.run(&second, &map, &keys, &RunOptions::default(), "dpo").unwrap_err().to_string();
-    assert!(e.contains("another request for the same subject is executing"), "{e}");
-    assert_eq!(dsr.get(&second).unwrap().state, State::Approved, "nothing logged");
-    dsr.run(&other, &map, &keys, &RunOptions::default(), "dpo").unwrap();
+    let e = dsr
+        .run(&second, &map, &keys, &RunOptions::default(), "dpo")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("another request for the same subject is executing"),
+        "{e}"
+    );
+    assert_eq!(
+        dsr.get(&second).unwrap().state,
+        State::Approved,
+        "nothing logged"
+    );
+    dsr.run(&other, &map, &keys, &RunOptions::default(), "dpo")
+        .unwrap();
     std::fs::remove_file(running.join(&key)).unwrap();
-    dsr.run(&second, &map, &keys, &RunOptions::default(), "dpo").unwrap();
+    dsr.run(&second, &map, &keys, &RunOptions::default(), "dpo")
+        .unwrap();
     assert!(!running.join(&key).exists(), "the lock is released");
 }

@@ -72,12 +72,18 @@ fn export_holds_the_subjects_rows_of_every_table() {
             tables,
         }];
         let json = to_json(&export).to_string();
-        assert!(json.contains("\"email\":\"patient17@example.org\""), "{json}");
+        assert!(
+            json.contains("\"email\":\"patient17@example.org\""),
+            "{json}"
+        );
         assert!(!json.contains("patient18@"), "another subject leaked");
         let csv = to_csv(&export);
         assert!(csv.starts_with("system,table,row,column,value\n"));
         assert!(csv.contains("clinic,patients,1,email,patient17@example.org\n"));
-        assert!(csv.contains("clinic,prescriptions,2,dosage,25 mg\n"), "{csv}");
+        assert!(
+            csv.contains("clinic,prescriptions,2,dosage,25 mg\n"),
+            "{csv}"
+        );
     });
 }
 
@@ -107,10 +113,17 @@ fn erasure_applies_each_strategy_and_touches_no_other_subject() {
             let (b, a) = (&before[name], &after[name]);
             for (id, row) in b {
                 if !mine.contains(id) {
-                    assert_eq!(a.get(id), Some(row), "{name} row {id} of another subject changed");
+                    assert_eq!(
+                        a.get(id),
+                        Some(row),
+                        "{name} row {id} of another subject changed"
+                    );
                 }
             }
-            assert_eq!(a.keys().filter(|id| !mine.contains(id)).count(), b.len() - mine.len());
+            assert_eq!(
+                a.keys().filter(|id| !mine.contains(id)).count(),
+                b.len() - mine.len()
+            );
         }
         for deleted in ["invoices", "messages", "attachments"] {
             assert!(!after[deleted].contains_key(&17), "{deleted}");
@@ -119,15 +132,26 @@ fn erasure_applies_each_strategy_and_touches_no_other_subject() {
         let patient = export(system, SUBJECT).unwrap();
         let p = &patient[0];
         let get = |c: &str| p.rows[0][p.columns.iter().position(|x| x == c).unwrap()].clone();
-        assert!(is_keyed_hash(get("mrn").as_deref().unwrap()), "{:?}", get("mrn"));
+        assert!(
+            is_keyed_hash(get("mrn").as_deref().unwrap()),
+            "{:?}",
+            get("mrn")
+        );
         assert_eq!(get("first_name").as_deref(), Some("erased"));
         assert_eq!(get("email"), None);
         assert_eq!(get("phone"), None);
         assert!(is_sealed(get("ssn").as_deref().unwrap()));
         let dob = get("dob").unwrap();
         assert_eq!(dob.len(), 10, "a date: {dob}");
-        let encounters = &patient.iter().find(|t| t.table == "encounters").unwrap().rows;
-        assert!(encounters.iter().all(|r| r[1].is_none()), "diagnoses nulled");
+        let encounters = &patient
+            .iter()
+            .find(|t| t.table == "encounters")
+            .unwrap()
+            .rows;
+        assert!(
+            encounters.iter().all(|r| r[1].is_none()),
+            "diagnoses nulled"
+        );
 
         // A second run finds the subject, changes nothing and says so.
         let again = erase(system, SUBJECT, &keys(), false).unwrap();
@@ -145,7 +169,11 @@ fn a_dry_run_reports_and_writes_nothing() {
         let system = map.system("clinic").unwrap();
         let report = erase(system, SUBJECT, &keys(), true).unwrap();
         assert!(report.dry_run && report.verification.is_none());
-        let patients = report.tables.iter().find(|t| t.table == "patients").unwrap();
+        let patients = report
+            .tables
+            .iter()
+            .find(|t| t.table == "patients")
+            .unwrap();
         assert_eq!((patients.found, patients.changed), (1, 1));
         let strategies: Vec<(&str, &str, u64)> = patients
             .fields
@@ -166,8 +194,13 @@ fn schema_drift_fails_the_system_and_leaves_it_untouched() {
         let before = db.dump_all();
         let map = db.datamap();
         let system = map.system("clinic").unwrap();
-        let e = erase(system, SUBJECT, &keys(), false).unwrap_err().to_string();
-        assert!(e.contains("system `clinic`") && e.contains("`patients.phone`"), "{e}");
+        let e = erase(system, SUBJECT, &keys(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("system `clinic`") && e.contains("`patients.phone`"),
+            "{e}"
+        );
         assert!(e.contains("schema drift"), "{e}");
         assert_eq!(db.dump_all(), before);
     });
@@ -185,7 +218,9 @@ fn a_failing_write_rolls_the_whole_system_back() {
         let before = db.dump_all();
         let map = db.datamap();
         let system = map.system("clinic").unwrap();
-        let e = erase(system, SUBJECT, &keys(), false).unwrap_err().to_string();
+        let e = erase(system, SUBJECT, &keys(), false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("system `clinic`"), "{e}");
         assert!(e.to_lowercase().contains("foreign key"), "{e}");
         assert_eq!(db.dump_all(), before, "a failed system was changed");
@@ -198,10 +233,15 @@ fn an_unknown_subject_is_a_clear_error_that_does_not_echo_the_id() {
         let map = db.datamap();
         let system = map.system("clinic").unwrap();
         for e in [
-            erase(system, "999999", &keys(), false).unwrap_err().to_string(),
+            erase(system, "999999", &keys(), false)
+                .unwrap_err()
+                .to_string(),
             export(system, "999999").unwrap_err().to_string(),
         ] {
-            assert!(e.contains("unknown subject") && e.contains("`patients`"), "{e}");
+            assert!(
+                e.contains("unknown subject") && e.contains("`patients`"),
+                "{e}"
+            );
             assert!(!e.contains("999999"), "{e}");
         }
     });

@@ -249,9 +249,7 @@ impl Fixture {
         match self {
             Fixture::Sqlite(path, _) => {
                 let conn = rusqlite::Connection::open(path).unwrap();
-                let mut stmt = conn
-                    .prepare(&format!("SELECT * FROM \"{table}\""))
-                    .unwrap();
+                let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
                 let width = stmt.column_count();
                 let mut rows = stmt.query([]).unwrap();
                 let mut out = BTreeMap::new();
@@ -271,7 +269,10 @@ impl Fixture {
                 out
             }
             Fixture::Pg(s) => {
-                let sql = format!("SELECT CAST(id AS bigint), t::text FROM {}.{table} AS t", s.name);
+                let sql = format!(
+                    "SELECT CAST(id AS bigint), t::text FROM {}.{table} AS t",
+                    s.name
+                );
                 let rows = s.runtime.block_on(s.client.query(&sql, &[])).unwrap();
                 rows.iter().map(|r| (r.get(0), r.get(1))).collect()
             }

@@ -74,11 +74,21 @@ fn a_request_moves_through_its_lifecycle_over_http() {
     let (writer, admin) = (running.key(Role::Writer), running.key(Role::Admin));
     let (reader, auditor) = (running.key(Role::Reader), running.key(Role::Auditor));
 
-    let opened = call(&client, "POST", "/v1/dsr", &writer, Some(&json!({"kind": "access", "subject": "1", "regime": "ccpa"})));
+    let opened = call(
+        &client,
+        "POST",
+        "/v1/dsr",
+        &writer,
+        Some(&json!({"kind": "access", "subject": "1", "regime": "ccpa"})),
+    );
     assert_eq!(opened.status, 200, "{}", opened.text());
     let r = opened.json();
     assert_eq!(r["state"], "received");
-    assert!(!opened.text().contains("\"1\""), "no subject id in the answer: {}", opened.text());
+    assert!(
+        !opened.text().contains("\"1\""),
+        "no subject id in the answer: {}",
+        opened.text()
+    );
     let id = r["id"].as_str().unwrap().to_owned();
     let at = |step: &str| format!("/v1/dsr/{id}/{step}");
 
@@ -88,17 +98,37 @@ fn a_request_moves_through_its_lifecycle_over_http() {
     let refused = call(&client, "POST", &at("approve"), &auditor, Some(&json!({})));
     assert_eq!(refused.status, 403);
 
-    let v = call(&client, "POST", &at("verify-identity"), &admin, Some(&json!({"method": "email code"})));
+    let v = call(
+        &client,
+        "POST",
+        &at("verify-identity"),
+        &admin,
+        Some(&json!({"method": "email code"})),
+    );
     assert_eq!(v.json()["state"], "identity_verified", "{}", v.text());
     let a = call(&client, "POST", &at("approve"), &admin, Some(&json!({})));
     assert_eq!(a.json()["state"], "approved", "{}", a.text());
-    let dry = call(&client, "POST", &at("run"), &admin, Some(&json!({"dry_run": true})));
-    assert_eq!(dry.json()["systems"][0]["status"], "dry_run", "{}", dry.text());
+    let dry = call(
+        &client,
+        "POST",
+        &at("run"),
+        &admin,
+        Some(&json!({"dry_run": true})),
+    );
+    assert_eq!(
+        dry.json()["systems"][0]["status"],
+        "dry_run",
+        "{}",
+        dry.text()
+    );
     let run = call(&client, "POST", &at("run"), &admin, Some(&json!({})));
     assert_eq!(run.status, 200, "{}", run.text());
     let body = run.json();
     assert_eq!(body["request"]["state"], "completed");
-    assert_eq!(body["data"]["systems"][0]["tables"][0]["rows"][0]["email"], "a@example.org");
+    assert_eq!(
+        body["data"]["systems"][0]["tables"][0]["rows"][0]["email"],
+        "a@example.org"
+    );
 
     for key in [&reader, &auditor] {
         let got = call(&client, "GET", &format!("/v1/dsr/{id}"), key, None);
@@ -109,16 +139,40 @@ fn a_request_moves_through_its_lifecycle_over_http() {
         assert_eq!(list.json()["requests"].as_array().unwrap().len(), 1);
     }
 
-    let other = call(&client, "POST", "/v1/dsr", &writer, Some(&json!({"kind": "erasure", "subject": "2"})));
+    let other = call(
+        &client,
+        "POST",
+        "/v1/dsr",
+        &writer,
+        Some(&json!({"kind": "erasure", "subject": "2"})),
+    );
     let other = other.json()["id"].as_str().unwrap().to_owned();
-    let denied = call(&client, "POST", &format!("/v1/dsr/{other}/deny"), &admin, Some(&json!({"reason": "not the account holder"})));
+    let denied = call(
+        &client,
+        "POST",
+        &format!("/v1/dsr/{other}/deny"),
+        &admin,
+        Some(&json!({"reason": "not the account holder"})),
+    );
     assert_eq!(denied.json()["state"], "denied", "{}", denied.text());
     assert_eq!(denied.json()["denial"], "not the account holder");
 
     let bad = call(&client, "GET", "/v1/dsr/not-an-id", &reader, None);
     assert_eq!(bad.status, 400, "{}", bad.text());
-    let unknown = call(&client, "GET", "/v1/dsr/dsr-0000000000000000", &reader, None);
+    let unknown = call(
+        &client,
+        "GET",
+        "/v1/dsr/dsr-0000000000000000",
+        &reader,
+        None,
+    );
     assert_eq!(unknown.status, 404, "{}", unknown.text());
-    let kind = call(&client, "POST", "/v1/dsr", &writer, Some(&json!({"kind": "forget", "subject": "2"})));
+    let kind = call(
+        &client,
+        "POST",
+        "/v1/dsr",
+        &writer,
+        Some(&json!({"kind": "forget", "subject": "2"})),
+    );
     assert_eq!(kind.status, 400);
 }

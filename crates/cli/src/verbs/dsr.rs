@@ -217,7 +217,11 @@ pub fn run(cmd: DsrCommand) -> Result<()> {
         }
         DsrCommand::VerifyIdentity(a) => {
             let engine = open(&a.dir.data_dir)?;
-            print(&engine.dsr().verify_identity(&a.id, &a.method, &actor)?, now, false);
+            print(
+                &engine.dsr().verify_identity(&a.id, &a.method, &actor)?,
+                now,
+                false,
+            );
         }
         DsrCommand::Approve(a) => {
             let engine = open(&a.dir.data_dir)?;
@@ -294,7 +298,10 @@ fn run_request(a: RunArgs, actor: &str) -> Result<()> {
     let mut set = Vec::new();
     for s in &a.set {
         let Some((field, value)) = s.split_once('=') else {
-            bail!("--set takes `table.column=value`, got `{}`", s.split('=').next().unwrap_or(""));
+            bail!(
+                "--set takes `table.column=value`, got `{}`",
+                s.split('=').next().unwrap_or("")
+            );
         };
         set.push((field.to_owned(), value.to_owned()));
     }

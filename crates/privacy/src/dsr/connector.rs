@@ -323,7 +323,11 @@ fn verify(
                 }
             }
             if left > 0 {
-                remaining.push(format!("{}.{}: {left} rows", tp.table.name, tp.field(i).name));
+                remaining.push(format!(
+                    "{}.{}: {left} rows",
+                    tp.table.name,
+                    tp.field(i).name
+                ));
             }
         }
     }

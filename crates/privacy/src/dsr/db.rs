@@ -230,7 +230,10 @@ fn pg_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
 impl Db for Postgres {
     fn begin(&mut self) -> Result<()> {
         self.runtime
-            .block_on(self.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ"))
+            .block_on(
+                self.client
+                    .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ"),
+            )
             .map_err(|e| self.err(e))
     }
 

@@ -39,7 +39,10 @@ pub trait ErasureKeys {
 
 /// Whether `value` is a keyed hash this module made.
 pub fn is_keyed_hash(value: &str) -> bool {
-    let Some(rest) = value.strip_prefix(HASH_SCHEME).and_then(|r| r.strip_prefix(".v")) else {
+    let Some(rest) = value
+        .strip_prefix(HASH_SCHEME)
+        .and_then(|r| r.strip_prefix(".v"))
+    else {
         return false;
     };
     let Some((version, tag)) = rest.split_once('.') else {
@@ -163,6 +166,9 @@ impl ErasureKeys for LocalKeys {
     }
 
     fn filler(&self, label: &str) -> Result<[u8; 32]> {
-        Ok(filler_with(self.secret.as_slice(), &format!("{FILLER_LABEL}|{label}")))
+        Ok(filler_with(
+            self.secret.as_slice(),
+            &format!("{FILLER_LABEL}|{label}"),
+        ))
     }
 }

@@ -28,8 +28,8 @@ pub mod service;
 pub mod strategy;
 
 pub use connector::{SystemErasure, TableErasure, TableRows, Verification};
-pub use keys::{ErasureKeys, KeyringKeys, LocalKeys};
 pub use deadline::Regime;
+pub use keys::{ErasureKeys, KeyringKeys, LocalKeys};
 pub use request::{Kind, Request, State};
 pub use run::{RunOptions, RunReport, SystemRun};
 pub use service::{Dsr, NewRequest};

@@ -86,9 +86,9 @@ pub fn plan<'m>(db: &dyn Db, system: &'m System, live: &Columns) -> Result<Plan<
         message: format!("schema drift: {message}"),
     };
     let type_of = |table: &str, column: &str| -> Result<String> {
-        let columns = live.get(table).ok_or_else(|| {
-            drift(format!("the mapped table `{table}` is not in the database"))
-        })?;
+        let columns = live
+            .get(table)
+            .ok_or_else(|| drift(format!("the mapped table `{table}` is not in the database")))?;
         columns.get(column).cloned().ok_or_else(|| {
             drift(format!(
                 "the mapped column `{table}.{column}` is not in the database"

@@ -48,12 +48,17 @@ pub fn rectify(
                 .iter()
                 .find(|p| p.table.name == t)
                 .ok_or_else(|| Error::BadRequest(format!("no table `{t}`")))?;
-            let i = tp.table.fields.iter().position(|f| f.name == c).ok_or_else(|| {
-                Error::BadRequest(format!(
-                    "`{t}.{c}` is not a field the data map declares for system `{}`",
-                    system.name
-                ))
-            })?;
+            let i = tp
+                .table
+                .fields
+                .iter()
+                .position(|f| f.name == c)
+                .ok_or_else(|| {
+                    Error::BadRequest(format!(
+                        "`{t}.{c}` is not a field the data map declares for system `{}`",
+                        system.name
+                    ))
+                })?;
             let keys = tp.table.primary_key.len();
             let rows = db.query(&tp.select, &[Some(subject.to_owned())])?;
             let mut n = 0;

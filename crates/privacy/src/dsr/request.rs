@@ -197,7 +197,9 @@ pub fn fold(events: &[EventRecord]) -> Option<Request> {
             .unwrap_or("")
             .to_owned(),
         kind: meta_str(first, "kind").as_deref().and_then(Kind::parse)?,
-        regime: meta_str(first, "regime").as_deref().and_then(Regime::parse)?,
+        regime: meta_str(first, "regime")
+            .as_deref()
+            .and_then(Regime::parse)?,
         subject_key: meta_str(first, "subject_key")?,
         state: State::Received,
         received_us: meta_i64(first, "received_us")?,
@@ -207,7 +209,11 @@ pub fn fold(events: &[EventRecord]) -> Option<Request> {
         identity: None,
         fields: meta(first, "fields")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default(),
         systems: BTreeMap::new(),
         steps: Vec::new(),

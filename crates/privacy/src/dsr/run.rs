@@ -112,10 +112,17 @@ impl Dsr<'_> {
                 )));
             }
         } else if !changes.is_empty() {
-            return Err(Error::BadRequest("only a rectification takes values to set".into()));
+            return Err(Error::BadRequest(
+                "only a rectification takes values to set".into(),
+            ));
         }
         let allowed: &[State] = if dry_run {
-            &[State::IdentityVerified, State::Approved, State::Executing, State::Failed]
+            &[
+                State::IdentityVerified,
+                State::Approved,
+                State::Executing,
+                State::Failed,
+            ]
         } else {
             &[State::Approved, State::Executing, State::Failed]
         };
@@ -128,13 +135,26 @@ impl Dsr<'_> {
         let _lock = self.lock(&r)?;
         let subject = self.subject(&r)?;
         if !dry_run {
-            self.event(id, action::EXECUTING, actor, json!({"systems": map.systems.iter().map(|s| &s.name).collect::<Vec<_>>()}))?;
+            self.event(
+                id,
+                action::EXECUTING,
+                actor,
+                json!({"systems": map.systems.iter().map(|s| &s.name).collect::<Vec<_>>()}),
+            )?;
         }
         let mut systems = Vec::new();
         let mut exports = Vec::new();
         for system in &map.systems {
-            if r.systems.get(&system.name).is_some_and(|o| o.status == "done") {
-                systems.push(SystemRun { system: system.name.clone(), status: "skipped", detail: Value::Null, error: None });
+            if r.systems
+                .get(&system.name)
+                .is_some_and(|o| o.status == "done")
+            {
+                systems.push(SystemRun {
+                    system: system.name.clone(),
+                    status: "skipped",
+                    detail: Value::Null,
+                    error: None,
+                });
                 continue;
             }
             let outcome: Result<Value> = match r.kind {
@@ -142,30 +162,58 @@ impl Dsr<'_> {
                     if e.verification.as_ref().is_some_and(|v| !v.clean) {
                         return Err(Error::Database {
                             system: system.name.clone(),
-                            message: format!("verification found personal values left: {}", e.verification.as_ref().map(|v| v.remaining.join(", ")).unwrap_or_default()),
+                            message: format!(
+                                "verification found personal values left: {}",
+                                e.verification
+                                    .as_ref()
+                                    .map(|v| v.remaining.join(", "))
+                                    .unwrap_or_default()
+                            ),
                         });
                     }
                     Ok(serde_json::to_value(&e).unwrap_or(Value::Null))
                 }),
                 Kind::Access | Kind::Portability => export(system, &subject).map(|tables| {
-                    let counts: Vec<Value> = tables.iter().map(|t| json!({"table": t.table, "rows": t.rows.len()})).collect();
-                    exports.push(SystemExport { system: system.name.clone(), tables });
+                    let counts: Vec<Value> = tables
+                        .iter()
+                        .map(|t| json!({"table": t.table, "rows": t.rows.len()}))
+                        .collect();
+                    exports.push(SystemExport {
+                        system: system.name.clone(),
+                        tables,
+                    });
                     json!({"tables": counts})
                 }),
-                Kind::Rectification if dry_run => Ok(json!({"changes": changes.iter().map(|c| &c.0).collect::<Vec<_>>()})),
-                Kind::Rectification => rectify(system, &subject, changes).map(|d| json!({"rectified": d})),
+                Kind::Rectification if dry_run => {
+                    Ok(json!({"changes": changes.iter().map(|c| &c.0).collect::<Vec<_>>()}))
+                }
+                Kind::Rectification => {
+                    rectify(system, &subject, changes).map(|d| json!({"rectified": d}))
+                }
                 Kind::Restriction => Ok(json!({"restricted": true})),
             };
             let run = match outcome {
-                Ok(detail) => SystemRun { system: system.name.clone(), status: if dry_run { "dry_run" } else { "done" }, detail, error: None },
-                Err(e) => SystemRun { system: system.name.clone(), status: "failed", detail: Value::Null, error: Some(e.to_string()) },
+                Ok(detail) => SystemRun {
+                    system: system.name.clone(),
+                    status: if dry_run { "dry_run" } else { "done" },
+                    detail,
+                    error: None,
+                },
+                Err(e) => SystemRun {
+                    system: system.name.clone(),
+                    status: "failed",
+                    detail: Value::Null,
+                    error: Some(e.to_string()),
+                },
             };
             if !dry_run {
                 self.record(id, &run, actor)?;
             }
             systems.push(run);
         }
-        let all_done = systems.iter().all(|s| matches!(s.status, "done" | "skipped"));
+        let all_done = systems
+            .iter()
+            .all(|s| matches!(s.status, "done" | "skipped"));
         if !dry_run && all_done {
             match r.kind {
                 Kind::Erasure => {
@@ -177,28 +225,60 @@ impl Dsr<'_> {
                             detail: json!({"values_destroyed": report.removed, "key_versions_destroyed": report.keys_destroyed, "erasure_index": report.receipt.index}),
                             error: None,
                         },
-                        Err(e) => SystemRun { system: LEDGER_SYSTEM.into(), status: "failed", detail: Value::Null, error: Some(e.to_string()) },
+                        Err(e) => SystemRun {
+                            system: LEDGER_SYSTEM.into(),
+                            status: "failed",
+                            detail: Value::Null,
+                            error: Some(e.to_string()),
+                        },
                     };
                     self.record(id, &run, actor)?;
                     systems.push(run);
                 }
                 Kind::Restriction => {
-                    self.event(id, action::RESTRICTED, actor, json!({"subject_key": r.subject_key}))?;
+                    self.event(
+                        id,
+                        action::RESTRICTED,
+                        actor,
+                        json!({"subject_key": r.subject_key}),
+                    )?;
                 }
                 _ => {}
             }
-            if systems.iter().all(|s| matches!(s.status, "done" | "skipped")) {
-                self.event(id, action::COMPLETED, actor, json!({"systems": systems.len()}))?;
+            if systems
+                .iter()
+                .all(|s| matches!(s.status, "done" | "skipped"))
+            {
+                self.event(
+                    id,
+                    action::COMPLETED,
+                    actor,
+                    json!({"systems": systems.len()}),
+                )?;
             }
         }
-        Ok(RunReport { request: self.get(id)?, systems, export: exports })
+        Ok(RunReport {
+            request: self.get(id)?,
+            systems,
+            export: exports,
+        })
     }
 
     fn record(&self, id: &str, run: &SystemRun, actor: &str) -> Result<u64> {
         if run.status == "failed" {
-            self.event(id, action::SYSTEM_FAILED, actor, json!({"system": run.system, "error": run.error}))
+            self.event(
+                id,
+                action::SYSTEM_FAILED,
+                actor,
+                json!({"system": run.system, "error": run.error}),
+            )
         } else {
-            self.event(id, action::SYSTEM_DONE, actor, json!({"system": run.system, "detail": run.detail}))
+            self.event(
+                id,
+                action::SYSTEM_DONE,
+                actor,
+                json!({"system": run.system, "detail": run.detail}),
+            )
         }
     }
 
@@ -212,6 +292,8 @@ impl Dsr<'_> {
     /// Whether a completed restriction request holds for `subject`.
     pub fn is_restricted(&self, subject: &str) -> Result<bool> {
         let key = self.host.redaction().subject_key_name(subject);
-        Ok(self.list()?.iter().any(|r| r.kind == Kind::Restriction && r.state == State::Completed && r.subject_key == key))
+        Ok(self.list()?.iter().any(|r| {
+            r.kind == Kind::Restriction && r.state == State::Completed && r.subject_key == key
+        }))
     }
 }

@@ -84,8 +84,13 @@ impl<'e> Dsr<'e> {
                 "a rectification names at least one `table.column`".into(),
             ));
         }
-        if new.fields.iter().any(|f| f.split_once('.').is_none_or(|(t, c)| t.is_empty() || c.is_empty())) {
-            return Err(Error::BadRequest("a field to set is written `table.column`".into()));
+        if new.fields.iter().any(|f| {
+            f.split_once('.')
+                .is_none_or(|(t, c)| t.is_empty() || c.is_empty())
+        }) {
+            return Err(Error::BadRequest(
+                "a field to set is written `table.column`".into(),
+            ));
         }
         if new.kind != Kind::Rectification && !new.fields.is_empty() {
             return Err(Error::BadRequest(
@@ -167,14 +172,25 @@ impl<'e> Dsr<'e> {
         }
     }
 
-    fn step(&self, id: &str, allowed: &[State], act: &str, actor: &str, meta: Value) -> Result<Request> {
+    fn step(
+        &self,
+        id: &str,
+        allowed: &[State],
+        act: &str,
+        actor: &str,
+        meta: Value,
+    ) -> Result<Request> {
         let r = self.get(id)?;
         if !allowed.contains(&r.state) {
             return Err(Error::BadRequest(format!(
                 "request `{id}` is {}; `{}` needs it {}",
                 state_name(r.state),
                 act.trim_start_matches("privacy.dsr."),
-                allowed.iter().map(|s| state_name(*s)).collect::<Vec<_>>().join(" or ")
+                allowed
+                    .iter()
+                    .map(|s| state_name(*s))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             )));
         }
         self.append(person_event(act, id, actor, meta))?;
@@ -184,12 +200,24 @@ impl<'e> Dsr<'e> {
     /// Records how the requester's identity was checked.
     pub fn verify_identity(&self, id: &str, method: &str, actor: &str) -> Result<Request> {
         non_empty("the verification method", method)?;
-        self.step(id, &[State::Received], action::IDENTITY_VERIFIED, actor, json!({"method": method}))
+        self.step(
+            id,
+            &[State::Received],
+            action::IDENTITY_VERIFIED,
+            actor,
+            json!({"method": method}),
+        )
     }
 
     /// Approves a verified request for execution.
     pub fn approve(&self, id: &str, actor: &str) -> Result<Request> {
-        self.step(id, &[State::IdentityVerified], action::APPROVED, actor, json!({}))
+        self.step(
+            id,
+            &[State::IdentityVerified],
+            action::APPROVED,
+            actor,
+            json!({}),
+        )
     }
 
     /// Refuses a request, with the reason told to the subject.
@@ -213,7 +241,13 @@ impl<'e> Dsr<'e> {
                 "request `{id}` was already extended; the law allows one extension"
             )));
         }
-        let open = [State::Received, State::IdentityVerified, State::Approved, State::Executing, State::Failed];
+        let open = [
+            State::Received,
+            State::IdentityVerified,
+            State::Approved,
+            State::Executing,
+            State::Failed,
+        ];
         self.step(
             id,
             &open,
@@ -244,16 +278,20 @@ impl<'e> Dsr<'e> {
 
 fn non_empty(what: &str, text: &str) -> Result<()> {
     if text.trim().is_empty() || text.len() > 2000 {
-        return Err(Error::BadRequest(format!("{what} must be 1–2000 characters")));
+        return Err(Error::BadRequest(format!(
+            "{what} must be 1–2000 characters"
+        )));
     }
     Ok(())
 }
 
 /// A request id is `dsr-` and 16 hex digits.
 pub fn check_id(id: &str) -> Result<()> {
-    let ok = id
-        .strip_prefix("dsr-")
-        .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    let ok = id.strip_prefix("dsr-").is_some_and(|h| {
+        h.len() == 16
+            && h.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    });
     if ok {
         Ok(())
     } else {

@@ -31,8 +31,10 @@ pub fn is_text_type(ty: &str) -> bool {
 
 /// Refuses a strategy the column's live type cannot hold.
 pub fn check_type(table: &str, field: &Field, ty: &str) -> Result<()> {
-    if matches!(field.erasure, Erasure::KeyedHash { .. } | Erasure::EncryptThenShred)
-        && !is_text_type(ty)
+    if matches!(
+        field.erasure,
+        Erasure::KeyedHash { .. } | Erasure::EncryptThenShred
+    ) && !is_text_type(ty)
     {
         return Err(Error::BadRequest(format!(
             "column `{table}.{}` is `{ty}`; {} writes text and needs a text column",
@@ -96,7 +98,12 @@ pub fn target(
 }
 
 /// Whether `current` is what erasure leaves (`keep` fields always are).
-pub fn is_erased(field: &Field, current: &Value, cell: &Cell<'_>, keys: &dyn ErasureKeys) -> Result<bool> {
+pub fn is_erased(
+    field: &Field,
+    current: &Value,
+    cell: &Cell<'_>,
+    keys: &dyn ErasureKeys,
+) -> Result<bool> {
     Ok(match &field.erasure {
         Erasure::Keep { .. } => true,
         Erasure::Null => current.is_none(),
@@ -132,9 +139,20 @@ fn filler(field: &Field, cell: &Cell<'_>, keys: &dyn ErasureKeys) -> Result<Stri
         (n % 2 == 0).to_string()
     } else if ty.contains("uuid") {
         let h = hex::encode(&b[..16]);
-        format!("{}-{}-4{}-8{}-{}", &h[..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
-    } else if ty.contains("int") || ty.contains("serial") || ty.contains("numeric")
-        || ty.contains("decimal") || ty.contains("real") || ty.contains("double")
+        format!(
+            "{}-{}-4{}-8{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[13..16],
+            &h[17..20],
+            &h[20..32]
+        )
+    } else if ty.contains("int")
+        || ty.contains("serial")
+        || ty.contains("numeric")
+        || ty.contains("decimal")
+        || ty.contains("real")
+        || ty.contains("double")
         || ty.contains("float")
     {
         (1 + n % 30_000).to_string()

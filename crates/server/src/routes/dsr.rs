@@ -134,9 +134,9 @@ async fn step(
         json_body(body)?
     };
     let text = match what {
-        "verify-identity" => req
-            .method
-            .ok_or_else(|| ApiError::bad_request("`method` (how identity was checked) is required"))?,
+        "verify-identity" => req.method.ok_or_else(|| {
+            ApiError::bad_request("`method` (how identity was checked) is required")
+        })?,
         "approve" => String::new(),
         _ => req
             .reason
