@@ -191,7 +191,7 @@ pub enum Fixture {
     /// a SQLite file (in a temporary directory kept alive here)
     Sqlite(PathBuf, tempfile::TempDir),
     /// a PostgreSQL schema, dropped on drop
-    Pg(PgSchema),
+    Pg(Box<PgSchema>),
 }
 
 impl Fixture {
@@ -207,7 +207,7 @@ impl Fixture {
 
     /// The fixture in a fresh PostgreSQL schema; panics (loudly) when the server is unreachable.
     pub fn pg(url: &str) -> Self {
-        Fixture::Pg(PgSchema::create(url))
+        Fixture::Pg(Box::new(PgSchema::create(url)))
     }
 
     /// The map's `connection` lines for this database.

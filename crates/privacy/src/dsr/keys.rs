@@ -73,11 +73,14 @@ fn filler_with(key: &[u8], label: &str) -> [u8; 32] {
     out
 }
 
+/// A derived key and the key version it came from.
+type Derived = (u32, Zeroizing<[u8; 32]>);
+
 /// The crypto part's keyring: derived keys are cached for the run.
 pub struct KeyringKeys<'k, 'e> {
     keyring: &'k Keyring<'e>,
     actor: String,
-    derived: RefCell<BTreeMap<String, (u32, Zeroizing<[u8; 32]>)>>,
+    derived: RefCell<BTreeMap<String, Derived>>,
 }
 
 impl<'k, 'e> KeyringKeys<'k, 'e> {
@@ -90,7 +93,7 @@ impl<'k, 'e> KeyringKeys<'k, 'e> {
         }
     }
 
-    fn derive(&self, name: &str, label: &str, create: bool) -> Result<(u32, Zeroizing<[u8; 32]>)> {
+    fn derive(&self, name: &str, label: &str, create: bool) -> Result<Derived> {
         if let Some((v, k)) = self.derived.borrow().get(name) {
             return Ok((*v, k.clone()));
         }
