@@ -79,11 +79,14 @@ pub struct CertificateArgs {
 /// A certificate to check.
 #[derive(Debug, Args)]
 pub struct VerifyCertificateArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
     /// The certificate file.
     pub file: PathBuf,
-    /// The log's verifier key (`name+hex8+base64`, as `evident keys show` prints it).
+    /// The log's verifier key (`name+hex8+base64`, as `evident init` prints it); without
+    /// it, the data directory's own (checking offline needs only this key).
     #[arg(long, value_name = "KEY")]
-    pub verifier_key: String,
+    pub verifier_key: Option<String>,
 }
 
 /// A new request.
@@ -254,7 +257,11 @@ pub fn run(cmd: DsrCommand) -> Result<()> {
                 .with_context(|| format!("reading `{}`", a.file.display()))?;
             let doc: Value = serde_json::from_str(&text)
                 .with_context(|| format!("`{}` is not JSON", a.file.display()))?;
-            match evident::privacy::dsr::certificate::verify(&doc, &a.verifier_key) {
+            let key = match a.verifier_key {
+                Some(key) => key,
+                None => open(&a.dir.data_dir)?.verifier_key(),
+            };
+            match evident::privacy::dsr::certificate::verify(&doc, &key) {
                 Ok(c) => println!(
                     "ok: request `{}` certified at ledger index {}, proven against the signed checkpoint of size {}",
                     c.request, c.index, c.checkpoint_size
