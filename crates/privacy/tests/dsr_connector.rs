@@ -246,3 +246,29 @@ fn an_unknown_subject_is_a_clear_error_that_does_not_echo_the_id() {
         }
     });
 }
+
+#[test]
+fn an_unreachable_system_is_a_clear_error_naming_it() {
+    let text = fixture::map("connection = \"postgres://postgres@127.0.0.1:1/none\"");
+    let map = evident_privacy::datamap::parse(std::path::Path::new("m.toml"), &text).unwrap();
+    let system = map.system("clinic").unwrap();
+    let e = erase(system, SUBJECT, &keys(), false)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("system `clinic`: connecting"), "{e}");
+}
+
+#[test]
+fn a_subject_id_the_identity_column_cannot_hold_is_refused_without_echoing_it() {
+    let Some(url) = fixture::pg_url() else { return };
+    let db = Fixture::pg(&url);
+    let before = db.dump_all();
+    let map = db.datamap();
+    let system = map.system("clinic").unwrap();
+    let e = erase(system, "x'); DROP TABLE patients; --", &keys(), false)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not valid for its column's type"), "{e}");
+    assert!(!e.contains("DROP"), "{e}");
+    assert_eq!(db.dump_all(), before);
+}
