@@ -225,6 +225,7 @@ async fn run(
         set,
     };
     let actor = actor(&identity);
+    let key_actor = actor.clone();
     let engine = state.engine.clone();
     let kind = {
         let engine = engine.clone();
@@ -250,7 +251,7 @@ async fn run(
     let report: RunReport = if kind == Kind::Erasure {
         let inner = engine.clone();
         with_keyring(&state, move |keyring| {
-            let keys = KeyringKeys::new(keyring, "dsr");
+            let keys = KeyringKeys::new(keyring, &key_actor);
             work(&inner, &keys)
         })
         .await?
