@@ -156,6 +156,7 @@ fn erasure_applies_each_strategy_and_touches_no_other_subject() {
         // A second run finds the subject, changes nothing and says so.
         let again = erase(system, SUBJECT, &keys(), false).unwrap();
         assert_eq!(again.changed, 0, "{again:?}");
+        assert!(again.already_erased && !report.already_erased);
         assert!(again.verification.unwrap().clean);
         assert_eq!(db.dump_all(), after, "the second run wrote");
     });

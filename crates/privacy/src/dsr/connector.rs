@@ -73,6 +73,8 @@ pub struct SystemErasure {
     pub tables: Vec<TableErasure>,
     /// rows changed in all
     pub changed: u64,
+    /// every value was already as erasure leaves it (an earlier run did it): nothing written
+    pub already_erased: bool,
     /// the read after a real erasure
     pub verification: Option<Verification>,
 }
@@ -217,6 +219,7 @@ fn erase_in(
         dry_run,
         tables: Vec::new(),
         changed: 0,
+        already_erased: false,
         verification: None,
     };
     for (tp, rows) in plan.tables.iter().zip(&found) {
@@ -283,6 +286,7 @@ fn erase_in(
         report.changed += table.changed;
         report.tables.push(table);
     }
+    report.already_erased = report.changed == 0;
     Ok(report)
 }
 
