@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log,
-    policy, policy_doc, privacy, pseudonymize, serve, tokens, verify,
+    access, anonymity, apikey, backup, bench, consent, controls, demo, dsr, evidence, init, keys,
+    log, policy, policy_doc, privacy, pseudonymize, serve, tokens, verify,
 };
 use crate::verbs::{incident, risk};
 
@@ -98,6 +98,7 @@ pub enum Command {
     Risk(risk::RiskCommand),
     #[command(subcommand)]
     Incident(incident::IncidentCommand),
+    Dsr(dsr::DsrCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

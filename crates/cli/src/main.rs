@@ -22,8 +22,8 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::verbs::detect::{hook, lsp, redact, scan};
 use crate::verbs::{
-    access, anonymity, apikey, backup, bench, consent, controls, demo, evidence, init, keys, log,
-    policy, policy_doc, privacy, pseudonymize, serve, tokens, verify,
+    access, anonymity, apikey, backup, bench, consent, controls, demo, dsr, evidence, init, keys,
+    log, policy, policy_doc, privacy, pseudonymize, serve, tokens, verify,
 };
 use crate::verdict::{FindingsReported, VerificationFailed};
 
@@ -98,6 +98,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Consent(cmd) => consent::run(cmd),
         Command::Risk(cmd) => crate::verbs::risk::run(cmd),
         Command::Incident(cmd) => crate::verbs::incident::run(cmd),
+        Command::Dsr(cmd) => dsr::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

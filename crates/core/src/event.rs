@@ -456,12 +456,19 @@ impl AuditEvent {
 }
 
 /// Action families Evident writes itself: access decisions and policy changes, logins,
-/// control checks and exceptions, evidence, key and backup operations. A client may not send
+/// control checks and exceptions, evidence, key and backup operations, data-subject requests
+/// (`privacy.dsr.*`, whose state is read back from them). A client may not send
 /// events of these actions — a writer key could otherwise forge a passing control check or an
 /// access decision — so the HTTP API refuses them, and `evident log append` only takes them
 /// with its loud `--danger-system-actions` switch.
-pub const RESERVED_ACTION_PREFIXES: &[&str] =
-    &["access.", "auth.", "controls.", "evidence.", "evident."];
+pub const RESERVED_ACTION_PREFIXES: &[&str] = &[
+    "access.",
+    "auth.",
+    "controls.",
+    "evidence.",
+    "evident.",
+    "privacy.",
+];
 
 /// The reserved family `action` belongs to, if any (see [`RESERVED_ACTION_PREFIXES`]).
 pub fn reserved_action(action: &str) -> Option<&'static str> {

@@ -531,6 +531,12 @@ impl Engine {
         privacy::Privacy::new(self.key_host())
     }
 
+    /// Data-subject requests: open, verify, approve or deny, extend, run over the data map's
+    /// systems and this ledger, status (see [`privacy::dsr`]).
+    pub fn dsr(&self) -> privacy::dsr::Dsr<'_> {
+        privacy::dsr::Dsr::new(self.key_host(), self.log(), &self.dir)
+    }
+
     /// The consent part: grants, withdrawals, GPC opt-outs, current state, history, import.
     pub fn consent(&self) -> privacy::consent::Consent<'_> {
         privacy::consent::Consent::new(self.key_host())

@@ -1,6 +1,7 @@
 //! The privacy part's error type for file checks (anonymity, Safe Harbor): every message
 //! names the file, and where it can the line and the column, so a bad input is fixed at once.
-//! (Erasure runs inside the engine and answers the core's error.)
+//! (Erasure runs inside the engine and answers the core's error; data-subject requests
+//! answer this one and carry the engine's errors in [`Error::Engine`].)
 
 use std::path::PathBuf;
 
@@ -95,6 +96,9 @@ pub enum Error {
         /// what went wrong (never a sampled value)
         message: String,
     },
+    /// the engine (ledger, store, keys) refused or failed
+    #[error("{0}")]
+    Engine(#[from] evident_core::Error),
     /// the detector could not be built
     #[error("the detector: {0}")]
     Detect(#[from] evident_detect::Error),

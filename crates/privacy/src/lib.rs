@@ -6,8 +6,13 @@
 //! data was ever sealed under it, is crypto-shredded, while every proof of the log still
 //! verifies (invariant 3); and consent records ([`consent`]): grants, withdrawals and Global
 //! Privacy Control opt-outs per subject and purpose, each a ledger event, with the current
-//! state indexed in the store. Data-subject requests against the application's own
-//! databases, retention and pseudonymization will live here too.
+//! state indexed in the store. Retention will live here too.
+//!
+//! It runs data-subject requests ([`dsr`]) against the application's own databases, driven by
+//! the data map ([`datamap`]): access and portability exports, rectification, erasure by each
+//! field's strategy in one transaction per system with dry runs and a verification read,
+//! restriction; each request's lifecycle and deadlines as `privacy.dsr.*` ledger events, and
+//! a signed erasure certificate.
 //!
 //! It also checks tables before they are released ([`anonymity`]): k-anonymity, l-diversity
 //! and t-closeness over declared quasi-identifiers, Mondrian generalization to a target k,
@@ -28,6 +33,7 @@ pub mod anonymity;
 pub mod consent;
 mod csv_input;
 pub mod datamap;
+pub mod dsr;
 pub mod erasure;
 mod error;
 mod events;

@@ -134,6 +134,7 @@ fn every_operations_roles_include_the_roles_above_them() {
 }
 
 /// The auditor reads the evidence and nothing else: no event, no append, no administration.
+/// (Data-subject requests are evidence: their state and steps hold no personal value.)
 #[test]
 fn the_auditor_is_admitted_to_evidence_reads_only() {
     for op in operations().table() {
@@ -152,6 +153,8 @@ fn the_auditor_is_admitted_to_evidence_reads_only() {
                 || op.path.starts_with("/v1/policy-docs")
                 || op.path.starts_with("/v1/risks")
                 || op.path.starts_with("/v1/incidents")
+                // data-subject requests: their state and steps, no personal value
+                || op.path.starts_with("/v1/dsr")
                 || op.path == "/v1/checkpoint"
                 || op.path.starts_with("/v1/proof/"),
             "the auditor may call {} {}",

@@ -20,6 +20,7 @@
 //! | `scan`, `redact`, `hook`, `lsp` | [`detect`] (one module each) |
 //! | `anonymity check`, `safe-harbor` | [`anonymity`] |
 //! | `consent grant`, `withdraw`, `show`, `history`, `import` | [`consent`] |
+//! | `dsr open`, `verify-identity`, `approve`, `deny`, `extend`, `run`, `status`, `list` | [`dsr`] |
 //! | `privacy map check`, `show`, `apply`, `history`, `scan` | [`privacy`] |
 //! | `pseudonymize` | [`pseudonymize`] |
 //! | `risk add`, `update`, `close`, `list`, `show`, `export`, `report` | [`risk`] |
@@ -36,6 +37,7 @@ pub mod consent;
 pub mod controls;
 pub mod demo;
 pub mod detect;
+pub mod dsr;
 pub mod evidence;
 pub mod incident;
 pub mod init;

@@ -19,25 +19,32 @@ pub fn open(system: &System) -> Result<Box<dyn Source>> {
             url,
             schema,
         } => {
-            let url = match (url, url_env) {
-                (Some(url), _) => url.clone(),
-                (None, Some(var)) => std::env::var(var).map_err(|_| Error::Database {
-                    system: system.name.clone(),
-                    message: format!("the environment variable `{var}` (its `url_env`) is not set"),
-                })?,
-                (None, None) => {
-                    return Err(Error::Database {
-                        system: system.name.clone(),
-                        message: "no URL".into(),
-                    })
-                }
-            };
+            let url = postgres_url(system, url.as_deref(), url_env.as_deref())?;
             Ok(Box::new(super::postgres::Postgres::connect(
                 &system.name,
                 &url,
                 schema,
             )?))
         }
+    }
+}
+
+/// The URL of a PostgreSQL system: the one in the map, else the environment variable it names.
+pub(crate) fn postgres_url(
+    system: &System,
+    url: Option<&str>,
+    url_env: Option<&str>,
+) -> Result<String> {
+    match (url, url_env) {
+        (Some(url), _) => Ok(url.to_owned()),
+        (None, Some(var)) => std::env::var(var).map_err(|_| Error::Database {
+            system: system.name.clone(),
+            message: format!("the environment variable `{var}` (its `url_env`) is not set"),
+        }),
+        (None, None) => Err(Error::Database {
+            system: system.name.clone(),
+            message: "no URL".into(),
+        }),
     }
 }
 

@@ -20,7 +20,7 @@ pub mod introspect;
 mod links;
 mod load;
 pub mod model;
-mod postgres;
+pub(crate) mod postgres;
 pub mod processing;
 pub mod rules;
 pub mod scan;

@@ -49,7 +49,7 @@ impl Postgres {
     }
 }
 
-const COLUMNS: &str = "
+pub(crate) const COLUMNS: &str = "
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

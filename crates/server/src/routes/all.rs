@@ -2,8 +2,8 @@
 //! gate in front of it and the tests against the OpenAPI document all see the same list.
 
 use super::{
-    access, apikeys, consent, controls, events, keys, lockouts, log, meta, personal, policy_docs,
-    privacy, redact, tokens,
+    access, apikeys, consent, controls, dsr, events, keys, lockouts, log, meta, personal,
+    policy_docs, privacy, redact, tokens,
 };
 use crate::gate::Operations;
 
@@ -25,4 +25,5 @@ pub(crate) fn operations() -> Operations {
         .merge(policy_docs::routes())
         .merge(super::risks::routes())
         .merge(super::incidents::routes())
+        .merge(dsr::routes())
 }

@@ -20,12 +20,14 @@
 //! | `policy_docs.rs` | `/v1/policy-docs…` |
 //! | `risks.rs` | `/v1/risks…` |
 //! | `incidents.rs` | `/v1/incidents…` |
+//! | `dsr.rs` | `/v1/dsr…` |
 
 pub(crate) mod access;
 pub(crate) mod all;
 pub(crate) mod apikeys;
 pub(crate) mod consent;
 pub(crate) mod controls;
+pub(crate) mod dsr;
 pub(crate) mod events;
 pub(crate) mod incidents;
 pub(crate) mod keys;

@@ -5,7 +5,7 @@
 //! JSON and exit codes. `scan` has a module of its own.
 
 mod hold;
-mod load;
+pub mod load;
 mod ropa;
 mod scan;
 
