@@ -25,6 +25,16 @@ fn evident(dir: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// An auditor's command: no data directory, no secrets in the environment.
+fn offline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(args)
+        .env_remove("EVIDENT_DATA_DIR")
+        .env_remove("EVIDENT_ROOT_PASSPHRASE")
+        .output()
+        .unwrap()
+}
+
 fn ok(out: &Output) -> String {
     assert!(
         out.status.success(),
@@ -140,6 +150,17 @@ fn an_erasure_and_an_access_request_from_the_command_line() {
         ],
     ));
     assert!(checked.starts_with("ok: request"), "{checked}");
+    // The auditor's one verb takes it too.
+    let audited = ok(&offline(&[
+        "verify",
+        cert.to_str().unwrap(),
+        "--vkey",
+        &key,
+    ]));
+    assert!(
+        audited.starts_with("ok: erasure certificate of request"),
+        "{audited}"
+    );
     let text = std::fs::read_to_string(&cert)
         .unwrap()
         .replace("\"changed\": 2", "\"changed\": 0");
@@ -155,6 +176,12 @@ fn an_erasure_and_an_access_request_from_the_command_line() {
         ],
     );
     assert_eq!(forged.status.code(), Some(1));
+    let forged = offline(&["verify", cert.to_str().unwrap(), "--vkey", &key]);
+    assert_eq!(forged.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&forged.stderr).contains("changed after it was issued"),
+        "{forged:?}"
+    );
 
     let access = ok(&evident(
         d,

@@ -20,8 +20,8 @@ use serde_json::Value;
 
 use crate::verdict::VerificationFailed;
 
-/// Verify, offline, what a log handed you: a period evidence bundle, a sample, a
-/// tlog-proof, a checkpoint, or a revealed personal value.
+/// Verify, offline, what a log handed you: a period evidence bundle, a sample, an erasure
+/// certificate, a tlog-proof, a checkpoint, or a revealed personal value.
 ///
 /// This is what an auditor runs. It needs no data directory and no network: only the
 /// log's verifier key (`evident log vkey` prints it) and the files. A bundle is checked
@@ -33,14 +33,15 @@ use crate::verdict::VerificationFailed;
 /// Examples:
 ///   evident verify soc2-h1.tar --vkey "$VKEY"
 ///   evident verify ev-ac-01.sample.json --vkey "$VKEY" --seed "auditor-2026-07-01"
+///   evident verify dsr-7f3a.certificate.json --vkey "$VKEY"
 ///   evident verify entry.tlog-proof --vkey "$VKEY" --entry entry.json
 ///   evident verify checkpoint.txt --vkey "$VKEY"
 ///   evident verify --commitment sha256:… --path /actor/ip --salt BASE64 --value '"192.0.2.7"'
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct VerifyArgs {
-    /// A bundle (`evident evidence bundle`), a sample (`evident evidence sample`), a
-    /// `.tlog-proof` file or a signed checkpoint.
+    /// A bundle (`evident evidence bundle`), a sample (`evident evidence sample`), an erasure
+    /// certificate (`evident dsr certificate`), a `.tlog-proof` file or a signed checkpoint.
     #[arg(required_unless_present = "commitment")]
     pub file: Option<PathBuf>,
     /// The log's verifier key (`name+hex8+base64`); also EVIDENT_VKEY.
@@ -104,6 +105,9 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         return verify_bundle_file(file, &bytes, &verifier);
     }
     if bytes.first() == Some(&b'{') {
+        if let Some(doc) = erasure_certificate(&bytes) {
+            return verify_certificate_file(file, &doc, vkey);
+        }
         return verify_sample_file(file, &bytes, &verifier, args.seed.as_deref());
     }
     if bytes.len() > 2 << 20 {
@@ -148,6 +152,28 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The document, when `bytes` is an erasure certificate (`evident dsr certificate`).
+fn erasure_certificate(bytes: &[u8]) -> Option<Value> {
+    let doc: Value = serde_json::from_slice(bytes).ok()?;
+    let format = doc.pointer("/certificate/format")?.as_str()?;
+    (format == evident::privacy::dsr::certificate::FORMAT).then_some(doc)
+}
+
+/// An erasure certificate: its anchor entry proven in the log the key signs, and the
+/// certificate unchanged since that entry logged its hash.
+fn verify_certificate_file(file: &Path, doc: &Value, vkey: &str) -> Result<()> {
+    match evident::privacy::dsr::certificate::verify(doc, vkey) {
+        Ok(c) => {
+            println!(
+                "ok: erasure certificate of request `{}`, logged at index {}, proven against the signed checkpoint of size {}",
+                c.request, c.index, c.checkpoint_size
+            );
+            Ok(())
+        }
+        Err(e) => Err(VerificationFailed(format!("{}: {e}", file.display())).into()),
+    }
 }
 
 /// A period bundle: every fault and finding printed, exit 1 when there is any.
