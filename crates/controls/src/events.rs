@@ -6,7 +6,7 @@ use serde_json::Value;
 use evident_core::event::{parse_time, system_event, ActorType, AuditEvent};
 use evident_core::log::{EventRecord, Log};
 use evident_core::store::EventQuery;
-use evident_core::{Error, Result};
+use evident_core::Result;
 
 use crate::names::CONTROL_RESOURCE;
 
@@ -24,27 +24,13 @@ pub fn person_event(action: &str, control: &str, actor: &str, metadata: Value) -
 
 /// Every committed event of `action` (of one control when given), oldest first.
 pub fn read_all(log: &Log<'_>, action: &str, control: Option<&str>) -> Result<Vec<EventRecord>> {
-    let mut query = EventQuery {
+    let query = EventQuery {
         action: Some(action.into()),
         resource_type: Some(CONTROL_RESOURCE.into()),
         resource_id: control.map(str::to_string),
-        limit: 1000,
         ..EventQuery::default()
     };
-    let mut events = Vec::new();
-    loop {
-        let page = log.query(&query)?;
-        events.extend(page.events);
-        if events.len() > MAX_SCANNED {
-            return Err(Error::BadRequest(format!(
-                "more than {MAX_SCANNED} `{action}` events; read them with `evident log query`"
-            )));
-        }
-        match page.next_cursor {
-            Some(c) => query.cursor = Some(c),
-            None => return Ok(events),
-        }
-    }
+    log.query_all(&query, MAX_SCANNED, &format!("`{action}` events"))
 }
 
 /// A string field of an event's metadata.

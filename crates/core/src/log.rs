@@ -171,6 +171,35 @@ impl<'e> Log<'e> {
         })
     }
 
+    /// Every event matching `query` (its cursor and limit aside), oldest first, read page by
+    /// page. More than `max` is refused as a bad request naming `what`, so that memory stays
+    /// bounded: such a reader should page itself (`evident log query`).
+    pub fn query_all(
+        &self,
+        query: &EventQuery,
+        max: usize,
+        what: &str,
+    ) -> Result<Vec<EventRecord>> {
+        let mut q = query.clone();
+        q.cursor = None;
+        q.descending = false;
+        q.limit = 1000;
+        let mut events = Vec::new();
+        loop {
+            let page = self.query(&q)?;
+            events.extend(page.events);
+            if events.len() > max {
+                return Err(Error::BadRequest(format!(
+                    "more than {max} {what}; read them with `evident log query`"
+                )));
+            }
+            match page.next_cursor {
+                Some(next) => q.cursor = Some(next),
+                None => return Ok(events),
+            }
+        }
+    }
+
     /// The latest signed checkpoint.
     pub fn checkpoint(&self) -> Option<Arc<SignedCheckpoint>> {
         self.shared.latest()

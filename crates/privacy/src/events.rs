@@ -7,24 +7,14 @@ use evident_core::log::{EventRecord, Log};
 use evident_core::store::EventQuery;
 use evident_core::Result;
 
+/// The most events one fold reads (a register larger than this pages with `evident log query`).
+const MAX_EVENTS: usize = 1_000_000;
+
 /// Every event matching the query that `set` fills in, oldest first.
 pub(crate) fn all_events(log: &Log<'_>, set: impl Fn(&mut EventQuery)) -> Result<Vec<EventRecord>> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let mut query = EventQuery {
-            cursor,
-            limit: 1000,
-            ..EventQuery::default()
-        };
-        set(&mut query);
-        let page = log.query(&query)?;
-        out.extend(page.events);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(out),
-        }
-    }
+    let mut query = EventQuery::default();
+    set(&mut query);
+    log.query_all(&query, MAX_EVENTS, "events of one kind")
 }
 
 /// The string at `pointer` in an event, or empty.

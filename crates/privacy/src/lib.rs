@@ -38,6 +38,7 @@ pub mod erasure;
 mod error;
 mod events;
 pub mod holds;
+mod pg;
 pub mod pseudonymize;
 pub mod ropa;
 

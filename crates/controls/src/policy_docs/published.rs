@@ -144,27 +144,14 @@ impl Published {
 
 /// Every published version (of one document when named), oldest first.
 pub fn history(log: &Log<'_>, document: Option<&str>) -> Result<Vec<Published>> {
-    let mut query = EventQuery {
+    let query = EventQuery {
         action: Some(POLICY_DOC_PUBLISHED.into()),
         resource_type: Some(POLICY_DOC_RESOURCE.into()),
         resource_id: document.map(str::to_string),
-        limit: 1000,
         ..EventQuery::default()
     };
-    let mut found = Vec::new();
-    loop {
-        let page = log.query(&query)?;
-        found.extend(page.events.iter().filter_map(Published::read));
-        if found.len() > MAX_READ {
-            return Err(Error::BadRequest(format!(
-                "more than {MAX_READ} published policy documents; read them with `evident log query`"
-            )));
-        }
-        match page.next_cursor {
-            Some(c) => query.cursor = Some(c),
-            None => return Ok(found),
-        }
-    }
+    let events = log.query_all(&query, MAX_READ, "published policy documents")?;
+    Ok(events.iter().filter_map(Published::read).collect())
 }
 
 /// Where a document stands against the live settings.

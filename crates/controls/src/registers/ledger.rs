@@ -40,26 +40,12 @@ pub(crate) fn read_register(
     resource_type: &str,
     id: Option<&str>,
 ) -> Result<Vec<EventRecord>> {
-    let mut query = EventQuery {
+    let query = EventQuery {
         resource_type: Some(resource_type.into()),
         resource_id: id.map(str::to_string),
-        limit: 1000,
         ..EventQuery::default()
     };
-    let mut events = Vec::new();
-    loop {
-        let page = log.query(&query)?;
-        events.extend(page.events);
-        if events.len() > MAX_SCANNED {
-            return Err(Error::BadRequest(format!(
-                "more than {MAX_SCANNED} `{resource_type}` events; read them with `evident log query`"
-            )));
-        }
-        match page.next_cursor {
-            Some(c) => query.cursor = Some(c),
-            None => return Ok(events),
-        }
-    }
+    log.query_all(&query, MAX_SCANNED, &format!("`{resource_type}` events"))
 }
 
 /// An event's action.

@@ -1,7 +1,7 @@
 //! The PostgreSQL side of [`super::introspect`]: the schema from `pg_catalog`, samples cast
 //! to text, through `tokio-postgres` on a runtime of its own (the scan is a blocking call).
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use super::schema::{quote, ColumnInfo, ForeignKey, Schema, Source, TableInfo};
 use crate::{Error, Result};
@@ -17,22 +17,7 @@ pub struct Postgres {
 impl Postgres {
     /// Connects (without TLS) to `url`, reading `schema`.
     pub fn connect(system: &str, url: &str, schema: &str) -> Result<Self> {
-        let err = |message: String| Error::Database {
-            system: system.into(),
-            message,
-        };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| err(format!("starting the client runtime: {e}")))?;
-        let client = runtime
-            .block_on(async {
-                let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
-                tokio::spawn(connection);
-                Ok::<_, tokio_postgres::Error>(client)
-            })
-            // The error names the host, never the URL (which may hold a password).
-            .map_err(|e| err(format!("connecting: {e}")))?;
+        let (runtime, client) = crate::pg::connect(system, url)?;
         Ok(Self {
             system: system.into(),
             schema: schema.into(),

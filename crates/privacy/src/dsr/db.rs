@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use crate::datamap::introspect::{postgres_url, quote};
 use crate::datamap::{Connection, System};
@@ -181,22 +181,7 @@ struct Postgres {
 
 impl Postgres {
     fn connect(system: &str, url: &str, schema: &str) -> Result<Self> {
-        let err = |message: String| Error::Database {
-            system: system.into(),
-            message,
-        };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| err(format!("starting the client runtime: {e}")))?;
-        let client = runtime
-            .block_on(async {
-                let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
-                tokio::spawn(connection);
-                Ok::<_, tokio_postgres::Error>(client)
-            })
-            // The message names the failure, never the URL (which may hold a password).
-            .map_err(|e| err(format!("connecting: {e}")))?;
+        let (runtime, client) = crate::pg::connect(system, url)?;
         Ok(Self {
             system: system.into(),
             schema: schema.into(),

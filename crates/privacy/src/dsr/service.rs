@@ -150,26 +150,12 @@ impl<'e> Dsr<'e> {
     }
 
     fn events(&self, id: Option<&str>) -> Result<Vec<EventRecord>> {
-        let mut query = EventQuery {
+        let query = EventQuery {
             resource_type: Some(RESOURCE_TYPE.into()),
             resource_id: id.map(str::to_owned),
-            limit: 1000,
             ..EventQuery::default()
         };
-        let mut events = Vec::new();
-        loop {
-            let page = self.log.query(&query)?;
-            events.extend(page.events);
-            if events.len() > MAX_EVENTS {
-                return Err(Error::BadRequest(format!(
-                    "more than {MAX_EVENTS} request events; read them with `evident log query`"
-                )));
-            }
-            match page.next_cursor {
-                Some(c) => query.cursor = Some(c),
-                None => return Ok(events),
-            }
-        }
+        Ok(self.log.query_all(&query, MAX_EVENTS, "request events")?)
     }
 
     fn step(
