@@ -12,7 +12,7 @@ use crate::verbs::{
     access, anonymity, apikey, backup, bench, consent, controls, demo, dsr, evidence, init, keys,
     log, policy, policy_doc, privacy, pseudonymize, serve, tokens, verify,
 };
-use crate::verbs::{incident, risk};
+use crate::verbs::{incident, retention, risk};
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
 /// tamper-evident Merkle log that auditors verify offline.
@@ -98,7 +98,10 @@ pub enum Command {
     Risk(risk::RiskCommand),
     #[command(subcommand)]
     Incident(incident::IncidentCommand),
+    #[command(subcommand)]
     Dsr(dsr::DsrCommand),
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
