@@ -1,0 +1,242 @@
+//! `evident retention plan` and `run` as an operator meets them, over a small SQLite system:
+//! the plan writes and logs nothing, a run deletes and anonymizes the rows past their period
+//! and logs each system's purge with counts and a digest but no value, a subject's hold keeps
+//! their rows, a second run changes nothing, the ledger still verifies, and bad input (an
+//! unknown system, an unreachable database, a future `--now`) is a clear error that changes
+//! nothing.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("EVIDENT_DATA_DIR", dir.join("data"))
+        .env("EVIDENT_OPERATOR", "dpo-alice")
+        .env_remove("EVIDENT_CONFIG")
+        .env_remove("EVIDENT_ROOT_KEY")
+        .env_remove("EVIDENT_ROOT_KEY_FILE")
+        .env_remove("EVIDENT_ROOT_PASSPHRASE_FILE")
+        .env("EVIDENT_ROOT_PASSPHRASE", "correct horse battery staple")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const MAP: &str = r#"
+[[systems]]
+name = "crm"
+connection = "sqlite:crm.db"
+purpose = "customer relationship"
+lawful_basis = "contract"
+retention = "1y"
+
+[[systems.tables]]
+name = "customers"
+primary_key = "id"
+identity = "id"
+retention_from = "created_at"
+fields = [{ name = "email", categories = ["user.contact.email"], erasure = "null" }]
+
+[[systems.tables]]
+name = "visits"
+primary_key = "id"
+join = "customer_id -> customers.id"
+retention_from = "visited_on"
+erasure = "delete_row"
+fields = [{ name = "note", categories = ["user.content"], erasure = "null" }]
+
+[[systems.tables]]
+name = "tickets"
+primary_key = "id"
+join = "customer_id -> customers.id"
+fields = [{ name = "body", categories = ["user.content"], erasure = "null" }]
+"#;
+
+/// Customers c1–c3 created in 2000 (past `1y`), c4 in 2999; each with one old and one new
+/// visit, and a ticket.
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let conn = rusqlite::Connection::open(d.join("crm.db")).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE customers (id TEXT PRIMARY KEY, email TEXT, created_at TEXT);
+         CREATE TABLE visits (id INTEGER PRIMARY KEY, customer_id TEXT REFERENCES customers(id), note TEXT, visited_on DATE);
+         CREATE TABLE tickets (id INTEGER PRIMARY KEY, customer_id TEXT REFERENCES customers(id), body TEXT);
+         INSERT INTO customers VALUES ('c1', 'c1@example.org', '2000-01-01 10:00:00'),
+           ('c2', 'c2@example.org', '2000-02-01 10:00:00'), ('c3', 'c3@example.org', '2000-03-01 10:00:00'),
+           ('c4', 'c4@example.org', '2999-01-01 10:00:00');
+         INSERT INTO visits VALUES (1, 'c1', 'old visit of c1', '2001-01-01'), (2, 'c1', 'new visit of c1', '2999-01-01'),
+           (3, 'c2', 'old visit of c2', '2001-01-01'), (4, 'c2', 'new visit of c2', '2999-01-01'),
+           (5, 'c3', 'old visit of c3', '2001-01-01'), (6, 'c4', 'old visit of c4', '2001-01-01');
+         INSERT INTO tickets VALUES (1, 'c1', 'ticket of c1'), (2, 'c4', 'ticket of c4');",
+    )
+    .unwrap();
+    std::fs::write(d.join("datamap.toml"), MAP).unwrap();
+    let (code, _, err) = run(d, &["privacy", "map", "apply", "datamap.toml"]);
+    assert_eq!(code, 0, "{err}");
+    dir
+}
+
+fn dump(dir: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(dir.join("crm.db")).unwrap();
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT id || '|' || ifnull(email, 'NULL') || '|' || created_at FROM customers ORDER BY id",
+        "SELECT id || '|' || customer_id || '|' || ifnull(note, 'NULL') || '|' || visited_on FROM visits ORDER BY id",
+        "SELECT id || '|' || body FROM tickets ORDER BY id",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        out.extend(rows.map(Result::unwrap));
+    }
+    out
+}
+
+fn entries(dir: &Path) -> String {
+    let (code, out, err) = run(dir, &["log", "tail", "-n", "1000"]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+fn table<'a>(report: &'a Value, system: usize, name: &str) -> &'a Value {
+    report["systems"][system]["purge"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == name)
+        .unwrap()
+}
+
+#[test]
+fn plan_then_run_purges_what_is_past_respects_holds_and_logs_no_value() {
+    let dir = setup();
+    let d = dir.path();
+    let (code, _, err) = run(
+        d,
+        &[
+            "privacy",
+            "hold",
+            "place",
+            "--case",
+            "Doe v. Shop",
+            "--reason",
+            "litigation",
+            "--subject",
+            "c2",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let before = dump(d);
+    let log_before = entries(d);
+
+    let (code, out, err) = run(d, &["retention", "plan", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(dump(d), before, "the plan wrote");
+    assert_eq!(entries(d), log_before, "the plan logged");
+    let customers = table(&plan, 0, "customers");
+    assert_eq!(customers["past"], 3);
+    assert_eq!(customers["held"], 1);
+    assert_eq!(customers["changed"], 2);
+    assert_eq!(customers["action"], "anonymize");
+    let visits = table(&plan, 0, "visits");
+    assert_eq!(
+        (visits["past"].as_u64(), visits["held"].as_u64()),
+        (Some(4), Some(1))
+    );
+    assert_eq!(visits["action"], "delete");
+    assert_eq!(table(&plan, 0, "tickets")["status"], "not_purgeable");
+
+    let (code, out, err) = run(d, &["retention", "run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("visits"), "{out}");
+    let after = dump(d);
+    assert_eq!(
+        after,
+        [
+            "c1|NULL|2000-01-01 10:00:00",
+            "c2|c2@example.org|2000-02-01 10:00:00",
+            "c3|NULL|2000-03-01 10:00:00",
+            "c4|c4@example.org|2999-01-01 10:00:00",
+            "2|c1|new visit of c1|2999-01-01",
+            "3|c2|old visit of c2|2001-01-01",
+            "4|c2|new visit of c2|2999-01-01",
+            "1|ticket of c1",
+            "2|ticket of c4",
+        ]
+    );
+    let log = entries(d);
+    assert!(log.contains("evident.privacy.retention.purged"), "{log}");
+    for value in ["c1@example.org", "old visit of c1", "c3@example.org"] {
+        assert!(!log.contains(value), "the ledger holds `{value}`");
+    }
+    let (code, out, _) = run(
+        d,
+        &[
+            "log",
+            "query",
+            "--action",
+            "evident.privacy.retention.purged",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("sha256:"), "{out}");
+    assert!(
+        out.contains("hold-"),
+        "the holding hold is not named: {out}"
+    );
+
+    // Idempotent: nothing left to do.
+    let (code, out, err) = run(d, &["retention", "run", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let again: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(again["systems"][0]["purge"]["changed"], 0);
+    assert_eq!(dump(d), after);
+
+    let (code, out, err) = run(d, &["log", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_changes_nothing() {
+    let dir = setup();
+    let d = dir.path();
+    let before = dump(d);
+    let log_before = entries(d);
+
+    let (code, _, err) = run(d, &["retention", "run", "--system", "billing"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`billing` is not a system"), "{err}");
+
+    let (code, _, err) = run(d, &["retention", "run", "--now", "2999-01-01"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("in the future"), "{err}");
+    assert_eq!(dump(d), before);
+    assert_eq!(entries(d), log_before);
+
+    // The database goes away: the run fails, logs the failure, and changes nothing.
+    std::fs::rename(d.join("crm.db"), d.join("crm.db.away")).unwrap();
+    let (code, out, err) = run(d, &["retention", "run"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("FAILED, nothing changed"), "{out}");
+    assert!(!d.join("crm.db").exists(), "the run created a database");
+    assert!(entries(d).contains("evident.privacy.retention.failed"));
+    std::fs::rename(d.join("crm.db.away"), d.join("crm.db")).unwrap();
+    assert_eq!(dump(d), before);
+}
