@@ -240,3 +240,82 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
     std::fs::rename(d.join("crm.db.away"), d.join("crm.db")).unwrap();
     assert_eq!(dump(d), before);
 }
+
+#[test]
+fn the_ledger_loses_old_personal_values_keeps_its_entries_and_still_verifies() {
+    let dir = setup();
+    let d = dir.path();
+    let map = format!("{MAP}\n[[ledger]]\naction = \"app.login\"\nretention = \"1d\"\n");
+    std::fs::write(d.join("datamap.toml"), map).unwrap();
+    let (code, _, err) = run(d, &["privacy", "map", "apply", "datamap.toml"]);
+    assert_eq!(code, 0, "{err}");
+    let events = d.join("events.jsonl");
+    std::fs::write(
+        &events,
+        "{\"actor\": {\"id\": \"u-1\", \"ip\": \"198.51.100.7\"}, \"action\": \"app.login\", \"resource\": {\"type\": \"session\"}, \"outcome\": \"success\"}\n\
+         {\"actor\": {\"id\": \"u-2\", \"ip\": \"198.51.100.8\"}, \"action\": \"app.logout\", \"resource\": {\"type\": \"session\"}, \"outcome\": \"success\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(d, &["log", "append", "events.jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    let tail = entries(d);
+    let (code, out, _) = run(d, &["log", "query", "--action", "app.login"]);
+    assert_eq!(code, 0);
+    let login: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let index = login["index"].as_u64().unwrap().to_string();
+    let revealed = |i: &str| {
+        let (code, out, err) = run(d, &["log", "show", i, "--reveal"]);
+        assert_eq!(code, 0, "{err}");
+        out.contains("198.51.100")
+    };
+    assert!(revealed(&index));
+
+    // Received today: a day has not passed. Planned a week ahead, it would go.
+    let (code, out, err) = run(d, &["retention", "run", "--system", "evident", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["ledger"][0]["values_deleted"], 0);
+    assert!(revealed(&index));
+    let week = evident::event::format_time(evident::event::now_us() + 7 * 86_400_000_000);
+    let (code, out, err) = run(
+        d,
+        &["retention", "plan", "--now", &week, "--system", "evident"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("would delete their personal values"), "{out}");
+    assert!(revealed(&index), "the plan deleted");
+
+    // The purge as of a week from now, through the library (a run refuses a future --now).
+    let engine = evident::Engine::open(&d.join("data"), false).unwrap();
+    let m = evident::privacy::datamap::store::MapStore::new(&d.join("data"))
+        .load_active()
+        .unwrap()
+        .unwrap();
+    let keys = evident::privacy::dsr::LocalKeys::new([1; 32]);
+    let report = engine
+        .retention()
+        .run(
+            &m,
+            &["evident".to_owned()],
+            &keys,
+            evident::event::now_us() + 7 * 86_400_000_000,
+            false,
+            "dpo-alice",
+        )
+        .unwrap();
+    assert!(report.ledger[0].values_deleted.unwrap() >= 1, "{report:?}");
+    drop(engine);
+    assert!(!revealed(&index), "the login's IP address is still stored");
+    let (code, out, _) = run(d, &["log", "query", "--action", "app.logout"]);
+    assert_eq!(code, 0);
+    let logout: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert!(
+        revealed(&logout["index"].as_u64().unwrap().to_string()),
+        "another action lost its values"
+    );
+    // Every entry is still there, the purge's record after them.
+    assert!(entries(d).contains(tail.trim_end()));
+    assert!(entries(d).contains("evident.privacy.retention.ledger_purged"));
+    let (code, out, err) = run(d, &["log", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

@@ -37,6 +37,11 @@ use crate::verbs::privacy::load::load;
 /// `.failed`) event per system with the counts per table, the holds, and a SHA-256 over the
 /// primary keys of the purged rows — never a value. Running it again changes nothing.
 ///
+/// The engine's own ledger follows the map's `[[ledger]]` rules (`action = "consent.*"`,
+/// `retention = "2y"`): the personal values of older entries of that action are deleted, the
+/// entries themselves are kept, so `evident log verify` stays green. `--system evident` names
+/// the ledger alone. While a hold on data subjects is in force, this purge waits.
+///
 /// Exit status: 0 done, 1 some system failed (it was left unchanged), 2 bad input (an unknown
 /// system, no data map, a bad --now).
 ///
@@ -212,6 +217,28 @@ pub fn print(report: &RetentionReport) {
                     .map(|i| format!(" (ledger entry {i})"))
                     .unwrap_or_default()
             ),
+        }
+    }
+    if !report.ledger.is_empty() {
+        println!(
+            "ledger (personal values only; entries are kept){}",
+            report
+                .ledger_index
+                .map(|i| format!(" (ledger entry {i})"))
+                .unwrap_or_default()
+        );
+        for l in &report.ledger {
+            println!(
+                "  {:<24} {:>6}  received before {}: {}",
+                l.action,
+                l.period,
+                l.cutoff,
+                match (l.status, l.values_deleted) {
+                    ("held", _) => format!("held by {}", l.holds.join(", ")),
+                    (_, Some(n)) => format!("{n} value(s) deleted"),
+                    _ => "would delete their personal values".to_owned(),
+                },
+            );
         }
     }
 }

@@ -12,6 +12,13 @@
 //! held rows back, a SHA-256 over the primary keys of what was removed or anonymized — never
 //! a value), or `evident.privacy.retention.failed` with the reason. The `evident.` prefix is
 //! the reserved family: no client can forge a purge record. A dry run (`plan`) logs nothing.
+//!
+//! The engine's own ledger (`--system evident`) follows the map's `[[ledger]]` rules: the
+//! personal values of entries of an action older than its period are deleted, the entries
+//! themselves kept (so every proof still verifies), logged as
+//! `evident.privacy.retention.ledger_purged` with the count. While a hold on data subjects is
+//! in force this purge waits (the ledger names subjects by a keyed hash a hold cannot be
+//! matched with), and the event says which holds stopped it.
 
 pub mod cutoff;
 pub mod purge;
@@ -34,6 +41,10 @@ pub use purge::{purge_system, HeldBy, SystemPurge, TablePurge};
 pub const PURGED: &str = "evident.privacy.retention.purged";
 /// The ledger action of a system whose purge failed (nothing was changed in it).
 pub const FAILED: &str = "evident.privacy.retention.failed";
+/// The ledger action of a purge of the ledger's own personal values by age.
+pub const LEDGER_PURGED: &str = "evident.privacy.retention.ledger_purged";
+/// The name `--system` gives the engine's own ledger.
+pub const LEDGER_SYSTEM: &str = crate::dsr::run::LEDGER_SYSTEM;
 /// The resource type of retention events.
 pub const RESOURCE_TYPE: &str = "retention";
 
@@ -50,6 +61,26 @@ pub struct SystemOutcome {
     pub ledger_index: Option<u64>,
 }
 
+/// One `[[ledger]]` rule's part of a run: the personal values of entries of `action`
+/// received before the cutoff are deleted; the entries stay.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerPurge {
+    /// the action, or a prefix ending in `*`
+    pub action: String,
+    /// the period, as the map writes it
+    pub period: String,
+    /// entries received before this time lose their personal values, RFC 3339
+    pub cutoff: String,
+    /// `purged`, `would_purge` (dry run) or `held`
+    pub status: &'static str,
+    /// personal values deleted (none in a dry run: not counted)
+    pub values_deleted: Option<u64>,
+    /// the holds that stopped it: while a hold on data subjects is in force the ledger's
+    /// personal values are not purged (the ledger stores subjects under a keyed hash a hold
+    /// cannot be matched with, so no held subject's value can be told apart)
+    pub holds: Vec<String>,
+}
+
 /// A run's or a plan's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetentionReport {
@@ -61,6 +92,11 @@ pub struct RetentionReport {
     pub map: String,
     /// per system, in map order
     pub systems: Vec<SystemOutcome>,
+    /// the ledger's own personal values, per `[[ledger]]` rule of the map
+    pub ledger: Vec<LedgerPurge>,
+    /// the ledger index of the ledger purge's event (a real run that deleted something or
+    /// was held)
+    pub ledger_index: Option<u64>,
 }
 
 impl RetentionReport {
@@ -99,9 +135,9 @@ impl<'e> Retention<'e> {
         actor: &str,
     ) -> Result<RetentionReport> {
         for name in only {
-            if map.system(name).is_none() {
+            if name != LEDGER_SYSTEM && map.system(name).is_none() {
                 return Err(Error::BadRequest(format!(
-                    "`{}` is not a system of the data map (its systems: {})",
+                    "`{}` is not a system of the data map (its systems: {}; `evident` is the ledger)",
                     name.chars().take(80).collect::<String>(),
                     map.systems
                         .iter()
@@ -123,6 +159,8 @@ impl<'e> Retention<'e> {
             dry_run,
             map: map.hash.clone(),
             systems: Vec::new(),
+            ledger: Vec::new(),
+            ledger_index: None,
         };
         for system in &map.systems {
             if !only.is_empty() && !only.contains(&system.name) {
@@ -147,7 +185,78 @@ impl<'e> Retention<'e> {
             }
             report.systems.push(outcome);
         }
+        if only.is_empty() || only.iter().any(|s| s == LEDGER_SYSTEM) {
+            self.purge_ledger(map, &holds, now_us, dry_run, actor, &mut report)?;
+        }
         Ok(report)
+    }
+
+    /// The `[[ledger]]` rules: personal values of old entries deleted, entries kept.
+    fn purge_ledger(
+        &self,
+        map: &DataMap,
+        holds: &[crate::holds::Hold],
+        now_us: i64,
+        dry_run: bool,
+        actor: &str,
+        report: &mut RetentionReport,
+    ) -> Result<()> {
+        if map.ledger.is_empty() {
+            return Ok(());
+        }
+        let subject_holds: Vec<String> = holds
+            .iter()
+            .filter(|h| !h.subject_keys.is_empty())
+            .map(|h| h.hold_id.clone())
+            .collect();
+        let mut store = if dry_run || !subject_holds.is_empty() {
+            None
+        } else {
+            Some(self.host.connect_store()?)
+        };
+        let mut deleted = 0;
+        for rule in &map.ledger {
+            let cutoff = cutoff::cutoff_us(now_us, &rule.retention);
+            let (status, values_deleted) = match store.as_mut() {
+                _ if !subject_holds.is_empty() => ("held", None),
+                None => ("would_purge", None),
+                Some(store) => {
+                    let n = store.purge_personal(&rule.action, cutoff)?;
+                    deleted += n;
+                    ("purged", Some(n))
+                }
+            };
+            report.ledger.push(LedgerPurge {
+                action: rule.action.clone(),
+                period: rule.retention.to_string(),
+                cutoff: format_time(cutoff),
+                status,
+                values_deleted,
+                holds: if status == "held" {
+                    subject_holds.clone()
+                } else {
+                    Vec::new()
+                },
+            });
+        }
+        if !dry_run {
+            let mut event = system_event(
+                LEDGER_PURGED,
+                RESOURCE_TYPE,
+                Some(LEDGER_SYSTEM),
+                json!({
+                    "now": format_time(now_us),
+                    "map": map.hash,
+                    "values_deleted": deleted,
+                    "rules": report.ledger,
+                }),
+            );
+            event.actor.id = actor.to_owned();
+            event.actor.kind = ActorType::User;
+            let receipt = self.host.append_blocking(vec![event])?;
+            report.ledger_index = receipt.receipts.first().map(|r| r.index);
+        }
+        Ok(())
     }
 
     fn record(&self, o: &SystemOutcome, map: &DataMap, now_us: i64, actor: &str) -> Result<u64> {
