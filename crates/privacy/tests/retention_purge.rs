@@ -31,6 +31,14 @@ fn keys() -> LocalKeys {
 }
 
 fn map(db: &Fixture) -> DataMap {
+    map_with(
+        db,
+        r#"fields = [{ name = "email", categories = ["user.contact.email"], erasure = "null" }]"#,
+    )
+}
+
+/// The map, with `patients` as the rest of the patients table (its fields, and any retention).
+fn map_with(db: &Fixture, patients: &str) -> DataMap {
     let text = format!(
         r#"format = 1
 
@@ -45,9 +53,7 @@ retention = "10y"
 name = "patients"
 primary_key = "id"
 identity = "id"
-fields = [
-  {{ name = "email", categories = ["user.contact.email"], erasure = "null" }},
-]
+{}
 
 [[systems.tables]]
 name = "encounters"
@@ -70,7 +76,8 @@ fields = [
   {{ name = "iban", categories = ["user.financial.bank_account"], erasure = "null" }},
 ]
 "#,
-        db.connection()
+        db.connection(),
+        patients
     );
     evident_privacy::datamap::parse(Path::new("datamap.toml"), &text).unwrap()
 }
@@ -297,4 +304,53 @@ fields = [{{ name = "email", categories = ["user.contact.email"], erasure = "nul
         !dir.path().join("missing.db").exists(),
         "the purge created a database"
     );
+}
+
+#[test]
+fn a_failing_write_rolls_the_whole_system_back() {
+    each(|db| {
+        let before = db.dump_all();
+        // Every patient was created on 2024-01-01: past `1y`. Their `mrn` is NOT NULL, so
+        // anonymizing it to NULL fails — after the encounters (children first) were written.
+        let map = map_with(
+            db,
+            "retention = \"1y\"\nretention_from = \"created_at\"\nfields = [{ name = \"mrn\", categories = [\"user.health_and_medical.record_id\"], erasure = \"null\" }]",
+        );
+        let held_by = HeldBy {
+            holds: &[],
+            subject_key: &no_holds,
+        };
+        let err = purge_system(map.system("clinic").unwrap(), &held_by, &keys(), NOW, false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("system `clinic`:"), "{err}");
+        assert_eq!(db.dump_all(), before, "a failed purge left changes");
+    });
+}
+
+#[test]
+fn an_unreachable_postgres_server_is_a_clear_error() {
+    let text = r#"[[systems]]
+name = "warehouse"
+connection = "postgres://postgres@127.0.0.1:1/test"
+purpose = "p"
+lawful_basis = "contract"
+retention = "1y"
+
+[[systems.tables]]
+name = "patients"
+primary_key = "id"
+identity = "id"
+retention_from = "created_at"
+fields = [{ name = "email", categories = ["user.contact.email"], erasure = "null" }]
+"#;
+    let map = evident_privacy::datamap::parse(Path::new("datamap.toml"), text).unwrap();
+    let held_by = HeldBy {
+        holds: &[],
+        subject_key: &no_holds,
+    };
+    let err = purge_system(map.system("warehouse").unwrap(), &held_by, &keys(), NOW, true)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("system `warehouse`: connecting:"), "{err}");
 }
