@@ -319,3 +319,36 @@ fn the_ledger_loses_old_personal_values_keeps_its_entries_and_still_verifies() {
     let (code, out, err) = run(d, &["log", "verify"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn serve_refuses_a_retention_interval_out_of_range_from_a_flag_or_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for interval in ["0s", "10s", "32d", "soon"] {
+        let (code, _, err) = run(
+            d,
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--retention-interval",
+                interval,
+            ],
+        );
+        assert_eq!(code, 2, "{interval}: {err}");
+        assert!(err.contains("--retention-interval"), "{err}");
+    }
+    std::fs::write(d.join("evident.toml"), "retention_interval = \"5s\"\n").unwrap();
+    let (code, _, err) = run(
+        d,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            "evident.toml",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--retention-interval"), "{err}");
+}
