@@ -349,8 +349,14 @@ fields = [{ name = "email", categories = ["user.contact.email"], erasure = "null
         holds: &[],
         subject_key: &no_holds,
     };
-    let err = purge_system(map.system("warehouse").unwrap(), &held_by, &keys(), NOW, true)
-        .unwrap_err()
-        .to_string();
+    let err = purge_system(
+        map.system("warehouse").unwrap(),
+        &held_by,
+        &keys(),
+        NOW,
+        true,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.starts_with("system `warehouse`: connecting:"), "{err}");
 }
