@@ -12,7 +12,7 @@ use crate::verbs::{
     access, anonymity, apikey, backup, bench, consent, controls, demo, dsr, evidence, init, keys,
     log, policy, policy_doc, privacy, pseudonymize, serve, tokens, verify,
 };
-use crate::verbs::{incident, risk};
+use crate::verbs::{incident, retention, risk};
 
 /// Evident: a self-hosted compliance engine whose every control leaves evidence in one
 /// tamper-evident Merkle log that auditors verify offline.
@@ -33,6 +33,7 @@ pub struct Cli {
     /// A TOML file with defaults: `data_dir`, `listen`, `danger_plaintext_network`, `log`,
     /// `operator`, `rules` (a list of rule files), `fingerprint_key_file`, `tls_cert`, `tls_key`,
     /// `tls_client_ca`, `max_connections`, `header_timeout`, `body_timeout`, `body_memory_mib`,
+    /// `controls_interval`, `controls_schedule`, `retention_interval`, a `[lockout]` table
     /// and a `[keys]` table (`provider`, `pkcs11_module`, `pkcs11_token`,
     /// `pkcs11_pin_file`, `pkcs11_key`, `kms_key_id`, `kms_region`, `kms_endpoint`).
     /// Flags win over environment variables, which win over the file.
@@ -41,8 +42,8 @@ pub struct Cli {
     /// Who is running this command, as recorded in the ledger (default: $USER, $LOGNAME, or
     /// the account of the process's user id). Privileged verbs (key destroy and disable,
     /// policy apply and rollback, log erase, apikey create and revoke, restore, controls import,
-    /// policy-doc publish, privacy map apply, privacy ropa --publish, privacy hold place and lift) refuse to run when no
-    /// name can be established.
+    /// policy-doc publish, privacy map apply, privacy ropa --publish, privacy hold place and
+    /// lift, retention run) refuse to run when no name can be established.
     #[arg(long, global = true, env = "EVIDENT_OPERATOR", value_name = "NAME")]
     pub operator: Option<String>,
     /// DANGER: let privileged verbs run with no established operator identity; the ledger then
@@ -100,6 +101,8 @@ pub enum Command {
     Incident(incident::IncidentCommand),
     #[command(subcommand)]
     Dsr(dsr::DsrCommand),
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

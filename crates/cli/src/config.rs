@@ -19,6 +19,7 @@
 //! body_memory_mib = 256          # request bodies held in memory at once (503 past it)
 //! controls_interval = "60s"      # how often serve runs the control checks that are due
 //! controls_schedule = true       # false: serve runs no control checks by itself
+//! retention_interval = "1d"      # serve purges rows past their retention period (default: off)
 //!
 //! [keys]                                                # where the root key lives
 //! provider = "pkcs11"                                   # local (default), pkcs11 or aws-kms
@@ -63,6 +64,7 @@ struct ConfigFile {
     body_memory_mib: Option<u64>,
     controls_interval: Option<DurationValue>,
     controls_schedule: Option<bool>,
+    retention_interval: Option<DurationValue>,
     keys: Option<KeysConfig>,
     lockout: Option<LockoutConfig>,
 }
@@ -186,6 +188,10 @@ pub fn load_into_env() -> Result<()> {
             .controls_schedule
             .filter(|on| !on)
             .map(|_| "true".to_string()),
+    );
+    set(
+        "EVIDENT_RETENTION_INTERVAL",
+        config.retention_interval.map(DurationValue::into_text),
     );
     set(
         "EVIDENT_FINGERPRINT_KEY_FILE",

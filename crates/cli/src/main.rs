@@ -99,6 +99,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Risk(cmd) => crate::verbs::risk::run(cmd),
         Command::Incident(cmd) => crate::verbs::incident::run(cmd),
         Command::Dsr(cmd) => dsr::run(cmd),
+        Command::Retention(cmd) => crate::verbs::retention::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

@@ -354,6 +354,11 @@ pub trait LogStore: Send {
     /// Deletes every personal value of `subject`, and every consent record of it; returns how
     /// many personal values were deleted.
     fn erase_subject(&mut self, subject: &str) -> Result<u64>;
+    /// Deletes the personal values of the entries whose action is `action` (or, when it ends
+    /// in `*`, starts with what precedes the `*`) and that were received before `before_us`:
+    /// retention of personal values by age. The entries, their commitments and every
+    /// checkpoint stay, so every proof still holds. Answers how many values were deleted.
+    fn purge_personal(&mut self, action: &str, before_us: i64) -> Result<u64>;
     /// Stores a new version of a named key (wrapped by the root key) as the active one; the
     /// previous active version becomes decrypt-only. Answers the new version number.
     fn insert_key_version(&mut self, name: &str, wrapped: &[u8], created_us: i64) -> Result<u32>;

@@ -547,6 +547,12 @@ impl Engine {
         privacy::holds::Holds::new(self.key_host(), self.log())
     }
 
+    /// Retention purges over the data map's systems, legal holds permitting, each logged as
+    /// `evident.privacy.retention.*` (see [`privacy::retention`]).
+    pub fn retention(&self) -> privacy::retention::Retention<'_> {
+        privacy::retention::Retention::new(self.key_host(), self.log())
+    }
+
     /// Destroys every stored personal value of `subject` and logs the erasure; see
     /// [`privacy::Privacy::erase_subject`].
     pub fn erase_subject(&self, subject: &str, actor: &str) -> Result<ErasureReport> {

@@ -6,7 +6,8 @@
 //! data was ever sealed under it, is crypto-shredded, while every proof of the log still
 //! verifies (invariant 3); and consent records ([`consent`]): grants, withdrawals and Global
 //! Privacy Control opt-outs per subject and purpose, each a ledger event, with the current
-//! state indexed in the store. Retention will live here too.
+//! state indexed in the store. Retention ([`retention`]) deletes or anonymizes the data map's
+//! rows past their declared period, legal holds ([`holds`]) permitting, each purge a ledger event.
 //!
 //! It runs data-subject requests ([`dsr`]) against the application's own databases, driven by
 //! the data map ([`datamap`]): access and portability exports, rectification, erasure by each
@@ -40,6 +41,7 @@ mod events;
 pub mod holds;
 mod pg;
 pub mod pseudonymize;
+pub mod retention;
 pub mod ropa;
 
 pub use erasure::{ErasureReport, Privacy};

@@ -17,7 +17,8 @@
 //! [`router`] builds the whole API over an [`AppState`] (the engine plus [`ServerOptions`]);
 //! [`serve()`] and [`serve_tls`] run it on a listener until a shutdown signal, with the
 //! control-check scheduler (`schedule.rs`) beside it when [`ServerOptions::controls_schedule`]
-//! asks for one (the due checks run as [`SCHEDULER_ACTOR`]); [`tls`] holds
+//! asks for one (the due checks run as [`SCHEDULER_ACTOR`]), and the retention scheduler
+//! (`retention_schedule.rs`) when [`ServerOptions::retention_schedule`] does; [`tls`] holds
 //! the rustls configuration that reloads its certificate files; [`oidc`] verifies OpenID
 //! Connect bearer tokens; [`lockout`] holds the login lockout's policy
 //! ([`ServerOptions::lockout`]). [`LoopbackServer`] runs the API on a free loopback port in its own
@@ -110,6 +111,7 @@ pub mod oidc;
 mod openapi_tests;
 mod peer;
 mod request;
+mod retention_schedule;
 mod roles;
 mod routes;
 mod schedule;

@@ -11,6 +11,7 @@ use evident::Engine;
 
 use crate::connections::{serve_connections, Gate, PlainAccept};
 use crate::limits::Limits;
+use crate::retention_schedule::RetentionSchedule;
 use crate::schedule::Schedule;
 use crate::state::{AppState, ServerOptions};
 use crate::{router, tls};
@@ -94,11 +95,15 @@ pub async fn serve_tls(
     let limits = state.limits().clone();
     let gate = Gate::new(limits.effective_max_connections());
     let schedule = Schedule::start(&state);
+    let retention = RetentionSchedule::start(&state);
     let app = router(state);
     let listener = tls::TlsListener::new(listener, tls, gate.clone())?;
     serve_connections(listener, gate, app, limits, shutdown).await;
     if let Some(schedule) = schedule {
         schedule.stop().await;
+    }
+    if let Some(retention) = retention {
+        retention.stop().await;
     }
     Ok(())
 }
@@ -112,9 +117,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let limits = state.limits().clone();
     let schedule = Schedule::start(&state);
+    let retention = RetentionSchedule::start(&state);
     let served = serve_router(router(state), listener, limits, shutdown).await;
     if let Some(schedule) = schedule {
         schedule.stop().await;
+    }
+    if let Some(retention) = retention {
+        retention.stop().await;
     }
     served
 }

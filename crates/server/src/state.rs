@@ -52,6 +52,9 @@ pub struct ServerOptions {
     /// how often the server runs the control checks that are due (`None`: never by itself;
     /// `evident serve` asks for every 60 s)
     pub controls_schedule: Option<Duration>,
+    /// how often the server purges the data map's rows past their retention period (`None`,
+    /// the default: never by itself)
+    pub retention_schedule: Option<Duration>,
 }
 
 impl AppState {
@@ -98,6 +101,11 @@ impl AppState {
     /// How often the due control checks run, if the server runs them.
     pub fn controls_schedule(&self) -> Option<Duration> {
         self.options.controls_schedule
+    }
+
+    /// How often retention purges run, if the server runs them.
+    pub fn retention_schedule(&self) -> Option<Duration> {
+        self.options.retention_schedule
     }
 
     /// The URL clients reach this server at, when configured.

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 pub(crate) const T0: i64 = 1_700_000_000_000_000;
 
 /// When every sample was received.
-const RECEIVED_US: i64 = T0 + 86_400_000_000;
+pub(crate) const RECEIVED_US: i64 = T0 + 86_400_000_000;
 
 /// The columns of sample `n`, as a store indexes them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! Personal values stored beside the tree (`personal`): read per entry, erased per data
-//! subject (with their consent records), and resealed in place when the personal-data key changes. The entries' commitments
+//! subject (with their consent records), purged by age per action (retention), and resealed in place when the personal-data key changes. The entries' commitments
 //! never change, so erasure and resealing leave every proof intact.
 
 use rusqlite::{params, Connection, TransactionBehavior};
@@ -30,6 +30,24 @@ pub(crate) fn erase_subject(conn: &mut Connection, subject: &str) -> Result<u64>
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let n = tx.execute("DELETE FROM personal WHERE subject = ?1", [subject])?;
     crate::consent::erase_consent(&tx, subject)?;
+    tx.commit()?;
+    Ok(n as u64)
+}
+
+pub(crate) fn purge_personal(conn: &mut Connection, action: &str, before_us: i64) -> Result<u64> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let n = match action.strip_suffix('*') {
+        Some(prefix) => tx.execute(
+            "DELETE FROM personal WHERE idx IN (SELECT idx FROM entries \
+             WHERE substr(action, 1, length(?1)) = ?1 AND received_us < ?2)",
+            params![prefix, before_us],
+        )?,
+        None => tx.execute(
+            "DELETE FROM personal WHERE idx IN (SELECT idx FROM entries \
+             WHERE action = ?1 AND received_us < ?2)",
+            params![action, before_us],
+        )?,
+    };
     tx.commit()?;
     Ok(n as u64)
 }

@@ -92,6 +92,10 @@ impl LogStore for SqliteStore {
         personal::erase_subject(&mut self.conn, subject)
     }
 
+    fn purge_personal(&mut self, action: &str, before_us: i64) -> Result<u64> {
+        personal::purge_personal(&mut self.conn, action, before_us)
+    }
+
     fn insert_key_version(&mut self, name: &str, wrapped: &[u8], created_us: i64) -> Result<u32> {
         keys::insert_key_version(&mut self.conn, name, wrapped, created_us)
     }

@@ -21,6 +21,7 @@
 //! | `anonymity check`, `safe-harbor` | [`anonymity`] |
 //! | `consent grant`, `withdraw`, `show`, `history`, `import` | [`consent`] |
 //! | `dsr open`, `verify-identity`, `approve`, `deny`, `extend`, `run`, `status`, `list` | [`dsr`] |
+//! | `retention plan`, `run` | [`retention`] |
 //! | `privacy map check`, `show`, `apply`, `history`, `scan` | [`privacy`] |
 //! | `pseudonymize` | [`pseudonymize`] |
 //! | `risk add`, `update`, `close`, `list`, `show`, `export`, `report` | [`risk`] |
@@ -48,6 +49,7 @@ pub mod policy;
 pub mod policy_doc;
 pub mod privacy;
 pub mod pseudonymize;
+pub mod retention;
 pub mod risk;
 pub mod serve;
 pub mod tokens;

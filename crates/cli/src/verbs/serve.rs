@@ -23,11 +23,14 @@ use crate::tls;
 /// Repeated failed logins are slowed, then locked out (--lockout-*; PCI DSS 8.3.4).
 /// Every minute (--controls-interval) the control checks that are due on their cadence run
 /// and are recorded in the ledger; --no-controls-schedule turns that off.
+/// With --retention-interval, the active data map's rows past their retention period are
+/// purged on that schedule (off by default; see `evident retention --help`).
 ///
 /// Examples:
 ///   evident serve --data-dir /var/lib/evident
 ///   evident serve --listen 0.0.0.0:8470 --tls-cert cert.pem --tls-key key.pem
 ///   evident serve --controls-interval 5m
+///   evident serve --retention-interval 1d
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ServeArgs {
@@ -55,6 +58,16 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub controls: ControlsScheduleArgs,
+    /// Purge the active data map's rows past their retention period every DURATION (`12h`,
+    /// `1d`, or seconds; 1 minute to 31 days), as `evident retention run` does, each purge
+    /// logged as `evident.privacy.retention.*`. Off by default.
+    #[arg(
+        long,
+        env = "EVIDENT_RETENTION_INTERVAL",
+        value_parser = parse_retention_interval,
+        value_name = "DURATION"
+    )]
+    pub retention_interval: Option<Duration>,
 }
 
 /// The control-check scheduler: how often `serve` wakes to run the checks that are due (each
@@ -89,6 +102,17 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
     let interval = evident_server::lockout::parse_duration(text)?;
     if !(Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(&interval) {
         return Err(format!("`{text}`: the interval must be from 1 s to 1 day"));
+    }
+    Ok(interval)
+}
+
+/// A retention interval: `12h`, `1d` or seconds, from a minute to 31 days.
+fn parse_retention_interval(text: &str) -> Result<Duration, String> {
+    let interval = evident_server::lockout::parse_duration(text)?;
+    if !(Duration::from_secs(60)..=Duration::from_secs(31 * 86_400)).contains(&interval) {
+        return Err(format!(
+            "`{text}`: the retention interval must be from 1 minute to 31 days"
+        ));
     }
     Ok(interval)
 }
@@ -296,6 +320,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         lockout,
         limits,
         controls,
+        retention_interval,
     } = args;
     let lockout = lockout.policy()?;
     let dir = dir.data_dir.as_path();
@@ -336,6 +361,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             lockout: lockout.clone(),
             limits: limits.limits(),
             controls_schedule: controls.schedule(),
+            retention_schedule: retention_interval,
         };
         if lockout.is_weaker_than_pci() {
             tracing::warn!(

@@ -33,8 +33,8 @@ pub mod write;
 
 pub use load::{load, parse, read, MAX_MAP_BYTES};
 pub use model::{
-    Connection, Controller, DataMap, Erasure, Field, LawfulBasis, Link, Retention, RowErasure,
-    Safeguard, System, Table, Transfer,
+    Connection, Controller, DataMap, Erasure, Field, LawfulBasis, LedgerRetention, Link, Retention,
+    RowErasure, Safeguard, System, Table, Transfer,
 };
 pub use source::{hash, Diagnostic, Diagnostics};
 

@@ -22,6 +22,22 @@ pub mod raw {
         /// the systems
         #[serde(default)]
         pub systems: Vec<Spanned<System>>,
+        /// how long the engine's own ledger keeps personal values, per event action
+        #[serde(default)]
+        pub ledger: Vec<Spanned<LedgerRetention>>,
+    }
+
+    /// `[[ledger]]`: personal values of ledger entries of one action (or action prefix),
+    /// erased once older than a period; the entries themselves are kept.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct LedgerRetention {
+        /// the event action, or a prefix ending in `*` (`consent.*`)
+        pub action: Spanned<String>,
+        /// how long the personal values are kept, e.g. `2y`
+        pub retention: Spanned<String>,
+        /// free text
+        pub description: Option<String>,
     }
 
     /// `[controller]`: GDPR Art. 30(1)(a).
@@ -179,6 +195,23 @@ pub struct DataMap {
     pub controller: Option<Controller>,
     /// the systems, in file order
     pub systems: Vec<System>,
+    /// the ledger's retention of personal values, per action, in file order
+    pub ledger: Vec<LedgerRetention>,
+}
+
+/// How long the ledger keeps the personal values of entries of one action (or action
+/// prefix). The entries themselves are never deleted: only their personal values, stored
+/// beside the tree, are, so every proof still holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerRetention {
+    /// the event action, or a prefix ending in `*`
+    pub action: String,
+    /// the period
+    pub retention: Retention,
+    /// free text
+    pub description: Option<String>,
+    /// 1-based line of its `[[ledger]]`
+    pub line: usize,
 }
 
 /// Who is responsible for the processing: GDPR Art. 30(1)(a).

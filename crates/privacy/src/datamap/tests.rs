@@ -373,3 +373,43 @@ fn bad_processing_declarations_are_named_at_their_line() {
         "{found:?}"
     );
 }
+
+#[test]
+fn ledger_retention_rules_are_read_and_checked_by_line() {
+    let base = GOOD.lines().count();
+    let rules = "[[ledger]]\naction = \"consent.*\"\nretention = \"2y\"\n\n[[ledger]]\naction = \"access.decision\"\nretention = \"90d\"\n";
+    let map = parse(Path::new("map.toml"), &format!("{GOOD}{rules}")).unwrap();
+    assert_eq!(map.ledger.len(), 2);
+    assert_eq!(map.ledger[0].action, "consent.*");
+    assert_eq!(map.ledger[0].retention.to_string(), "2y");
+    assert_eq!(map.ledger[1].line, base + 5);
+
+    let (line, message) = one_error(&format!(
+        "{GOOD}{}",
+        rules.replace("\"90d\"", "\"90 days\"")
+    ));
+    assert_eq!(line, base + 7);
+    assert!(
+        message.contains("`90 days` is not a retention period"),
+        "{message}"
+    );
+    let (line, message) = one_error(&format!(
+        "{GOOD}{}",
+        rules.replace("access.decision", "access decision")
+    ));
+    assert_eq!(line, base + 6);
+    assert!(message.contains("is not an event action"), "{message}");
+    let (line, message) = one_error(&format!(
+        "{GOOD}{}",
+        rules.replace("access.decision", "consent.*")
+    ));
+    assert_eq!(line, base + 6);
+    assert!(
+        message.contains("duplicate ledger action `consent.*` (first declared on line"),
+        "{message}"
+    );
+    let found = errors(&format!(
+        "{GOOD}[[ledger]]\naction = \"x\"\nretention = \"1y\"\nkeep = true\n"
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
+}

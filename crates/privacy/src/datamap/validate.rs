@@ -11,7 +11,8 @@ use super::check::{check_name, clip, Check};
 use super::links::check_links;
 use super::model::{raw, STRATEGIES};
 use super::model::{
-    Connection, DataMap, Erasure, Field, LawfulBasis, Link, Retention, RowErasure, System, Table,
+    Connection, DataMap, Erasure, Field, LawfulBasis, LedgerRetention, Link, Retention, RowErasure,
+    System, Table,
 };
 use super::processing;
 use super::source::{hash, Diagnostics};
@@ -60,17 +61,74 @@ pub(crate) fn validate(
         }
         systems.push(check_system(&mut c, system));
     }
+    let ledger = check_ledger(&mut c, &map.ledger);
     if c.found.is_empty() {
         Ok(DataMap {
             file: file.to_path_buf(),
             hash: hash(text),
             controller,
             systems,
+            ledger,
         })
     } else {
         c.found.sort_by_key(|d| (d.line, d.column));
         Err(Diagnostics(c.found))
     }
+}
+
+/// `[[ledger]]`: an action (letters, digits, `.`, `_`, `-`, or a prefix of them ending in
+/// `*`) named once, and a period.
+fn check_ledger(
+    c: &mut Check<'_>,
+    rules: &[Spanned<raw::LedgerRetention>],
+) -> Vec<LedgerRetention> {
+    let mut out = Vec::new();
+    let mut seen = BTreeMap::new();
+    for spanned in rules {
+        let r = spanned.get_ref();
+        let action = r.action.get_ref();
+        let stem = action.strip_suffix('*').unwrap_or(action);
+        let valid = !stem.is_empty()
+            && stem.len() <= 128
+            && stem
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-'));
+        if !valid {
+            c.at(
+                r.action.span(),
+                format!(
+                    "`{}` is not an event action: letters, digits, `.`, `_`, `-`, or such a prefix ending in `*` (`consent.*`)",
+                    clip(action)
+                ),
+            );
+        }
+        if let Some(first) = seen.insert(action.clone(), c.line(&r.action.span())) {
+            c.at(
+                r.action.span(),
+                format!(
+                    "duplicate ledger action `{}` (first declared on line {first})",
+                    clip(action)
+                ),
+            );
+        }
+        let retention = Retention::parse(r.retention.get_ref()).unwrap_or_else(|| {
+            c.at(
+                r.retention.span(),
+                format!(
+                    "`{}` is not a retention period: a number and a unit, largest first: `6y`, `18m`, `1y6m`, `2w`, `90d`",
+                    clip(r.retention.get_ref())
+                ),
+            );
+            Retention::default()
+        });
+        out.push(LedgerRetention {
+            action: action.clone(),
+            retention,
+            description: r.description.clone(),
+            line: c.line(&spanned.span()),
+        });
+    }
+    out
 }
 
 fn check_system(c: &mut Check<'_>, spanned: &Spanned<raw::System>) -> System {

@@ -36,6 +36,7 @@ macro_rules! store_conformance {
             personal::personal_values_are_kept_beside_their_entries
             personal::erasing_a_subject_removes_its_values_and_proofs_still_match
             personal::resealing_replaces_the_values_it_changes_or_none
+            personal::purging_by_age_removes_values_of_one_action_and_proofs_still_match
             personal::a_scan_gives_each_entry_then_its_personal_values
             personal::a_scan_sees_an_append_beside_it_wholly_or_not_at_all
             query::queries_match_every_filter_in_both_orders

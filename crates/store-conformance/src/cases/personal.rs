@@ -8,7 +8,7 @@ use evident_core::store::{AppendOutcome, Scanned, StoredPersonal};
 use evident_core::{Error, Result};
 
 use crate::fixture::Fixture;
-use crate::testlog::{commitment_in, samples, verify, Sample, TestLog};
+use crate::testlog::{commitment_in, samples, verify, Sample, TestLog, RECEIVED_US};
 
 /// Each entry's personal values come back by path, with the subject, salt and value that
 /// were appended, and each matches the commitment its entry holds.
@@ -85,6 +85,42 @@ pub(super) fn erasing_a_subject_removes_its_values_and_proofs_still_match(
         (after.entries, after.checkpoints, after.personal),
         (before.entries, before.checkpoints, 12)
     );
+    Ok(())
+}
+
+/// Purging personal values by age deletes those of the entries of one action (or action
+/// prefix) received before the cutoff, and no other; entries and checkpoints stay as they
+/// were, so the log still verifies; a second purge deletes nothing.
+pub(super) fn purging_by_age_removes_values_of_one_action_and_proofs_still_match(
+    fixture: &dyn Fixture,
+) -> Result<()> {
+    let mut store = fixture.open()?;
+    let mut log = TestLog::new()?;
+    log.append(&mut *store, &samples(0, 6)?)?;
+    let entries = store.entries(0, 6)?;
+    let received = RECEIVED_US;
+    // Not received before the cutoff: nothing goes.
+    assert_eq!(store.purge_personal("record.read", received)?, 0);
+    // The even samples are `record.read`: two values each.
+    assert_eq!(store.purge_personal("record.read", received + 1)?, 6);
+    for n in 0..6 {
+        let expected = if n % 2 == 0 { 0 } else { 2 };
+        assert_eq!(store.personal_of(n)?.len(), expected, "entry {n}");
+    }
+    assert_eq!(
+        store.purge_personal("record.read", received + 1)?,
+        0,
+        "a second purge"
+    );
+    assert_eq!(
+        store.purge_personal("record", received + 1)?,
+        0,
+        "not a prefix without `*`"
+    );
+    assert_eq!(store.purge_personal("record.*", received + 1)?, 6);
+    assert_eq!(store.entries(0, 6)?, entries, "the purge changed entries");
+    let after = verify(&*fixture.open()?, &log.verifier())?;
+    assert_eq!((after.entries, after.personal), (6, 0));
     Ok(())
 }
 

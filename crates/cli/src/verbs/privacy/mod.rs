@@ -205,6 +205,15 @@ fn show(args: ShowArgs) -> Result<()> {
             }
         }
     }
+    if !map.ledger.is_empty() {
+        writeln!(
+            out,
+            "\nledger: personal values kept (entries are kept whole)"
+        )?;
+        for l in &map.ledger {
+            writeln!(out, "  {:<24} {}", l.action, l.retention)?;
+        }
+    }
     let mut categories: Vec<&str> = map
         .systems
         .iter()
