@@ -364,7 +364,8 @@ fn a_second_run_for_the_same_subject_is_refused_while_one_executes() {
     let key = dsr.get(&first).unwrap().subject_key;
     let running = dir.path().join("privacy/dsr/running");
     std::fs::create_dir_all(&running).unwrap();
-    std::fs::write(running.join(&key), b"").unwrap();
+    let held = std::fs::File::create(running.join(&key)).unwrap();
+    held.lock().unwrap();
     let e = dsr
         .run(&second, &map, &keys, &RunOptions::default(), "dpo")
         .unwrap_err()
@@ -380,8 +381,15 @@ fn a_second_run_for_the_same_subject_is_refused_while_one_executes() {
     );
     dsr.run(&other, &map, &keys, &RunOptions::default(), "dpo")
         .unwrap();
-    std::fs::remove_file(running.join(&key)).unwrap();
-    dsr.run(&second, &map, &keys, &RunOptions::default(), "dpo")
+    // The holder dies (kill -9 closes its files): the lock file is left behind, the lock is
+    // not, and the next run goes ahead without anyone removing anything.
+    drop(held);
+    assert!(running.join(&key).exists());
+    let report = dsr
+        .run(&second, &map, &keys, &RunOptions::default(), "dpo")
         .unwrap();
-    assert!(!running.join(&key).exists(), "the lock is released");
+    assert_eq!(report.request.state, State::Completed);
+    // A run that ended released its lock too.
+    let again = std::fs::File::open(running.join(&key)).unwrap();
+    again.try_lock().unwrap();
 }

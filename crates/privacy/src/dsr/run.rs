@@ -60,14 +60,11 @@ pub struct RunOptions {
     pub set: Vec<(String, String)>,
 }
 
-/// Held while a subject's request runs; removes its lock file when dropped.
-struct RunLock(PathBuf);
-
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
+/// Held while a subject's request runs: an exclusive advisory lock on the subject's lock
+/// file, which the kernel releases when the file is closed — when the run ends, and just as
+/// well when its process is killed (kill -9), so a crashed run never blocks the resume. The
+/// file stays: removing it could let two runs lock two different files of one name.
+struct RunLock(#[allow(dead_code, reason = "held for its lock")] std::fs::File);
 
 impl Dsr<'_> {
     fn lock(&self, r: &Request) -> Result<RunLock> {
@@ -77,14 +74,21 @@ impl Dsr<'_> {
         };
         std::fs::create_dir_all(&self.running).map_err(io)?;
         let path = self.running.join(&r.subject_key);
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(_) => Ok(RunLock(path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Engine(evident_core::Error::Conflict(format!(
-                "another request for the same subject is executing; run `{}` again when it ends (if no run is in progress, remove `privacy/dsr/running/{}` in the data directory)",
-                r.id,
-                r.subject_key
-            )))),
-            Err(e) => Err(io(e)),
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock(file)),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(Error::Engine(evident_core::Error::Conflict(format!(
+                "another request for the same subject is executing; run `{}` again when it ends",
+                r.id
+            ))))
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
         }
     }
 

@@ -3,8 +3,9 @@
 //! Every step appends one `privacy.dsr.*` event; state is read back from them ([`fold`]).
 //!
 //! The subject's id is a personal field of the opening event (erasable like any other); a
-//! run reads it back from there. Only one run per subject at a time: a lock file named by
-//! the subject's keyed hash in `privacy/dsr/running/` of the data directory.
+//! run reads it back from there. Only one run per subject at a time: an advisory lock on a
+//! file named by the subject's keyed hash in `privacy/dsr/running/` of the data directory,
+//! released by the kernel however the run ends.
 
 use std::path::{Path, PathBuf};
 
