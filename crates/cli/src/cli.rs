@@ -98,6 +98,7 @@ pub enum Command {
     Risk(risk::RiskCommand),
     #[command(subcommand)]
     Incident(incident::IncidentCommand),
+    #[command(subcommand)]
     Dsr(dsr::DsrCommand),
     #[command(subcommand)]
     Bench(bench::BenchCommand),
