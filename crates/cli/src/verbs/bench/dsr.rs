@@ -18,7 +18,7 @@ use bytes::Bytes;
 use evident::privacy::datamap::{self, Connection, DataMap, RowErasure, System};
 use evident::privacy::dsr::connector::{erase, export};
 use evident::privacy::dsr::export::{to_json, SystemExport};
-use evident::privacy::dsr::{db, plan, strategy, LocalKeys};
+use evident::privacy::dsr::{db, plan, strategy, LocalKeys, Session};
 use futures_util::SinkExt as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_postgres::{Client, NoTls, Statement};
@@ -49,10 +49,10 @@ pub fn run(url: Option<String>, size: Size, keep: bool) -> Result<()> {
         bail!("no database: give --pg-url postgres://USER@HOST:PORT/DB, or set EVIDENT_TEST_PG_URL");
     };
     let patients = size.rows / ROWS_PER_SUBJECT;
-    let wanted = 3 * size.subjects as u64 + 2 * size.bulk as u64;
+    let wanted = 4 * size.subjects as u64 + 3 * size.bulk as u64;
     if patients < wanted.max(1) {
         bail!(
-            "--rows {} makes {patients} subjects ({ROWS_PER_SUBJECT} rows each), fewer than the {wanted} the run erases (3 × --subjects + 2 × --bulk): give more rows or fewer subjects",
+            "--rows {} makes {patients} subjects ({ROWS_PER_SUBJECT} rows each), fewer than the {wanted} the run erases (4 × --subjects + 3 × --bulk): give more rows or fewer subjects",
             size.rows
         );
     }
@@ -547,11 +547,13 @@ fn measure(
     let keys = LocalKeys::new([7; 32]);
     let sql = statements(system)?;
     let k = size.subjects;
-    let chosen = pick(patients, 3 * k + 2 * size.bulk);
+    let chosen = pick(patients, 4 * k + 3 * size.bulk);
     let (evident_set, rest) = chosen.split_at(k);
+    let (session_set, rest) = rest.split_at(k);
     let (bare_set, rest) = rest.split_at(k);
     let (psql_set, rest) = rest.split_at(k);
-    let (bulk_evident, bulk_bare) = rest.split_at(size.bulk);
+    let (bulk_evident, rest) = rest.split_at(size.bulk);
+    let (bulk_session, bulk_bare) = rest.split_at(size.bulk);
     let bare = rt.block_on(Bare::new(client, &sql))?;
     println!(
         "{k} random subjects per series (each series its own subjects: an erased subject is not erased again)"
@@ -583,6 +585,30 @@ fn measure(
         pb.inc(1);
     }
     pb.finish_and_clear();
+
+    // Evident, one session (connection, schema check, prepared statements) for all subjects.
+    let (mut s_access, mut s_erase) = (Samples::default(), Samples::default());
+    let mut session = Session::open(system)?;
+    for &i in session_set {
+        let subject = subject_id(i);
+        let rows = s_access.time(|| {
+            let tables = session.export(&subject)?;
+            let rows: usize = tables.iter().map(|t| t.rows.len()).sum();
+            let json = to_json(&[SystemExport {
+                system: system.name.clone(),
+                tables,
+            }]);
+            std::hint::black_box(json.to_string());
+            Ok(rows)
+        })?;
+        if rows != ROWS_PER_SUBJECT as usize {
+            bail!("access found {rows} rows of a subject, not {ROWS_PER_SUBJECT}");
+        }
+        let report = s_erase.time(|| Ok(session.erase(&subject, &keys, false)?))?;
+        if !report.verification.as_ref().is_some_and(|v| v.clean) {
+            bail!("the verification read found personal values left: {report:?}");
+        }
+    }
 
     // The bare tokio-postgres client, prepared statements on one connection.
     let (mut b_access, mut b_erase) = (Samples::default(), Samples::default());
@@ -620,11 +646,13 @@ fn measure(
     println!();
     println!("per subject ({k} subjects; latency is wall time, CPU is this process's thread):");
     println!("{}", e_access.line("Evident access (find + export as JSON)"));
+    println!("{}", s_access.line("  the same over one session"));
     println!("{}", b_access.line("  bare tokio-postgres, same SELECTs"));
     if psql_ok {
         println!("{}", p_access.line("  psql, a process per request, same SELECTs"));
     }
     println!("{}", e_erase.line("Evident erasure (strategies + verification)"));
+    println!("{}", s_erase.line("  the same over one session"));
     println!("{}", b_erase.line("  bare tokio-postgres, same statements"));
     if psql_ok {
         println!("{}", p_erase.line("  psql, a process per request, same statements"));
@@ -655,18 +683,41 @@ fn measure(
     );
 
     // Bulk: many subjects one after another.
-    let pb = bar(size.bulk as u64, "subjects");
-    let cpu = ThreadTime::this_thread();
-    let started = Instant::now();
-    for &i in bulk_evident {
-        let report = erase(system, &subject_id(i), &keys, false)?;
-        if !report.verification.as_ref().is_some_and(|v| v.clean) {
-            bail!("the verification read found personal values left: {report:?}");
+    let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+    let per_subject_cpu = |c: Option<ThreadTime>| {
+        c.map_or(String::new(), |c| {
+            format!(
+                " ({} client CPU per subject)",
+                fmt_d(Duration::from_nanos(c.ran_ns / size.bulk.max(1) as u64))
+            )
+        })
+    };
+    let pb = bar(2 * size.bulk as u64, "subjects");
+    let bulk = |erase_one: &mut dyn FnMut(&str) -> Result<()>, set: &[u64]| -> Result<(f64, Option<ThreadTime>)> {
+        let cpu = ThreadTime::this_thread();
+        let started = Instant::now();
+        for &i in set {
+            erase_one(&subject_id(i))?;
+            pb.inc(1);
         }
-        pb.inc(1);
-    }
-    let evident_wall = started.elapsed();
-    let evident_cpu = cpu.zip(ThreadTime::this_thread()).map(|(a, b)| b - a);
+        let wall = started.elapsed();
+        Ok((rate(set.len(), wall), cpu.zip(ThreadTime::this_thread()).map(|(a, b)| b - a)))
+    };
+    let clean = |report: evident::privacy::dsr::SystemErasure| -> Result<()> {
+        if report.verification.as_ref().is_some_and(|v| v.clean) {
+            Ok(())
+        } else {
+            bail!("the verification read found personal values left: {report:?}")
+        }
+    };
+    let (per_request, per_request_cpu) = bulk(
+        &mut |subject| clean(erase(system, subject, &keys, false)?),
+        bulk_evident,
+    )?;
+    let (sessioned, sessioned_cpu) = bulk(
+        &mut |subject| clean(session.erase(subject, &keys, false)?),
+        bulk_session,
+    )?;
     pb.finish_and_clear();
     let started = Instant::now();
     rt.block_on(async {
@@ -675,19 +726,28 @@ fn measure(
         }
         Ok::<_, anyhow::Error>(())
     })?;
-    let bare_wall = started.elapsed();
-    let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
-    let (er, br) = (rate(size.bulk, evident_wall), rate(size.bulk, bare_wall));
+    let br = rate(size.bulk, started.elapsed());
+    let verdict = |r: f64| if r >= BULK_TARGET { "met" } else { "NOT MET" };
     println!();
     println!(
-        "bulk erasure, {} subjects one after another: Evident {er:.0} subjects/s{}; bare tokio-postgres {br:.0} subjects/s (Evident = {:.0} % of it) — target ≥ {BULK_TARGET:.0}/s: {}",
-        size.bulk,
-        evident_cpu.map_or(String::new(), |c| format!(
-            " ({} client CPU per subject)",
-            fmt_d(Duration::from_nanos(c.ran_ns / size.bulk.max(1) as u64))
-        )),
-        100.0 * er / br.max(1e-9),
-        if er >= BULK_TARGET { "met" } else { "NOT MET" }
+        "bulk erasure, {} subjects one after another, each its own transaction (target ≥ {BULK_TARGET:.0}/s):",
+        size.bulk
+    );
+    println!(
+        "  Evident, a connection per request  {per_request:>7.0} subjects/s{} = {:.0} % of bare: {}",
+        per_subject_cpu(per_request_cpu),
+        100.0 * per_request / br.max(1e-9),
+        verdict(per_request)
+    );
+    println!(
+        "  Evident, one session               {sessioned:>7.0} subjects/s{} = {:.0} % of bare: {}",
+        per_subject_cpu(sessioned_cpu),
+        100.0 * sessioned / br.max(1e-9),
+        verdict(sessioned)
+    );
+    println!(
+        "  bare tokio-postgres (the limit)    {br:>7.0} subjects/s: {}",
+        verdict(br)
     );
     std::io::stdout().flush()?;
     Ok(())
