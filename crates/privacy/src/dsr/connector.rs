@@ -254,6 +254,37 @@ pub fn erase(
     })
 }
 
+impl Session<'_> {
+    /// Erases several subjects in one transaction (a bulk run: one commit for all of them),
+    /// then runs each one's verification read. Any failure — an unknown subject among them
+    /// too — rolls every one of them back; the error names the system, never a subject.
+    pub fn erase_batch(
+        &mut self,
+        subjects: &[&str],
+        keys: &dyn ErasureKeys,
+    ) -> Result<Vec<SystemErasure>> {
+        let system = self.system;
+        let db = self.db.as_mut();
+        db.begin().map_err(|e| fail(system, e))?;
+        let mut reports = Vec::with_capacity(subjects.len());
+        for subject in subjects {
+            match erase_in(db, &self.plan, subject, keys, false) {
+                Ok(report) => reports.push(report),
+                Err(e) => {
+                    let _ = db.rollback();
+                    return Err(fail(system, e));
+                }
+            }
+        }
+        db.commit().map_err(|e| fail(system, e))?;
+        for (report, subject) in reports.iter_mut().zip(subjects) {
+            let verification = verify(db, &self.plan, subject, keys);
+            report.verification = Some(verification.map_err(|e| fail(system, e))?);
+        }
+        Ok(reports)
+    }
+}
+
 /// Commits a real erasure and runs the verification read after it; rolls back a dry run or
 /// a failure.
 fn finish(

@@ -29,6 +29,9 @@ use super::measure::{fmt_d, percentile, ThreadTime};
 const P99_TARGET: Duration = Duration::from_millis(250);
 const BULK_TARGET: f64 = 1_000.0;
 
+/// Subjects per transaction in the bare batched bulk run.
+const BATCH: usize = 100;
+
 /// Rows per patient: the patient, two encounters, a prescription per encounter, an invoice
 /// and a contact.
 const ROWS_PER_SUBJECT: u64 = 7;
@@ -49,10 +52,10 @@ pub fn run(url: Option<String>, size: Size, keep: bool) -> Result<()> {
         bail!("no database: give --pg-url postgres://USER@HOST:PORT/DB, or set EVIDENT_TEST_PG_URL");
     };
     let patients = size.rows / ROWS_PER_SUBJECT;
-    let wanted = 4 * size.subjects as u64 + 3 * size.bulk as u64;
+    let wanted = 4 * size.subjects as u64 + 5 * size.bulk as u64;
     if patients < wanted.max(1) {
         bail!(
-            "--rows {} makes {patients} subjects ({ROWS_PER_SUBJECT} rows each), fewer than the {wanted} the run erases (4 × --subjects + 3 × --bulk): give more rows or fewer subjects",
+            "--rows {} makes {patients} subjects ({ROWS_PER_SUBJECT} rows each), fewer than the {wanted} the run erases (4 × --subjects + 5 × --bulk): give more rows or fewer subjects",
             size.rows
         );
     }
@@ -457,22 +460,31 @@ impl<'a> Bare<'a> {
     }
 
     async fn erase(&self, subject: &str) -> Result<u64> {
+        self.erase_batch(&[subject.to_owned()]).await
+    }
+
+    /// The same statements for each subject in turn, in one transaction.
+    async fn erase_batch(&self, subjects: &[String]) -> Result<u64> {
         self.client
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
             .await?;
-        let found = self.find(subject).await?;
         let mut changed = 0;
-        for ((stmt, values), keys) in self.writes.iter().zip(&found) {
-            for key in keys {
-                let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                    values.iter().map(|v| v as _).collect();
-                params.push(key);
-                changed += self.client.execute(stmt, &params).await?;
+        for subject in subjects {
+            let found = self.find(subject).await?;
+            for ((stmt, values), keys) in self.writes.iter().zip(&found) {
+                for key in keys {
+                    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                        values.iter().map(|v| v as _).collect();
+                    params.push(key);
+                    changed += self.client.execute(stmt, &params).await?;
+                }
             }
         }
         self.client.batch_execute("COMMIT").await?;
         // the verification read
-        self.find(subject).await?;
+        for subject in subjects {
+            self.find(subject).await?;
+        }
         Ok(changed)
     }
 }
@@ -547,13 +559,15 @@ fn measure(
     let keys = LocalKeys::new([7; 32]);
     let sql = statements(system)?;
     let k = size.subjects;
-    let chosen = pick(patients, 4 * k + 3 * size.bulk);
+    let chosen = pick(patients, 4 * k + 5 * size.bulk);
     let (evident_set, rest) = chosen.split_at(k);
     let (session_set, rest) = rest.split_at(k);
     let (bare_set, rest) = rest.split_at(k);
     let (psql_set, rest) = rest.split_at(k);
     let (bulk_evident, rest) = rest.split_at(size.bulk);
-    let (bulk_session, bulk_bare) = rest.split_at(size.bulk);
+    let (bulk_session, rest) = rest.split_at(size.bulk);
+    let (bulk_session_batched, rest) = rest.split_at(size.bulk);
+    let (bulk_bare, bulk_batched) = rest.split_at(size.bulk);
     let bare = rt.block_on(Bare::new(client, &sql))?;
     println!(
         "{k} random subjects per series (each series its own subjects: an erased subject is not erased again)"
@@ -692,7 +706,7 @@ fn measure(
             )
         })
     };
-    let pb = bar(2 * size.bulk as u64, "subjects");
+    let pb = bar(3 * size.bulk as u64, "subjects");
     let bulk = |erase_one: &mut dyn FnMut(&str) -> Result<()>, set: &[u64]| -> Result<(f64, Option<ThreadTime>)> {
         let cpu = ThreadTime::this_thread();
         let started = Instant::now();
@@ -718,6 +732,18 @@ fn measure(
         &mut |subject| clean(session.erase(subject, &keys, false)?),
         bulk_session,
     )?;
+    let cpu = ThreadTime::this_thread();
+    let started = Instant::now();
+    for batch in bulk_session_batched.chunks(BATCH) {
+        let ids: Vec<String> = batch.iter().map(|&i| subject_id(i)).collect();
+        let subjects: Vec<&str> = ids.iter().map(String::as_str).collect();
+        for report in session.erase_batch(&subjects, &keys)? {
+            clean(report)?;
+        }
+        pb.inc(batch.len() as u64);
+    }
+    let session_batched = rate(size.bulk, started.elapsed());
+    let session_batched_cpu = cpu.zip(ThreadTime::this_thread()).map(|(a, b)| b - a);
     pb.finish_and_clear();
     let started = Instant::now();
     rt.block_on(async {
@@ -727,6 +753,15 @@ fn measure(
         Ok::<_, anyhow::Error>(())
     })?;
     let br = rate(size.bulk, started.elapsed());
+    let started = Instant::now();
+    rt.block_on(async {
+        for batch in bulk_batched.chunks(BATCH) {
+            let subjects: Vec<String> = batch.iter().map(|&i| subject_id(i)).collect();
+            bare.erase_batch(&subjects).await?;
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    let batched = rate(size.bulk, started.elapsed());
     let verdict = |r: f64| if r >= BULK_TARGET { "met" } else { "NOT MET" };
     println!();
     println!(
@@ -748,6 +783,16 @@ fn measure(
     println!(
         "  bare tokio-postgres (the limit)    {br:>7.0} subjects/s: {}",
         verdict(br)
+    );
+    println!(
+        "  Evident, one session, {BATCH} a batch   {session_batched:>7.0} subjects/s{} = {:.0} % of bare batched: {}",
+        per_subject_cpu(session_batched_cpu),
+        100.0 * session_batched / batched.max(1e-9),
+        verdict(session_batched)
+    );
+    println!(
+        "  bare, {BATCH} subjects a transaction  {batched:>7.0} subjects/s: {}",
+        verdict(batched)
     );
     std::io::stdout().flush()?;
     Ok(())

@@ -101,6 +101,7 @@ pub enum BenchCommand {
     /// request, like Evident's connection per request) and through one tokio-postgres
     /// connection with prepared statements (the tighter limit). Targets: p99 ≤ 250 ms per
     /// subject, ≥ 1,000 subjects/s in bulk. The schema is dropped at the end unless --keep.
+    /// ROWS / 7 subjects must cover 4 × SUBJECTS + 5 × BULK (each series erases its own).
     ///
     /// Example (CI size, seconds): evident bench dsr --rows 20000 --subjects 50 --bulk 100
     Dsr {
@@ -115,8 +116,9 @@ pub enum BenchCommand {
         /// Subjects timed one at a time in each series (Evident, bare client, psql).
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000).map(|n| n as usize))]
         subjects: usize,
-        /// Subjects erased one after another for the bulk figure (Evident, then the bare
-        /// client, each on subjects of its own).
+        /// Subjects erased for each bulk figure (Evident with a connection per request,
+        /// Evident over one session one subject a transaction and 100 a transaction, the bare
+        /// client both ways; each on subjects of its own).
         #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
         bulk: usize,
         /// Keep the schema afterwards (its name is printed).
