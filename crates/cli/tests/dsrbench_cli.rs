@@ -27,7 +27,16 @@ fn bench_dsr_runs_at_ci_size_and_drops_its_schema() {
         return;
     };
     let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(["bench", "dsr", "--rows", "20000", "--subjects", "20", "--bulk", "40"])
+        .args([
+            "bench",
+            "dsr",
+            "--rows",
+            "20000",
+            "--subjects",
+            "20",
+            "--bulk",
+            "40",
+        ])
         .env("EVIDENT_TEST_PG_URL", &url)
         .output()
         .unwrap();

@@ -312,7 +312,10 @@ fn a_batch_erases_its_subjects_together_or_not_at_all() {
             .erase_batch(&["21", "999999", "22"], &keys())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("unknown subject") && !e.contains("999999"), "{e}");
+        assert!(
+            e.contains("unknown subject") && !e.contains("999999"),
+            "{e}"
+        );
         assert_eq!(db.dump_all(), before, "a failed batch wrote");
         let reports = session.erase_batch(&["21", "22", "23"], &keys()).unwrap();
         assert_eq!(reports.len(), 3);
@@ -325,7 +328,10 @@ fn a_batch_erases_its_subjects_together_or_not_at_all() {
             for id in [21, 22, 23] {
                 assert!(!after[deleted].contains_key(&id), "{deleted} {id}");
             }
-            assert!(after[deleted].contains_key(&24), "{deleted}: another subject's row went");
+            assert!(
+                after[deleted].contains_key(&24),
+                "{deleted}: another subject's row went"
+            );
         }
     });
 }

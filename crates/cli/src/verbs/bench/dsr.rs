@@ -49,7 +49,9 @@ pub struct Size {
 /// Runs the benchmark against the database at `url` (never printed: it may hold a password).
 pub fn run(url: Option<String>, size: Size, keep: bool) -> Result<()> {
     let Some(url) = url.filter(|u| !u.is_empty()) else {
-        bail!("no database: give --pg-url postgres://USER@HOST:PORT/DB, or set EVIDENT_TEST_PG_URL");
+        bail!(
+            "no database: give --pg-url postgres://USER@HOST:PORT/DB, or set EVIDENT_TEST_PG_URL"
+        );
     };
     let patients = size.rows / ROWS_PER_SUBJECT;
     let wanted = 4 * size.subjects as u64 + 5 * size.bulk as u64;
@@ -70,7 +72,10 @@ pub fn run(url: Option<String>, size: Size, keep: bool) -> Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
     let schema = format!("evident_bench_dsr_{}_{stamp}", std::process::id());
-    println!("schema {schema}: {patients} subjects × {ROWS_PER_SUBJECT} rows = {} rows in 5 tables", patients * ROWS_PER_SUBJECT);
+    println!(
+        "schema {schema}: {patients} subjects × {ROWS_PER_SUBJECT} rows = {} rows in 5 tables",
+        patients * ROWS_PER_SUBJECT
+    );
     let result = (|| {
         let started = Instant::now();
         rt.block_on(load(&client, &schema, patients))?;
@@ -82,7 +87,9 @@ pub fn run(url: Option<String>, size: Size, keep: bool) -> Result<()> {
     })();
     if keep {
         println!("kept schema {schema} (--keep)");
-    } else if let Err(e) = rt.block_on(client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))) {
+    } else if let Err(e) =
+        rt.block_on(client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")))
+    {
         eprintln!("could not drop schema {schema}: {e}");
     } else {
         println!("dropped schema {schema}");
@@ -158,7 +165,12 @@ async fn load(client: &Client, schema: &str, patients: u64) -> Result<()> {
         }),
         ("invoices", 1, |s, i| {
             use std::fmt::Write as _;
-            let _ = writeln!(s, "{i}\t{i}\tDE89370400440{}\t{}", 100_000_000 + i, 100 + i % 900);
+            let _ = writeln!(
+                s,
+                "{i}\t{i}\tDE89370400440{}\t{}",
+                100_000_000 + i,
+                100 + i % 900
+            );
         }),
         ("contacts", 1, |s, i| {
             use std::fmt::Write as _;
@@ -507,11 +519,7 @@ fn bind(sql: &str, params: &[Option<String>]) -> String {
 }
 
 /// The psql scripts of one subject: access, and erasure (its rows' keys read beforehand).
-fn psql_scripts(
-    sql: &[TableSql],
-    subject: &str,
-    keys: &[Vec<Option<String>>],
-) -> (String, String) {
+fn psql_scripts(sql: &[TableSql], subject: &str, keys: &[Vec<Option<String>>]) -> (String, String) {
     let subject = [Some(subject.to_owned())];
     let selects: String = sql
         .iter()
@@ -534,7 +542,17 @@ fn psql_scripts(
 
 fn psql(url: &str, script: &Path) -> Result<()> {
     let status = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-d", url, "-f"])
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-o",
+            "/dev/null",
+            "-d",
+            url,
+            "-f",
+        ])
         .arg(script)
         .stdout(Stdio::null())
         .status()
@@ -659,17 +677,29 @@ fn measure(
 
     println!();
     println!("per subject ({k} subjects; latency is wall time, CPU is this process's thread):");
-    println!("{}", e_access.line("Evident access (find + export as JSON)"));
+    println!(
+        "{}",
+        e_access.line("Evident access (find + export as JSON)")
+    );
     println!("{}", s_access.line("  the same over one session"));
     println!("{}", b_access.line("  bare tokio-postgres, same SELECTs"));
     if psql_ok {
-        println!("{}", p_access.line("  psql, a process per request, same SELECTs"));
+        println!(
+            "{}",
+            p_access.line("  psql, a process per request, same SELECTs")
+        );
     }
-    println!("{}", e_erase.line("Evident erasure (strategies + verification)"));
+    println!(
+        "{}",
+        e_erase.line("Evident erasure (strategies + verification)")
+    );
     println!("{}", s_erase.line("  the same over one session"));
     println!("{}", b_erase.line("  bare tokio-postgres, same statements"));
     if psql_ok {
-        println!("{}", p_erase.line("  psql, a process per request, same statements"));
+        println!(
+            "{}",
+            p_erase.line("  psql, a process per request, same statements")
+        );
     }
     let ea99 = e_access.p(0.99);
     let ee99 = e_erase.p(0.99);
@@ -693,7 +723,11 @@ fn measure(
             String::new()
         },
         fmt_d(P99_TARGET),
-        if ee99.max(ea99) <= P99_TARGET { "met" } else { "NOT MET" }
+        if ee99.max(ea99) <= P99_TARGET {
+            "met"
+        } else {
+            "NOT MET"
+        }
     );
 
     // Bulk: many subjects one after another.
@@ -707,7 +741,9 @@ fn measure(
         })
     };
     let pb = bar(3 * size.bulk as u64, "subjects");
-    let bulk = |erase_one: &mut dyn FnMut(&str) -> Result<()>, set: &[u64]| -> Result<(f64, Option<ThreadTime>)> {
+    let bulk = |erase_one: &mut dyn FnMut(&str) -> Result<()>,
+                set: &[u64]|
+     -> Result<(f64, Option<ThreadTime>)> {
         let cpu = ThreadTime::this_thread();
         let started = Instant::now();
         for &i in set {
@@ -715,7 +751,10 @@ fn measure(
             pb.inc(1);
         }
         let wall = started.elapsed();
-        Ok((rate(set.len(), wall), cpu.zip(ThreadTime::this_thread()).map(|(a, b)| b - a)))
+        Ok((
+            rate(set.len(), wall),
+            cpu.zip(ThreadTime::this_thread()).map(|(a, b)| b - a),
+        ))
     };
     let clean = |report: evident::privacy::dsr::SystemErasure| -> Result<()> {
         if report.verification.as_ref().is_some_and(|v| v.clean) {
@@ -765,7 +804,7 @@ fn measure(
     let verdict = |r: f64| if r >= BULK_TARGET { "met" } else { "NOT MET" };
     println!();
     println!(
-        "bulk erasure, {} subjects one after another, each its own transaction (target ≥ {BULK_TARGET:.0}/s):",
+        "bulk erasure, {} subjects a series, one after another, each its own transaction unless batched (target ≥ {BULK_TARGET:.0}/s):",
         size.bulk
     );
     println!(

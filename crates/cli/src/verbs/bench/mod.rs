@@ -107,7 +107,12 @@ pub enum BenchCommand {
     Dsr {
         /// The PostgreSQL server (never printed; a password in it is passed to `psql` on its
         /// command line, so prefer a ~/.pgpass entry).
-        #[arg(long, value_name = "URL", env = "EVIDENT_TEST_PG_URL", hide_env_values = true)]
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "EVIDENT_TEST_PG_URL",
+            hide_env_values = true
+        )]
         pg_url: Option<String>,
         /// Rows in all five tables (7 per subject: a patient, 2 encounters, 2 prescriptions,
         /// an invoice, a contact).
