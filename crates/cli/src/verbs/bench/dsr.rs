@@ -642,6 +642,13 @@ fn measure(
         }
     }
 
+    // Where a request's own connection goes: opening it, and the schema read on it.
+    let (mut connects, mut catalog) = (Samples::default(), Samples::default());
+    for _ in 0..k {
+        let mut db = connects.time(|| Ok(db::open(system)?))?;
+        catalog.time(|| Ok(db.columns()?))?;
+    }
+
     // The bare tokio-postgres client, prepared statements on one connection.
     let (mut b_access, mut b_erase) = (Samples::default(), Samples::default());
     for &i in bare_set {
@@ -701,6 +708,14 @@ fn measure(
             p_erase.line("  psql, a process per request, same statements")
         );
     }
+    println!(
+        "{}",
+        connects.line("a request's connection: opening it (part of both)")
+    );
+    println!(
+        "{}",
+        catalog.line("  and reading the schema on it (erasure: twice)")
+    );
     let ea99 = e_access.p(0.99);
     let ee99 = e_erase.p(0.99);
     println!(
