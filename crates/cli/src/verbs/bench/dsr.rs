@@ -588,99 +588,89 @@ fn measure(
     let (bulk_bare, bulk_batched) = rest.split_at(size.bulk);
     let bare = rt.block_on(Bare::new(client, &sql))?;
     println!(
-        "{k} random subjects per series (each series its own subjects: an erased subject is not erased again)"
+        "{k} random subjects per series (each series its own subjects: an erased subject is not erased again; the series take turns)"
     );
 
-    // Evident, one subject at a time.
+    // Per subject, five series taking turns — Evident per request, Evident over one session,
+    // a request's connection and schema read alone, the bare client, psql — with the order
+    // rotated each round, so that the host's drift falls on all of them alike.
     let (mut e_access, mut e_erase) = (Samples::default(), Samples::default());
-    let pb = bar(2 * k as u64, "requests");
-    for &i in evident_set {
-        let subject = subject_id(i);
-        let rows = e_access.time(|| {
-            let tables = export(system, &subject)?;
-            let rows: usize = tables.iter().map(|t| t.rows.len()).sum();
-            let json = to_json(&[SystemExport {
-                system: system.name.clone(),
-                tables,
-            }]);
-            std::hint::black_box(json.to_string());
-            Ok(rows)
-        })?;
+    let (mut s_access, mut s_erase) = (Samples::default(), Samples::default());
+    let (mut connects, mut catalog) = (Samples::default(), Samples::default());
+    let (mut b_access, mut b_erase) = (Samples::default(), Samples::default());
+    let (mut p_access, mut p_erase) = (Samples::default(), Samples::default());
+    let mut session = Session::open(system)?;
+    let scripts = tempfile::tempdir()?;
+    let mut psql_ok = true;
+    let exported = |tables: Vec<evident::privacy::dsr::TableRows>| -> Result<usize> {
+        let rows: usize = tables.iter().map(|t| t.rows.len()).sum();
+        let json = to_json(&[SystemExport {
+            system: system.name.clone(),
+            tables,
+        }]);
+        std::hint::black_box(json.to_string());
         if rows != ROWS_PER_SUBJECT as usize {
             bail!("access found {rows} rows of a subject, not {ROWS_PER_SUBJECT}");
         }
-        pb.inc(1);
-        let report = e_erase.time(|| Ok(erase(system, &subject, &keys, false)?))?;
-        if !report.verification.as_ref().is_some_and(|v| v.clean) {
-            bail!("the verification read found personal values left: {report:?}");
+        Ok(rows)
+    };
+    let clean_one = |report: evident::privacy::dsr::SystemErasure| -> Result<()> {
+        if report.verification.as_ref().is_some_and(|v| v.clean) {
+            Ok(())
+        } else {
+            bail!("the verification read found personal values left: {report:?}")
+        }
+    };
+    let pb = bar(k as u64, "rounds");
+    for j in 0..k {
+        for step in 0..5 {
+            match (step + j) % 5 {
+                0 => {
+                    let subject = subject_id(evident_set[j]);
+                    e_access.time(|| exported(export(system, &subject)?))?;
+                    e_erase.time(|| clean_one(erase(system, &subject, &keys, false)?))?;
+                }
+                1 => {
+                    let subject = subject_id(session_set[j]);
+                    s_access.time(|| exported(session.export(&subject)?))?;
+                    s_erase.time(|| clean_one(session.erase(&subject, &keys, false)?))?;
+                }
+                2 => {
+                    let mut db = connects.time(|| Ok(db::open(system)?))?;
+                    catalog.time(|| Ok(db.columns()?))?;
+                }
+                3 => {
+                    let subject = subject_id(bare_set[j]);
+                    let n = b_access.time(|| rt.block_on(bare.access(&subject)))?;
+                    if n != ROWS_PER_SUBJECT as usize {
+                        bail!(
+                            "the bare access found {n} rows of a subject, not {ROWS_PER_SUBJECT}"
+                        );
+                    }
+                    b_erase.time(|| rt.block_on(bare.erase(&subject)))?;
+                }
+                _ if psql_ok => {
+                    let subject = subject_id(psql_set[j]);
+                    let found = rt.block_on(bare.find(&subject))?;
+                    let (access, erasure) = psql_scripts(&sql, &subject, &found);
+                    let a = scripts.path().join("access.sql");
+                    let e = scripts.path().join("erase.sql");
+                    std::fs::write(&a, access)?;
+                    std::fs::write(&e, erasure)?;
+                    let timed = p_access
+                        .time(|| psql(url, &a))
+                        .and_then(|()| p_erase.time(|| psql(url, &e)));
+                    if let Err(err) = timed {
+                        eprintln!("psql limit skipped: {err:#}");
+                        psql_ok = false;
+                    }
+                }
+                _ => {}
+            }
         }
         pb.inc(1);
     }
     pb.finish_and_clear();
-
-    // Evident, one session (connection, schema check, prepared statements) for all subjects.
-    let (mut s_access, mut s_erase) = (Samples::default(), Samples::default());
-    let mut session = Session::open(system)?;
-    for &i in session_set {
-        let subject = subject_id(i);
-        let rows = s_access.time(|| {
-            let tables = session.export(&subject)?;
-            let rows: usize = tables.iter().map(|t| t.rows.len()).sum();
-            let json = to_json(&[SystemExport {
-                system: system.name.clone(),
-                tables,
-            }]);
-            std::hint::black_box(json.to_string());
-            Ok(rows)
-        })?;
-        if rows != ROWS_PER_SUBJECT as usize {
-            bail!("access found {rows} rows of a subject, not {ROWS_PER_SUBJECT}");
-        }
-        let report = s_erase.time(|| Ok(session.erase(&subject, &keys, false)?))?;
-        if !report.verification.as_ref().is_some_and(|v| v.clean) {
-            bail!("the verification read found personal values left: {report:?}");
-        }
-    }
-
-    // Where a request's own connection goes: opening it, and the schema read on it.
-    let (mut connects, mut catalog) = (Samples::default(), Samples::default());
-    for _ in 0..k {
-        let mut db = connects.time(|| Ok(db::open(system)?))?;
-        catalog.time(|| Ok(db.columns()?))?;
-    }
-
-    // The bare tokio-postgres client, prepared statements on one connection.
-    let (mut b_access, mut b_erase) = (Samples::default(), Samples::default());
-    for &i in bare_set {
-        let subject = subject_id(i);
-        let n = b_access.time(|| rt.block_on(bare.access(&subject)))?;
-        if n != ROWS_PER_SUBJECT as usize {
-            bail!("the bare access found {n} rows of a subject, not {ROWS_PER_SUBJECT}");
-        }
-        b_erase.time(|| rt.block_on(bare.erase(&subject)))?;
-    }
-
-    // psql: a process (and a connection) per request, like Evident's per-request connection.
-    let (mut p_access, mut p_erase) = (Samples::default(), Samples::default());
-    let scripts = tempfile::tempdir()?;
-    let mut psql_ok = true;
-    for &i in psql_set {
-        let subject = subject_id(i);
-        let found = rt.block_on(bare.find(&subject))?;
-        let (access, erasure) = psql_scripts(&sql, &subject, &found);
-        let a = scripts.path().join("access.sql");
-        let e = scripts.path().join("erase.sql");
-        std::fs::write(&a, access)?;
-        std::fs::write(&e, erasure)?;
-        let timed = p_access
-            .time(|| psql(url, &a))
-            .and_then(|()| p_erase.time(|| psql(url, &e)));
-        if let Err(err) = timed {
-            eprintln!("psql limit skipped: {err:#}");
-            psql_ok = false;
-            break;
-        }
-    }
 
     println!();
     println!("per subject ({k} subjects; latency is wall time, CPU is this process's thread):");
