@@ -42,8 +42,9 @@ pub struct Size {
     pub rows: u64,
     /// subjects timed one at a time, for each of Evident, psql and the bare client
     pub subjects: usize,
-    /// subjects erased one after another for the bulk figures
-    pub bulk: usize,
+    /// subjects erased one after another for each bulk figure (default: 1,000, or as many as
+    /// the rows leave)
+    pub bulk: Option<usize>,
 }
 
 /// Runs the benchmark against the database at `url` (never printed: it may hold a password).
@@ -54,7 +55,15 @@ pub fn run(url: Option<String>, size: Size, keep: bool) -> Result<()> {
         );
     };
     let patients = size.rows / ROWS_PER_SUBJECT;
-    let wanted = 4 * size.subjects as u64 + 5 * size.bulk as u64;
+    let size = Size {
+        bulk: Some(size.bulk.unwrap_or_else(|| {
+            let left = patients.saturating_sub(4 * size.subjects as u64) / 5;
+            left.clamp(1, 1_000) as usize
+        })),
+        ..size
+    };
+    let bulk = size.bulk.unwrap_or(1);
+    let wanted = 4 * size.subjects as u64 + 5 * bulk as u64;
     if patients < wanted.max(1) {
         bail!(
             "--rows {} makes {patients} subjects ({ROWS_PER_SUBJECT} rows each), fewer than the {wanted} the run erases (4 × --subjects + 5 × --bulk): give more rows or fewer subjects",
@@ -83,7 +92,7 @@ pub fn run(url: Option<String>, size: Size, keep: bool) -> Result<()> {
             "loaded with COPY, keys and indexes built, analysed: {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        measure(&rt, &client, &url, &schema, patients, &size)
+        measure(&rt, &client, &url, &schema, patients, size.subjects, bulk)
     })();
     if keep {
         println!("kept schema {schema} (--keep)");
@@ -570,22 +579,22 @@ fn measure(
     url: &str,
     schema: &str,
     patients: u64,
-    size: &Size,
+    k: usize,
+    bulk: usize,
 ) -> Result<()> {
     let map = data_map(url, schema)?;
     let system = &map.systems[0];
     let keys = LocalKeys::new([7; 32]);
     let sql = statements(system)?;
-    let k = size.subjects;
-    let chosen = pick(patients, 4 * k + 5 * size.bulk);
+    let chosen = pick(patients, 4 * k + 5 * bulk);
     let (evident_set, rest) = chosen.split_at(k);
     let (session_set, rest) = rest.split_at(k);
     let (bare_set, rest) = rest.split_at(k);
     let (psql_set, rest) = rest.split_at(k);
-    let (bulk_evident, rest) = rest.split_at(size.bulk);
-    let (bulk_session, rest) = rest.split_at(size.bulk);
-    let (bulk_session_batched, rest) = rest.split_at(size.bulk);
-    let (bulk_bare, bulk_batched) = rest.split_at(size.bulk);
+    let (bulk_evident, rest) = rest.split_at(bulk);
+    let (bulk_session, rest) = rest.split_at(bulk);
+    let (bulk_session_batched, rest) = rest.split_at(bulk);
+    let (bulk_bare, bulk_batched) = rest.split_at(bulk);
     let bare = rt.block_on(Bare::new(client, &sql))?;
     println!(
         "{k} random subjects per series (each series its own subjects: an erased subject is not erased again; the series take turns)"
@@ -743,7 +752,7 @@ fn measure(
         c.map_or(String::new(), |c| {
             format!(
                 " ({} client CPU per subject)",
-                fmt_d(Duration::from_nanos(c.ran_ns / size.bulk.max(1) as u64))
+                fmt_d(Duration::from_nanos(c.ran_ns / bulk.max(1) as u64))
             )
         })
     };
@@ -772,7 +781,7 @@ fn measure(
             Ok(out)
         }
     }
-    let pb = bar(5 * size.bulk as u64, "subjects");
+    let pb = bar(5 * bulk as u64, "subjects");
     let mut per_request = Total::default();
     for &i in bulk_evident {
         per_request.time(|| clean(erase(system, &subject_id(i), &keys, false)?))?;
@@ -820,18 +829,18 @@ fn measure(
     }
     pb.finish_and_clear();
     let per_request_cpu = per_request.cpu;
-    let per_request = rate(size.bulk, per_request.wall);
+    let per_request = rate(bulk, per_request.wall);
     let sessioned_cpu = sessioned.cpu;
-    let sessioned = rate(size.bulk, sessioned.wall);
-    let br = rate(size.bulk, bare_one.wall);
+    let sessioned = rate(bulk, sessioned.wall);
+    let br = rate(bulk, bare_one.wall);
     let session_batched_cpu = session_batched.cpu;
-    let session_batched = rate(size.bulk, session_batched.wall);
-    let batched = rate(size.bulk, bare_batched.wall);
+    let session_batched = rate(bulk, session_batched.wall);
+    let batched = rate(bulk, bare_batched.wall);
     let verdict = |r: f64| if r >= BULK_TARGET { "met" } else { "NOT MET" };
     println!();
     println!(
         "bulk erasure, {} subjects a series, one after another, each its own transaction unless batched; session and bare take turns (target ≥ {BULK_TARGET:.0}/s):",
-        size.bulk
+        bulk
     );
     println!(
         "  Evident, a connection per request  {per_request:>7.0} subjects/s{} = {:.0} % of bare: {}",

@@ -123,9 +123,10 @@ pub enum BenchCommand {
         subjects: usize,
         /// Subjects erased for each bulk figure (Evident with a connection per request,
         /// Evident over one session one subject a transaction and 100 a transaction, the bare
-        /// client both ways; each on subjects of its own).
-        #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
-        bulk: usize,
+        /// client both ways; each on subjects of its own) [default: 1,000, or as many as
+        /// ROWS leaves after the per-subject series, at least 1].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
+        bulk: Option<usize>,
         /// Keep the schema afterwards (its name is printed).
         #[arg(long)]
         keep: bool,
