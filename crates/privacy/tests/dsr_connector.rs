@@ -273,3 +273,65 @@ fn a_subject_id_the_identity_column_cannot_hold_is_refused_without_echoing_it() 
     assert!(!e.contains("DROP"), "{e}");
     assert_eq!(db.dump_all(), before);
 }
+
+#[test]
+fn a_session_erases_subject_after_subject_as_single_runs_do() {
+    each(|db| {
+        let map = db.datamap();
+        let system = map.system("clinic").unwrap();
+        let mut session = evident_privacy::dsr::Session::open(system).unwrap();
+        let before = session.export(SUBJECT).unwrap();
+        assert_eq!(before[0].rows.len(), 1);
+        let report = session.erase(SUBJECT, &keys(), false).unwrap();
+        assert!(report.verification.clone().unwrap().clean, "{report:?}");
+        assert_eq!(report.changed, 1 + 2 + 1 + 1 + 1);
+        // The next subject over the same connection, and the first one again: nothing left.
+        let next = session.erase("18", &keys(), false).unwrap();
+        assert_eq!(next.changed, report.changed);
+        let again = session.erase(SUBJECT, &keys(), false).unwrap();
+        assert!(again.already_erased && again.verification.unwrap().clean);
+        let after = export(system, SUBJECT).unwrap();
+        let p = &after[0];
+        let email = p.columns.iter().position(|c| c == "email").unwrap();
+        assert_eq!(p.rows[0][email], None);
+        // A failure in one subject's transaction leaves the session usable.
+        assert!(session.erase("no-such-subject", &keys(), false).is_err());
+        assert_eq!(session.export("19").unwrap()[0].rows.len(), 1);
+    });
+}
+
+#[test]
+fn a_batch_erases_its_subjects_together_or_not_at_all() {
+    each(|db| {
+        let map = db.datamap();
+        let system = map.system("clinic").unwrap();
+        let mut session = evident_privacy::dsr::Session::open(system).unwrap();
+        let before = db.dump_all();
+        // An unknown subject in the batch: nobody is erased.
+        let e = session
+            .erase_batch(&["21", "999999", "22"], &keys())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown subject") && !e.contains("999999"),
+            "{e}"
+        );
+        assert_eq!(db.dump_all(), before, "a failed batch wrote");
+        let reports = session.erase_batch(&["21", "22", "23"], &keys()).unwrap();
+        assert_eq!(reports.len(), 3);
+        for r in &reports {
+            assert_eq!(r.changed, 1 + 2 + 1 + 1 + 1, "{r:?}");
+            assert!(r.verification.clone().unwrap().clean, "{r:?}");
+        }
+        let after = db.dump_all();
+        for deleted in ["invoices", "messages", "attachments"] {
+            for id in [21, 22, 23] {
+                assert!(!after[deleted].contains_key(&id), "{deleted} {id}");
+            }
+            assert!(
+                after[deleted].contains_key(&24),
+                "{deleted}: another subject's row went"
+            );
+        }
+    });
+}

@@ -97,40 +97,98 @@ pub fn export(system: &System, subject: &str) -> Result<Vec<TableRows>> {
     let result = (|| {
         let live = db.columns()?;
         let plan = plan(db.as_ref(), system, &live)?;
-        let found = find(db.as_mut(), &plan, subject)?;
-        let mut tables = Vec::new();
-        for (tp, rows) in plan.tables.iter().zip(found).rev() {
-            let keys = tp.table.primary_key.len();
-            let keep: Vec<usize> = (0..keys)
-                .chain(
-                    tp.table
-                        .fields
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, f)| f.export)
-                        .map(|(i, _)| keys + i),
-                )
-                .collect();
-            let names: Vec<String> = tp
-                .table
-                .primary_key
-                .iter()
-                .chain(tp.table.fields.iter().map(|f| &f.name))
-                .cloned()
-                .collect();
-            tables.push(TableRows {
-                table: tp.table.name.clone(),
-                columns: keep.iter().map(|&i| names[i].clone()).collect(),
-                rows: rows
-                    .into_iter()
-                    .map(|r| keep.iter().map(|&i| r[i].clone()).collect())
-                    .collect(),
-            });
-        }
-        Ok(tables)
+        export_in(db.as_mut(), &plan, subject)
     })();
     let _ = db.rollback();
     result.map_err(|e| fail(system, e))
+}
+
+fn export_in(db: &mut dyn Db, plan: &Plan<'_>, subject: &str) -> Result<Vec<TableRows>> {
+    let found = find(db, plan, subject)?;
+    let mut tables = Vec::new();
+    for (tp, rows) in plan.tables.iter().zip(found).rev() {
+        let keys = tp.table.primary_key.len();
+        let keep: Vec<usize> = (0..keys)
+            .chain(
+                tp.table
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.export)
+                    .map(|(i, _)| keys + i),
+            )
+            .collect();
+        let names: Vec<String> = tp
+            .table
+            .primary_key
+            .iter()
+            .chain(tp.table.fields.iter().map(|f| &f.name))
+            .cloned()
+            .collect();
+        tables.push(TableRows {
+            table: tp.table.name.clone(),
+            columns: keep.iter().map(|&i| names[i].clone()).collect(),
+            rows: rows
+                .into_iter()
+                .map(|r| keep.iter().map(|&i| r[i].clone()).collect())
+                .collect(),
+        });
+    }
+    Ok(tables)
+}
+
+/// One system opened once for many subjects, one after another (a bulk run): one
+/// connection, the map checked against the live schema once when opened, its statements
+/// prepared once. Each subject's export or erasure is still its own transaction, rolled back
+/// on any failure; a schema changed after opening fails the statements that touch it.
+pub struct Session<'m> {
+    system: &'m System,
+    db: Box<dyn Db>,
+    plan: Plan<'m>,
+}
+
+impl<'m> Session<'m> {
+    /// Connects to `system` and checks the map against its schema.
+    pub fn open(system: &'m System) -> Result<Self> {
+        let mut db = db::open(system)?;
+        let planned = (|| {
+            db.begin()?;
+            let live = db.columns()?;
+            let planned = plan(db.as_ref(), system, &live);
+            db.rollback()?;
+            planned
+        })()
+        .map_err(|e| fail(system, e))?;
+        Ok(Self {
+            system,
+            db,
+            plan: planned,
+        })
+    }
+
+    /// [`export`] of one subject over this session's connection.
+    pub fn export(&mut self, subject: &str) -> Result<Vec<TableRows>> {
+        self.db.begin().map_err(|e| fail(self.system, e))?;
+        let result = export_in(self.db.as_mut(), &self.plan, subject);
+        let _ = self.db.rollback();
+        result.map_err(|e| fail(self.system, e))
+    }
+
+    /// [`erase`] of one subject over this session's connection, in its own transaction.
+    pub fn erase(
+        &mut self,
+        subject: &str,
+        keys: &dyn ErasureKeys,
+        dry_run: bool,
+    ) -> Result<SystemErasure> {
+        let system = self.system;
+        let db = self.db.as_mut();
+        db.begin().map_err(|e| fail(system, e))?;
+        let result = erase_in(db, &self.plan, subject, keys, dry_run);
+        finish(db, system, result, dry_run, |db| {
+            verify(db, &self.plan, subject, keys)
+        })
+    }
 }
 
 /// The subject's rows of every table of the plan (in plan order); an error when the identity
@@ -183,12 +241,63 @@ pub fn erase(
 ) -> Result<SystemErasure> {
     let mut db = db::open(system)?;
     db.begin()?;
-    let result = erase_in(db.as_mut(), system, subject, keys, dry_run);
+    let result = (|| {
+        let live = db.columns()?;
+        let planned = plan(db.as_ref(), system, &live)?;
+        erase_in(db.as_mut(), &planned, subject, keys, dry_run)
+    })();
+    finish(db.as_mut(), system, result, dry_run, |db| {
+        // The verification read: the map checked against the schema again, the same joins.
+        let live = db.columns()?;
+        let planned = plan(db, system, &live)?;
+        verify(db, &planned, subject, keys)
+    })
+}
+
+impl Session<'_> {
+    /// Erases several subjects in one transaction (a bulk run: one commit for all of them),
+    /// then runs each one's verification read. Any failure — an unknown subject among them
+    /// too — rolls every one of them back; the error names the system, never a subject.
+    pub fn erase_batch(
+        &mut self,
+        subjects: &[&str],
+        keys: &dyn ErasureKeys,
+    ) -> Result<Vec<SystemErasure>> {
+        let system = self.system;
+        let db = self.db.as_mut();
+        db.begin().map_err(|e| fail(system, e))?;
+        let mut reports = Vec::with_capacity(subjects.len());
+        for subject in subjects {
+            match erase_in(db, &self.plan, subject, keys, false) {
+                Ok(report) => reports.push(report),
+                Err(e) => {
+                    let _ = db.rollback();
+                    return Err(fail(system, e));
+                }
+            }
+        }
+        db.commit().map_err(|e| fail(system, e))?;
+        for (report, subject) in reports.iter_mut().zip(subjects) {
+            let verification = verify(db, &self.plan, subject, keys);
+            report.verification = Some(verification.map_err(|e| fail(system, e))?);
+        }
+        Ok(reports)
+    }
+}
+
+/// Commits a real erasure and runs the verification read after it; rolls back a dry run or
+/// a failure.
+fn finish(
+    db: &mut dyn Db,
+    system: &System,
+    result: Result<SystemErasure>,
+    dry_run: bool,
+    verify: impl FnOnce(&mut dyn Db) -> Result<Verification>,
+) -> Result<SystemErasure> {
     match result {
         Ok(mut report) if !dry_run => {
             db.commit()?;
-            // The verification read: the same joins, run again after the commit.
-            let verification = verify(db.as_mut(), system, subject, keys);
+            let verification = verify(db);
             report.verification = Some(verification.map_err(|e| fail(system, e))?);
             Ok(report)
         }
@@ -205,15 +314,14 @@ pub fn erase(
 
 fn erase_in(
     db: &mut dyn Db,
-    system: &System,
+    plan: &Plan<'_>,
     subject: &str,
     keys: &dyn ErasureKeys,
     dry_run: bool,
 ) -> Result<SystemErasure> {
-    let live = db.columns()?;
-    let plan = plan(db, system, &live)?;
+    let system = plan.system;
     // Every table's rows first, then the writes: an update never hides a row from a join.
-    let found = find(db, &plan, subject)?;
+    let found = find(db, plan, subject)?;
     let mut report = SystemErasure {
         system: system.name.clone(),
         dry_run,
@@ -293,12 +401,11 @@ fn erase_in(
 /// Runs the joins again and checks every value is what erasure leaves.
 fn verify(
     db: &mut dyn Db,
-    system: &System,
+    plan: &Plan<'_>,
     subject: &str,
     keys: &dyn ErasureKeys,
 ) -> Result<Verification> {
-    let live = db.columns()?;
-    let plan = plan(db, system, &live)?;
+    let system = plan.system;
     let param = [Some(subject.to_owned())];
     let mut remaining = Vec::new();
     let mut rows_read = 0;

@@ -7,10 +7,10 @@
 //! comparing rows before and after is exact for every type, and writing back one is the same
 //! statement for every type.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use tokio_postgres::types::ToSql;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Statement};
 
 use crate::datamap::introspect::{postgres_url, quote};
 use crate::datamap::{Connection, System};
@@ -177,7 +177,13 @@ struct Postgres {
     schema: String,
     runtime: tokio::runtime::Runtime,
     client: Client,
+    /// statements prepared on this connection, by text: a connection that serves many
+    /// subjects parses each once (a bounded cache: updates differ by the fields they set)
+    prepared: HashMap<String, Statement>,
 }
+
+/// Statements kept prepared per connection.
+const PREPARED_MAX: usize = 256;
 
 impl Postgres {
     fn connect(system: &str, url: &str, schema: &str) -> Result<Self> {
@@ -187,7 +193,24 @@ impl Postgres {
             schema: schema.into(),
             runtime,
             client,
+            prepared: HashMap::new(),
         })
+    }
+
+    /// `sql` prepared on this connection (once).
+    fn prepare(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self
+            .runtime
+            .block_on(self.client.prepare(sql))
+            .map_err(|e| self.err(e))?;
+        if self.prepared.len() >= PREPARED_MAX {
+            self.prepared.clear();
+        }
+        self.prepared.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
     }
 
     fn err(&self, e: tokio_postgres::Error) -> Error {
@@ -235,9 +258,10 @@ impl Db for Postgres {
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+        let statement = self.prepare(sql)?;
         let rows = self
             .runtime
-            .block_on(self.client.query(sql, &pg_params(params)))
+            .block_on(self.client.query(&statement, &pg_params(params)))
             .map_err(|e| self.err(e))?;
         Ok(rows
             .iter()
@@ -246,8 +270,9 @@ impl Db for Postgres {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let statement = self.prepare(sql)?;
         self.runtime
-            .block_on(self.client.execute(sql, &pg_params(params)))
+            .block_on(self.client.execute(&statement, &pg_params(params)))
             .map_err(|e| self.err(e))
     }
 

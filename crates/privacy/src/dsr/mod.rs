@@ -27,7 +27,7 @@ pub mod run;
 pub mod service;
 pub mod strategy;
 
-pub use connector::{SystemErasure, TableErasure, TableRows, Verification};
+pub use connector::{Session, SystemErasure, TableErasure, TableRows, Verification};
 pub use deadline::Regime;
 pub use keys::{ErasureKeys, KeyringKeys, LocalKeys};
 pub use request::{Kind, Request, State};

@@ -6,7 +6,6 @@
 //! resumes: systems already done are not run again.
 
 use std::fs::OpenOptions;
-use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::{json, Value};

@@ -5,6 +5,7 @@
 mod access;
 mod controls;
 mod crypto;
+mod dsr;
 mod ledger;
 mod measure;
 mod pseudonymize;
@@ -90,6 +91,46 @@ pub enum BenchCommand {
         #[arg(long)]
         http_only: bool,
     },
+    /// Data-subject requests (issue 21) against PostgreSQL: a fresh schema with five related
+    /// tables (patients → encounters → prescriptions, patients → invoices, patients →
+    /// contacts; foreign keys, indexed identity and join columns) holding ROWS rows loaded with
+    /// COPY, and a data map over it that uses every erasure strategy. Times Evident's access
+    /// (find + export) and erasure (the strategies in one transaction, then the verification
+    /// read) per subject — p50, p99 and CPU — and a bulk erasure in subjects/s, each next to
+    /// the same statements issued bare in the same run: through `psql` (a process per
+    /// request, like Evident's connection per request) and through one tokio-postgres
+    /// connection with prepared statements (the tighter limit). Targets: p99 ≤ 250 ms per
+    /// subject, ≥ 1,000 subjects/s in bulk. The schema is dropped at the end unless --keep.
+    /// ROWS / 7 subjects must cover 4 × SUBJECTS + 5 × BULK (each series erases its own).
+    ///
+    /// Example (CI size, seconds): evident bench dsr --rows 20000 --subjects 50 --bulk 100
+    Dsr {
+        /// The PostgreSQL server (never printed; a password in it is passed to `psql` on its
+        /// command line, so prefer a ~/.pgpass entry).
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "EVIDENT_TEST_PG_URL",
+            hide_env_values = true
+        )]
+        pg_url: Option<String>,
+        /// Rows in all five tables (7 per subject: a patient, 2 encounters, 2 prescriptions,
+        /// an invoice, a contact).
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(7..=1_000_000_000))]
+        rows: u64,
+        /// Subjects timed one at a time in each series (Evident, bare client, psql).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000).map(|n| n as usize))]
+        subjects: usize,
+        /// Subjects erased for each bulk figure (Evident with a connection per request,
+        /// Evident over one session one subject a transaction and 100 a transaction, the bare
+        /// client both ways; each on subjects of its own) [default: 1,000, or as many as
+        /// ROWS leaves after the per-subject series, at least 1].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
+        bulk: Option<usize>,
+        /// Keep the schema afterwards (its name is printed).
+        #[arg(long)]
+        keep: bool,
+    },
     /// Ledger throughput and latency: library and HTTP appends, proof generation, verify
     /// speed next to this machine's SHA-256 speed.
     Ledger {
@@ -156,6 +197,21 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             tree,
             peers_python,
         } => crate::bench_detect::run(dir, records, seed, tree, peers_python),
+        BenchCommand::Dsr {
+            pg_url,
+            rows,
+            subjects,
+            bulk,
+            keep,
+        } => dsr::run(
+            pg_url,
+            dsr::Size {
+                rows,
+                subjects,
+                bulk,
+            },
+            keep,
+        ),
         BenchCommand::Ledger {
             dir,
             events,
