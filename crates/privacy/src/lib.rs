@@ -24,6 +24,9 @@
 //! managed, rotatable key per domain, or FF1 format-preserving tokens, over CSV and JSON-lines
 //! columns as a stream.
 //!
+//! And it writes the record of processing activities of GDPR Art. 30 ([`ropa`]) from the data
+//! map, the consent purposes and the controls' standings the facade hands it.
+//!
 //! The part stands on `evident-core` and uses the crypto part's keys; the `evident` facade
 //! hands it out as `engine.privacy()`.
 
