@@ -214,8 +214,12 @@ impl Engine {
             sequencer,
         };
         // A consent change logged by a process that died before writing its row gets the
-        // row now, before anything reads consent.
-        engine.consent().repair(engine.log().size())?;
+        // row now, before anything reads consent. A repair that cannot write (a full disk)
+        // must not keep the engine from opening to serve reads: it is tried again at the
+        // next open, since its high-water mark did not move.
+        if let Err(e) = engine.consent().repair(engine.log().size()) {
+            tracing::warn!(error = %e, "consent rows could not be checked against the ledger; retried at the next open");
+        }
         Ok(engine)
     }
 
