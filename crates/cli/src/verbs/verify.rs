@@ -20,8 +20,10 @@ use serde_json::Value;
 
 use crate::verdict::VerificationFailed;
 
-/// Verify, offline, what a log handed you: a period evidence bundle, a sample, an erasure
-/// certificate, a tlog-proof, a checkpoint, or a revealed personal value.
+/// Verify, offline, what a log handed you: bundles, samples, certificates, proofs.
+///
+/// Takes a period evidence bundle, a sample, an erasure certificate, a tlog-proof, a
+/// checkpoint, or a revealed personal value.
 ///
 /// This is what an auditor runs. It needs no data directory and no network: only the
 /// log's verifier key (`evident log vkey` prints it) and the files. A bundle is checked
