@@ -16,7 +16,7 @@
 pub mod import;
 mod json;
 pub(crate) mod model;
-mod repair;
+pub mod repair;
 
 use serde_json::{json, Value};
 
@@ -28,7 +28,6 @@ use evident_crypto::host::KeyHost;
 
 pub use json::{record_json, report_json};
 pub use model::{notice_hash, ConsentChange, LawfulBasis, DEFAULT_GPC_PURPOSES};
-pub use repair::REPAIRED_THROUGH;
 
 /// One purpose's current state as answered to a caller (the subject as the caller named it).
 #[derive(Debug, Clone, PartialEq, Eq)]

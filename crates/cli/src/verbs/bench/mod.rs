@@ -6,6 +6,7 @@ mod access;
 mod controls;
 mod crypto;
 mod dsr;
+mod dsr_fixture;
 mod ledger;
 mod measure;
 mod pseudonymize;
